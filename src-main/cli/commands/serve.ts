@@ -1,0 +1,37 @@
+import { AppError } from '../../../src-shared/contract'
+import { rendererDir } from '../../paths'
+import { openBrowser } from '../../server/open-browser'
+import { startServer } from '../../server/http-server'
+import type { CommandRegistrar } from '../context'
+
+export const registerServeCommand: CommandRegistrar = (program, session) => {
+  program
+    .command('serve')
+    .description('browser mode: serve the app on 127.0.0.1 with a one-time token')
+    .option('--port <n>', 'port to listen on (default: a random free port)')
+    .option('--open', 'open the URL in the default browser when one is available')
+    .action(async (opts: { port?: string; open?: boolean }) => {
+      const s = session()
+      const port = opts.port === undefined ? 0 : Number(opts.port)
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new AppError('cli.invalid-option', `--port must be a whole number between 0 and 65535, got "${opts.port}".`)
+      }
+      const server = await startServer({ context: s.context, rendererDir: rendererDir(), port }).catch((err: NodeJS.ErrnoException) => {
+        throw new AppError('server.listen-failed', `Cannot listen on 127.0.0.1:${port}: ${err.code ?? err.message}. Choose another --port or omit it.`)
+      })
+      s.out.result(
+        { url: server.url, port: server.port, home: s.context.home },
+        `Perturb Studio (browser mode) is running. Open this URL in your browser:\n\n    ${server.url}\n\nData folder: ${s.context.home}\nPress Ctrl+C to stop.`,
+      )
+      if (opts.open) {
+        const r = openBrowser(server.url)
+        if (!r.opened) s.out.info(`Not opening a browser: ${r.reason}.`)
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve()
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+      })
+      await server.close()
+    })
+}

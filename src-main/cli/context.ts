@@ -1,0 +1,39 @@
+import type { Command } from 'commander'
+import { createAppContext, type AppContext } from '../app-context'
+import type { ChannelInput, ChannelName, ChannelOutput } from '../../src-shared/contract'
+import { CliOutput, unwrap, type CliIo } from './output'
+
+export interface GlobalOptions {
+  home?: string
+  json?: boolean
+}
+
+/** What every command action gets: output, lazily opened core, and a typed call through the router. */
+export class CliSession {
+  private ctx?: AppContext
+  readonly out: CliOutput
+
+  constructor(
+    readonly io: CliIo,
+    readonly globals: GlobalOptions,
+  ) {
+    this.out = new CliOutput(io, Boolean(globals.json))
+  }
+
+  get context(): AppContext {
+    this.ctx ??= createAppContext({ home: this.globals.home, transport: 'cli', log: (m) => this.out.info(m) })
+    return this.ctx
+  }
+
+  /** Calls a contract channel through the same router the UI uses (same validation, same codes). */
+  async call<C extends ChannelName>(channel: C, input: ChannelInput<C>): Promise<ChannelOutput<C>> {
+    return unwrap(await this.context.router.dispatch(channel, input)) as ChannelOutput<C>
+  }
+
+  close(): void {
+    this.ctx?.close()
+    this.ctx = undefined
+  }
+}
+
+export type CommandRegistrar = (program: Command, session: () => CliSession) => void

@@ -1,0 +1,108 @@
+/**
+ * Numbered schema migrations. The database's `PRAGMA user_version` is the number of the last
+ * migration applied. Append new entries; never edit a shipped one.
+ * SQL lives here as strings (not .sql files) so every entry point — tsx, the electron-vite
+ * bundle, the packaged app — carries it without a copy step.
+ */
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'projects, datasets, runs, metrics, checkpoints, predictions, exports',
+    sql: `
+CREATE TABLE projects (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL CHECK (length(trim(name)) BETWEEN 1 AND 200),
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE datasets (
+  id            INTEGER PRIMARY KEY,
+  project_id    INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  source_path   TEXT,
+  format        TEXT NOT NULL,
+  summary_json  TEXT NOT NULL DEFAULT '{}',
+  storage_dir   TEXT,
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX datasets_project ON datasets(project_id);
+
+CREATE TABLE runs (
+  id            INTEGER PRIMARY KEY,
+  project_id    INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  dataset_id    INTEGER REFERENCES datasets(id) ON DELETE CASCADE,
+  model         TEXT NOT NULL,
+  config_json   TEXT NOT NULL DEFAULT '{}',
+  status        TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed','cancelled')),
+  error         TEXT,
+  backend_json  TEXT,
+  best_epoch    INTEGER,
+  test_json     TEXT,
+  created_at    TEXT NOT NULL,
+  started_at    TEXT,
+  finished_at   TEXT
+);
+CREATE INDEX runs_project ON runs(project_id, created_at);
+
+CREATE TABLE epoch_metrics (
+  run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch         INTEGER NOT NULL,
+  seconds       REAL,
+  losses_json   TEXT NOT NULL DEFAULT '{}',
+  val_json      TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (run_id, epoch)
+);
+
+-- Model weights: small ones inline as a blob, large ones as a content-addressed file
+-- (path relative to the data folder); the hash identifies either.
+CREATE TABLE checkpoints (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch       INTEGER NOT NULL,
+  sha256      TEXT NOT NULL,
+  bytes       INTEGER NOT NULL,
+  blob        BLOB,
+  file_path   TEXT,
+  is_best     INTEGER NOT NULL DEFAULT 0,
+  created_at  TEXT NOT NULL,
+  CHECK ((blob IS NULL) <> (file_path IS NULL))
+);
+CREATE INDEX checkpoints_run ON checkpoints(run_id, epoch);
+
+CREATE TABLE predictions (
+  id            INTEGER PRIMARY KEY,
+  run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  condition     TEXT NOT NULL,
+  params_json   TEXT NOT NULL DEFAULT '{}',
+  result_sha256 TEXT,
+  result_blob   BLOB,
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX predictions_run ON predictions(run_id, created_at);
+
+CREATE TABLE exports (
+  id          INTEGER PRIMARY KEY,
+  project_id  INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+  run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  kind        TEXT NOT NULL,
+  format      TEXT NOT NULL CHECK (format IN ('csv','png','svg','json')),
+  file_path   TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE app_settings (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+);
+`,
+  },
+]
+
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

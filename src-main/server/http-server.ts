@@ -1,0 +1,188 @@
+import fs from 'node:fs'
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { fail, type Envelope } from '../../src-shared/contract'
+import type { AppContext } from '../app-context'
+import { checkRequest, cookieName, newToken } from './security'
+
+export interface ServerOptions {
+  context: AppContext
+  /** Folder of the built renderer (index.html + assets). */
+  rendererDir: string
+  /** 0 or undefined: a random free port. */
+  port?: number
+  token?: string
+  /** Largest accepted JSON request body. */
+  maxBodyBytes?: number
+}
+
+export interface RunningServer {
+  url: string
+  port: number
+  token: string
+  close(): Promise<void>
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.woff2': 'font/woff2',
+}
+
+// The same policy the desktop shell sets: only our own scripts, no remote anything.
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+function send(res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    ...extra,
+  })
+  res.end(body)
+}
+
+function sendEnvelope(res: ServerResponse, envelope: Envelope<unknown>) {
+  let status = 200
+  if (!envelope.ok) {
+    const code = envelope.error.code
+    status = code === 'internal' ? 500 : code === 'contract.unknown-channel' ? 404 : code.startsWith('contract.') ? 400 : 422
+  }
+  send(res, status, JSON.stringify(envelope), 'application/json; charset=utf-8')
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > limit) {
+        reject(new Error(`Request body is larger than ${limit} bytes`))
+        req.destroy()
+        return
+      }
+      chunks.push(c)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+/**
+ * Browser mode: the built renderer and the contract over HTTP (`POST /api/<channel>`) and
+ * events over a WebSocket (`/events`), on 127.0.0.1 only, every request token-checked.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { context } = options
+  const token = options.token ?? newToken()
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024
+  const rendererDir = path.resolve(options.rendererDir)
+  let port = 0
+
+  const serveStatic = (req: IncomingMessage, res: ServerResponse, pathname: string, setCookie: boolean) => {
+    const indexFile = path.join(rendererDir, 'index.html')
+    if (!fs.existsSync(indexFile)) {
+      send(res, 503, 'The user interface has not been built yet. Run: npm run build', 'text/plain; charset=utf-8')
+      return
+    }
+    let file = path.normalize(path.join(rendererDir, decodeURIComponent(pathname)))
+    if (!file.startsWith(rendererDir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      // Unknown paths fall back to the app (client-side navigation); traversal never leaves rendererDir.
+      file = indexFile
+    }
+    const headers: Record<string, string> = { 'Content-Security-Policy': CSP }
+    if (setCookie) headers['Set-Cookie'] = `${cookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`
+    if (req.method === 'HEAD') {
+      send(res, 200, '', MIME[path.extname(file)] ?? 'application/octet-stream', headers)
+      return
+    }
+    send(res, 200, fs.readFileSync(file), MIME[path.extname(file)] ?? 'application/octet-stream', headers)
+  }
+
+  const server = http.createServer(async (req, res) => {
+    try {
+      const gate = checkRequest(req, port, token)
+      if (!gate.pass) {
+        send(res, gate.status, gate.reason, 'text/plain; charset=utf-8')
+        return
+      }
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`)
+      if (url.pathname.startsWith('/api/')) {
+        if (req.method !== 'POST') {
+          send(res, 405, 'Use POST for /api/<channel>', 'text/plain; charset=utf-8', { Allow: 'POST' })
+          return
+        }
+        const channel = decodeURIComponent(url.pathname.slice('/api/'.length))
+        let input: unknown
+        try {
+          const body = await readBody(req, maxBody)
+          input = body.trim() === '' ? {} : JSON.parse(body)
+        } catch (err) {
+          sendEnvelope(res, fail('contract.malformed-json', `The request body for ${channel} is not valid JSON: ${(err as Error).message}`))
+          return
+        }
+        sendEnvelope(res, await context.router.dispatch(channel, input))
+        return
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        send(res, 405, 'Method not allowed', 'text/plain; charset=utf-8')
+        return
+      }
+      serveStatic(req, res, url.pathname, gate.tokenFromQuery)
+    } catch (err) {
+      if (!res.headersSent) send(res, 500, `Internal error: ${(err as Error).message}`, 'text/plain; charset=utf-8')
+    }
+  })
+
+  const wss = new WebSocketServer({ noServer: true })
+  const sockets = new Set<WebSocket>()
+  server.on('upgrade', (req, socket, head) => {
+    const gate = checkRequest(req, port, token)
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    if (!gate.pass || url.pathname !== '/events') {
+      const status = gate.pass ? 404 : gate.status
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`)
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws)
+      ws.on('close', () => sockets.delete(ws))
+    })
+  })
+  const unsubscribe = context.events.subscribe((event, payload) => {
+    const message = JSON.stringify({ event, payload })
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(message)
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+  })
+  port = (server.address() as AddressInfo).port
+
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        unsubscribe()
+        for (const ws of sockets) ws.terminate()
+        wss.close()
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}

@@ -1,0 +1,6 @@
+export * from './envelope'
+export * from './channels'
+export * from './events'
+export * from './types'
+export * from './names'
+export * from './bridge'
