@@ -1,26 +1,24 @@
-import { openDatabase, LATEST_SCHEMA_VERSION, type Db } from './db/database'
+import fs from 'node:fs'
+import type { CoreDeps, Services } from './core-deps'
+import { openDatabase } from './db/database'
 import { ProjectsRepo } from './db/projects-repo'
+import { EventBus } from './event-bus'
+import { appHandlers } from './handlers/app'
+import { projectHandlers } from './handlers/projects'
 import { databasePath, resolveHome } from './paths'
 import { createRouter, type Router } from './router'
-import { EventBus } from './event-bus'
 import { ProjectsService } from './services/projects'
-import { APP_VERSION } from './version'
-import fs from 'node:fs'
 
 export interface AppContextOptions {
   home?: string
-  transport: 'desktop' | 'browser' | 'cli'
+  transport: CoreDeps['transport']
   /** Electron passes the Electron-ABI build of better-sqlite3. */
   nativeBinding?: string
   log?: (message: string) => void
 }
 
-export interface AppContext {
-  home: string
-  db: Db
-  events: EventBus
+export interface AppContext extends CoreDeps {
   router: Router
-  services: { projects: ProjectsService }
   close(): void
 }
 
@@ -29,45 +27,20 @@ export function createAppContext(options: AppContextOptions): AppContext {
   const home = resolveHome(options.home)
   fs.mkdirSync(home, { recursive: true })
   const db = openDatabase(databasePath(home), { nativeBinding: options.nativeBinding })
-  const events = new EventBus()
-  const projects = new ProjectsService(new ProjectsRepo(db))
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`))
+
+  const services: Services = {
+    projects: new ProjectsService(new ProjectsRepo(db)),
+  }
+  const deps: CoreDeps = { home, transport: options.transport, db, events: new EventBus(), services }
 
   const router = createRouter(
     {
-      'app:info': () => ({
-        version: APP_VERSION,
-        home,
-        transport: options.transport === 'desktop' ? 'desktop' : 'browser',
-        schemaVersion: LATEST_SCHEMA_VERSION,
-      }),
-      'project:list': () => projects.list(),
-      'project:get': ({ id }) => projects.get(id),
-      'project:create': ({ name }) => {
-        const p = projects.create(name)
-        events.emit('project:changed', { projectId: p.id })
-        return p
-      },
-      'project:rename': ({ id, name }) => {
-        const p = projects.rename(id, name)
-        events.emit('project:changed', { projectId: p.id })
-        return p
-      },
-      'project:delete': ({ id }) => {
-        const r = projects.delete(id)
-        events.emit('project:changed', { projectId: null })
-        return r
-      },
+      ...appHandlers(deps),
+      ...projectHandlers(deps),
     },
     { onInternalError: (channel, err) => log(`[${channel}] ${(err as Error)?.stack ?? String(err)}`) },
   )
 
-  return {
-    home,
-    db,
-    events,
-    router,
-    services: { projects },
-    close: () => db.close(),
-  }
+  return { ...deps, router, close: () => db.close() }
 }

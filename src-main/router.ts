@@ -53,3 +53,8 @@ export function createRouter(handlers: Handlers, options: RouterOptions = {}): R
     },
   }
 }
+
+/** The handlers of one area (e.g. every `project:*` channel), merged into the full map in app-context. */
+export type HandlersFor<Prefix extends string> = {
+  [C in ChannelName as C extends `${Prefix}:${string}` ? C : never]: Handlers[C]
+}

@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { fail, type Envelope } from '../../src-shared/contract'
 import type { AppContext } from '../app-context'
 import { checkRequest, cookieName, newToken } from './security'
+import { receiveUpload } from './upload'
 
 export interface ServerOptions {
   context: AppContext
@@ -81,8 +82,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 /**
- * Browser mode: the built renderer and the contract over HTTP (`POST /api/<channel>`) and
- * events over a WebSocket (`/events`), on 127.0.0.1 only, every request token-checked.
+ * Browser mode: the built renderer and the contract over HTTP (`POST /api/<channel>`), events
+ * over a WebSocket (`/events`) and file uploads (`POST /upload`, the browser's stand-in for the
+ * desktop file dialog), on 127.0.0.1 only, every request token-checked.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { context } = options
@@ -134,6 +136,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return
         }
         sendEnvelope(res, await context.router.dispatch(channel, input))
+        return
+      }
+      if (url.pathname === '/upload') {
+        if (req.method !== 'POST') {
+          send(res, 405, 'Use POST for /upload', 'text/plain; charset=utf-8', { Allow: 'POST' })
+          return
+        }
+        sendEnvelope(res, await receiveUpload(req, context.home, url.searchParams))
         return
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {

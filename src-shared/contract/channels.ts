@@ -1,28 +1,15 @@
-import { z } from 'zod'
-import { displayName, id } from './names'
-import type { AppInfo, Project, ProjectDetail } from './types'
+import type { z } from 'zod'
+import { appChannels } from './channels/app'
+import { projectChannels } from './channels/projects'
 
 /**
- * The one map of the IPC contract: channel → input schema (zod) + output type.
- * The router validates against `input`; the preload and the browser client are typed from it.
- * `output` is a type-only marker: outputs come from our own services and are not re-parsed.
- * Curried so the output type is named while the input schema's type is inferred.
+ * The one map of the IPC contract: channel → input schema (zod) + output type, assembled from
+ * one file per area under `channels/`. The router validates against `input`; the preload and
+ * the browser client are typed from it.
  */
-const returns =
-  <O>() =>
-  <I extends z.ZodType>(input: I) => ({ input, output: undefined as unknown as O })
-
-const none = z.object({}).strict()
-const projectId = z.object({ id: id('Project id') }).strict()
-
 export const channels = {
-  'app:info': returns<AppInfo>()(none),
-
-  'project:list': returns<Project[]>()(none),
-  'project:get': returns<ProjectDetail>()(projectId),
-  'project:create': returns<Project>()(z.object({ name: displayName('Project name') }).strict()),
-  'project:rename': returns<Project>()(z.object({ id: id('Project id'), name: displayName('Project name') }).strict()),
-  'project:delete': returns<{ deleted: number }>()(projectId),
+  ...appChannels,
+  ...projectChannels,
 } as const
 
 export type Channels = typeof channels

@@ -1,0 +1,76 @@
+import { test as base, chromium, type Browser, type Page } from '@playwright/test'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
+
+export const ROOT = path.resolve(import.meta.dirname, '..')
+export const SHARED = path.resolve(ROOT, '..', 'shared')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+export interface StudioServer {
+  url: string
+  origin: string
+  home: string
+  /** Runs the CLI against the same data folder; returns parsed --json output. */
+  cli(args: string[]): unknown
+}
+
+async function startServer(home: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/perturb-studio.js'), '--home', home, '--json', 'serve'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr!.on('data', (d) => (stderr += d))
+  const lines = readline.createInterface({ input: child.stdout! })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000)
+    lines.once('line', (line) => {
+      clearTimeout(timer)
+      resolve((JSON.parse(line) as { url: string }).url)
+    })
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)))
+  })
+  return { child, url }
+}
+
+/** Browser-mode fixtures: a real `perturb-studio serve` on a temp data folder, in Debian's Chromium. */
+export const test = base.extend<{ studio: StudioServer; page: Page }, { browserInstance: Browser }>({
+  browserInstance: [
+    async ({}, use) => {
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      })
+      await use(browser)
+      await browser.close()
+    },
+    { scope: 'worker' },
+  ],
+  studio: async ({}, use) => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-e2e-'))
+    const { child, url } = await startServer(home)
+    await use({
+      url,
+      origin: new URL(url).origin,
+      home,
+      cli(args) {
+        const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/perturb-studio.js'), '--home', home, '--json', ...args], { cwd: ROOT, encoding: 'utf8' })
+        return JSON.parse(r.stdout)
+      },
+    })
+    child.kill('SIGTERM')
+    fs.rmSync(home, { recursive: true, force: true })
+  },
+  page: async ({ browserInstance, studio }, use) => {
+    const context = await browserInstance.newContext({ viewport: { width: 1360, height: 860 }, acceptDownloads: true })
+    const page = await context.newPage()
+    await page.goto(studio.url)
+    await use(page)
+    await context.close()
+  },
+})
+
+export { expect } from '@playwright/test'

@@ -1,0 +1,17 @@
+import type { Db } from './db/database'
+import type { EventBus } from './event-bus'
+import type { ProjectsService } from './services/projects'
+
+/** The services of the one core, each constructed once in app-context. */
+export interface Services {
+  projects: ProjectsService
+}
+
+/** What handlers (and the CLI) are given: the core's services plus where they run. */
+export interface CoreDeps {
+  home: string
+  transport: 'desktop' | 'browser' | 'cli'
+  db: Db
+  events: EventBus
+  services: Services
+}
