@@ -47,6 +47,6 @@ test('an empty name cannot be submitted and an over-long one is refused by the c
     return { status: r.status, body: await r.json() }
   })
   expect(res.status).toBe(400)
-  expect(res.body.error.code).toBe('contract.invalid-input')
+  expect((res.body as { error: { code: string } }).error.code).toBe('contract.invalid-input')
   expect(studio.cli(['project', 'list'])).toEqual([])
 })
