@@ -29,7 +29,7 @@ test.describe('desktop app', () => {
       await expect(page.getByTestId(`nav-${name}`)).toBeVisible()
     }
     // The renderer has the contract bridge and no Node.
-    expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined')
+    expect(await page.evaluate('typeof require')).toBe('undefined')
     await page.getByTestId('project-name-input').fill('Desktop project')
     await page.getByTestId('project-create').click()
     await expect(page.locator('[data-testid^="project-row-"]')).toHaveCount(1)

@@ -1,3 +1,5 @@
+// Playwright fixtures take their dependencies as a destructured first argument, even when empty.
+/* eslint-disable no-empty-pattern */
 import { test as base, chromium, type Browser, type Page } from '@playwright/test'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
