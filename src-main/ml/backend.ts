@@ -1,0 +1,184 @@
+/**
+ * Chooses the TensorFlow.js compute backend once per process (the training worker calls it at start).
+ *
+ * Order: tfjs-node-gpu (CUDA) → tfjs-node (libtensorflow, CPU) → wasm (SIMD) → cpu (pure JS).
+ * Each step is tried in try/catch and the reason it was skipped is kept in `fallbacks`, so the run
+ * can store and show why it ended up where it did. `prefer` forces one backend and fails with a
+ * clear `backend.unavailable` error if it cannot load.
+ *
+ * One tfjs-core only: every model file imports `@tensorflow/tfjs`, and the node backends are loaded
+ * with `require` from this package's location so they resolve the same `@tensorflow/tfjs` (they
+ * depend on it at the exact version 4.22.0 and register a backend named `tensorflow` into it). A
+ * second copy of tfjs-core (a nested node_modules after a version mismatch, or a bundler picking the
+ * ESM `module` build for one import and Node the CJS `main` for another) shares the engine, kernel
+ * registry and Tensor class through globalThis in 4.x, but the first copy loaded wins and a mismatched
+ * version then runs kernels written for another core. `checkSingleCore` resolves tfjs-core from
+ * here and from the backend package and records a mismatch as a fallback reason instead of running.
+ */
+import { createRequire } from 'node:module'
+import { execFileSync } from 'node:child_process'
+import os from 'node:os'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { AppError } from '../../src-shared/contract/envelope'
+import { registerCpuKernels } from './kernels/cpu-kernels'
+import { registerWasmKernels } from './kernels/wasm-kernels'
+
+export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu'
+export const BACKEND_ORDER: readonly BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']
+
+export interface BackendInfo {
+  /** What was chosen, in the app's words. */
+  backend: BackendName
+  /** The tfjs engine's name for it (`tensorflow`, `wasm`, `cpu`). */
+  engineBackend: string
+  /** CPU model, or the GPU name when tfjs-node-gpu runs on one. */
+  device: string
+  versions: { tfjs: string; backendPackage: string | null }
+  simd?: boolean
+  threads?: number
+  /** Custom kernels registered on top of the backend (see kernels/). */
+  customKernels: string[]
+  fallbacks: { backend: BackendName; reason: string }[]
+}
+
+export interface InitBackendOptions {
+  /** Force one backend (`--backend`); throws `backend.unavailable` if it cannot load. */
+  prefer?: BackendName
+  log?: (message: string) => void
+}
+
+const require = createRequire(import.meta.url)
+
+export function isBackendName(value: string): value is BackendName {
+  return (BACKEND_ORDER as readonly string[]).includes(value)
+}
+
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const log = options.log ?? (() => {})
+  if (options.prefer !== undefined && !isBackendName(options.prefer)) {
+    throw new AppError('backend.unknown', `Unknown backend "${String(options.prefer)}"; choose one of ${BACKEND_ORDER.join(', ')}.`)
+  }
+  const candidates = options.prefer ? [options.prefer] : BACKEND_ORDER
+  const fallbacks: BackendInfo['fallbacks'] = []
+  for (const name of candidates) {
+    try {
+      const info = await LOADERS[name]()
+      info.fallbacks = fallbacks
+      log(`compute backend: ${name} (${info.device})`)
+      return info
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err)
+      fallbacks.push({ backend: name, reason })
+      log(`compute backend ${name} unavailable: ${reason}`)
+    }
+  }
+  if (options.prefer) {
+    throw new AppError('backend.unavailable', `The ${options.prefer} backend cannot be used: ${fallbacks[0]?.reason ?? 'unknown reason'}. Run without --backend to fall back automatically.`)
+  }
+  // Unreachable in practice: the cpu backend ships with @tensorflow/tfjs.
+  throw new AppError('backend.unavailable', `No compute backend could be loaded: ${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`)
+}
+
+const LOADERS: Record<BackendName, () => Promise<BackendInfo>> = {
+  'tfjs-node-gpu': async () => {
+    // Without a GPU, libtensorflow silently runs on the CPU; and the two node packages cannot both be
+    // loaded in one process (same native symbols, same backend name), so check first.
+    const gpu = gpuName()
+    if (!gpu) throw new Error('no CUDA GPU visible (nvidia-smi missing or lists none)')
+    return loadNode('@tensorflow/tfjs-node-gpu', 'tfjs-node-gpu', gpu)
+  },
+  'tfjs-node': async () => loadNode('@tensorflow/tfjs-node', 'tfjs-node', cpuName()),
+  wasm: async () => {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm')
+    // The default path is next to the bundle that contains the backend's JS, which is wrong once the
+    // app is bundled; the package's own dist folder holds the .wasm files (asar must unpack it).
+    const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep
+    wasm.setWasmPaths(dist)
+    await setBackendOrThrow('wasm')
+    const customKernels = registerWasmKernels()
+    const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean
+    return {
+      backend: 'wasm',
+      engineBackend: 'wasm',
+      device: cpuName(),
+      versions: { tfjs: tf.version_core, backendPackage: wasm.version_wasm },
+      simd,
+      threads: wasm.getThreadsCount(),
+      customKernels,
+      fallbacks: [],
+    }
+  },
+  cpu: async () => {
+    await setBackendOrThrow('cpu')
+    const customKernels = registerCpuKernels()
+    return { backend: 'cpu', engineBackend: 'cpu', device: cpuName(), versions: { tfjs: tf.version_core, backendPackage: tf.version_core }, customKernels, fallbacks: [] }
+  },
+}
+
+async function loadNode(pkg: string, name: BackendName, device: string): Promise<BackendInfo> {
+  let pkgJson: string
+  try {
+    pkgJson = require.resolve(`${pkg}/package.json`)
+  } catch {
+    throw new Error(`${pkg} is not installed (optional dependency; it downloads libtensorflow at install time)`)
+  }
+  checkSingleCore(path.dirname(pkgJson))
+  // Loading binds libtensorflow (and CUDA/cuDNN for the GPU build); failures name the missing library.
+  const mod = require(pkg) as { version?: Record<string, string> }
+  await setBackendOrThrow('tensorflow')
+  return {
+    backend: name,
+    engineBackend: 'tensorflow',
+    device,
+    versions: { tfjs: tf.version_core, backendPackage: mod.version?.[name] ?? (require(pkgJson) as { version: string }).version },
+    customKernels: [],
+    fallbacks: [],
+  }
+}
+
+/** Throws when the backend package would load a tfjs-core other than ours (see the file comment). */
+export function checkSingleCore(packageDir: string): void {
+  const ours = require.resolve('@tensorflow/tfjs-core')
+  let theirs: string
+  try {
+    theirs = createRequire(path.join(packageDir, 'package.json')).resolve('@tensorflow/tfjs-core')
+  } catch {
+    return
+  }
+  if (ours !== theirs) throw new Error(`it would load a second tfjs-core (${theirs}) beside ours (${ours}); reinstall so npm dedupes @tensorflow/tfjs`)
+}
+
+/** tf.setBackend logs the cause with console.warn and returns false; keep that message as the reason. */
+async function setBackendOrThrow(engineName: string): Promise<void> {
+  const warnings: string[] = []
+  const warn = console.warn
+  console.warn = (...args: unknown[]) => warnings.push(args.map(String).join(' '))
+  let ok: boolean
+  try {
+    ok = await tf.setBackend(engineName)
+  } finally {
+    console.warn = warn
+  }
+  if (!ok || tf.getBackend() !== engineName) {
+    throw new Error(`tf.setBackend('${engineName}') failed${warnings.length ? `: ${warnings.join(' ').split('\n')[0]}` : ''}`)
+  }
+  // A smoke op catches a backend that registers but cannot run kernels.
+  const sum = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0])
+  if (sum !== 3) throw new Error(`backend ${engineName} computed 1 + 2 = ${sum}`)
+}
+
+function cpuName(): string {
+  const cpus = os.cpus()
+  return `${cpus[0]?.model?.trim() || os.arch()} × ${cpus.length}`
+}
+
+function gpuName(): string | null {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+    const first = out.split('\n').map((l) => l.trim()).find(Boolean)
+    return first ?? null
+  } catch {
+    return null
+  }
+}
