@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs'
+import { describe, expect, it } from 'vitest'
+import { initBackend, type BackendName } from '../backend'
+import { mulberry32 } from '../random'
+import { gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
+import { maskFromGroups, maskFromRows, maskStats, randomPathwayMask, type AttentionMask } from './attention-mask'
+import { denseMaskedAttention, sparseAttention } from './sparse-attention'
+
+function compare(mask: AttentionMask, dim: number, heads: number, seed: number): number[] {
+  const q = randomTensor([mask.size, dim], seed)
+  const k = randomTensor([mask.size, dim], seed + 1)
+  const v = randomTensor([mask.size, dim], seed + 2)
+  const sparse = gradsOf((a, b, c) => sparseAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, mask, heads), [q, k, v], seed + 3)
+  const dense = gradsOf((a, b, c) => denseMaskedAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, mask, heads), [q, k, v], seed + 3)
+  tf.dispose([q, k, v])
+  expect(dense.value.every(Number.isFinite)).toBe(true)
+  const diffs = [maxAbsDiff(sparse.value, dense.value), ...sparse.grads.map((g, i) => maxAbsDiff(g, dense.grads[i]))]
+  return diffs
+}
+
+describe.each(['cpu', 'wasm'] as BackendName[])('sparse attention on %s', (backend) => {
+  it('equals dense masked attention (≤ 1e-5) in value and in the gradients w.r.t. Q, K and V on a skewed mask', async () => {
+    await initBackend({ prefer: backend })
+    const mask = randomPathwayMask(240, 6000, mulberry32(3), { medianPathway: 6, maxPathway: 80 })
+    const stats = maskStats(mask)
+    // Skewed like Reactome, with genes that may attend only to themselves.
+    expect(stats.selfOnlyRows).toBeGreaterThan(10)
+    expect(stats.maxDegree).toBeGreaterThan(4 * stats.medianDegree)
+    for (const d of compare(mask, 16, 2, 11)) expect(d).toBeLessThanOrEqual(1e-5)
+  })
+
+  it('matches at the model width (64 columns, 2 heads) and with one head', () => {
+    const mask = randomPathwayMask(90, 1500, mulberry32(5), { medianPathway: 5, maxPathway: 40 })
+    for (const d of compare(mask, 64, 2, 21)) expect(d).toBeLessThanOrEqual(1e-5)
+    for (const d of compare(mask, 8, 1, 31)) expect(d).toBeLessThanOrEqual(1e-5)
+  })
+})
+
+describe('sparse attention edge cases', () => {
+  it('passes V through for a gene that may attend only to itself, with no gradient to its query', async () => {
+    await initBackend({ prefer: 'cpu' })
+    const mask = maskFromGroups(5, [[1, 2, 3]], { from: [4], to: [1] })
+    expect(maskStats(mask)).toMatchObject({ nnz: 1 + 9 + 1 + 2, selfOnlyRows: 1 })
+    const q = randomTensor([5, 4], 1)
+    const k = randomTensor([5, 4], 2)
+    const v = randomTensor([5, 4], 3)
+    const { value, grads } = gradsOf((a, b, c) => sparseAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, mask, 2), [q, k, v])
+    expect(Array.from(value.slice(0, 4))).toEqual(Array.from(v.dataSync().slice(0, 4)))
+    expect(Array.from(grads[0].slice(0, 4))).toEqual([0, 0, 0, 0])
+    for (const d of compare(mask, 4, 2, 41)) expect(d).toBeLessThanOrEqual(1e-5)
+  })
+
+  it('rejects a mask row without itself, a wrong shape and a head count that does not divide the width', () => {
+    const x = tf.zeros([3, 4]) as tf.Tensor2D
+    const noSelf: AttentionMask = { size: 3, rowPtr: Int32Array.from([0, 1, 2, 3]), colIdx: Int32Array.from([0, 2, 2]) }
+    expect(() => sparseAttention(x, x, x, noSelf, 2)).toThrow(/row 1 does not include itself/)
+    const mask = maskFromRows([[1], [], [0]])
+    expect(() => sparseAttention(x, x, x, mask, 3)).toThrow(/cannot be split into 3 heads/)
+    expect(() => sparseAttention(x, x, tf.zeros([2, 4]) as tf.Tensor2D, mask, 2)).toThrow(/v must have shape \[3, 4\]/)
+    expect(() => maskFromRows([[0, 5]])).toThrow(/gene index 5/)
+  })
+})
