@@ -30,6 +30,12 @@ export interface GearsUns {
   non_zeros_gene_idx?: Record<string, number[]>
 }
 
+/**
+ * Any other AnnData `uns` entry: strings, numbers, booleans, arrays and nested records. Numeric arrays
+ * come back from `readH5ad` as typed arrays (int64 as Float64Array); 2-D arrays as arrays of rows.
+ */
+export type UnsValue = string | number | boolean | string[] | number[] | Float64Array | Float32Array | Int32Array | UnsValue[] | { [key: string]: UnsValue }
+
 export interface RawDataset {
   source: { path: string; format: DatasetFormat }
   /** cells × genes as stored (raw counts, or already normalised) */
@@ -43,6 +49,8 @@ export interface RawDataset {
   /** per-cell annotations keyed by column name (condition, target, guide, replicate, …) */
   obs: Record<string, ObsColumn>
   uns?: GearsUns
+  /** Every other `uns` entry of an `.h5ad`, as stored (e.g. a synthetic dataset's ground truth). */
+  unsOther?: Record<string, UnsValue>
   /** Non-fatal findings worth showing the user (e.g. "var symbols taken from feature_name"). */
   warnings: string[]
 }

@@ -1,0 +1,191 @@
+import { AppError } from '../../src-shared/contract'
+import type { CsrMatrix } from './raw-dataset'
+
+/** Names used in error messages: which file and matrix, and how to name a cell or gene. */
+export interface MatrixLabels {
+  file: string
+  /** e.g. 'X', 'layers/counts', 'matrix.mtx.gz' */
+  matrix: string
+  cell: (row: number) => string
+  gene: (col: number) => string
+}
+
+/** Index of the first value that is not a finite number ≥ 0, or -1. */
+export function firstInvalidValue(data: ArrayLike<number>, from = 0, to = data.length): number {
+  for (let k = from; k < to; k++) {
+    const v = data[k]
+    // NaN fails both comparisons; Infinity fails the second
+    if (!(v >= 0 && v < Infinity)) return k
+  }
+  return -1
+}
+
+export function describeValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN'
+  if (!Number.isFinite(v)) return v > 0 ? 'an infinite value' : 'a negative infinite value'
+  return `a negative value (${v})`
+}
+
+export function invalidValueError(labels: MatrixLabels, value: number, row: number, col: number): AppError {
+  return new AppError(
+    'dataset.invalid-values',
+    `${labels.file}: ${labels.matrix} holds ${describeValue(value)} at cell ${labels.cell(row)} (row ${row + 1}), gene ${labels.gene(col)}. ` +
+      'Expression must be finite and ≥ 0 (raw counts or log-normalised values); export the unscaled matrix or the raw counts.',
+  )
+}
+
+/** Row holding stored entry `k` (binary search in indptr). */
+export function rowOfEntry(indptr: Int32Array, k: number): number {
+  let lo = 0
+  let hi = indptr.length - 2
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (indptr[mid] <= k) lo = mid
+    else hi = mid - 1
+  }
+  return lo
+}
+
+/** Throws `dataset.invalid-values` for the first NaN, negative or infinite value of a CSR matrix. */
+export function checkCsrValues(m: CsrMatrix, labels: MatrixLabels, from = 0, to = m.data.length): void {
+  const k = firstInvalidValue(m.data, from, to)
+  if (k >= 0) throw invalidValueError(labels, m.data[k], rowOfEntry(m.indptr, k), m.indices[k])
+}
+
+/**
+ * Checks indptr/indices consistency and sorts the columns within each row where a writer left them
+ * unsorted (scipy allows it; our consumers rely on sorted rows). Duplicated entries are an error.
+ */
+export function validateAndSortCsr(m: CsrMatrix, labels: MatrixLabels): void {
+  const { indptr, indices, data, nRows, nCols } = m
+  if (indptr.length !== nRows + 1) {
+    throw new AppError('dataset.invalid-matrix', `${labels.file}: ${labels.matrix} has ${indptr.length - 1} row pointers for ${nRows} rows. The file is damaged; export it again.`)
+  }
+  if (indptr[0] !== 0 || indptr[nRows] !== indices.length || indices.length !== data.length) {
+    throw new AppError(
+      'dataset.invalid-matrix',
+      `${labels.file}: ${labels.matrix} is inconsistent (row pointers end at ${indptr[nRows]}, ${indices.length} column indices, ${data.length} values). The file is damaged; export it again.`,
+    )
+  }
+  for (let r = 0; r < nRows; r++) {
+    const start = indptr[r]
+    const end = indptr[r + 1]
+    if (end < start) {
+      throw new AppError('dataset.invalid-matrix', `${labels.file}: ${labels.matrix} row pointers decrease at row ${r + 1}. The file is damaged; export it again.`)
+    }
+    let sorted = true
+    for (let k = start; k < end; k++) {
+      const c = indices[k]
+      if (c < 0 || c >= nCols) {
+        throw new AppError('dataset.invalid-matrix', `${labels.file}: ${labels.matrix} has column index ${c} at cell ${labels.cell(r)}, outside 0..${nCols - 1}. The file is damaged; export it again.`)
+      }
+      if (k > start && c <= indices[k - 1]) {
+        if (c === indices[k - 1]) throw duplicateEntryError(labels, r, c)
+        sorted = false
+      }
+    }
+    if (!sorted) sortRow(indices, data, start, end, labels, r)
+  }
+}
+
+function duplicateEntryError(labels: MatrixLabels, row: number, col: number): AppError {
+  return new AppError('dataset.invalid-matrix', `${labels.file}: ${labels.matrix} stores cell ${labels.cell(row)}, gene ${labels.gene(col)} twice. Sum duplicates before export (scipy: sum_duplicates()).`)
+}
+
+function sortRow(indices: Int32Array, data: Float32Array, start: number, end: number, labels: MatrixLabels, row: number): void {
+  const order = Array.from({ length: end - start }, (_, i) => start + i).sort((a, b) => indices[a] - indices[b])
+  const idx = order.map((k) => indices[k])
+  const val = order.map((k) => data[k])
+  for (let i = 0; i < idx.length; i++) {
+    if (i > 0 && idx[i] === idx[i - 1]) throw duplicateEntryError(labels, row, idx[i])
+    indices[start + i] = idx[i]
+    data[start + i] = val[i]
+  }
+}
+
+/** Keeps the rows listed in `keep` (in that order). */
+export function subsetRows(m: CsrMatrix, keep: Int32Array): CsrMatrix {
+  if (keep.length === m.nRows && keep.every((r, i) => r === i)) return m
+  const indptr = new Int32Array(keep.length + 1)
+  for (let i = 0; i < keep.length; i++) indptr[i + 1] = indptr[i] + (m.indptr[keep[i] + 1] - m.indptr[keep[i]])
+  const nnz = indptr[keep.length]
+  const indices = new Int32Array(nnz)
+  const data = new Float32Array(nnz)
+  for (let i = 0; i < keep.length; i++) {
+    const s = m.indptr[keep[i]]
+    const e = m.indptr[keep[i] + 1]
+    indices.set(m.indices.subarray(s, e), indptr[i])
+    data.set(m.data.subarray(s, e), indptr[i])
+  }
+  return { nRows: keep.length, nCols: m.nCols, indptr, indices, data }
+}
+
+/** Keeps the columns listed in `keep` (ascending), renumbered 0..keep.length-1. */
+export function subsetColumns(m: CsrMatrix, keep: Int32Array): CsrMatrix {
+  if (keep.length === m.nCols) return m
+  const map = new Int32Array(m.nCols).fill(-1)
+  keep.forEach((c, i) => (map[c] = i))
+  const indptr = new Int32Array(m.nRows + 1)
+  let nnz = 0
+  for (let k = 0; k < m.indices.length; k++) if (map[m.indices[k]] >= 0) nnz++
+  const indices = new Int32Array(nnz)
+  const data = new Float32Array(nnz)
+  let p = 0
+  for (let r = 0; r < m.nRows; r++) {
+    for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) {
+      const c = map[m.indices[k]]
+      if (c >= 0) {
+        indices[p] = c
+        data[p++] = m.data[k]
+      }
+    }
+    indptr[r + 1] = p
+  }
+  return { nRows: m.nRows, nCols: keep.length, indptr, indices, data }
+}
+
+/**
+ * Builds CSR from entries given in any order (row, col, value): a counting sort by row, stable, so
+ * entries already ordered by column inside each row stay ordered.
+ */
+export function csrFromCoo(nRows: number, nCols: number, rows: Int32Array, cols: Int32Array, vals: Float32Array, count = rows.length): CsrMatrix {
+  const indptr = new Int32Array(nRows + 1)
+  for (let k = 0; k < count; k++) indptr[rows[k] + 1]++
+  for (let r = 0; r < nRows; r++) indptr[r + 1] += indptr[r]
+  const next = indptr.slice(0, nRows)
+  const indices = new Int32Array(count)
+  const data = new Float32Array(count)
+  for (let k = 0; k < count; k++) {
+    const p = next[rows[k]]++
+    indices[p] = cols[k]
+    data[p] = vals[k]
+  }
+  return { nRows, nCols, indptr, indices, data }
+}
+
+/** Growable typed arrays for readers that do not know the number of entries in advance. */
+export class GrowableEntries {
+  indices = new Int32Array(1 << 16)
+  data = new Float32Array(1 << 16)
+  length = 0
+
+  push(index: number, value: number): void {
+    if (this.length === this.indices.length) {
+      const cap = this.indices.length * 2
+      if (cap > 2 ** 31 - 1) throw new AppError('dataset.too-large', 'The matrix has more than 2^31 non-zero values, beyond what Perturb Studio can hold.')
+      const i = new Int32Array(cap)
+      i.set(this.indices)
+      const d = new Float32Array(cap)
+      d.set(this.data)
+      this.indices = i
+      this.data = d
+    }
+    this.indices[this.length] = index
+    this.data[this.length++] = value
+  }
+
+  /** Exact-length copies (frees the slack). */
+  take(): { indices: Int32Array; data: Float32Array } {
+    return { indices: this.indices.slice(0, this.length), data: this.data.slice(0, this.length) }
+  }
+}
