@@ -21,14 +21,17 @@ export function groupSums(X: CsrMatrix, group: Int32Array, nGroups: number): Gro
   const cells = new Int32Array(nGroups)
   const sums = new Float64Array(nGroups * G)
   const sumsq = new Float64Array(nGroups * G)
+  const { indptr, indices, data } = X
   for (let r = 0; r < X.nRows; r++) {
     const g = group[r]
     cells[g]++
     const base = g * G
-    for (let k = X.indptr[r]; k < X.indptr[r + 1]; k++) {
-      const v = X.data[k]
-      sums[base + X.indices[k]] += v
-      sumsq[base + X.indices[k]] += v * v
+    const end = indptr[r + 1]
+    for (let k = indptr[r]; k < end; k++) {
+      const v = data[k]
+      const at = base + indices[k]
+      sums[at] += v
+      sumsq[at] += v * v
     }
   }
   return { nGroups, nGenes: G, cells, sums, sumsq }

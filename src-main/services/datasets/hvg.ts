@@ -12,6 +12,7 @@
  *     selected (ties may add genes; NaN never selects, as in scanpy ≥ 1.10).
  */
 import type { CsrMatrix } from '../../io/raw-dataset'
+import { Float32Memo, float32Bits } from './csr'
 
 export interface HvgResult {
   means: Float64Array
@@ -57,10 +58,14 @@ function binOf(edges: Float64Array, x: number): number {
 export function expm1MeanVar(m: CsrMatrix): { mean: Float64Array; variance: Float64Array } {
   const sum = new Float64Array(m.nCols)
   const sumsq = new Float64Array(m.nCols)
-  for (let k = 0; k < m.data.length; k++) {
-    const v = Math.expm1(m.data[k])
-    sum[m.indices[k]] += v
-    sumsq[m.indices[k]] += v * v
+  const memo = new Float32Memo(Math.expm1)
+  const { data, indices } = m
+  const bits = float32Bits(data)
+  for (let k = 0; k < data.length; k++) {
+    const v = memo.apply(bits[k], data[k])
+    const j = indices[k]
+    sum[j] += v
+    sumsq[j] += v * v
   }
   const n = m.nRows
   const mean = new Float64Array(m.nCols)

@@ -1,7 +1,7 @@
 /** Raw-count detection, scanpy's `normalize_total` (median target) and `log1p`, on CSR. */
 import { AppError } from '../../../src-shared/contract/envelope'
 import type { CsrMatrix } from '../../io/raw-dataset'
-import { rowOfEntry } from './csr'
+import { Float32Memo, float32Bits, rowOfEntry } from './csr'
 
 export type ValueKind = 'raw-counts' | 'log-normalised'
 
@@ -49,10 +49,11 @@ export function median(values: Float64Array): number {
  * the median total over cells with counts > 0. Cells with no counts stay all-zero.
  */
 export function normalizeTotal(m: CsrMatrix, targetSum?: number): { matrix: CsrMatrix; targetSum: number } {
+  const { indptr, data: src } = m
   const totals = new Float64Array(m.nRows)
   for (let r = 0; r < m.nRows; r++) {
     let s = 0
-    for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) s += m.data[k]
+    for (let k = indptr[r]; k < indptr[r + 1]; k++) s += src[k]
     totals[r] = s
   }
   const target = targetSum ?? median(totals.filter((t) => t > 0))
@@ -60,7 +61,7 @@ export function normalizeTotal(m: CsrMatrix, targetSum?: number): { matrix: CsrM
   for (let r = 0; r < m.nRows; r++) {
     if (totals[r] === 0) continue
     const f = target / totals[r]
-    for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) data[k] = m.data[k] * f
+    for (let k = indptr[r]; k < indptr[r + 1]; k++) data[k] = src[k] * f
   }
   return { matrix: { ...m, data }, targetSum: target }
 }
@@ -68,6 +69,9 @@ export function normalizeTotal(m: CsrMatrix, targetSum?: number): { matrix: CsrM
 /** ln(1 + x) of every stored value (zeros stay zero, so sparsity is kept). */
 export function log1p(m: CsrMatrix, inPlace = false): CsrMatrix {
   const data = inPlace ? m.data : new Float32Array(m.data.length)
-  for (let k = 0; k < m.data.length; k++) data[k] = Math.log1p(m.data[k])
+  const memo = new Float32Memo(Math.log1p)
+  const src = m.data
+  const bits = float32Bits(src)
+  for (let k = 0; k < src.length; k++) data[k] = memo.apply(bits[k], src[k])
   return inPlace ? m : { ...m, data }
 }

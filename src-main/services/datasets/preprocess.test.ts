@@ -3,7 +3,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { mapToConditions } from '../../../src-shared/domain/conditions'
 import type { CsrMatrix, RawDataset } from '../../io/raw-dataset'
-import { selectColumns, selectRows } from './csr'
+import { Float32Memo, float32Bits, selectColumns, selectRows } from './csr'
 import { gearsDeEntry, groupMeanVar, groupSums, rankByAbs, welchT } from './de'
 import { highlyVariableGenesSeurat } from './hvg'
 import { detectValues, log1p, median, normalizeTotal } from './normalise'
@@ -88,6 +88,17 @@ describe('CSR subsetting', () => {
     const m = csr(rows)
     expect(dense(selectRows(m, Int32Array.from([2, 0])))).toEqual([rows[2], rows[0]])
     expect(dense(selectColumns(m, Int32Array.from([0, 3])))).toEqual(rows.map((r) => [r[0], r[3]]))
+  })
+
+  it('memoised log1p/expm1 give exactly what direct calls give, collisions included', () => {
+    const rand = rng(3)
+    // 20,000 values, many repeated, more distinct ones than the memo has slots
+    const x = Float32Array.from({ length: 20000 }, (_, i) => (i % 3 === 0 ? Math.floor(rand() * 5) * 0.731 : rand() * 9))
+    const bits = float32Bits(x)
+    for (const fn of [Math.log1p, Math.expm1]) {
+      const memo = new Float32Memo(fn)
+      for (let k = 0; k < x.length; k++) expect(memo.apply(bits[k], x[k])).toBe(fn(x[k]))
+    }
   })
 })
 
