@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { mapToConditions } from '../../../src-shared/domain/conditions'
+import { readH5ad } from '../../io/h5ad-read'
 import type { CsrMatrix, RawDataset } from '../../io/raw-dataset'
 import { Float32Memo, float32Bits, selectColumns, selectRows } from './csr'
 import { gearsDeEntry, groupMeanVar, groupSums, rankByAbs, welchT } from './de'
@@ -284,6 +285,20 @@ describe('Papalexi 2021 (real data, 10x layout)', () => {
     expect(p.hvg.keptAllReason).toMatch(/299 genes/)
     expect(p.perturbedGenesNotMeasured.length).toBe(16) // 9 of the 25 targets are measured
     expect(p.deSource).toBe('computed')
+  })
+
+  it('the .h5ad (GEARS condition column) gives the same conditions and DE rankings as the 10x layout', async () => {
+    const h5 = await readH5ad(path.join(PAPALEXI_DIR, 'papalexi2021_counts.h5ad'))
+    const col = h5.obs.condition
+    if (col.type !== 'string') throw new Error('condition should be a string column')
+    const mapped = mapToConditions(col.values, { controlLabels: [] })
+    expect(mapped.unmapped).toEqual([])
+    const q = preprocessDataset(h5, { conditions: mapped.conditions })
+    expect(q.cells).toEqual(p.cells)
+    expect(q.genes.symbol).toEqual(p.genes.symbol)
+    expect(q.conditions.map((c) => [c.condition, c.cells])).toEqual(p.conditions.map((c) => [c.condition, c.cells]))
+    expect(Buffer.from(q.X.data.buffer).equals(Buffer.from(p.X.data.buffer))).toBe(true)
+    for (const [i, c] of q.conditions.entries()) expect(c.de?.ranking, c.condition).toEqual(p.conditions[i].de?.ranking)
   })
 
   it('guide names map to the same conditions as the target column', () => {
