@@ -85,7 +85,7 @@ describe('readH5ad on the Papalexi file (anndata 0.8)', () => {
     const condition = d.obs.condition.values as string[]
     expect(target.filter((t) => t === 'non-targeting')).toHaveLength(2386)
     expect(new Set(target).size).toBe(26)
-    expect(d.obs.cell_type.values.every((v) => v === 'THP-1')).toBe(true)
+    expect((d.obs.cell_type.values as string[]).every((v) => v === 'THP-1')).toBe(true)
     expect(target.every((t, i) => (t === 'non-targeting' ? condition[i] === 'ctrl' : condition[i] === `${t}+ctrl`))).toBe(true)
     expect(target[0]).toBe('STAT2') // cells.csv line 2: cell1,STAT2g2,STAT2
   })
