@@ -4,14 +4,14 @@ import { initBackend, type BackendName } from '../backend'
 import { mulberry32 } from '../random'
 import { gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
 import { maskFromGroups, maskFromRows, maskStats, randomPathwayMask, type AttentionMask } from './attention-mask'
-import { denseMaskedAttention, sparseAttention } from './sparse-attention'
+import { denseMaskedAttention, sparseAttention, type AttentionDropout } from './sparse-attention'
 
-function compare(mask: AttentionMask, dim: number, heads: number, seed: number): number[] {
+function compare(mask: AttentionMask, dim: number, heads: number, seed: number, dropout?: AttentionDropout): number[] {
   const q = randomTensor([mask.size, dim], seed)
   const k = randomTensor([mask.size, dim], seed + 1)
   const v = randomTensor([mask.size, dim], seed + 2)
-  const sparse = gradsOf((a, b, c) => sparseAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, mask, heads), [q, k, v], seed + 3)
-  const dense = gradsOf((a, b, c) => denseMaskedAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, mask, heads), [q, k, v], seed + 3)
+  const sparse = gradsOf((a, b, c) => sparseAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, mask, heads, dropout), [q, k, v], seed + 3)
+  const dense = gradsOf((a, b, c) => denseMaskedAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, mask, heads, dropout), [q, k, v], seed + 3)
   tf.dispose([q, k, v])
   expect(dense.value.every(Number.isFinite)).toBe(true)
   const diffs = [maxAbsDiff(sparse.value, dense.value), ...sparse.grads.map((g, i) => maxAbsDiff(g, dense.grads[i]))]
@@ -33,6 +33,16 @@ describe.each(['cpu', 'wasm'] as BackendName[])('sparse attention on %s', (backe
     const mask = randomPathwayMask(90, 1500, mulberry32(5), { medianPathway: 5, maxPathway: 40 })
     for (const d of compare(mask, 64, 2, 21)) expect(d).toBeLessThanOrEqual(1e-5)
     for (const d of compare(mask, 8, 1, 31)) expect(d).toBeLessThanOrEqual(1e-5)
+  })
+
+  it('matches with dropout on the attention weights (same seeded pattern) and the pattern changes the output', () => {
+    const mask = randomPathwayMask(120, 2500, mulberry32(8), { medianPathway: 6, maxPathway: 50 })
+    for (const d of compare(mask, 16, 2, 51, { rate: 0.1, seed: 4 })) expect(d).toBeLessThanOrEqual(1e-5)
+    const q = randomTensor([120, 16], 1)
+    const a = sparseAttention(q as tf.Tensor2D, q as tf.Tensor2D, q as tf.Tensor2D, mask, 2, { rate: 0.1, seed: 4 })
+    const b = sparseAttention(q as tf.Tensor2D, q as tf.Tensor2D, q as tf.Tensor2D, mask, 2)
+    expect(maxAbsDiff(a.dataSync(), b.dataSync())).toBeGreaterThan(1e-3)
+    tf.dispose([q, a, b])
   })
 })
 

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs'
 import { assertValidMask, denseAdditiveMask, type AttentionMask } from './attention-mask'
 import { customOp } from './custom-op'
 import { matMul2d } from './linear'
+import { mulberry32 } from '../random'
 
 export interface AttentionForward {
   out: Float32Array
@@ -47,8 +48,11 @@ function maxDegree(mask: AttentionMask): number {
 // ~3× faster than the plain loop at d = 32). `d4` is d rounded down to a multiple of 4; the tail
 // loops handle the rest.
 
-/** Forward loop. q, k, v are row-major [size, dim]; head h owns columns h·d … (h+1)·d − 1. */
-export function csrAttentionForward(q: Float32Array, k: Float32Array, v: Float32Array, mask: AttentionMask, numHeads: number, dim: number): AttentionForward {
+/**
+ * Forward loop. q, k, v are row-major [size, dim]; head h owns columns h·d … (h+1)·d − 1.
+ * `drop` (head-major like probs) multiplies the softmax weights: 0 or 1 / (1 − rate) for dropout.
+ */
+export function csrAttentionForward(q: Float32Array, k: Float32Array, v: Float32Array, mask: AttentionMask, numHeads: number, dim: number, drop: Float32Array | null = null): AttentionForward {
   const { size, rowPtr, colIdx } = mask
   const nnz = colIdx.length
   const d = dim / numHeads
@@ -96,8 +100,9 @@ export function csrAttentionForward(q: Float32Array, k: Float32Array, v: Float32
       const inv = 1 / sum
       acc.fill(0)
       for (let p = start; p < end; p++) {
-        const w = probs[hp + p] * inv
-        probs[hp + p] = w
+        const pr = probs[hp + p] * inv
+        probs[hp + p] = pr
+        const w = drop ? pr * drop[hp + p] : pr
         const vo = colIdx[p] * dim + hc
         let c = 0
         for (; c < d4; c += 4) {
@@ -115,10 +120,11 @@ export function csrAttentionForward(q: Float32Array, k: Float32Array, v: Float32
 }
 
 /**
- * Backward loop. With dP_ij = dO_i·v_j and r_i = Σ_j P_ij dP_ij (= dO_i·o_i):
- * dS_ij = P_ij (dP_ij − r_i); dQ_i = Σ_j dS_ij k_j / √d; dK_j += dS_ij q_i / √d; dV_j += P_ij dO_i.
+ * Backward loop. With dropout factors f_ij (1 without dropout), dP_ij = f_ij dO_i·v_j and
+ * r_i = Σ_j P_ij dP_ij: dS_ij = P_ij (dP_ij − r_i); dQ_i = Σ_j dS_ij k_j / √d;
+ * dK_j += dS_ij q_i / √d; dV_j += f_ij P_ij dO_i.
  */
-export function csrAttentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, probs: Float64Array, dOut: Float32Array, mask: AttentionMask, numHeads: number, dim: number): AttentionGrads {
+export function csrAttentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, probs: Float64Array, dOut: Float32Array, mask: AttentionMask, numHeads: number, dim: number, drop: Float32Array | null = null): AttentionGrads {
   const { size, rowPtr, colIdx } = mask
   const nnz = colIdx.length
   const d = dim / numHeads
@@ -157,14 +163,15 @@ export function csrAttentionBackward(q: Float32Array, k: Float32Array, v: Float3
           s3 += gr[c + 3] * v[vo + c + 3]
         }
         for (; c < d; c++) s0 += gr[c] * v[vo + c]
-        const s = s0 + s1 + s2 + s3
+        const s = drop ? (s0 + s1 + s2 + s3) * drop[hp + p] : s0 + s1 + s2 + s3
         dp[p - start] = s
         r += probs[hp + p] * s
       }
       accQ.fill(0)
       for (let p = start; p < end; p++) {
-        const w = probs[hp + p]
-        const ds = w * (dp[p - start] - r)
+        const pr = probs[hp + p]
+        const ds = pr * (dp[p - start] - r)
+        const w = drop ? pr * drop[hp + p] : pr
         const jo = colIdx[p] * dim + hc
         let c = 0
         for (; c < d4; c += 4) {
@@ -193,23 +200,49 @@ export function csrAttentionBackward(q: Float32Array, k: Float32Array, v: Float3
   return { dq, dk: Float32Array.from(dk), dv: Float32Array.from(dv) }
 }
 
+export interface AttentionDropout {
+  rate: number
+  seed: number
+}
+
+/**
+ * Dropout on the attention weights, as PyTorch's MultiheadAttention applies the layer's dropout
+ * there: one factor per (head, CSR entry), 0 with probability `rate`, else 1 / (1 − rate).
+ */
+export function attentionDropoutFactors(mask: AttentionMask, numHeads: number, dropout: AttentionDropout): Float32Array {
+  const n = mask.colIdx.length * numHeads
+  const out = new Float32Array(n)
+  const keep = 1 / (1 - dropout.rate)
+  const rand = mulberry32(dropout.seed)
+  for (let i = 0; i < n; i++) out[i] = rand() < dropout.rate ? 0 : keep
+  return out
+}
+
+function checkDropout(dropout: AttentionDropout | undefined): boolean {
+  if (!dropout || dropout.rate === 0) return false
+  if (!(dropout.rate > 0 && dropout.rate < 1)) throw new Error(`attention: dropout rate must be in [0, 1), got ${dropout.rate}`)
+  return true
+}
+
 /**
  * Sparse masked attention of q, k, v ([genes, dim], already projected) under `mask`, split into
  * `numHeads` heads; returns [genes, dim] with heads concatenated. Gradients flow to q, k and v.
+ * `dropout` (training only) drops attention weights with a seeded pattern.
  */
-export function sparseAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: AttentionMask, numHeads: number): tf.Tensor2D {
+export function sparseAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: AttentionMask, numHeads: number, dropout?: AttentionDropout): tf.Tensor2D {
   const { size, dim } = checkInputs(q, k, v, mask, numHeads)
+  const drop = checkDropout(dropout) ? attentionDropoutFactors(mask, numHeads, dropout as AttentionDropout) : null
   const f = customOp<tf.Tensor2D>(([qIn, kIn, vIn]) => {
     const qa = qIn.dataSync() as Float32Array
     const ka = kIn.dataSync() as Float32Array
     const va = vIn.dataSync() as Float32Array
-    const { out, probs } = csrAttentionForward(qa, ka, va, mask, numHeads, dim)
+    const { out, probs } = csrAttentionForward(qa, ka, va, mask, numHeads, dim, drop)
     return {
       value: tf.tensor2d(out, [size, dim]),
       // Trap 7 is about tensors: what the backward needs is kept here as JS typed arrays (read
       // once in the forward), which no tidy can dispose and which stay off the 4 GB wasm heap.
       gradFunc: (dy) => {
-        const g = csrAttentionBackward(qa, ka, va, probs, dy.dataSync() as Float32Array, mask, numHeads, dim)
+        const g = csrAttentionBackward(qa, ka, va, probs, dy.dataSync() as Float32Array, mask, numHeads, dim, drop)
         return [tf.tensor2d(g.dq, [size, dim]), tf.tensor2d(g.dk, [size, dim]), tf.tensor2d(g.dv, [size, dim])]
       },
     }
@@ -222,19 +255,30 @@ export function sparseAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, 
  * −∞ elsewhere), softmax, times V; differentiated by tfjs autodiff. G² memory per head: tests and
  * small-G benchmarks only. One plain 2-D matMul per head (trap 3).
  */
-export function denseMaskedAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: AttentionMask, numHeads: number, additive?: tf.Tensor2D): tf.Tensor2D {
+export function denseMaskedAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: AttentionMask, numHeads: number, dropout?: AttentionDropout): tf.Tensor2D {
   const { size, dim } = checkInputs(q, k, v, mask, numHeads)
   const d = dim / numHeads
+  const drop = checkDropout(dropout) ? attentionDropoutFactors(mask, numHeads, dropout as AttentionDropout) : null
   return tf.tidy(() => {
-    const add = additive ?? tf.tensor2d(denseAdditiveMask(mask), [size, size])
+    const add = tf.tensor2d(denseAdditiveMask(mask), [size, size])
     const heads: tf.Tensor2D[] = []
     for (let h = 0; h < numHeads; h++) {
       const qh = tf.slice(q, [0, h * d], [size, d])
       const kh = tf.slice(k, [0, h * d], [size, d])
       const vh = tf.slice(v, [0, h * d], [size, d])
       const scores = tf.add(tf.mul(matMul2d(qh, tf.transpose(kh)), 1 / Math.sqrt(d)), add) as tf.Tensor2D
-      heads.push(matMul2d(tf.softmax(scores) as tf.Tensor2D, vh))
+      let weights = tf.softmax(scores) as tf.Tensor2D
+      if (drop) weights = tf.mul(weights, denseFactors(mask, drop, h)) as tf.Tensor2D
+      heads.push(matMul2d(weights, vh))
     }
     return tf.concat(heads, 1)
   })
+}
+
+function denseFactors(mask: AttentionMask, drop: Float32Array, head: number): tf.Tensor2D {
+  const { size, rowPtr, colIdx } = mask
+  const out = new Float32Array(size * size)
+  const hp = head * colIdx.length
+  for (let i = 0; i < size; i++) for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) out[i * size + colIdx[p]] = drop[hp + p]
+  return tf.tensor2d(out, [size, size])
 }
