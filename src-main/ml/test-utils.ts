@@ -26,3 +26,20 @@ export function gradsOf(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], s
     return { value: y.dataSync() as Float32Array, grads: g.map((t) => t.dataSync() as Float32Array) }
   })
 }
+
+/**
+ * Central finite differences of a scalar loss w.r.t. chosen entries of a variable, in float32
+ * arithmetic: use a step around 1e-2 and compare with a tolerance around 1e-3 relative.
+ */
+export function finiteDifferences(loss: () => tf.Scalar, variable: tf.Variable, entries: number[], step = 1e-2): number[] {
+  const base = (variable.dataSync() as Float32Array).slice()
+  const at = (i: number, delta: number) => {
+    const v = base.slice()
+    v[i] += delta
+    variable.assign(tf.tensor(v, variable.shape))
+    return tf.tidy(() => loss().dataSync()[0])
+  }
+  const out = entries.map((i) => (at(i, step) - at(i, -step)) / (2 * step))
+  variable.assign(tf.tensor(base, variable.shape))
+  return out
+}
