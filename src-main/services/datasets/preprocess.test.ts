@@ -236,6 +236,7 @@ describe('preprocessDataset on small inputs', () => {
     expect(() => preprocessDataset(rawDataset(X), { conditions: conditions.map((c) => (c === 'ctrl' ? 'G2+ctrl' : c)) })).toThrowError(code('dataset.no-control-cells'))
     expect(() => preprocessDataset(rawDataset(X), { conditions: ['ctrl', 'A++B', 'ctrl', 'ctrl', 'ctrl', 'ctrl'] })).toThrowError(code('dataset.invalid-condition'))
     expect(() => preprocessDataset(rawDataset(X), { conditions: ['ctrl'] })).toThrowError(code('dataset.condition-count'))
+    expect(() => preprocessDataset(rawDataset(csr(counts.map((r) => r.map(() => 0)))), { conditions })).toThrowError(code('dataset.empty'))
     expect(() => preprocessDataset(rawDataset(csr([[-1, 0, 0, 0], ...counts.slice(1)])), { conditions })).toThrowError(code('dataset.invalid-values'))
   })
 

@@ -38,6 +38,7 @@ export function preprocessDataset(raw: RawDataset, options: PreprocessOptions): 
   progress('checking', 0)
 
   if (raw.X.nRows === 0 || raw.X.nCols === 0) throw new AppError('dataset.empty', `${file} has ${raw.X.nRows} cells × ${raw.X.nCols} genes; there is nothing to import.`)
+  if (raw.X.data.length === 0) throw new AppError('dataset.empty', `X of ${file} holds no non-zero value; check that the file holds the expression matrix.`)
   if (options.conditions.length !== raw.X.nRows) {
     throw new AppError('dataset.condition-count', `${options.conditions.length} conditions were given for the ${raw.X.nRows} cells of ${file}; map the condition column for every cell.`)
   }
