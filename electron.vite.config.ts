@@ -11,7 +11,7 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src-main/desktop/main.ts') },
+        input: { index: resolve(import.meta.dirname, 'src-main/desktop/main.ts') },
         external,
       },
     },
@@ -22,7 +22,7 @@ export default defineConfig({
       externalizeDeps: false,
       outDir: 'out/preload',
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src-main/preload/index.ts') },
+        input: { index: resolve(import.meta.dirname, 'src-main/preload/index.ts') },
         // Sandboxed preloads must be a single CommonJS file.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },

@@ -7,14 +7,14 @@ import { defineConfig, type UserConfig } from 'vite'
  * (`npm run build:renderer`, served by `perturb-studio serve`). Same UI, same output folder.
  */
 export const rendererConfig: UserConfig = {
-  root: resolve(__dirname, 'src-renderer'),
+  root: resolve(import.meta.dirname, 'src-renderer'),
   base: './',
   plugins: [vue()],
   build: {
-    outDir: resolve(__dirname, 'out/renderer'),
+    outDir: resolve(import.meta.dirname, 'out/renderer'),
     emptyOutDir: true,
     chunkSizeWarningLimit: 2000,
-    rollupOptions: { input: resolve(__dirname, 'src-renderer/index.html') },
+    rollupOptions: { input: resolve(import.meta.dirname, 'src-renderer/index.html') },
   },
 }
 

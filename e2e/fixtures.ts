@@ -23,6 +23,8 @@ async function startServer(home: string): Promise<{ child: ChildProcess; url: st
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/perturb-studio.js'), '--home', home, '--json', 'serve'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Tests read the knowledge files from ../shared, as a user's knowledge folder.
+    env: { ...process.env, PERTURB_STUDIO_KNOWLEDGE: path.join(SHARED, 'knowledge') },
   })
   let stderr = ''
   child.stderr!.on('data', (d) => (stderr += d))

@@ -1,13 +1,20 @@
 import fs from 'node:fs'
 import type { CoreDeps, Services } from './core-deps'
 import { openDatabase } from './db/database'
+import { DatasetsRepo } from './db/datasets-repo'
 import { ProjectsRepo } from './db/projects-repo'
 import { EventBus } from './event-bus'
 import { appHandlers } from './handlers/app'
+import { datasetHandlers, jobHandlers } from './handlers/datasets'
 import { projectHandlers } from './handlers/projects'
+import { knowledgeHandlers } from './handlers/knowledge'
 import { databasePath, resolveHome } from './paths'
+import { knowledgeDir, resolveKnowledgeSources } from './paths'
 import { createRouter, type Router } from './router'
+import { DatasetService } from './services/datasets/dataset-service'
+import { JobRegistry } from './services/jobs'
 import { ProjectsService } from './services/projects'
+import { KnowledgeService } from './services/knowledge/knowledge-service'
 
 export interface AppContextOptions {
   home?: string
@@ -29,18 +36,34 @@ export function createAppContext(options: AppContextOptions): AppContext {
   const db = openDatabase(databasePath(home), { nativeBinding: options.nativeBinding })
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`))
 
+  const events = new EventBus()
+  const projects = new ProjectsService(new ProjectsRepo(db))
   const services: Services = {
-    projects: new ProjectsService(new ProjectsRepo(db)),
+    projects,
+    datasets: new DatasetService({ home, repo: new DatasetsRepo(db), projects, knowledgeSources: resolveKnowledgeSources(home) }),
+    jobs: new JobRegistry(events),
+    knowledge: new KnowledgeService({
+      dir: knowledgeDir(home),
+      sourceFolder: resolveKnowledgeSources(home),
+      settings: db,
+      nativeBinding: options.nativeBinding,
+      // deps is assigned below, before any build can report.
+      onProgress: (p) => deps.events.emit('job:progress', p),
+      log,
+    }),
   }
-  const deps: CoreDeps = { home, transport: options.transport, db, events: new EventBus(), services }
+  const deps: CoreDeps = { home, transport: options.transport, db, events, services }
 
   const router = createRouter(
     {
       ...appHandlers(deps),
       ...projectHandlers(deps),
+      ...datasetHandlers(deps),
+      ...jobHandlers(deps),
+      ...knowledgeHandlers(deps),
     },
     { onInternalError: (channel, err) => log(`[${channel}] ${(err as Error)?.stack ?? String(err)}`) },
   )
 
-  return { ...deps, router, close: () => db.close() }
+  return { ...deps, router, close: () => (services.knowledge.close(), db.close()) }
 }

@@ -1,10 +1,16 @@
 import type { Db } from './db/database'
 import type { EventBus } from './event-bus'
+import type { DatasetService } from './services/datasets/dataset-service'
+import type { JobRegistry } from './services/jobs'
 import type { ProjectsService } from './services/projects'
+import type { KnowledgeService } from './services/knowledge/knowledge-service'
 
 /** The services of the one core, each constructed once in app-context. */
 export interface Services {
   projects: ProjectsService
+  datasets: DatasetService
+  jobs: JobRegistry
+  knowledge: KnowledgeService
 }
 
 /** What handlers (and the CLI) are given: the core's services plus where they run. */

@@ -3,8 +3,11 @@ import { AppError } from '../../src-shared/contract'
 import { APP_VERSION } from '../version'
 import { CliSession, type GlobalOptions } from './context'
 import { processIo, type CliIo } from './output'
+import { registerDatasetCommands } from './commands/datasets'
 import { registerProjectCommands } from './commands/project'
 import { registerServeCommand } from './commands/serve'
+import { registerSynthCommand } from './commands/synth'
+import { registerKnowledgeCommands } from './commands/knowledge'
 
 /** Exit codes: 0 ok, 1 a command failed (bad input, not found…), 2 the command line itself was wrong. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
@@ -19,7 +22,10 @@ export function buildProgram(io: CliIo, getSession: () => CliSession): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: () => undefined })
   registerProjectCommands(program, getSession)
+  registerDatasetCommands(program, getSession)
   registerServeCommand(program, getSession)
+  registerSynthCommand(program, getSession)
+  registerKnowledgeCommands(program, getSession)
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: () => undefined })
     for (const sub of c.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: () => undefined })

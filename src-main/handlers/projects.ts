@@ -2,7 +2,7 @@ import type { CoreDeps } from '../core-deps'
 import type { HandlersFor } from '../router'
 
 export function projectHandlers({ services, events }: CoreDeps): HandlersFor<'project'> {
-  const { projects } = services
+  const { projects, datasets } = services
   return {
     'project:list': () => projects.list(),
     'project:get': ({ id }) => projects.get(id),
@@ -17,7 +17,10 @@ export function projectHandlers({ services, events }: CoreDeps): HandlersFor<'pr
       return p
     },
     'project:delete': ({ id }) => {
+      // Rows go in one cascading delete; the datasets' arrays on disk are removed after it.
+      const removeFiles = datasets.projectFilesRemover(id)
       const r = projects.delete(id)
+      removeFiles()
       events.emit('project:changed', { projectId: null })
       return r
     },

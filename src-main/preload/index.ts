@@ -1,4 +1,4 @@
-import { contextBridge, ipcRenderer } from 'electron'
+import { contextBridge, ipcRenderer, webUtils } from 'electron'
 import { channelNames, IPC_EVENT, IPC_PREFIX, type DesktopBridge } from '../../src-shared/contract'
 
 // One named function per contract channel, generated from the channel map: the renderer never
@@ -16,6 +16,7 @@ const bridge: DesktopBridge = {
     ipcRenderer.on(IPC_EVENT, handler)
     return () => ipcRenderer.removeListener(IPC_EVENT, handler)
   },
+  pathForFile: (file) => webUtils.getPathForFile(file as File),
 }
 
 contextBridge.exposeInMainWorld('perturbStudio', bridge)

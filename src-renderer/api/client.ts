@@ -15,6 +15,23 @@ export interface Api {
   readonly transport: 'desktop' | 'browser'
   call<C extends ChannelName>(channel: C, input: ChannelInput<C>): Promise<ChannelOutput<C>>
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void
+  /**
+   * Makes files the user picked or dropped readable by the core: their own paths on the desktop,
+   * an upload into the data folder in browser mode. Files given together share one folder.
+   */
+  stageFiles(files: File[], onProgress?: (fraction: number) => void): Promise<StagedFiles>
+}
+
+export interface StagedFiles {
+  /** path of each file, in the order given */
+  paths: string[]
+  /** the folder holding them (a 10x folder when several files were given) */
+  folder: string
+}
+
+function dirname(p: string): string {
+  const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'))
+  return i > 0 ? p.slice(0, i) : p
 }
 
 function unwrap<T>(envelope: Envelope<T>): T {
@@ -30,6 +47,10 @@ function desktopApi(bridge: NonNullable<Window['perturbStudio']>): Api {
       return unwrap(await fn(input))
     },
     on: (event, listener) => bridge.on(event, listener),
+    async stageFiles(files) {
+      const paths = files.map((f) => bridge.pathForFile(f))
+      return { paths, folder: dirname(paths[0] ?? '') }
+    },
   }
 }
 
@@ -72,6 +93,22 @@ function browserApi(): Api {
         throw new AppError('transport.unauthorized', 'This page is no longer authorised. Open the URL (with ?token=…) that perturb-studio printed.')
       }
       return unwrap((await res.json()) as Envelope<ChannelOutput<typeof channel>>)
+    },
+    async stageFiles(files, onProgress) {
+      const total = files.reduce((n, f) => n + f.size, 0) || 1
+      let done = 0
+      let batch: string | undefined
+      const paths: string[] = []
+      for (const file of files) {
+        const query = new URLSearchParams({ name: file.name, ...(batch ? { batch } : {}) })
+        const res = await fetch(`/upload?${query}`, { method: 'POST', body: file, credentials: 'same-origin' })
+        const env = unwrap((await res.json()) as Envelope<{ path: string; batch: string }>)
+        batch = env.batch
+        paths.push(env.path)
+        done += file.size
+        onProgress?.(done / total)
+      }
+      return { paths, folder: dirname(paths[0] ?? '') }
     },
     on(event, listener) {
       if (!socket) connect()

@@ -9,6 +9,8 @@ import type { EventName, EventPayload } from './events'
 export interface DesktopBridge {
   channels: { [C in ChannelName]: (input: ChannelInput<C>) => Promise<Envelope<ChannelOutput<C>>> }
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void
+  /** The file-system path of a file the user picked or dropped (Electron's webUtils). */
+  pathForFile(file: unknown): string
 }
 
 /** The IPC channel prefix used between preload and main (one ipcMain handler per contract channel). */

@@ -1,6 +1,8 @@
 import type { z } from 'zod'
 import { appChannels } from './channels/app'
+import { datasetChannels, jobChannels } from './channels/datasets'
 import { projectChannels } from './channels/projects'
+import { knowledgeChannels } from './channels/knowledge'
 
 /**
  * The one map of the IPC contract: channel → input schema (zod) + output type, assembled from
@@ -10,7 +12,12 @@ import { projectChannels } from './channels/projects'
 export const channels = {
   ...appChannels,
   ...projectChannels,
+  ...datasetChannels,
+  ...jobChannels,
+  ...knowledgeChannels,
 } as const
+
+export type * from './channels/knowledge'
 
 export type Channels = typeof channels
 export type ChannelName = keyof Channels

@@ -1,0 +1,35 @@
+import type { CoreDeps } from '../core-deps'
+import type { HandlersFor } from '../router'
+
+export function datasetHandlers({ services, events }: CoreDeps): HandlersFor<'dataset'> {
+  const { datasets, jobs } = services
+  const changed = (projectId: number) => events.emit('project:changed', { projectId })
+  return {
+    'dataset:preview': (input) => datasets.preview(input),
+    'dataset:import': async ({ jobId, ...input }) => {
+      const summary = await jobs.run('import', jobId, (job) => datasets.import(input, job))
+      changed(summary.projectId)
+      return summary
+    },
+    'dataset:create-demo': async ({ projectId, preset, seed, jobId }) => {
+      const summary = await jobs.run('demo', jobId, (job) => datasets.createDemo(projectId, preset, seed, job))
+      changed(summary.projectId)
+      return summary
+    },
+    'dataset:list': ({ projectId }) => datasets.list(projectId),
+    'dataset:get': ({ id }) => datasets.get(id),
+    'dataset:de': ({ id, condition, top }) => datasets.de(id, condition, top),
+    'dataset:delete': ({ id }) => {
+      const { projectId } = datasets.require(id).summary
+      const r = datasets.delete(id)
+      changed(projectId)
+      return r
+    },
+  }
+}
+
+export function jobHandlers({ services }: CoreDeps): HandlersFor<'job'> {
+  return {
+    'job:cancel': ({ jobId }) => ({ cancelled: services.jobs.cancel(jobId) }),
+  }
+}

@@ -1,0 +1,90 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DatasetSummary } from '../../../src-shared/contract'
+import { createAppContext, type AppContext } from '../../app-context'
+import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
+
+const PAPALEXI = path.join(SHARED_DIR, 'datasets', 'papalexi2021')
+let home: ReturnType<typeof tempHome>
+let ctx: AppContext
+let projectId: number
+
+async function call<T>(channel: string, input: unknown): Promise<T> {
+  const r = await ctx.router.dispatch(channel, input)
+  if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code })
+  return r.data as T
+}
+
+function storedFolders(): string[] {
+  const dir = path.join(ctx.home, 'datasets')
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : []
+}
+
+beforeAll(async () => {
+  home = tempHome()
+  ctx = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
+  projectId = (await call<{ id: number }>('project:create', { name: 'Papalexi' })).id
+})
+afterAll(() => {
+  ctx.close()
+  home.cleanup()
+})
+
+describe('dataset import (Papalexi 2021, real files)', () => {
+  let fromH5ad: DatasetSummary
+  let fromTenx: DatasetSummary
+
+  it('imports the .h5ad and the 10x layout + cells.csv into identical summaries', async () => {
+    const mapping = { conditionColumn: 'target', controlLabels: ['non-targeting'] }
+    fromH5ad = await call('dataset:import', { projectId, path: path.join(PAPALEXI, 'papalexi2021_counts.h5ad'), ...mapping })
+    fromTenx = await call('dataset:import', { projectId, path: PAPALEXI, metadata: path.join(PAPALEXI, 'cells.csv'), ...mapping })
+    for (const s of [fromH5ad, fromTenx]) {
+      expect(s).toMatchObject({ cells: 20_729, genes: 299, conditions: 26, singles: 25, combos: 0, controlCells: 2_386 })
+      expect(s.normalisation).toMatch(/raw counts .* normalize_total .* log1p/)
+      expect(s.perturbedGenesNotMeasured).toHaveLength(16) // 9 of the 25 targets are measured
+    }
+    const pick = (s: DatasetSummary) => ({ ...s, datasetId: 0, name: '', sourcePath: '', format: '', createdAt: '', warnings: [] })
+    expect(pick(fromTenx)).toEqual(pick(fromH5ad))
+  })
+
+  it('gives identical DE rankings from both layouts, with STAT1 at the top of STAT1 knockout', async () => {
+    const a = await call<{ topDe: Record<string, string[]>; conditionTable: { condition: string; cells: number }[] }>('dataset:get', { id: fromH5ad.datasetId })
+    const b = await call<{ topDe: Record<string, string[]>; conditionTable: { condition: string; cells: number }[] }>('dataset:get', { id: fromTenx.datasetId })
+    expect(b.topDe).toEqual(a.topDe)
+    expect(b.conditionTable).toEqual(a.conditionTable)
+    expect(a.topDe['STAT1+ctrl'][0]).toBe('STAT1')
+    const de = await call<{ genes: { gene: string; change: number }[] }>('dataset:de', { id: fromH5ad.datasetId, condition: 'STAT1+ctrl' })
+    expect(de.genes[0]).toMatchObject({ gene: 'STAT1' })
+    expect(de.genes[0].change).toBeLessThan(0) // a knockout lowers its target
+  })
+
+  it('lists and deletes datasets, removing their stored arrays', async () => {
+    const listed = await call<DatasetSummary[]>('dataset:list', { projectId })
+    expect(listed.map((d) => d.datasetId).sort()).toEqual([fromH5ad.datasetId, fromTenx.datasetId].sort())
+    const before = storedFolders().length
+    await call('dataset:delete', { id: fromTenx.datasetId })
+    expect(storedFolders().length).toBe(before - 1)
+    await expect(call('dataset:get', { id: fromTenx.datasetId })).rejects.toMatchObject({ code: 'dataset.not-found' })
+  })
+
+  it.each([
+    ['no control cells', { conditionColumn: 'target', controlLabels: ['nothing-like-this'] }, 'dataset.no-control-cells'],
+    ['an unknown column', { conditionColumn: 'no_such_column', controlLabels: ['non-targeting'] }, 'dataset.unknown-column'],
+  ])('refuses %s and stores nothing', async (_label, mapping, code) => {
+    const datasets = (await call<DatasetSummary[]>('dataset:list', {})).length
+    const folders = storedFolders().length
+    await expect(call('dataset:import', { projectId, path: path.join(PAPALEXI, 'papalexi2021_counts.h5ad'), ...mapping })).rejects.toMatchObject({ code })
+    expect((await call<DatasetSummary[]>('dataset:list', {})).length).toBe(datasets)
+    expect(storedFolders().length).toBe(folders)
+  })
+
+  it('cancels an import on request and stores nothing', async () => {
+    const folders = storedFolders().length
+    const pending = call('dataset:import', { projectId, path: PAPALEXI, conditionColumn: 'target', controlLabels: ['non-targeting'], jobId: 'cancel-me-1' })
+    await new Promise((r) => setTimeout(r, 50))
+    expect(await call('job:cancel', { jobId: 'cancel-me-1' })).toEqual({ cancelled: true })
+    await expect(pending).rejects.toMatchObject({ code: expect.stringMatching(/cancelled/) })
+    expect(storedFolders().length).toBe(folders)
+  })
+})

@@ -1,0 +1,32 @@
+import { onBeforeUnmount, ref } from 'vue'
+import { api } from './client'
+
+/** Progress of one long request: a client-chosen job id, its progress events, and cancel. */
+export function useJob() {
+  const jobId = ref<string | null>(null)
+  const fraction = ref(0)
+  const message = ref('')
+  const unsubscribe = api.on('job:progress', (p) => {
+    if (p.jobId !== jobId.value) return
+    fraction.value = p.fraction
+    message.value = p.message
+  })
+  onBeforeUnmount(unsubscribe)
+
+  function begin(): string {
+    jobId.value = `job-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+    fraction.value = 0
+    message.value = 'Starting…'
+    return jobId.value
+  }
+
+  async function cancel() {
+    if (jobId.value) await api.call('job:cancel', { jobId: jobId.value })
+  }
+
+  function end() {
+    jobId.value = null
+  }
+
+  return { jobId, fraction, message, begin, cancel, end }
+}

@@ -1,0 +1,70 @@
+import { defineStore } from 'pinia'
+import { ref, watch } from 'vue'
+import type { ConditionDe, DatasetDetail, DatasetSummary } from '../../../src-shared/contract'
+import { api, errorMessage } from '../../api/client'
+import { useProjectsStore } from '../projects/use-projects-store'
+
+/** The open project's datasets, the selected one's details and its DE view. */
+export const useDatasetsStore = defineStore('datasets', () => {
+  const projects = useProjectsStore()
+  const list = ref<DatasetSummary[]>([])
+  const selected = ref<DatasetDetail | null>(null)
+  const de = ref<ConditionDe | null>(null)
+  const error = ref<string | null>(null)
+  const loading = ref(false)
+
+  async function refresh() {
+    error.value = null
+    if (projects.openId === null) {
+      list.value = []
+      selected.value = null
+      return
+    }
+    loading.value = true
+    try {
+      list.value = await api.call('dataset:list', { projectId: projects.openId })
+      const keep = selected.value && list.value.find((d) => d.datasetId === selected.value!.datasetId)
+      if (keep) await select(keep.datasetId)
+      else if (list.value.length) await select(list.value[0].datasetId)
+      else selected.value = null
+    } catch (err) {
+      error.value = errorMessage(err)
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function select(id: number) {
+    error.value = null
+    try {
+      selected.value = await api.call('dataset:get', { id })
+      de.value = null
+    } catch (err) {
+      error.value = errorMessage(err)
+    }
+  }
+
+  async function loadDe(condition: string) {
+    if (!selected.value) return
+    try {
+      de.value = await api.call('dataset:de', { id: selected.value.datasetId, condition, top: 20 })
+    } catch (err) {
+      error.value = errorMessage(err)
+    }
+  }
+
+  async function remove(id: number) {
+    try {
+      await api.call('dataset:delete', { id })
+      if (selected.value?.datasetId === id) selected.value = null
+      await refresh()
+      await projects.refresh()
+    } catch (err) {
+      error.value = errorMessage(err)
+    }
+  }
+
+  watch(() => projects.openId, () => void refresh())
+
+  return { list, selected, de, error, loading, refresh, select, loadDe, remove }
+})

@@ -1,0 +1,45 @@
+import { z } from 'zod'
+import type { ConditionDe, DatasetDetail, DatasetPreview, DatasetSummary } from '../datasets'
+import { displayName, id } from '../names'
+import { returns } from './define'
+
+const path = z.string().trim().min(1, { error: 'A file or folder path is required' }).max(4096)
+const format = z.enum(['auto', 'h5ad', '10x', 'csv'])
+const orientation = z.enum(['cells-by-genes', 'genes-by-cells'])
+/** Client-chosen id so the caller can cancel (job:cancel) while the request is still running. */
+const jobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' })
+
+const readOptions = {
+  path,
+  format: format.default('auto'),
+  metadata: path.optional(),
+  barcodeColumn: z.string().min(1).max(200).optional(),
+  orientation: orientation.optional(),
+}
+
+export const datasetChannels = {
+  'dataset:preview': returns<DatasetPreview>()(z.object(readOptions).strict()),
+  'dataset:import': returns<DatasetSummary>()(
+    z
+      .object({
+        ...readOptions,
+        projectId: id('Project id'),
+        name: displayName('Dataset name').optional(),
+        conditionColumn: z.string().min(1, { error: 'Choose the column that names each cell’s perturbation' }).max(200),
+        controlLabels: z.array(z.string().min(1).max(200)).max(50).default([]),
+        jobId: jobId.optional(),
+      })
+      .strict(),
+  ),
+  'dataset:create-demo': returns<DatasetSummary>()(
+    z.object({ projectId: id('Project id'), preset: z.enum(['small', 'norman-like']).default('small'), seed: z.number().int().min(0).default(1), jobId: jobId.optional() }).strict(),
+  ),
+  'dataset:list': returns<DatasetSummary[]>()(z.object({ projectId: id('Project id').optional() }).strict()),
+  'dataset:get': returns<DatasetDetail>()(z.object({ id: id('Dataset id') }).strict()),
+  'dataset:de': returns<ConditionDe>()(z.object({ id: id('Dataset id'), condition: z.string().min(1).max(500), top: z.number().int().min(1).max(200).default(20) }).strict()),
+  'dataset:delete': returns<{ deleted: number }>()(z.object({ id: id('Dataset id') }).strict()),
+} as const
+
+export const jobChannels = {
+  'job:cancel': returns<{ cancelled: boolean }>()(z.object({ jobId }).strict()),
+} as const
