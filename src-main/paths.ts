@@ -33,3 +33,18 @@ export function packageRoot(): string {
 export function rendererDir(): string {
   return process.env.PERTURB_STUDIO_RENDERER_DIR ?? path.join(packageRoot(), 'out', 'renderer')
 }
+
+/** Where built knowledge releases live (`<release>.sqlite` plus `registry.json`). */
+export function knowledgeDir(home: string): string {
+  return path.join(home, 'knowledge')
+}
+
+/**
+ * The knowledge folder builds read the Reactome and NCBI files from: `--knowledge DIR`,
+ * else `PERTURB_STUDIO_KNOWLEDGE`, else `<home>/knowledge-sources`.
+ */
+export function resolveKnowledgeSources(home: string, explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return path.resolve(explicit)
+  if (env.PERTURB_STUDIO_KNOWLEDGE) return path.resolve(env.PERTURB_STUDIO_KNOWLEDGE)
+  return path.join(home, 'knowledge-sources')
+}

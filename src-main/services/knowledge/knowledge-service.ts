@@ -28,6 +28,8 @@ export interface BuildOptions {
   force?: boolean
   /** make the new release the default (yes unless false) */
   setDefault?: boolean
+  /** id for the progress events (the client's, so it can match them to its request) */
+  jobId?: string
 }
 
 const REGISTRY = 'registry.json'
@@ -99,7 +101,7 @@ export class KnowledgeService {
     if (this.building) throw new AppError('knowledge.busy', 'A knowledge build is already running. Wait for it to finish, or cancel it first.')
     const controller = new AbortController()
     this.building = controller
-    const jobId = `knowledge-build-${++this.buildCount}`
+    const jobId = options.jobId ?? `knowledge-build-${++this.buildCount}`
     const report = (fraction: number, message: string) => this.options.onProgress?.({ jobId, kind: 'knowledge-build', fraction, message })
     const startedAt = Date.now()
     let tmp: string | undefined

@@ -217,9 +217,20 @@ export const maskLevel = z.union([
 export const knowledgeChannels = {
   'knowledge:status': returns<KnowledgeStatus>()(none),
   'knowledge:list': returns<KnowledgeRelease[]>()(none),
-  /** Builds a release from the knowledge folder (default: the configured one). Emits `job:progress` (kind `knowledge-build`). */
+  /**
+   * Builds a release from the knowledge folder (default: the configured one). Emits `job:progress`
+   * (kind `knowledge-build`, with `jobId` when given); `knowledge:cancel-build` stops it.
+   */
   'knowledge:build': returns<KnowledgeBuildSummary>()(
-    z.object({ folder: folder.optional(), release: releaseLabel.optional(), force: z.boolean().optional(), setDefault: z.boolean().optional() }).strict(),
+    z
+      .object({
+        folder: folder.optional(),
+        release: releaseLabel.optional(),
+        force: z.boolean().optional(),
+        setDefault: z.boolean().optional(),
+        jobId: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' }).optional(),
+      })
+      .strict(),
   ),
   /** Builds from the knowledge folder only when no release exists yet. */
   'knowledge:ensure': returns<KnowledgeStatus>()(z.object({ folder: folder.optional() }).strict()),
