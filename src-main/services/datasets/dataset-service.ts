@@ -65,7 +65,7 @@ export class DatasetService {
     const p = await previewDataset(input.path, this.readOptions(input))
     const [idName, ...annotationNames] = p.firstRows.columns
     const suggestedColumns = suggestConditionColumns(
-      p.obsColumns.map((c) => ({ name: c.name, distinct: c.distinct, examples: c.examples })),
+      p.obsColumns.map((c) => ({ name: c.name, values: c.examples })),
     )
     const suggestedControlLabels: Record<string, string[]> = {}
     for (const c of p.obsColumns) suggestedControlLabels[c.name] = suggestControlLabels(c.examples).map((l) => l.label)
