@@ -39,15 +39,17 @@ export function fractionMatching(names: readonly string[], test: (s: string) => 
  */
 export function sharedPrefixFraction(names: readonly string[]): number {
   const s = sample(names)
-  if (s.length < 3) return 0
+  if (s.length < 2) return 0
   const counts = new Map<string, number>()
   for (const n of s) {
+    if (isEnsemblId(n)) continue // ENSG000… share a prefix by design
     const m = /^(.*?)[_-]?\d+$/.exec(n)
     if (m) counts.set(m[1], (counts.get(m[1]) ?? 0) + 1)
   }
   let best = 0
   for (const c of counts.values()) best = Math.max(best, c)
-  return best / s.length
+  // one name alone (STAT1 → 'STAT') says nothing about a shared pattern
+  return best >= 2 ? best / s.length : 0
 }
 
 /** How gene-like a list of names is, in [-1, 1]: gene ids and symbols count up, barcodes and numbered names down. */
