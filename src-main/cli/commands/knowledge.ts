@@ -177,7 +177,7 @@ function addQueryCommands(program: Command, session: () => CliSession): void {
           `${p.id}  ${p.name}  (depth ${p.depth})`,
           `  parents:\n    ${named(p.parents)}`,
           `  sub-pathways:\n    ${named(p.children)}`,
-          `  genes (${p.genes.length}): ${p.genes.join(' ')}`,
+          `  genes (${p.genes.length}): ${p.genes.slice(0, 100).join(' ')}${p.genes.length > 100 ? ` … (all with --json)` : ''}`,
           `  all genes with descendants: ${p.allGenes.length}`,
         ].join('\n'),
       )

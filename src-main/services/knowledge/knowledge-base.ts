@@ -22,6 +22,7 @@ import { ReactomeNet } from './reactome-net'
 import { KNOWLEDGE_SCHEMA_VERSION } from './schema'
 
 interface Index {
+  aliases: Map<string, number[]>
   pathwayIds: string[]
   pathwayNames: string[]
   pathwayByLower: Map<string, number>
@@ -102,6 +103,7 @@ export class KnowledgeBase {
       else ensembl.set(key, [g])
     }
     this.index = {
+      aliases,
       pathwayIds,
       pathwayNames,
       pathwayByLower: new Map(pathwayIds.map((id, i) => [id.toLowerCase(), i])),
@@ -299,6 +301,19 @@ export class KnowledgeBase {
     hits.sort((a, b) => a.rank - b.rank || ix.net.depth[a.p] - ix.net.depth[b.p] || ix.pathwayNames[a.p].localeCompare(ix.pathwayNames[b.p]))
     const pathways: PathwayHit[] = hits.slice(0, limit).map(({ p }) => ({ id: ix.pathwayIds[p], name: ix.pathwayNames[p], depth: ix.net.depth[p], geneCount: ix.net.allGenes(p).length }))
     return { genes, pathways }
+  }
+
+  /**
+   * Alias → symbol for every alias naming exactly one gene and not itself a symbol (so
+   * `TMEM173` → `STING1`, while an alias shared by two genes is never guessed).
+   */
+  aliasToSymbol(): Map<string, string> {
+    const ix = this.idx()
+    const out = new Map<string, string>()
+    for (const [alias, genes] of ix.aliases) {
+      if (genes.length === 1 && ix.resolver.symbolIndex(alias) === undefined) out.set(alias, ix.symbols[genes[0]])
+    }
+    return out
   }
 
   // ── attention mask ───────────────────────────────────────────────────────

@@ -174,6 +174,15 @@ describe('queries on the built release', () => {
     for (const e of graph.edges) expect(graph.nodes.some((n) => n.id === e.source) && graph.nodes.some((n) => n.id === e.target)).toBe(true)
   })
 
+  it('offers the unambiguous aliases for renaming dataset genes', async () => {
+    const aliases = (await service.aliases())!
+    expect(aliases.get('TMEM173')).toBe('STING1')
+    expect(aliases.has('STAT1')).toBe(false) // a symbol, not renamed
+    expect(aliases.has('STAT')).toBe(true) // one gene only (SOAT1)
+    const empty = new KnowledgeService({ dir: path.join(home.dir, 'no-releases'), sourceFolder: path.join(home.dir, 'none') })
+    expect(await empty.aliases()).toBeUndefined()
+  })
+
   it('answers a gene query in well under 20 ms once loaded', async () => {
     const kb = (await service.base()).load()
     const t = performance.now()

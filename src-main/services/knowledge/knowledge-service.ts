@@ -178,6 +178,15 @@ export class KnowledgeService {
     return base
   }
 
+  /**
+   * Unambiguous alias → symbol map of a release (default: the default one), for renaming a
+   * dataset's genes; undefined when no release has been built (never builds one).
+   */
+  async aliases(release?: string): Promise<ReadonlyMap<string, string> | undefined> {
+    if (release === undefined && this.resolveDefault(this.scan()) === null) return undefined
+    return (await this.base(release)).aliasToSymbol()
+  }
+
   // ── per-project choice ───────────────────────────────────────────────────
 
   projectRelease(projectId: number): ProjectKnowledge {
