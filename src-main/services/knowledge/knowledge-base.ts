@@ -349,7 +349,7 @@ export class KnowledgeBase {
   mask(genes: string[], level: MaskLevelInput = { kind: 'l1' }, includePairs = false): MaskResult {
     const ix = this.idx()
     const m = this.maskFor(genes, { level })
-    const pairCount = (m.indices.length - m.size) / 2
+    const pairCount = (m.colIdx.length - m.size) / 2
     return {
       release: this.release,
       level,
@@ -357,7 +357,7 @@ export class KnowledgeBase {
       symbols: Array.from(m.geneIndices, (g) => (g < 0 ? null : ix.symbols[g])),
       renamed: m.renamed,
       unknown: m.unknown,
-      nnz: m.indices.length,
+      nnz: m.colIdx.length,
       pairCount,
       density: m.density,
       genesWithoutPathway: m.withoutPathway.map((i) => genes[i]),

@@ -12,7 +12,7 @@ beforeAll(async () => {
 
 function dense(mask: SparseMask): Uint8Array {
   const m = new Uint8Array(mask.size * mask.size)
-  for (let i = 0; i < mask.size; i++) for (let k = mask.indptr[i]; k < mask.indptr[i + 1]; k++) m[i * mask.size + mask.indices[k]] = 1
+  for (let i = 0; i < mask.size; i++) for (let k = mask.rowPtr[i]; k < mask.rowPtr[i + 1]; k++) m[i * mask.size + mask.colIdx[k]] = 1
   return m
 }
 

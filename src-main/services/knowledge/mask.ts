@@ -20,9 +20,9 @@ export interface MaskOptions {
 
 export interface SparseMask {
   size: number
-  /** CSR over list positions, symmetric, diagonal included, columns sorted */
-  indptr: Int32Array
-  indices: Int32Array
+  /** CSR over list positions, symmetric, diagonal included, columns sorted (the shape of ml's AttentionMask) */
+  rowPtr: Int32Array
+  colIdx: Int32Array
   /** allowed entries (directed, diagonal included) / size² */
   density: number
   /** list positions whose gene has no pathway of the chosen level (or is not in the knowledge base) */
@@ -69,7 +69,7 @@ export function attentionMask(net: ReactomeNet, genes: ArrayLike<number>, option
   }
 
   const stamp = new Int32Array(size).fill(-1)
-  const indptr = new Int32Array(size + 1)
+  const rowPtr = new Int32Array(size + 1)
   const rows: Int32Array[] = []
   let nnz = 0
   for (let i = 0; i < size; i++) {
@@ -92,11 +92,11 @@ export function attentionMask(net: ReactomeNet, genes: ArrayLike<number>, option
     const sorted = Int32Array.from(row).sort()
     rows.push(sorted)
     nnz += sorted.length
-    indptr[i + 1] = nnz
+    rowPtr[i + 1] = nnz
   }
-  const indices = new Int32Array(nnz)
-  rows.forEach((r, i) => indices.set(r, indptr[i]))
-  return { size, indptr, indices, density: size ? nnz / (size * size) : 0, withoutPathway }
+  const colIdx = new Int32Array(nnz)
+  rows.forEach((r, i) => colIdx.set(r, rowPtr[i]))
+  return { size, rowPtr, colIdx, density: size ? nnz / (size * size) : 0, withoutPathway }
 }
 
 function qualifyingPathways(net: ReactomeNet, g: number, level: MaskLevel): number[] {
@@ -111,8 +111,8 @@ function qualifyingPathways(net: ReactomeNet, g: number, level: MaskLevel): numb
 export function maskPairs(mask: SparseMask): [number, number][] {
   const pairs: [number, number][] = []
   for (let i = 0; i < mask.size; i++) {
-    for (let k = mask.indptr[i]; k < mask.indptr[i + 1]; k++) {
-      const j = mask.indices[k]
+    for (let k = mask.rowPtr[i]; k < mask.rowPtr[i + 1]; k++) {
+      const j = mask.colIdx[k]
       if (j > i) pairs.push([i, j])
     }
   }
