@@ -6,14 +6,18 @@
  * can store and show why it ended up where it did. `prefer` forces one backend and fails with a
  * clear `backend.unavailable` error if it cannot load.
  *
- * One tfjs-core only: every model file imports `@tensorflow/tfjs`, and the node backends are loaded
- * with `require` from this package's location so they resolve the same `@tensorflow/tfjs` (they
- * depend on it at the exact version 4.22.0 and register a backend named `tensorflow` into it). A
- * second copy of tfjs-core (a nested node_modules after a version mismatch, or a bundler picking the
- * ESM `module` build for one import and Node the CJS `main` for another) shares the engine, kernel
- * registry and Tensor class through globalThis in 4.x, but the first copy loaded wins and a mismatched
- * version then runs kernels written for another core. `checkSingleCore` resolves tfjs-core from
- * here and from the backend package and records a mismatch as a fallback reason instead of running.
+ * One tfjs-core only. Every model file imports `@tensorflow/tfjs`; the node backends are loaded with
+ * `require` from this package's location, so they resolve the same `@tensorflow/tfjs` (they depend
+ * on it at exactly 4.22.0) and register their `tensorflow` backend into it. Pitfalls:
+ *  - a nested node_modules copy after a version mismatch: in 4.x the engine, kernel registry and
+ *    Tensor class are shared through globalThis, so the first copy loaded wins and the other copy's
+ *    kernels run against it; `checkSingleCore` refuses that case with the paths in the reason;
+ *  - a bundle that inlines @tensorflow/tfjs while tfjs-node (native, external) requires the copy in
+ *    node_modules: keep @tensorflow/tfjs external in the main/worker bundle (electron-vite
+ *    externalises dependencies by default) so there is one module instance;
+ *  - the ESM `module` build (dist/index.js) and the CJS `main` build loaded side by side by a
+ *    bundler: same effect; Node and vitest resolve `main` for both.
+ * tfjs-node and tfjs-node-gpu cannot both load in one process (same native symbols and backend name).
  */
 import { createRequire } from 'node:module'
 import { execFileSync } from 'node:child_process'

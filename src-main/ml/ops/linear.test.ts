@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend, type BackendName } from '../backend'
 import { gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
-import { linear, matMul2d } from './linear'
+import { linear, matMul2d, matMulTransposeA } from './linear'
 
 describe.each(['cpu', 'wasm'] as BackendName[])('linear on %s', (backend) => {
   it('matches tfjs autodiff of matMul + bias in value and every gradient', async () => {
@@ -18,7 +18,13 @@ describe.each(['cpu', 'wasm'] as BackendName[])('linear on %s', (backend) => {
     const mm = gradsOf((a, c) => matMul2d(a as tf.Tensor2D, c as tf.Tensor2D), [x, w])
     const mmRef = gradsOf((a, c) => tf.matMul(a as tf.Tensor2D, c as tf.Tensor2D), [x, w])
     for (let i = 0; i < 2; i++) expect(maxAbsDiff(mm.grads[i], mmRef.grads[i])).toBeLessThanOrEqual(1e-5)
-    tf.dispose([x, w, b])
+    // Both orientations of aᵀ·b (narrow a, wide a).
+    const wide = randomTensor([37, 40], 4)
+    for (const [a, c] of [[x, wide], [wide, x]]) {
+      const ref = tf.matMul(a as tf.Tensor2D, c as tf.Tensor2D, true, false)
+      expect(maxAbsDiff(matMulTransposeA(a as tf.Tensor2D, c as tf.Tensor2D).dataSync(), ref.dataSync())).toBeLessThanOrEqual(1e-5)
+    }
+    tf.dispose([x, w, b, wide])
   })
 
   it('rejects mismatched shapes with a message naming them', () => {

@@ -10,6 +10,14 @@ function assert2d(t: tf.Tensor, what: string): void {
   if (t.rank !== 2) throw new Error(`${what} must be 2-D, got shape [${t.shape.join(', ')}]`)
 }
 
+/**
+ * aᵀ·b for a [m, k], b [m, n] from plain matMuls. Transposing the narrower operand is cheaper (wasm:
+ * ~1 ms for [5,045, 64] against ~11 ms for [5,045, 512]), so for k > n compute (bᵀ·a)ᵀ instead.
+ */
+export function matMulTransposeA(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return a.shape[1] <= b.shape[1] ? tf.matMul(tf.transpose(a), b) : (tf.transpose(tf.matMul(tf.transpose(b), a)) as tf.Tensor2D)
+}
+
 /** a [m, k] · b [k, n] with dA = dY·bᵀ and dB = aᵀ·dY computed from explicit transposes. */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   assert2d(a, 'matMul2d: a')
@@ -20,7 +28,7 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
       value: tf.matMul(aIn as tf.Tensor2D, bIn as tf.Tensor2D),
       gradFunc: (dy, saved) => {
         const [as, bs] = saved as tf.Tensor2D[]
-        return [tf.matMul(dy, tf.transpose(bs)), tf.matMul(tf.transpose(as), dy)]
+        return [tf.matMul(dy, tf.transpose(bs)), matMulTransposeA(as, dy)]
       },
     }
   })
@@ -40,7 +48,7 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
       value: tf.add(tf.matMul(xIn as tf.Tensor2D, wIn as tf.Tensor2D), bIn),
       gradFunc: (dy, saved) => {
         const [xs, ws] = saved as tf.Tensor2D[]
-        return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)]
+        return [tf.matMul(dy, tf.transpose(ws)), matMulTransposeA(xs, dy), tf.sum(dy, 0)]
       },
     }
   })
