@@ -120,6 +120,15 @@ describe('bad input leaves the previous knowledge base in use', () => {
     ['a folder missing one Reactome file', () => folderWith('no-relations', { relations: null }), 'knowledge.missing-file', /not ReactomePathwaysRelation\.txt/],
   ]
 
+  it('a build cancelled half-way (and a second build while one runs)', async () => {
+    const running = service.build({ folder: KNOWLEDGE, release: 'cancelled' })
+    await expect(service.build({ folder: KNOWLEDGE, release: 'other' })).rejects.toMatchObject({ code: 'knowledge.busy' })
+    setTimeout(() => service.cancelBuild(), 300)
+    await expect(running).rejects.toMatchObject({ code: 'knowledge.cancelled', message: expect.stringContaining('previous knowledge base is still in use') })
+    expect(service.cancelBuild()).toEqual({ cancelled: false })
+    expect(fs.readdirSync(path.join(home.dir, 'knowledge')).sort()).toEqual([`${first.release}.sqlite`, 'registry.json'])
+  })
+
   it.each(cases)('%s', async (_label, make, code, message) => {
     const before = service.list()
     await expect(service.build({ folder: make(), release: 'broken' })).rejects.toMatchObject({ code, message: expect.stringMatching(message) })
