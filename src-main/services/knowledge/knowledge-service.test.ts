@@ -183,6 +183,17 @@ describe('queries on the built release', () => {
     for (const e of graph.edges) expect(graph.nodes.some((n) => n.id === e.source) && graph.nodes.some((n) => n.id === e.target)).toBe(true)
   })
 
+  it('builds once for queries that arrive together before any release exists', async () => {
+    const lonely = new KnowledgeService({ dir: path.join(home.dir, 'auto', 'knowledge'), sourceFolder: folderWith('auto-src', { gene2go: null, geneInfo: null }) })
+    try {
+      const [a, b] = await Promise.all([lonely.base(), lonely.base()])
+      expect(a).toBe(b)
+      expect(lonely.list()).toHaveLength(1)
+    } finally {
+      lonely.close()
+    }
+  })
+
   it('offers the unambiguous aliases for renaming dataset genes', async () => {
     const aliases = (await service.aliases())!
     expect(aliases.get('TMEM173')).toBe('STING1')

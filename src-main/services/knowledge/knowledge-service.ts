@@ -47,6 +47,8 @@ export class KnowledgeService {
   private readonly bases = new Map<string, KnowledgeBase>()
   private readonly summaries = new Map<string, { mtimeMs: number; summary: KnowledgeBuildSummary }>()
   private building?: AbortController
+  /** the automatic first build, shared by every query that arrives while it runs */
+  private ensuring?: Promise<KnowledgeStatus>
   private buildCount = 0
 
   constructor(private readonly options: KnowledgeServiceOptions) {
@@ -149,12 +151,18 @@ export class KnowledgeService {
 
   /** Builds from the knowledge folder when no release exists yet (and the folder has files). */
   async ensure(folder?: string): Promise<KnowledgeStatus> {
-    if (this.resolveDefault(this.scan()) === null) {
+    if (this.resolveDefault(this.scan()) !== null) return this.status()
+    this.ensuring ??= (async () => {
       const f = folder ?? this.sourceFolder
       this.options.log?.(`No knowledge base yet: building one from ${f}`)
-      await this.build({ folder: f })
-    }
-    return this.status()
+      try {
+        await this.build({ folder: f })
+        return this.status()
+      } finally {
+        this.ensuring = undefined
+      }
+    })()
+    return this.ensuring
   }
 
   /**
