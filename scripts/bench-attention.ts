@@ -93,6 +93,9 @@ emit('mask', { ...maskStats(mask) })
 
 const sparse = time(encoderStep(genes, mask, false), reps)
 emit('encoder_sparse_ms_per_condition', { genes, hidden: H, nnz: mask.colIdx.length, reps, ...sparse, backend: info.backend, loadAvg1m: os.loadavg()[0] })
+const wasmHeapMb = () => (info.backend === 'wasm' ? Math.round((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length / 2 ** 20) : null)
+// Before the dense runs, whose G² score matrices grow the heap (it never shrinks: perf-notes trap 9).
+emit('peak_rss_mb_sparse', { value: Math.round(process.resourceUsage().maxRSS / 1024), wasmHeapMb: wasmHeapMb(), genes, backend: info.backend })
 
 for (const g of denseGenes) {
   // Same density as the full mask, so the sparse/dense ratio at this size is comparable.
@@ -102,5 +105,4 @@ for (const g of denseGenes) {
   emit('encoder_sparse_vs_dense_ms_per_condition', { genes: g, nnz: small.colIdx.length, sparseMs: s.ms, sparseCpuMs: s.cpuMs, denseMs: d.ms, denseCpuMs: d.cpuMs, backend: info.backend })
 }
 
-const wasmHeap = info.backend === 'wasm' ? (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length : null
-emit('peak_rss_mb', { value: Math.round(process.resourceUsage().maxRSS / 1024), wasmHeapMb: wasmHeap === null ? null : Math.round(wasmHeap / 2 ** 20), backend: info.backend })
+emit('peak_rss_mb', { value: Math.round(process.resourceUsage().maxRSS / 1024), wasmHeapMb: wasmHeapMb(), backend: info.backend })

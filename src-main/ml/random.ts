@@ -34,3 +34,22 @@ export function randomNormalArray(n: number, rand: () => number, std = 1): Float
   }
   return out
 }
+
+/**
+ * Inverted-dropout factors: 0 with probability `rate`, else 1 / (1 − rate). mulberry32 inlined
+ * (a closure call per value made dropout ~10 % of an encoder step at 4 M values).
+ */
+export function dropoutFactors(n: number, rate: number, seed: number): Float32Array {
+  const out = new Float32Array(n)
+  const keep = 1 / (1 - rate)
+  const threshold = Math.floor(rate * 4294967296)
+  let a = seed >>> 0
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    out[i] = (t ^ (t >>> 14)) >>> 0 < threshold ? 0 : keep
+  }
+  return out
+}

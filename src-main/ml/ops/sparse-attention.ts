@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs'
 import { assertValidMask, denseAdditiveMask, type AttentionMask } from './attention-mask'
 import { customOp } from './custom-op'
 import { matMul2d } from './linear'
-import { mulberry32 } from '../random'
+import { dropoutFactors } from '../random'
 
 export interface AttentionForward {
   out: Float32Array
@@ -210,12 +210,7 @@ export interface AttentionDropout {
  * there: one factor per (head, CSR entry), 0 with probability `rate`, else 1 / (1 − rate).
  */
 export function attentionDropoutFactors(mask: AttentionMask, numHeads: number, dropout: AttentionDropout): Float32Array {
-  const n = mask.colIdx.length * numHeads
-  const out = new Float32Array(n)
-  const keep = 1 / (1 - dropout.rate)
-  const rand = mulberry32(dropout.seed)
-  for (let i = 0; i < n; i++) out[i] = rand() < dropout.rate ? 0 : keep
-  return out
+  return dropoutFactors(mask.colIdx.length * numHeads, dropout.rate, dropout.seed)
 }
 
 function checkDropout(dropout: AttentionDropout | undefined): boolean {
