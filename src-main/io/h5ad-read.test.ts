@@ -187,13 +187,16 @@ describe('readH5ad on other encodings', () => {
     expect(d.obs.passed).toEqual({ type: 'boolean', values: [true, false, null] })
   })
 
-  it('reads a dense X and sorts unsorted CSR rows', async () => {
+  it('reads a dense X, makes repeated cell names unique and sorts unsorted CSR rows', async () => {
     const denseFile = await rawH5(tmp('dense.h5ad'), (f) => {
       f.create_dataset({ name: 'X', data: new Float32Array(M.flat()), shape: [3, 4] })
-      f.create_group('obs').create_dataset({ name: '_index', data: ['a', 'b', 'c'], dtype: 'S' })
+      f.create_group('obs').create_dataset({ name: '_index', data: ['a', 'a', 'c'], dtype: 'S' })
       f.create_group('var').create_dataset({ name: '_index', data: ['STAT1', 'TSPAN6', 'TNMD', 'DPM1'], dtype: 'S' })
     })
-    expect(dense((await readH5ad(denseFile)).X)).toEqual(M)
+    const fromDense = await readH5ad(denseFile)
+    expect(dense(fromDense.X)).toEqual(M)
+    expect(fromDense.cells).toEqual(['a', 'a-1', 'c'])
+    expect(fromDense.warnings.join()).toMatch(/1 repeated cell names/)
 
     const unsorted = await rawH5(tmp('unsorted.h5ad'), (f) => {
       const x = f.create_group('X')
