@@ -78,22 +78,3 @@ export async function headLines(file: string, n: number, role: string): Promise<
   }
   return out
 }
-
-/** Number of lines (a final line without newline counts; a trailing empty line does not). */
-export async function countLines(file: string, role: string): Promise<number> {
-  let count = 0
-  let last = 0x0a
-  const input = openBytes(file)
-  try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      let i = -1
-      while ((i = chunk.indexOf(0x0a, i + 1)) !== -1) count++
-      if (chunk.length) last = chunk[chunk.length - 1]
-    }
-  } catch (err) {
-    throw streamError(err, file, role)
-  } finally {
-    input.destroy()
-  }
-  return last === 0x0a ? count : count + 1
-}
