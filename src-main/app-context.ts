@@ -40,7 +40,16 @@ export function createAppContext(options: AppContextOptions): AppContext {
   const projects = new ProjectsService(new ProjectsRepo(db))
   const services: Services = {
     projects,
-    datasets: new DatasetService({ home, repo: new DatasetsRepo(db), projects, knowledgeSources: resolveKnowledgeSources(home) }),
+    datasets: new DatasetService({
+      home,
+      repo: new DatasetsRepo(db),
+      projects,
+      knowledgeSources: resolveKnowledgeSources(home),
+      aliases: (projectId) => {
+        const release = services.knowledge.projectRelease(projectId).effective
+        return release ? services.knowledge.aliases(release) : Promise.resolve(undefined)
+      },
+    }),
     jobs: new JobRegistry(events),
     knowledge: new KnowledgeService({
       dir: knowledgeDir(home),

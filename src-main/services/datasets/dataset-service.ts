@@ -43,8 +43,8 @@ export interface DatasetServiceDeps {
   projects: ProjectsService
   /** the folder with the Reactome and NCBI files (for the synthetic demo) */
   knowledgeSources: string
-  /** alias → approved symbol from the knowledge base, when one is installed */
-  aliases?: () => Promise<ReadonlyMap<string, string> | undefined>
+  /** alias → approved symbol from the project's knowledge release, when one is installed */
+  aliases?: (projectId: number) => Promise<ReadonlyMap<string, string> | undefined>
 }
 
 /** Where prepared datasets live, relative to the data folder. */
@@ -94,7 +94,7 @@ export class DatasetService {
       onProgress: (f, m) => job.progress(0.01 + 0.5 * f, m),
     })
     job.throwIfCancelled()
-    const aliases = await this.deps.aliases?.()
+    const aliases = await this.deps.aliases?.(input.projectId)
     const name = input.name ?? defaultName(input.path)
     return this.importRaw(input.projectId, raw, { name, conditionColumn: input.conditionColumn, controlLabels: input.controlLabels, aliases }, job)
   }
@@ -116,6 +116,9 @@ export class DatasetService {
     if (!column) {
       throw new AppError('dataset.unknown-column', `${file} has no cell annotation column "${conditionColumn}". Columns: ${Object.keys(raw.obs).join(', ') || '(none)'}.`)
     }
+    // Measured genes and perturbed genes go through the same aliases, so a renamed target
+    // (MARCH8 → MARCHF8) still finds its own expression.
+    const geneRenames = options.aliases ? renameMeasuredGenes(raw, options.aliases) : []
     const values = column.type === 'number' ? Array.from(column.values, (v) => (Number.isNaN(v) ? null : String(v))) : column.values.map((v) => (v == null ? null : String(v)))
     const mapping = mapToConditions(values, { controlLabels, aliases: options.aliases })
     if (mapping.controlCells === 0) {
@@ -141,7 +144,7 @@ export class DatasetService {
       const examples = mapping.unmapped.slice(0, 3).map((u) => `"${u.value ?? ''}" (${u.cells} cells: ${u.reason})`)
       warnings.push(`${dropped} cells were left out because their "${conditionColumn}" value could not be mapped: ${examples.join('; ')}.`)
     }
-    const stored = this.summarize(prepared, mapping.renames, warnings)
+    const stored = this.summarize(prepared, [...mapping.renames, ...geneRenames], warnings)
 
     job.progress(0.92, 'Saving the dataset')
     const rel = path.join(STORAGE_ROOT, crypto.randomUUID())
@@ -278,7 +281,7 @@ export class DatasetService {
           : `raw counts (${ds.normalisation.matrix}) → normalize_total (target ${Math.round(ds.normalisation.targetSum ?? 0)}) + log1p`,
       hvgSelected: ds.hvg.applied ? ds.hvg.highlyVariable : 0,
       perturbedGenesNotMeasured: ds.perturbedGenesNotMeasured,
-      renamedGenes: renames.map((r) => ({ from: r.from, to: r.to })),
+      renamedGenes: [...new Map(renames.map((r) => [`${r.from}>${r.to}`, { from: r.from, to: r.to }])).values()],
       warnings,
     }
   }
@@ -286,6 +289,20 @@ export class DatasetService {
   private readOptions(input: ReadInput) {
     return { format: input.format, metadata: input.metadata, barcodeColumn: input.barcodeColumn, orientation: input.orientation }
   }
+}
+
+/** Renames measured gene symbols that are aliases to their approved symbol, unless that would duplicate a gene. */
+function renameMeasuredGenes(raw: RawDataset, aliases: ReadonlyMap<string, string>): { from: string; to: string }[] {
+  const present = new Set(raw.genes.symbol)
+  const renames: { from: string; to: string }[] = []
+  raw.genes.symbol = raw.genes.symbol.map((s) => {
+    const to = aliases.get(s)
+    if (!to || to === s || present.has(to)) return s
+    present.add(to)
+    renames.push({ from: s, to })
+    return to
+  })
+  return renames
 }
 
 function stageLabel(stage: string): string {
