@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The perturb-studio command. Runs the TypeScript sources through tsx so it works right after
-// `npm install`, with no build step.
-import { register } from 'tsx/esm/api'
+// The perturb-studio command. Runs the TypeScript sources (bundled on first use, see
+// load-entry.js) so it works right after `npm install`, with no build step.
+import { loadEntry } from './load-entry.js'
 
-register()
-await import('../src-main/cli/index.ts')
+await loadEntry('src-main/cli/index.ts')

@@ -10,6 +10,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { packageRoot } from '../src-main/paths'
 import { coexpressionGraph } from '../src-main/services/knowledge/coexpression'
 import { KnowledgeService } from '../src-main/services/knowledge/knowledge-service'
 
@@ -18,7 +19,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback
 }
 
-const folder = path.resolve(arg('knowledge', path.resolve(import.meta.dirname, '..', '..', 'shared', 'knowledge')))
+const folder = path.resolve(arg('knowledge', path.resolve(packageRoot(), '..', 'shared', 'knowledge')))
 const queries = Number(arg('queries', '200'))
 const maskGenes = Number(arg('mask-genes', '5000'))
 const coexpGenes = Number(arg('coexp-genes', '5000'))

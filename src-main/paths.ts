@@ -1,5 +1,7 @@
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 const APP_DIR = 'perturb-studio'
 
@@ -24,9 +26,23 @@ export function databasePath(home: string): string {
   return path.join(home, 'perturb-studio.sqlite')
 }
 
-/** The package root (where package.json and the built `out/` live), from this source file. */
+let root: string | undefined
+
+/**
+ * The package root (where package.json and the built `out/` live): the nearest folder above
+ * this module with our package.json. Found by walking up, because this module runs from the
+ * sources, from a bundle in `.cache/` or `out/main/`, and from the packaged app.
+ */
 export function packageRoot(): string {
-  return path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+  if (root) return root
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const pkg = path.join(dir, 'package.json')
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'perturb-studio') return (root = dir)
+    const parent = path.dirname(dir)
+    if (parent === dir) throw new Error('perturb-studio: cannot find the package root above ' + fileURLToPath(import.meta.url))
+    dir = parent
+  }
 }
 
 /** The built renderer served in browser mode. */
