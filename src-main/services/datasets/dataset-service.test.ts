@@ -87,4 +87,13 @@ describe('dataset import (Papalexi 2021, real files)', () => {
     await expect(pending).rejects.toMatchObject({ code: expect.stringMatching(/cancelled/) })
     expect(storedFolders().length).toBe(folders)
   })
+
+  it('imports the newer-anndata Norman subset with symbols from feature_name and its counts layer', async () => {
+    const s = await call<DatasetSummary>('dataset:import', { projectId, path: path.join(SHARED_DIR, 'fixtures', 'norman_subset_cpa.h5ad'), conditionColumn: 'condition', controlLabels: ['ctrl'] })
+    expect(s).toMatchObject({ cells: 50, genes: 50, controlCells: 6, singles: 31, combos: 10 })
+    expect(s.normalisation).toContain('layers/counts')
+    expect(s.warnings.join(' ')).toContain("'feature_name'")
+    const detail = await call<{ conditionTable: { condition: string; genes: string[] }[] }>('dataset:get', { id: s.datasetId })
+    expect(detail.conditionTable.some((c) => c.genes.length === 2)).toBe(true)
+  })
 })
