@@ -1,0 +1,212 @@
+/**
+ * The ML engine's boundary: what training is given, what it reports and what it returns.
+ * `services/training` (runs, worker, database) and `ml/` (models, losses, metrics) meet here,
+ * so both sides can be built and tested separately. Plain data only: everything here crosses a
+ * worker_threads boundary (structured clone), so no tensors, classes or functions in the data.
+ */
+import type { BackendInfo, BackendName } from './backend'
+import type { ParamsArtifact } from './serialize'
+
+// ── what can be trained ──────────────────────────────────────────────────────────────
+
+export const MODEL_NAMES = ['gears', 'biodsnn', 'biodsnn-no-vae', 'biodsnn-no-attention', 'biodsnn-no-mask'] as const
+export type ModelName = (typeof MODEL_NAMES)[number]
+
+/** Baselines of model.md §8: fitted in closed form, no gradient steps, always reported beside models. */
+export const BASELINE_NAMES = ['no_perturb', 'train_mean', 'additive', 'train_mean_self'] as const
+export type BaselineName = (typeof BASELINE_NAMES)[number]
+
+export type Trainable = ModelName | BaselineName
+
+export const TEST_GROUPS = ['unseen_single', 'combo_seen0', 'combo_seen1', 'combo_seen2'] as const
+export type TestGroup = (typeof TEST_GROUPS)[number]
+
+export type SplitKind = 'simulation' | 'single' | 'custom'
+
+export interface SplitConfig {
+  kind: SplitKind
+  seed: number
+  /** `custom` only: condition → subset; conditions not listed are left out */
+  assignment?: Record<string, 'train' | 'val' | 'test'>
+}
+
+/** A split as saved with the run (model.md §6): the condition lists and each test condition's group. */
+export interface Split {
+  config: SplitConfig
+  train: string[]
+  val: string[]
+  test: string[]
+  testGroups: Record<string, TestGroup>
+  /** perturbed genes counted as seen (simulation split) */
+  seenGenes: string[]
+}
+
+export type LrSchedule =
+  | { kind: 'reference' } // × 0.5 every epoch (GEARS code)
+  | { kind: 'step'; every: number; factor: number }
+  | { kind: 'cosine'; minLr: number }
+
+export interface TrainConfig {
+  model: Trainable
+  split: SplitConfig
+  /** seeds initialisation, cell sampling, dropout and the VAE noise (same backend → same run) */
+  seed: number
+  epochs: number
+  /** conditions per optimisation step */
+  batchConditions: number
+  /** cells per condition in each step (model.md §3), or every cell of the condition */
+  cellsPerCondition: number | 'all'
+  hidden: number
+  lr: number
+  weightDecay: number
+  schedule: LrSchedule
+  gradClip: number
+  loss: {
+    /** autofocus exponent γ */
+    gamma: number
+    lambdaDirection: number
+    /** `tanh`: differentiable direction term (default); `sign`: the reference's, which has no gradient */
+    direction: 'tanh' | 'sign'
+    tanhK: number
+    betaKl: number
+    betaReconstruction: number
+  }
+  /** model.md §3.8; `--no-self-effect` is the ablation */
+  selfEffect: boolean
+  /** model.md §3.7 */
+  uncertainty: boolean
+  /** the reference's NLL without the `+ log σ²` term */
+  uncertaintyReference: boolean
+  /** attention mask level (model.md §2) */
+  maskLevel: { kind: 'l1' } | { kind: 'max-genes'; maxGenes: number }
+  backend?: BackendName
+}
+
+// ── what training is given ───────────────────────────────────────────────────────────
+
+/** A CSR matrix as plain typed arrays (cells × genes, log-normalised). */
+export interface CsrArrays {
+  nRows: number
+  nCols: number
+  indptr: Int32Array
+  indices: Int32Array
+  data: Float32Array
+}
+
+export interface ConditionData {
+  condition: string
+  /** perturbed genes (symbols); [] for ctrl */
+  genes: string[]
+  /** rows of `expression` holding this condition's cells */
+  cells: Int32Array
+  /** null for ctrl */
+  de: {
+    ranking: Int32Array
+    nonZerosGeneIdx: Int32Array
+    nonDropoutGeneIdx: Int32Array
+    topNonDropoutDe20: Int32Array
+    topNonZeroDe20: Int32Array
+  } | null
+}
+
+/** Prior knowledge aligned to the dataset; absent parts mean "not available" (models fall back, model.md §2). */
+export interface KnowledgeData {
+  release: string | null
+  /** perturbation vocabulary (GO-annotated genes ∪ dataset genes), index = row of E_pert */
+  pertGenes: string[]
+  /** GO perturbation graph over `pertGenes`: top-20 Jaccard partners, weight = Jaccard */
+  goEdges: { source: Int32Array; target: Int32Array; weight: Float32Array } | null
+  /** attention mask over the dataset's genes (shares an L1 pathway, self, co-expression fallback) */
+  mask: { size: number; rowPtr: Int32Array; colIdx: Int32Array; density: number; withoutPathway: number } | null
+}
+
+export interface TrainingData {
+  datasetId: number
+  genes: string[]
+  expression: CsrArrays
+  conditions: ConditionData[]
+  /** mean over all control cells, per gene */
+  controlMean: Float32Array
+  knowledge: KnowledgeData
+}
+
+// ── what training reports ────────────────────────────────────────────────────────────
+
+export const METRIC_NAMES = [
+  'mse',
+  'pearson',
+  'mse_de',
+  'pearson_de',
+  'pearson_delta',
+  'pearson_delta_de',
+  'frac_opposite_direction_top20_non_dropout',
+  'mse_top20_de_non_dropout',
+  'frac_in_range_45_55',
+] as const
+export type MetricName = (typeof METRIC_NAMES)[number]
+export type Metrics = Record<MetricName, number>
+
+export interface GroupMetrics extends Metrics {
+  /** conditions in the group */
+  n: number
+  /** mse_de ÷ the no_perturb baseline's mse_de on the same conditions */
+  mse_de_norm: number
+}
+
+export interface Evaluation {
+  overall: GroupMetrics
+  groups: Partial<Record<TestGroup, GroupMetrics>>
+  perCondition: Record<string, Metrics>
+}
+
+export interface TrainProgress {
+  epoch: number
+  epochs: number
+  step: number
+  stepsPerEpoch: number
+  /** loss by term (autofocus, direction, kl, reconstruction, nll, total), running mean over the epoch */
+  losses: Record<string, number>
+  conditionsPerSecond: number
+  cellsPerSecond: number
+  etaSeconds: number
+  lr: number
+  memory: { rssMb: number; wasmHeapMb?: number; gpuMb?: number }
+}
+
+export interface EpochReport {
+  epoch: number
+  seconds: number
+  losses: Record<string, number>
+  val: Metrics
+  lr: number
+}
+
+export interface TrainResult {
+  backend: BackendInfo
+  split: Split
+  bestEpoch: number
+  epochs: EpochReport[]
+  test: Evaluation
+  /** the best epoch's weights (undefined for baselines, which keep their fitted vectors in `fitted`) */
+  params?: ParamsArtifact
+  fitted?: Record<string, Float32Array>
+}
+
+/** Hooks the trainer calls; the training service turns them into events, database rows and files. */
+export interface TrainCallbacks {
+  onProgress?(p: TrainProgress): void
+  /** after each epoch's validation; `params` are that epoch's weights (the checkpoint) */
+  onEpoch?(report: EpochReport, params: ParamsArtifact | undefined, isBest: boolean): void | Promise<void>
+  /** polled between steps: true stops after the current step, keeping the best checkpoint */
+  shouldStop?(): boolean
+}
+
+/** Resuming after an app restart: the last checkpoint and the epochs already done. */
+export interface ResumeState {
+  fromEpoch: number
+  params: ParamsArtifact
+  /** Adam moments and step count, when saved */
+  optimizer?: ParamsArtifact
+  epochs: EpochReport[]
+  bestEpoch: number
+}
