@@ -18,6 +18,7 @@ export function datasetHandlers({ services, events }: CoreDeps): HandlersFor<'da
     },
     'dataset:list': ({ projectId }) => datasets.list(projectId),
     'dataset:get': ({ id }) => datasets.get(id),
+    'dataset:genes': ({ id }) => datasets.genes(id),
     'dataset:de': ({ id, condition, top }) => datasets.de(id, condition, top),
     'dataset:delete': ({ id }) => {
       const { projectId } = datasets.require(id).summary

@@ -201,18 +201,17 @@ function addQueryCommands(program: Command, session: () => CliSession): void {
     .command('mask')
     .description('the attention mask for a gene list: allowed pairs (shared L1 pathway), density, genes without pathway')
     .option('--genes <list>', 'comma-separated gene symbols (aliases and Ensembl ids are resolved)')
-    .option('--dataset <id>', 'use a dataset’s genes (needs the datasets service)')
+    .option('--dataset <id>', 'use a dataset’s measured genes')
     .option('--max-genes <n>', 'instead of L1: genes may attend when they share a pathway with at most this many genes')
     .option('--no-pairs', 'leave the pair list out (counts only)')
     .addOption(releaseOption())
     .addOption(knowledgeOption())
     .action(async (opts: KnowledgeOpts & { genes?: string; dataset?: string; maxGenes?: string; pairs: boolean }) => {
       const s = session()
-      if (opts.dataset !== undefined) {
-        // The datasets service (another issue) owns a dataset's gene list; until it exposes it, pass the genes.
-        throw new AppError('cli.not-available', 'mask --dataset is not available in this build yet: pass the dataset’s genes with --genes A,B,C.')
-      }
-      if (!opts.genes) throw new AppError('cli.invalid-option', 'Give the genes with --genes A,B,C.')
+      if (opts.dataset !== undefined && !/^\d+$/.test(opts.dataset)) throw new AppError('cli.invalid-option', `--dataset takes a dataset id (see: perturb-studio dataset list), got "${opts.dataset}".`)
+      if (!opts.genes && opts.dataset === undefined) throw new AppError('cli.invalid-option', 'Give the genes with --genes A,B,C or a dataset with --dataset ID.')
+      // A dataset's mask is over its measured genes, in the order the models use.
+      const genes = opts.dataset !== undefined ? (await s.call('dataset:genes', { id: Number(opts.dataset) })).genes : parseGenes(opts.genes!)
       let level: MaskLevelInput = { kind: 'l1' }
       if (opts.maxGenes !== undefined) {
         const n = Number(opts.maxGenes)
@@ -220,7 +219,7 @@ function addQueryCommands(program: Command, session: () => CliSession): void {
         level = { kind: 'max-genes', maxGenes: n }
       }
       const stop = await prepare(s, opts)
-      const m = await s.call('knowledge:mask', { genes: parseGenes(opts.genes), level, includePairs: opts.pairs, release: opts.release })
+      const m = await s.call('knowledge:mask', { genes, level, includePairs: opts.pairs, release: opts.release })
       stop()
       const lines = [
         `${m.genes.length} genes, ${m.pairCount} pairs, density ${(m.density * 100).toFixed(2)} % (self-attention included), level ${level.kind === 'l1' ? 'L1' : `pathways ≤ ${level.maxGenes} genes`}`,

@@ -204,6 +204,13 @@ export class DatasetService {
     return { ...record.summary, conditionTable, topDe }
   }
 
+  /** The dataset's measured genes (in model order) and its perturbed genes. */
+  async genes(id: number): Promise<{ datasetId: number; genes: string[]; perturbed: string[] }> {
+    const ds = await this.load(id)
+    const perturbed = [...new Set(ds.conditions.flatMap((c) => c.genes))].sort()
+    return { datasetId: id, genes: [...ds.genes.symbol], perturbed }
+  }
+
   async de(id: number, condition: string, top: number): Promise<ConditionDe> {
     const ds = await this.load(id)
     const index = ds.conditions.findIndex((c) => c.condition === condition)

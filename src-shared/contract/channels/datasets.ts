@@ -36,6 +36,7 @@ export const datasetChannels = {
   ),
   'dataset:list': returns<DatasetSummary[]>()(z.object({ projectId: id('Project id').optional() }).strict()),
   'dataset:get': returns<DatasetDetail>()(z.object({ id: id('Dataset id') }).strict()),
+  'dataset:genes': returns<{ datasetId: number; genes: string[]; perturbed: string[] }>()(z.object({ id: id('Dataset id') }).strict()),
   'dataset:de': returns<ConditionDe>()(z.object({ id: id('Dataset id'), condition: z.string().min(1).max(500), top: z.number().int().min(1).max(200).default(20) }).strict()),
   'dataset:delete': returns<{ deleted: number }>()(z.object({ id: id('Dataset id') }).strict()),
 } as const
