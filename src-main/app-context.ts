@@ -8,6 +8,7 @@ import { appHandlers } from './handlers/app'
 import { datasetHandlers, jobHandlers } from './handlers/datasets'
 import { projectHandlers } from './handlers/projects'
 import { knowledgeHandlers } from './handlers/knowledge'
+import { trainingHandlers } from './handlers/training'
 import { databasePath, resolveHome } from './paths'
 import { knowledgeDir, resolveKnowledgeSources } from './paths'
 import { createRouter, type Router } from './router'
@@ -70,6 +71,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
       ...datasetHandlers(deps),
       ...jobHandlers(deps),
       ...knowledgeHandlers(deps),
+      ...trainingHandlers(deps),
     },
     { onInternalError: (channel, err) => log(`[${channel}] ${(err as Error)?.stack ?? String(err)}`) },
   )

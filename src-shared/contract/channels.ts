@@ -3,6 +3,7 @@ import { appChannels } from './channels/app'
 import { datasetChannels, jobChannels } from './channels/datasets'
 import { projectChannels } from './channels/projects'
 import { knowledgeChannels } from './channels/knowledge'
+import { backendChannels, runChannels, trainingChannels } from './channels/training'
 
 /**
  * The one map of the IPC contract: channel → input schema (zod) + output type, assembled from
@@ -15,9 +16,13 @@ export const channels = {
   ...datasetChannels,
   ...jobChannels,
   ...knowledgeChannels,
+  ...trainingChannels,
+  ...runChannels,
+  ...backendChannels,
 } as const
 
 export type * from './channels/knowledge'
+export * from './channels/training'
 
 export type Channels = typeof channels
 export type ChannelName = keyof Channels

@@ -2,6 +2,8 @@
  * Events pushed from the main process to the UI (IPC `webContents.send` or the browser-mode
  * WebSocket). Payload types only; the map is the single source for both transports.
  */
+import type { RunChangedEvent, TrainProgressEvent } from './channels/training'
+
 function event<P>() {
   return undefined as unknown as P
 }
@@ -16,6 +18,8 @@ export interface JobProgress {
 export const events = {
   'project:changed': event<{ projectId: number | null }>(),
   'job:progress': event<JobProgress>(),
+  'train:progress': event<TrainProgressEvent>(),
+  'run:changed': event<RunChangedEvent>(),
 } as const
 
 export type Events = typeof events
