@@ -117,7 +117,19 @@ export interface KnowledgeData {
   /** GO perturbation graph over `pertGenes`: top-20 Jaccard partners, weight = Jaccard */
   goEdges: { source: Int32Array; target: Int32Array; weight: Float32Array } | null
   /** attention mask over the dataset's genes (shares an L1 pathway, self, co-expression fallback) */
-  mask: { size: number; rowPtr: Int32Array; colIdx: Int32Array; density: number; withoutPathway: number } | null
+  mask: {
+    size: number
+    rowPtr: Int32Array
+    colIdx: Int32Array
+    density: number
+    withoutPathway: number
+    /**
+     * Gene indices without a pathway of the mask's level. When present, the mask holds the pathway
+     * part only and the trainer adds these genes' co-expression neighbours per split (model.md §2:
+     * the co-expression graph is computed on training cells only).
+     */
+    withoutPathwayGenes?: Int32Array
+  } | null
 }
 
 export interface TrainingData {

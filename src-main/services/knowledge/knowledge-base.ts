@@ -150,6 +150,31 @@ export class KnowledgeBase {
       .all(gene, limit) as GoNeighbour[]
   }
 
+  /**
+   * The whole GO perturbation graph (model.md §2) for training: every gene with GO terms, in
+   * symbol order, and each gene's cached top partners as edges partner → gene (messages flow
+   * to the gene, as GEARS builds G_sim), weight = Jaccard.
+   */
+  goGraph(): { genes: string[]; source: Int32Array; target: Int32Array; weight: Float32Array } {
+    const ix = this.idx()
+    const annotated = (this.db.prepare('SELECT DISTINCT gene FROM gene_go ORDER BY gene').raw().all() as [number][]).map((r) => r[0])
+    const position = new Map(annotated.map((g, i) => [g, i]))
+    const rows = this.db.prepare('SELECT gene, partner, jaccard FROM go_neighbours ORDER BY gene, rank').raw().all() as [number, number, number][]
+    const source = new Int32Array(rows.length)
+    const target = new Int32Array(rows.length)
+    const weight = new Float32Array(rows.length)
+    let e = 0
+    for (const [gene, partner, jaccard] of rows) {
+      const to = position.get(gene)
+      const from = position.get(partner)
+      if (to === undefined || from === undefined) continue
+      source[e] = from
+      target[e] = to
+      weight[e++] = jaccard
+    }
+    return { genes: annotated.map((g) => ix.symbols[g]), source: source.slice(0, e), target: target.slice(0, e), weight: weight.slice(0, e) }
+  }
+
   gene(query: string): GeneView {
     const ix = this.idx()
     const { gene, symbol, via } = this.resolveGene(query)
