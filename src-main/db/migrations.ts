@@ -103,6 +103,22 @@ CREATE TABLE app_settings (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'run kind, name, split, error code and owning process; learning rate per epoch',
+    sql: `
+ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'model' CHECK (kind IN ('model','baseline'));
+ALTER TABLE runs ADD COLUMN name TEXT;
+-- The split's identity (kind, seed, custom assignment) so baselines of the same split can be found.
+ALTER TABLE runs ADD COLUMN split_key TEXT;
+ALTER TABLE runs ADD COLUMN split_json TEXT;
+ALTER TABLE runs ADD COLUMN error_code TEXT;
+-- host:pid of the process training it, so one process never fails another's live run as interrupted.
+ALTER TABLE runs ADD COLUMN owner TEXT;
+ALTER TABLE epoch_metrics ADD COLUMN lr REAL;
+CREATE INDEX runs_dataset_split ON runs(dataset_id, split_key);
+`,
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version
