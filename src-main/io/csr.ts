@@ -103,9 +103,8 @@ function sortRow(indices: Int32Array, data: Float32Array, start: number, end: nu
   }
 }
 
-/** Keeps the rows listed in `keep` (in that order). */
+/** Keeps the rows listed in `keep` (in that order), in new arrays that share nothing with `m`. */
 export function subsetRows(m: CsrMatrix, keep: Int32Array): CsrMatrix {
-  if (keep.length === m.nRows && keep.every((r, i) => r === i)) return m
   const indptr = new Int32Array(keep.length + 1)
   for (let i = 0; i < keep.length; i++) indptr[i + 1] = indptr[i] + (m.indptr[keep[i] + 1] - m.indptr[keep[i]])
   const nnz = indptr[keep.length]
@@ -120,11 +119,13 @@ export function subsetRows(m: CsrMatrix, keep: Int32Array): CsrMatrix {
   return { nRows: keep.length, nCols: m.nCols, indptr, indices, data }
 }
 
-/** Keeps the columns listed in `keep` (ascending), renumbered 0..keep.length-1. */
+/** Keeps the columns listed in `keep` (strictly ascending, so indices stay sorted), renumbered 0..keep.length-1, in new arrays. */
 export function subsetColumns(m: CsrMatrix, keep: Int32Array): CsrMatrix {
-  if (keep.length === m.nCols) return m
   const map = new Int32Array(m.nCols).fill(-1)
-  keep.forEach((c, i) => (map[c] = i))
+  keep.forEach((c, i) => {
+    if (i > 0 && c <= keep[i - 1]) throw new Error('subsetColumns: columns must be strictly ascending')
+    map[c] = i
+  })
   const indptr = new Int32Array(m.nRows + 1)
   let nnz = 0
   for (let k = 0; k < m.indices.length; k++) if (map[m.indices[k]] >= 0) nnz++

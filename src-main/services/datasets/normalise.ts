@@ -1,7 +1,8 @@
 /** Raw-count detection, scanpy's `normalize_total` (median target) and `log1p`, on CSR. */
 import { AppError } from '../../../src-shared/contract/envelope'
 import type { CsrMatrix } from '../../io/raw-dataset'
-import { Float32Memo, float32Bits, rowOfEntry } from './csr'
+import { rowOfEntry } from '../../io/csr'
+import { Float32Memo, float32Bits } from './csr'
 
 export type ValueKind = 'raw-counts' | 'log-normalised'
 
@@ -24,7 +25,7 @@ export function detectValues(m: CsrMatrix, labels: MatrixLabels): { kind: ValueK
   for (let k = 0; k < d.length; k++) {
     const v = d[k]
     if (!(v >= 0) || v === Infinity) {
-      const row = rowOfEntry(m, k)
+      const row = rowOfEntry(m.indptr, k)
       const where = `cell ${labels.rows?.[row] ?? row} (row ${row}), gene ${labels.cols?.[m.indices[k]] ?? m.indices[k]}`
       // Same code as the readers' value checks: one idea, one code.
       if (v < 0) throw new AppError('dataset.invalid-values', `${labels.what} holds a negative value (${v}) at ${where}. Import raw counts or log-normalised expression; scaled or centred data cannot be used.`)

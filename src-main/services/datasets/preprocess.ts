@@ -7,7 +7,7 @@
 import { AppError } from '../../../src-shared/contract/envelope'
 import { canonicalCondition, conditionGenes, CONTROL } from '../../../src-shared/domain/conditions'
 import type { CsrMatrix, GearsUns, RawDataset } from '../../io/raw-dataset'
-import { selectColumns, selectRows } from './csr'
+import { subsetColumns, subsetRows } from '../../io/csr'
 import { gearsDeEntry, groupMeanVar, groupSums, rankByAbs, welchT } from './de'
 import { highlyVariableGenesSeurat } from './hvg'
 import { detectValues, log1p, normalizeTotal } from './normalise'
@@ -80,7 +80,7 @@ export function preprocessDataset(raw: RawDataset, options: PreprocessOptions): 
   checkCancelled(options.signal)
 
   progress('normalising', 0.1)
-  let X = droppedCells > 0 ? selectRows(source, Int32Array.from(keptRows)) : source
+  let X = droppedCells > 0 ? subsetRows(source, Int32Array.from(keptRows)) : source
   if (normalisation.detected === 'raw-counts') {
     const n = normalizeTotal(X)
     X = log1p(n.matrix, true)
@@ -119,7 +119,7 @@ export function preprocessDataset(raw: RawDataset, options: PreprocessOptions): 
     }
     const highlyVariable = result.highlyVariable.reduce((s, v) => s + v, 0)
     selected = Int32Array.from(Array.from(keep).flatMap((v, j) => (v ? [j] : [])))
-    X = selectColumns(X, selected)
+    X = subsetColumns(X, selected)
     hvg = { applied: true, nTopGenes, highlyVariable, perturbedAdded, keptAllReason: null }
   }
   const genes = { id: Array.from(selected, (j) => raw.genes.id[j]), symbol: Array.from(selected, (j) => raw.genes.symbol[j]) }
