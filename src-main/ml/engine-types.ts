@@ -169,6 +169,8 @@ export interface Evaluation {
   overall: GroupMetrics
   groups: Partial<Record<TestGroup, GroupMetrics>>
   perCondition: Record<string, Metrics>
+  /** conditions left out, with the reason (unseen genes without GO partners cannot be predicted, model.md §1) */
+  excluded?: Record<string, string>
 }
 
 export interface TrainProgress {
@@ -202,23 +204,28 @@ export interface TrainResult {
   /** the best epoch's weights (undefined for baselines, which keep their fitted vectors in `fitted`) */
   params?: ParamsArtifact
   fitted?: Record<string, Float32Array>
+  /** true when `shouldStop` ended the run early (the result holds the best completed epoch) */
+  stopped?: boolean
 }
 
 /** Hooks the trainer calls; the training service turns them into events, database rows and files. */
 export interface TrainCallbacks {
   onProgress?(p: TrainProgress): void
   /** after each epoch's validation; `params` are that epoch's weights (the checkpoint) */
-  onEpoch?(report: EpochReport, params: ParamsArtifact | undefined, isBest: boolean): void | Promise<void>
+  onEpoch?(report: EpochReport, params: ParamsArtifact | undefined, isBest: boolean, optimizer?: ParamsArtifact): void | Promise<void>
   /** polled between steps: true stops after the current step, keeping the best checkpoint */
   shouldStop?(): boolean
 }
 
 /** Resuming after an app restart: the last checkpoint and the epochs already done. */
 export interface ResumeState {
+  /** epochs completed (training continues with epoch fromEpoch + 1; epochs are numbered from 1) */
   fromEpoch: number
   params: ParamsArtifact
   /** Adam moments and step count, when saved */
   optimizer?: ParamsArtifact
   epochs: EpochReport[]
   bestEpoch: number
+  /** the best epoch's weights when they are not `params`; without them the best is chosen among `params` and later epochs */
+  bestParams?: ParamsArtifact
 }

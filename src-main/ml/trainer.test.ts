@@ -1,8 +1,13 @@
+import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from './backend'
 import { defaultTrainConfig } from './config'
-import { BASELINE_NAMES, type TrainingData } from './engine-types'
-import { train } from './trainer'
+import { BASELINE_NAMES, type EpochReport, type TrainConfig, type TrainingData, type TrainProgress } from './engine-types'
+import { loadModel, predict } from './predict'
+import type { ParamsArtifact } from './serialize'
+import { estimateMemory, MAX_VISIT_CELLS, planEpoch, train } from './trainer'
+import { makeSplit } from './splits'
+import { mulberry32 } from './random'
 import { tinyScreen } from './test-data'
 
 beforeAll(async () => {
@@ -41,5 +46,117 @@ describe('train: bad input', () => {
     ['a single condition', { ...data, conditions: data.conditions.slice(0, 2) }, {}, 'train.single-condition'],
   ])('refuses %s with a clear error', async (_what, d, overrides, code) => {
     await expect(train(d as TrainingData, defaultTrainConfig('train_mean', overrides))).rejects.toMatchObject({ code })
+  })
+})
+
+/** A small, fast GEARS config: hidden 8, 4 conditions per batch, 8 cells per condition. */
+const small = (overrides: Partial<TrainConfig> = {}) => defaultTrainConfig('gears', { hidden: 8, epochs: 3, cellsPerCondition: 8, ...overrides })
+
+describe('train: GEARS', () => {
+  const data = tinyScreen({ singles: 10, pairs: 10, genes: 30 })
+
+  it('lowers the training loss, reports each epoch with its weights and evaluates the best one', async () => {
+    const reports: EpochReport[] = []
+    const checkpoints: (ParamsArtifact | undefined)[] = []
+    const progress: TrainProgress[] = []
+    const r = await train(data, small({ epochs: 6, lr: 5e-3, schedule: { kind: 'step', every: 10, factor: 0.5 } }), {
+      onEpoch: (e, params, _best, optimizer) => {
+        reports.push(e)
+        checkpoints.push(params)
+        expect(optimizer?.manifest.entries.length).toBeGreaterThan(0)
+      },
+      onProgress: (p) => progress.push(p),
+    })
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(reports).toEqual(r.epochs)
+    expect(checkpoints.every((c) => c && c.data.byteLength > 0)).toBe(true)
+    expect(r.epochs[5].losses.total).toBeLessThan(r.epochs[0].losses.total)
+    expect(Object.keys(r.epochs[0].losses).sort()).toEqual(['autofocus', 'direction', 'total'])
+    const best = r.epochs.reduce((a, b) => (b.val.mse_de < a.val.mse_de ? b : a))
+    expect(r.bestEpoch).toBe(best.epoch)
+    expect(r.params!.manifest.meta).toMatchObject({ model: 'gears', epoch: best.epoch })
+    expect(r.test.overall.n).toBeGreaterThan(0)
+    expect(Number.isFinite(r.test.overall.pearson_delta)).toBe(true)
+    // Progress: at most one event per 100 ms plus the last step of each epoch.
+    expect(progress.length).toBeGreaterThanOrEqual(6)
+    expect(progress[0]).toMatchObject({ epoch: 1, epochs: 6, lr: 5e-3 })
+    expect(progress.every((p) => p.cellsPerSecond > 0 && p.memory.rssMb > 0 && p.etaSeconds >= 0)).toBe(true)
+  })
+
+  it('is reproducible with a seed on the same backend, and a resumed run equals an uninterrupted one', async () => {
+    const config = small({ epochs: 4 })
+    const saved: { params: ParamsArtifact; optimizer: ParamsArtifact; report: EpochReport }[] = []
+    const a = await train(data, config, { onEpoch: (report, params, _b, optimizer) => void saved.push({ params: params!, optimizer: optimizer!, report }) })
+    const b = await train(data, config)
+    expect(b.epochs.map((e) => e.losses)).toEqual(a.epochs.map((e) => e.losses))
+    expect(Buffer.from(b.params!.data).equals(Buffer.from(a.params!.data))).toBe(true)
+    const resumed = await train(data, config, {}, { fromEpoch: 2, params: saved[1].params, optimizer: saved[1].optimizer, epochs: saved.slice(0, 2).map((s) => s.report), bestEpoch: a.epochs.slice(0, 2).reduce((x, y) => (y.val.mse_de < x.val.mse_de ? y : x)).epoch, bestParams: undefined })
+    expect(resumed.epochs.map((e) => e.losses)).toEqual(a.epochs.map((e) => e.losses))
+    expect(resumed.epochs[3].val).toEqual(a.epochs[3].val)
+  })
+
+  it('stops between steps when asked and keeps the best completed epoch', async () => {
+    let steps = 0
+    let epochsDone = 0
+    const r = await train(data, small({ epochs: 5 }), { onEpoch: () => void epochsDone++, onProgress: () => {}, shouldStop: () => epochsDone >= 1 && ++steps >= 2 })
+    expect(r.stopped).toBe(true)
+    expect(r.epochs).toHaveLength(1)
+    expect(r.bestEpoch).toBe(1)
+    expect(r.test.overall.n).toBeGreaterThan(0)
+  })
+
+  it('predicts from the saved weights exactly as evaluated, and refuses unknown genes', async () => {
+    const config = small({ epochs: 2, uncertainty: true })
+    const r = await train(data, config)
+    const loaded = loadModel({ params: r.params }, config, data)
+    const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
+    const name = r.split.test[0]
+    const [p] = predict(loaded, [genesOf.get(name)!])
+    const again = predict(loaded, [[...genesOf.get(name)!].reverse(), ['G1']])
+    expect(p.mean).toHaveLength(30)
+    expect(p.variance!.every((v) => v > 0)).toBe(true)
+    expect(Array.from(again[0].mean)).toEqual(Array.from(p.mean))
+    expect(() => predict(loaded, [['NOPE']])).toThrow(expect.objectContaining({ code: 'predict.unknown-gene' }))
+    loaded.dispose()
+  })
+
+  it('trains without a knowledge base, and leaves out (with the reason) unseen genes it cannot predict', async () => {
+    const bare = tinyScreen({ singles: 10, pairs: 10, genes: 30, withKnowledge: false })
+    const r = await train(bare, small({ epochs: 1 }))
+    // Seen = perturbed in a training condition (genes held out for validation are unseen too).
+    const genesOf = new Map(bare.conditions.map((c) => [c.condition, c.genes]))
+    const trained = new Set(r.split.train.flatMap((c) => genesOf.get(c)!))
+    const unseen = r.split.test.filter((c) => genesOf.get(c)!.some((g) => !trained.has(g)))
+    expect(unseen.length).toBeGreaterThan(0)
+    expect(Object.keys(r.test.excluded ?? {}).sort()).toEqual(unseen.sort())
+    expect(Object.values(r.test.excluded!)[0]).toMatch(/no GO partners/)
+    expect(r.test.overall.n).toBe(r.split.test.length - unseen.length)
+  })
+
+  it('refuses a run too large for the wasm heap before it starts', async () => {
+    expect(estimateMemory('gears', 5045, 20000, { batchConditions: 4, cellsPerCondition: 'all', hidden: 64 }).bytes).toBeLessThan(3 * 1024 ** 3)
+    await expect(train(data, small({ batchConditions: 100000 }))).rejects.toMatchObject({ code: 'train.too-large', message: /--batch-conditions/ })
+  })
+})
+
+describe('planEpoch', () => {
+  it('visits every training condition once (all cells in chunks), pairs each cell with another control cell, never leaves a lone batch', () => {
+    const data = tinyScreen({ controlCells: MAX_VISIT_CELLS + 10, cellsPerCondition: 6 })
+    const split = makeSplit(data.conditions, { kind: 'simulation', seed: 2 })
+    const pertIndex = new Map(data.knowledge.pertGenes.map((g, i) => [g, i]))
+    const batches = planEpoch(data, split, pertIndex, { cellsPerCondition: 'all', batchConditions: 3 }, mulberry32(1))
+    const visits = batches.flat()
+    const ctrlCells = new Set(data.conditions[0].cells)
+    expect(batches.every((b) => b.length >= 2)).toBe(true)
+    expect(visits.filter((v) => v.condition === 'ctrl').map((v) => v.cells.length).sort((a, b) => a - b)).toEqual([10, MAX_VISIT_CELLS])
+    const byCond = new Map(data.conditions.map((c) => [c.condition, c]))
+    for (const name of split.train) {
+      const cells = visits.filter((v) => v.condition === name).flatMap((v) => Array.from(v.cells)).sort((a, b) => a - b)
+      expect(cells).toEqual(Array.from(byCond.get(name)!.cells).sort((a, b) => a - b))
+    }
+    for (const v of visits) v.controls.forEach((c, i) => (expect(ctrlCells.has(c)).toBe(true), expect(c).not.toBe(v.cells[i])))
+    const sampled = planEpoch(data, split, pertIndex, { cellsPerCondition: 4, batchConditions: 3 }, mulberry32(1)).flat()
+    expect(sampled.every((v) => v.cells.length === 4)).toBe(true)
+    expect(tf.getBackend()).toBe('wasm')
   })
 })

@@ -1,0 +1,54 @@
+/**
+ * The split-dependent graphs (model.md §2): the co-expression graph over training cells of control
+ * and single perturbations (combinations excluded, as in the reference), and the attention mask
+ * with its co-expression fallback for genes without a pathway. Computed by the trainer per split,
+ * stored with the run's weights, so no test cell leaks into either.
+ */
+import { coexpressionGraph, type CoexpressionGraph } from '../services/knowledge/coexpression'
+import type { Split, TrainingData } from './engine-types'
+import { maskFromRows, type AttentionMask } from './ops/attention-mask'
+
+export type { CoexpressionGraph }
+
+/** Rows used for the co-expression graph: training ctrl and single-perturbation cells. */
+export function coexpressionRows(data: TrainingData, split: Split, maxCells = Infinity): Int32Array {
+  const train = new Set(split.train)
+  const rows: number[] = []
+  for (const c of data.conditions) {
+    if (!train.has(c.condition) || c.genes.length > 1) continue
+    for (const r of c.cells) rows.push(r)
+  }
+  rows.sort((a, b) => a - b)
+  if (rows.length <= maxCells) return Int32Array.from(rows)
+  // An evenly spaced subset keeps the cost bounded (Σ nnz² per cell) without a random draw.
+  const out = new Int32Array(maxCells)
+  for (let i = 0; i < maxCells; i++) out[i] = rows[Math.floor((i * rows.length) / maxCells)]
+  return out
+}
+
+export function splitCoexpression(data: TrainingData, split: Split, maxCells = 20000): CoexpressionGraph {
+  return coexpressionGraph(data.expression, { rows: coexpressionRows(data, split, maxCells), k: 20, threshold: 0.4 })
+}
+
+/**
+ * The attention mask the model uses: the pathway mask from the training data, plus — for genes
+ * without a pathway — their co-expression neighbours, both directions (model.md §2). Without a
+ * pathway mask (no knowledge base) every gene falls back to its co-expression neighbours.
+ */
+export function attentionMaskFor(data: TrainingData, coexp: CoexpressionGraph): AttentionMask {
+  const G = data.genes.length
+  const m = data.knowledge.mask
+  const rows: number[][] = Array.from({ length: G }, (_, i) => (m ? Array.from(m.colIdx.subarray(m.rowPtr[i], m.rowPtr[i + 1])) : [i]))
+  const lonely = new Uint8Array(G)
+  if (!m) lonely.fill(1)
+  else if (m.withoutPathwayGenes) for (const g of m.withoutPathwayGenes) lonely[g] = 1
+  else return maskFromRows(rows) // a mask that already holds its fallback
+  for (let e = 0; e < coexp.source.length; e++) {
+    const a = coexp.source[e]
+    const b = coexp.target[e]
+    if (a === b || !(lonely[a] || lonely[b])) continue
+    rows[a].push(b)
+    rows[b].push(a)
+  }
+  return maskFromRows(rows)
+}

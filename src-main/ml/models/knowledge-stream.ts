@@ -1,0 +1,173 @@
+/**
+ * The GEARS knowledge stream (model.md §3), shared by GEARS and BioDSNN, as functional layers on a
+ * ParamStore. Weight names follow GEARS' modules (gene_emb, emb_pos, pert_emb, pert_fuse, …).
+ *
+ * A batch is a list of conditions (each a list of perturbation-vocabulary rows, [] for ctrl).
+ * Step 1 (gene embeddings + co-expression SGConv) runs once per batch; step 2 (GO SGConv) only for
+ * the vocabulary rows the batch needs (one hop: a row's output depends only on its incoming
+ * edges, so this equals running it over all P rows); steps 3–5 are batched over conditions.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { batchNorm } from '../layers/batch-norm'
+import { dense } from '../layers/dense'
+import { embedding } from '../layers/embedding'
+import { mlp } from '../layers/mlp'
+import type { ForwardMode } from '../layers/mode'
+import type { Init, ParamStore } from '../layers/param-store'
+import { sgconv } from '../layers/sgconv'
+import { linear } from '../ops/linear'
+import { gatherRows, segmentSum } from '../ops/segment'
+import type { ModelContext } from './context'
+
+/** PyTorch's xavier_normal_ std for a tensor of shape (fanOutDim, fanInDim, receptive…). */
+const xavierNormal = (fanIn: number, fanOut: number): Init => ({ kind: 'normal', std: Math.sqrt(2 / (fanIn + fanOut)) })
+
+/** Step 1: [G, H] gene states shared by every condition of the batch. */
+export function geneBase(store: ParamStore, ctx: ModelContext, mode: ForwardMode): tf.Tensor2D {
+  return tf.tidy(() => {
+    const emb = tf.relu(batchNorm(store, 'bn_emb', embedding(store, 'gene_emb', ctx.G, ctx.H, { maxNorm: 1 }), mode))
+    const pos = sgconv(store, 'layers_emb_pos.0', embedding(store, 'emb_pos', ctx.G, ctx.H, { maxNorm: 1 }), ctx.coexp, ctx.H)
+    return mlp(store, 'emb_trans_v2', tf.add(emb, tf.mul(pos, 0.2)) as tf.Tensor2D, [ctx.H, ctx.H, ctx.H], mode)
+  })
+}
+
+export interface PertStates {
+  /** vocabulary row → row of `h` */
+  local: Map<number, number>
+  /** [U, H] SGConv_GO output for the rows the batch uses */
+  h: tf.Tensor2D
+}
+
+/** Step 2 for the vocabulary rows in `conditions`. */
+export function pertStates(store: ParamStore, ctx: ModelContext, conditions: number[][]): PertStates {
+  const needed = [...new Set(conditions.flat())].sort((a, b) => a - b)
+  const local = new Map(needed.map((p, i) => [p, i]))
+  if (needed.length === 0) {
+    // Keep the parameters registered (a batch of ctrl only) without touching the table.
+    store.param('pert_emb.weight', [ctx.P, ctx.H], { kind: 'normal', std: 1 })
+    return { local, h: tf.zeros([0, ctx.H]) as tf.Tensor2D }
+  }
+  const { ptr, src, weight } = ctx.go
+  const srcRows: number[] = []
+  const seg: number[] = []
+  const w: number[] = []
+  needed.forEach((p, i) => {
+    for (let e = ptr[p]; e < ptr[p + 1]; e++) {
+      srcRows.push(src[e])
+      seg.push(i)
+      w.push(weight[e])
+    }
+  })
+  // Look up each source row once (max-norm renormalises exactly the rows read, as PyTorch does).
+  const uniq = [...new Set(srcRows)].sort((a, b) => a - b)
+  const at = new Map(uniq.map((r, i) => [r, i]))
+  return {
+    local,
+    h: tf.tidy(() => {
+      const table = embedding(store, 'pert_emb', ctx.P, ctx.H, { maxNorm: 1, indices: Int32Array.from(uniq) })
+      const idx = tf.tensor1d(Int32Array.from(srcRows, (r) => at.get(r)!), 'int32')
+      const segIds = tf.tensor1d(Int32Array.from(seg), 'int32')
+      const msgs = tf.mul(gatherRows(table, idx), tf.tensor2d(Float32Array.from(w), [w.length, 1])) as tf.Tensor2D
+      return dense(store, 'sim_layers.0.lin', segmentSum(msgs, segIds, needed.length), ctx.H)
+    }),
+  }
+}
+
+/** Step 3: [B·G, H] post-perturbation gene states (base + fuse(Σ h_pert) on every gene row). */
+export function fuseConditions(store: ParamStore, ctx: ModelContext, base: tf.Tensor2D, pert: PertStates, conditions: number[][], mode: ForwardMode): tf.Tensor2D {
+  const B = conditions.length
+  const { G, H } = ctx
+  return tf.tidy(() => {
+    const withPerts = conditions.map((c, b) => (c.length ? b : -1)).filter((b) => b >= 0)
+    if (withPerts.length === 0) return tf.reshape(tf.add(tf.expandDims(base, 0), tf.zeros([B, 1, H])), [B * G, H]) as tf.Tensor2D
+    // Σ_{j∈S} h_pert[j] per condition, as a segment sum over (condition, gene) pairs.
+    const rows: number[] = []
+    const seg: number[] = []
+    withPerts.forEach((b, i) => {
+      for (const p of conditions[b]) {
+        rows.push(pert.local.get(p)!)
+        seg.push(i)
+      }
+    })
+    let sums = segmentSum(gatherRows(pert.h, tf.tensor1d(Int32Array.from(rows), 'int32')), tf.tensor1d(Int32Array.from(seg), 'int32'), withPerts.length)
+    // BatchNorm needs two rows; GEARS stacks a lone condition twice for the same reason.
+    const lone = withPerts.length === 1 && mode.training
+    if (lone) sums = tf.concat([sums, sums], 0)
+    let fused = mlp(store, 'pert_fuse', sums, [H, H, H], mode)
+    if (lone) fused = tf.slice(fused, [0, 0], [1, H])
+    // Scatter the fused rows back to their conditions (ctrl rows stay 0).
+    const full = withPerts.length === B ? fused : segmentSum(fused, tf.tensor1d(Int32Array.from(withPerts), 'int32'), B)
+    return tf.reshape(tf.add(tf.expandDims(base, 0), tf.expandDims(full, 1)), [B * G, H]) as tf.Tensor2D
+  })
+}
+
+/** Step 4 head: BatchNorm → ReLU (returned for the uncertainty head) and MLP [H, 2H, H] → per-gene linear → z [B, G]. */
+export function recovery(store: ParamStore, ctx: ModelContext, x: tf.Tensor2D, B: number, mode: ForwardMode): { z: tf.Tensor2D; hidden: tf.Tensor2D } {
+  const { G, H } = ctx
+  return tf.tidy(() => {
+    const hidden = tf.relu(batchNorm(store, 'bn_pert_base', x, mode)) as tf.Tensor2D
+    const out = mlp(store, 'recovery_w', hidden, [H, 2 * H, H], mode)
+    const w1 = store.param('indv_w1', [G, H], xavierNormal(H, G))
+    const b1 = store.param('indv_b1', [G], xavierNormal(1, G))
+    const z = tf.add(tf.sum(tf.mul(tf.reshape(out, [B, G, H]), w1), 2), b1) as tf.Tensor2D
+    return { z, hidden }
+  })
+}
+
+/** Step 5: cross-gene MLP [G, H, H] over z, then a per-gene linear over concat(z_g, c) → Δ [B, G]. */
+export function crossGene(store: ParamStore, ctx: ModelContext, z: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
+  const { G, H } = ctx
+  return tf.tidy(() => {
+    const c = mlp(store, 'cross_gene_state', z, [G, H, H], mode)
+    // indv_w2 (1, G, H + 1) split into its z column and its [H, G] cross part (plain 2-D matMul).
+    const std = xavierNormal(G * (H + 1), H + 1)
+    const wSelf = store.param('indv_w2.self', [G], std)
+    const wCross = store.param('indv_w2.cross', [H, G], std) as tf.Tensor2D
+    const b2 = store.param('indv_b2', [G], xavierNormal(G, 1)) as tf.Tensor1D
+    return tf.add(tf.mul(z, wSelf), linear(c, wCross, b2)) as tf.Tensor2D
+  })
+}
+
+/** §3.7: log-variance per gene from the step-4 input, MLP [H, 2H, H, 1]. */
+export function uncertaintyHead(store: ParamStore, ctx: ModelContext, hidden: tf.Tensor2D, B: number, mode: ForwardMode): tf.Tensor2D {
+  return tf.tidy(() => tf.reshape(mlp(store, 'uncertainty_w', hidden, [ctx.H, 2 * ctx.H, ctx.H, 1], mode), [B, ctx.G]) as tf.Tensor2D)
+}
+
+/**
+ * §3.8 self-effect link: for each measured perturbed gene g of a condition, Δ_g += (a + u·h_j)·c̄_g
+ * + (b + v·h_j), with h_j the gene's GO-propagated embedding. a, b are the modality's scalars (one
+ * modality per screen); u, v refine them per gene and start at 0, so the link starts switched off.
+ */
+export function selfEffect(store: ParamStore, ctx: ModelContext, pert: PertStates, conditions: number[][]): tf.Tensor2D | null {
+  const { G } = ctx
+  const B = conditions.length
+  const rows: number[] = []
+  const genes: number[] = []
+  const ids: number[] = []
+  conditions.forEach((c, b) => {
+    for (const p of c) {
+      const g = ctx.measured[p]
+      if (g < 0) continue
+      rows.push(pert.local.get(p)!)
+      genes.push(g)
+      ids.push(b * G + g)
+    }
+  })
+  const zeros: Init = { kind: 'zeros' }
+  if (rows.length === 0) {
+    // Register the parameters so every batch sees the same set.
+    for (const n of ['self_effect.scale', 'self_effect.shift']) {
+      store.param(`${n}.weight`, [ctx.H, 1], zeros)
+      store.param(`${n}.bias`, [1], zeros)
+    }
+    return null
+  }
+  return tf.tidy(() => {
+    const h = gatherRows(pert.h, tf.tensor1d(Int32Array.from(rows), 'int32'))
+    const scale = dense(store, 'self_effect.scale', h, 1, { init: zeros, biasInit: zeros })
+    const shift = dense(store, 'self_effect.shift', h, 1, { init: zeros, biasInit: zeros })
+    const cbar = tf.reshape(tf.gather(ctx.controlMean, tf.tensor1d(Int32Array.from(genes), 'int32')), [genes.length, 1])
+    const values = tf.add(tf.mul(scale, cbar), shift) as tf.Tensor2D
+    return tf.reshape(segmentSum(values, tf.tensor1d(Int32Array.from(ids), 'int32'), B * G), [B, G]) as tf.Tensor2D
+  })
+}

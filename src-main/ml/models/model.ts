@@ -1,0 +1,71 @@
+/**
+ * One interface over the trainable models: which architecture a model name means, its forward
+ * pass over a batch of conditions, and (BioDSNN) the VAE on control cells.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { AppError } from '../../../src-shared/contract/envelope'
+import type { ModelName, TrainConfig } from '../engine-types'
+import { inferenceMode, type ForwardMode } from '../layers/mode'
+import { ParamStore } from '../layers/param-store'
+import type { ModelContext } from './context'
+import { gearsForward, type ModelOutput } from './gears'
+
+export interface ModelSpec {
+  name: ModelName
+  /** cross-gene MLP (GEARS step 5), masked sparse attention, or attention over all genes */
+  mixing: 'cross-gene' | 'masked-attention' | 'full-attention'
+  vae: boolean
+  selfEffect: boolean
+  uncertainty: boolean
+}
+
+export function modelSpec(config: Pick<TrainConfig, 'model' | 'selfEffect' | 'uncertainty'>): ModelSpec {
+  const heads = { selfEffect: config.selfEffect, uncertainty: config.uncertainty }
+  switch (config.model) {
+    case 'gears':
+      return { name: 'gears', mixing: 'cross-gene', vae: false, ...heads }
+    default:
+      throw new AppError('train.unknown-model', `Unknown model "${String(config.model)}".`)
+  }
+}
+
+export interface VaeOutput {
+  /** [N, G] regenerated control cells (before the non-zero mask) */
+  recon: tf.Tensor2D
+  mu: tf.Tensor2D
+  logvar: tf.Tensor2D
+}
+
+export interface PerturbationModel {
+  spec: ModelSpec
+  store: ParamStore
+  ctx: ModelContext
+  forward(conditions: number[][], mode: ForwardMode): ModelOutput
+  vae?(x: tf.Tensor2D, mode: ForwardMode): VaeOutput
+  dispose(): void
+}
+
+export function createModel(spec: ModelSpec, ctx: ModelContext, seed: number): PerturbationModel {
+  const store = new ParamStore(seed)
+  const heads = { selfEffect: spec.selfEffect, uncertainty: spec.uncertainty }
+  const model: PerturbationModel = {
+    spec,
+    store,
+    ctx,
+    forward: (conditions, mode) => gearsForward(store, ctx, conditions, mode, heads),
+    dispose: () => store.dispose(),
+  }
+  return model
+}
+
+/**
+ * Creates every parameter (layers create theirs on first use) with one inference-mode pass, so
+ * the optimiser and the checkpoints see the full set from the first step. `example` should hold
+ * a perturbation whose gene is measured, so the self-effect link is built too.
+ */
+export function materialise(model: PerturbationModel, example: number[]): void {
+  tf.tidy(() => {
+    model.forward([example, []], inferenceMode)
+    if (model.vae) model.vae(tf.zeros([2, model.ctx.G]) as tf.Tensor2D, inferenceMode)
+  })
+}

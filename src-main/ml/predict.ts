@@ -1,0 +1,231 @@
+/**
+ * Prediction and evaluation with a trained model or a fitted baseline. A condition's prediction
+ * is the mean over control cells of (control cell + Δ): c̄ + Δ for GEARS, and for BioDSNN the mean
+ * of the VAE-regenerated control cells (mean z, non-zero entries only, §4) + Δ. That base does not
+ * depend on the condition, so it is computed once per loaded model and conditions are batched.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { AppError } from '../../src-shared/contract/envelope'
+import { fittedFromRecord, isBaseline, predictBaseline, type FittedBaselines } from './baselines'
+import type { Evaluation, Split, TrainConfig, TrainingData } from './engine-types'
+import { controlCells, denseRows } from './expression'
+import type { CoexpressionGraph } from './knowledge-graphs'
+import { inferenceMode } from './layers/mode'
+import { ParamStore } from './layers/param-store'
+import { evaluatePredictions } from './metrics'
+import { buildModelContext } from './models/context'
+import { createModel, modelSpec, type PerturbationModel } from './models/model'
+import { mulberry32 } from './random'
+import { loadParams, saveParams, type ParamsArtifact } from './serialize'
+import { sampleWithoutReplacement } from './splits'
+
+export const MODEL_FORMAT = 'perturb-studio.model'
+
+/** What is stored in the weights' manifest beside the tensors. */
+export interface ModelMeta {
+  format: typeof MODEL_FORMAT
+  model: string
+  hidden: number
+  selfEffect: boolean
+  uncertainty: boolean
+  genes: number
+  pertGenes: number
+  /** genes of training conditions: the rest are unseen and need GO partners to be predicted (§1) */
+  seenGenes: string[]
+  epoch: number
+}
+
+const COEXP = ['graph.coexp.source', 'graph.coexp.target', 'graph.coexp.weight'] as const
+
+/** Adds the split's co-expression graph to the store (non-trainable, float32; indices < 2^24 are exact). */
+export function storeCoexpression(store: ParamStore, coexp: CoexpressionGraph): void {
+  if (coexp.nGenes >= 1 << 24) throw new Error('co-expression graph: too many genes to store indices as float32')
+  const n = coexp.source.length
+  store.add(COEXP[0], tf.tensor1d(Float32Array.from(coexp.source), 'float32').reshape([n]), false)
+  store.add(COEXP[1], tf.tensor1d(Float32Array.from(coexp.target), 'float32').reshape([n]), false)
+  store.add(COEXP[2], tf.tensor1d(coexp.weight, 'float32').reshape([n]), false)
+}
+
+export function readCoexpression(store: ParamStore, nGenes: number): CoexpressionGraph {
+  const [s, t, w] = COEXP.map((name) => store.get(name).dataSync() as Float32Array)
+  return { nGenes, source: Int32Array.from(s), target: Int32Array.from(t), weight: Float32Array.from(w) }
+}
+
+export async function modelArtifact(model: PerturbationModel, meta: ModelMeta): Promise<ParamsArtifact> {
+  return saveParams(model.store, meta as unknown as Record<string, unknown>)
+}
+
+export interface PredictOptions {
+  /** control cells averaged for the base (sampled without replacement); default all */
+  controlCells?: number
+  seed?: number
+}
+
+export interface ConditionPrediction {
+  genes: string[]
+  /** mean predicted expression per gene */
+  mean: Float32Array
+  /** per-gene variance from the uncertainty head, when the model has one */
+  variance?: Float32Array
+}
+
+/** A model or baseline ready to predict; build with `loadModel`, free with `dispose`. */
+export interface LoadedModel {
+  config: TrainConfig
+  data: TrainingData
+  model: PerturbationModel | null
+  baseline: FittedBaselines | null
+  seenGenes: Set<string>
+  /** c̄ or the VAE's regenerated control mean, by the options it was computed with */
+  baseCache: Map<string, Float32Array>
+  dispose(): void
+}
+
+export interface StoredModel {
+  params?: ParamsArtifact
+  fitted?: Record<string, Float32Array>
+}
+
+export function loadModel(stored: StoredModel, config: TrainConfig, data: TrainingData): LoadedModel {
+  if (isBaseline(config.model)) {
+    if (!stored.fitted) throw new AppError('model.weights-corrupt', `The ${config.model} run has no fitted values to predict with.`)
+    return { config, data, model: null, baseline: fittedFromRecord(stored.fitted, data.genes), seenGenes: new Set(), baseCache: new Map(), dispose: () => {} }
+  }
+  if (!stored.params) throw new AppError('model.weights-corrupt', `The ${config.model} run has no weights to predict with.`)
+  const meta = stored.params.manifest.meta as unknown as ModelMeta | undefined
+  if (meta?.format !== MODEL_FORMAT || meta.model !== config.model) throw new AppError('model.weights-mismatch', `The weights were not saved by a ${config.model} run.`)
+  if (meta.genes !== data.genes.length || meta.pertGenes !== data.knowledge.pertGenes.length) {
+    throw new AppError('model.weights-mismatch', `The weights are for ${meta.genes} genes and ${meta.pertGenes} perturbable genes; the dataset has ${data.genes.length} and ${data.knowledge.pertGenes.length}.`)
+  }
+  // Read the stored co-expression graph first: the context (and the mask) depend on it.
+  const probe = new ParamStore(0)
+  loadParams(probe, stored.params)
+  const coexp = readCoexpression(probe, data.genes.length)
+  probe.dispose()
+  const ctx = buildModelContext(data, coexp, meta.hidden)
+  const model = createModel(modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), ctx, config.seed)
+  loadParams(model.store, stored.params)
+  return {
+    config,
+    data,
+    model,
+    baseline: null,
+    seenGenes: new Set(meta.seenGenes),
+    baseCache: new Map(),
+    dispose: () => {
+      model.dispose()
+      ctx.dispose()
+    },
+  }
+}
+
+/** Why a condition cannot be predicted by `loaded`, or null. */
+export function unpredictableReason(loaded: Pick<LoadedModel, 'model' | 'seenGenes'>, genes: string[]): string | null {
+  const model = loaded.model
+  if (!model) return null
+  for (const g of genes) {
+    const p = model.ctx.pertIndex.get(g)
+    if (p === undefined) return `${g} is not in the perturbation vocabulary (not a GO-annotated gene nor a perturbed gene of the dataset)`
+    if (!loaded.seenGenes.has(g) && !model.ctx.hasGoPartners[p]) return `${g} was not perturbed in training and has no GO partners in the knowledge base, so the model has nothing to predict it from`
+  }
+  return null
+}
+
+/** Mean over control cells of what the model adds Δ to (see the file comment). */
+export function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache'>, options: PredictOptions = {}): Float32Array {
+  const key = `${options.controlCells ?? 'all'}:${options.seed ?? 0}`
+  const cached = loaded.baseCache.get(key)
+  if (cached) return cached
+  const { data, model } = loaded
+  let rows = controlCells(data)
+  if (options.controlCells !== undefined && options.controlCells < rows.length) rows = Int32Array.from(sampleWithoutReplacement(Array.from(rows), options.controlCells, mulberry32(options.seed ?? 0)))
+  const base = model?.vae ? vaeControlMean(model, data, rows) : meanOfRows(data, rows)
+  loaded.baseCache.set(key, base)
+  return base
+}
+
+function meanOfRows(data: TrainingData, rows: Int32Array): Float32Array {
+  if (rows.length === controlCells(data).length) return data.controlMean
+  const x = data.expression
+  const sum = new Float64Array(x.nCols)
+  for (const r of rows) for (let e = x.indptr[r]; e < x.indptr[r + 1]; e++) sum[x.indices[e]] += x.data[e]
+  return Float32Array.from(sum, (s) => s / rows.length)
+}
+
+/** Mean of the regenerated control cells (mean z), zeros kept zero; in chunks to bound memory. */
+export function vaeControlMean(model: PerturbationModel, data: TrainingData, rows: Int32Array, chunk = 1024): Float32Array {
+  const G = data.genes.length
+  const sum = new Float64Array(G)
+  for (let i = 0; i < rows.length; i += chunk) {
+    const part = rows.subarray(i, Math.min(rows.length, i + chunk))
+    const xs = denseRows(data.expression, part)
+    const recon = tf.tidy(() => model.vae!(tf.tensor2d(xs, [part.length, G]), inferenceMode).recon.dataSync() as Float32Array)
+    for (let r = 0; r < part.length; r++) for (let g = 0; g < G; g++) if (xs[r * G + g] !== 0) sum[g] += recon[r * G + g]
+  }
+  return Float32Array.from(sum, (s) => s / Math.max(1, rows.length))
+}
+
+/**
+ * Δ (and log-variance) for conditions given as vocabulary rows, `batch` conditions per forward
+ * pass, in inference mode. Returns row-major [conditions, G].
+ */
+export function predictDeltas(model: PerturbationModel, conditions: number[][], batch = 8): { delta: Float32Array; logvar: Float32Array | null } {
+  const G = model.ctx.G
+  const delta = new Float32Array(conditions.length * G)
+  const logvar = model.spec.uncertainty ? new Float32Array(conditions.length * G) : null
+  for (let i = 0; i < conditions.length; i += batch) {
+    const part = conditions.slice(i, i + batch)
+    tf.tidy(() => {
+      const out = model.forward(part, inferenceMode)
+      delta.set(out.delta.dataSync(), i * G)
+      if (logvar && out.logvar) logvar.set(out.logvar.dataSync(), i * G)
+    })
+  }
+  return { delta, logvar }
+}
+
+/** Mean predicted expression for each gene set; refuses genes the model cannot predict. */
+export function predict(loaded: LoadedModel, conditions: string[][], options: PredictOptions = {}): ConditionPrediction[] {
+  if (loaded.baseline) {
+    const name = loaded.config.model
+    if (!isBaseline(name)) throw new Error('unreachable')
+    return conditions.map((genes) => ({ genes, mean: predictBaseline(name, loaded.baseline!, genes) }))
+  }
+  const model = loaded.model!
+  for (const genes of conditions) {
+    const why = unpredictableReason(loaded, genes)
+    if (why) throw new AppError('predict.unknown-gene', `Cannot predict ${genes.join('+') || 'ctrl'}: ${why}.`)
+  }
+  const rows = conditions.map((genes) => genes.map((g) => model.ctx.pertIndex.get(g)!))
+  const base = controlBase(loaded, options)
+  const { delta, logvar } = predictDeltas(model, rows)
+  const G = model.ctx.G
+  return conditions.map((genes, i) => {
+    const mean = new Float32Array(G)
+    for (let g = 0; g < G; g++) mean[g] = base[g] + delta[i * G + g]
+    return logvar ? { genes, mean, variance: Float32Array.from(logvar.subarray(i * G, (i + 1) * G), Math.exp) } : { genes, mean }
+  })
+}
+
+/**
+ * §7 evaluation of `conditions` (default: the split's test set). Conditions the model cannot
+ * predict (unseen genes without GO partners, §1) are left out and listed in `excluded`.
+ */
+export function evaluate(loaded: LoadedModel, split: Split, conditions: string[] = split.test): Evaluation {
+  const genesOf = new Map(loaded.data.conditions.map((c) => [c.condition, c.genes]))
+  const excluded: Record<string, string> = {}
+  const ok: string[] = []
+  for (const c of conditions) {
+    const genes = genesOf.get(c)
+    if (!genes) {
+      excluded[c] = 'not a condition of the dataset'
+      continue
+    }
+    const why = unpredictableReason(loaded, genes)
+    if (why) excluded[c] = why
+    else ok.push(c)
+  }
+  const preds = predict(loaded, ok.map((c) => genesOf.get(c)!))
+  const evaluation = evaluatePredictions(loaded.data, ok, new Map(ok.map((c, i) => [c, preds[i].mean])), split.testGroups)
+  return Object.keys(excluded).length ? { ...evaluation, excluded } : evaluation
+}
