@@ -1,0 +1,77 @@
+/**
+ * Messages between the training worker (`worker.ts`) and the process that owns it. Plain data
+ * only (structured clone); typed arrays travel as transfers where the sender gives them up.
+ */
+import type { BackendInfo, BackendName } from './backend'
+import type { EpochReport, ResumeState, TrainConfig, TrainingData, TrainProgress, TrainResult } from './engine-types'
+import type { ParamsArtifact } from './serialize'
+
+/** Given to the worker at spawn (`workerData`). */
+export interface WorkerInit {
+  /** force a backend; without it initBackend tries them in order */
+  prefer?: BackendName
+  /** tests only: make the worker die at a given point, as a native crash or an uncaught error would */
+  fault?: WorkerFault
+}
+
+export interface WorkerFault {
+  kind: 'exit' | 'throw'
+  /** once a progress report of this epoch reaches this step */
+  epoch: number
+  step: number
+}
+
+/** One training of a batch; jobs of a batch share the same data (baselines, then the model). */
+export interface WorkerJob {
+  runId: number
+  config: TrainConfig
+  resume?: ResumeState
+}
+
+export type HostMessage =
+  | { type: 'train'; data: TrainingData; jobs: WorkerJob[] }
+  /** finish the current step of this run, keep its best checkpoint, return what it has */
+  | { type: 'stop'; runId: number }
+
+export interface WireError {
+  code: string
+  message: string
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; backend: BackendInfo }
+  | { type: 'init-failed'; error: WireError }
+  | { type: 'log'; message: string }
+  | { type: 'started'; runId: number }
+  | { type: 'progress'; runId: number; progress: TrainProgress }
+  /** `optimizer`: Adam's state after the epoch, saved with the checkpoint so a resume continues it */
+  | { type: 'epoch'; runId: number; report: EpochReport; params?: ParamsArtifact; optimizer?: ParamsArtifact; isBest: boolean }
+  /** `stopped`: the run ended because the host asked it to */
+  | { type: 'result'; runId: number; result: TrainResult; stopped: boolean }
+  | { type: 'failed'; runId: number; error: WireError; stopped: boolean }
+  /** every job of the batch has ended */
+  | { type: 'done' }
+
+/** The buffers of typed arrays found in `value` (for postMessage's transfer list), skipping those in `keep`. */
+export function transferables(value: unknown, keep: ReadonlySet<ArrayBufferLike> = new Set()): ArrayBuffer[] {
+  const found = new Set<ArrayBuffer>()
+  const seen = new Set<object>()
+  const walk = (v: unknown) => {
+    if (v === null || typeof v !== 'object' || seen.has(v)) return
+    seen.add(v)
+    if (ArrayBuffer.isView(v)) {
+      const b = v.buffer
+      // Node pools small Buffers in one shared slab: transferring it would detach unrelated data.
+      if (b instanceof ArrayBuffer && !keep.has(b) && !(Buffer.isBuffer(v) && b.byteLength !== v.byteLength)) found.add(b)
+      return
+    }
+    for (const x of Array.isArray(v) ? v : Object.values(v)) walk(x)
+  }
+  walk(value)
+  return [...found]
+}
+
+/** The buffers reachable from `value`, to pass as `keep` (arrays another owner still uses). */
+export function buffersOf(value: unknown): Set<ArrayBufferLike> {
+  return new Set(transferables(value))
+}

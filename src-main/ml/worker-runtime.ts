@@ -1,0 +1,92 @@
+/**
+ * The training worker's side of the protocol, with the training function injected so tests can
+ * drive the protocol with a scripted trainer. Runs inside a `worker_threads` worker: it chooses
+ * the compute backend once, then trains the batches it is sent one job at a time.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { initBackend } from './backend'
+import type { ResumeState, TrainCallbacks, TrainConfig, TrainingData, TrainResult } from './engine-types'
+import type { ParamsArtifact } from './serialize'
+import type { HostMessage, WireError, WorkerInit, WorkerMessage } from './worker-protocol'
+import { buffersOf, transferables } from './worker-protocol'
+
+export type TrainFn = (data: TrainingData, config: TrainConfig, callbacks: TrainCallbacks, resume?: ResumeState) => Promise<TrainResult>
+
+/** At most ~10 progress messages per second; the last step of an epoch always goes out. */
+const PROGRESS_INTERVAL_MS = 100
+
+function toWire(err: unknown): WireError {
+  const e = err as { code?: unknown; message?: unknown }
+  return { code: typeof e?.code === 'string' && e.code.includes('.') ? e.code : 'train.failed', message: typeof e?.message === 'string' ? e.message : String(err) }
+}
+
+export function runWorker(train: TrainFn): void {
+  const port = parentPort
+  if (!port) throw new Error('worker-runtime must run inside a worker thread')
+  const init = (workerData ?? {}) as WorkerInit
+  const post = (msg: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer)
+  const stopRequested = new Set<number>()
+  let queue: Promise<void> = Promise.resolve()
+
+  const ready = initBackend({ prefer: init.prefer, log: (message) => post({ type: 'log', message }) }).then(
+    (backend) => (post({ type: 'ready', backend }), true),
+    (err) => (post({ type: 'init-failed', error: toWire(err) }), false),
+  )
+
+  const faultAt = (epoch: number, step: number) => {
+    const f = init.fault
+    if (!f || epoch !== f.epoch || step < f.step) return
+    if (f.kind === 'exit') process.exit(70)
+    // Thrown outside any promise chain: the worker's 'error' event, as an uncaught native error would be.
+    setImmediate(() => {
+      throw new Error(`injected worker crash at epoch ${epoch}, step ${step}`)
+    })
+  }
+
+  async function runBatch(data: TrainingData, jobs: Extract<HostMessage, { type: 'train' }>['jobs']): Promise<void> {
+    if (!(await ready)) return
+    // Results may hold the data's own arrays (a baseline's control mean): those are copied, not transferred.
+    const shared = buffersOf(data)
+    for (const job of jobs) {
+      const { runId } = job
+      if (stopRequested.has(runId)) {
+        post({ type: 'failed', runId, error: { code: 'train.cancelled', message: 'Cancelled before it started.' }, stopped: true })
+        continue
+      }
+      post({ type: 'started', runId })
+      let lastSent = 0
+      const callbacks: TrainCallbacks = {
+        onProgress: (progress) => {
+          const now = Date.now()
+          if (now - lastSent >= PROGRESS_INTERVAL_MS || progress.step >= progress.stepsPerEpoch) {
+            lastSent = now
+            post({ type: 'progress', runId, progress })
+          }
+          faultAt(progress.epoch, progress.step)
+        },
+        onEpoch: (report, params, isBest, optimizer) => {
+          // Copies are transferred: the trainer may still hold the artefacts (e.g. as its best so far).
+          const copy = (a: ParamsArtifact | undefined) => a && { manifest: a.manifest, data: a.data.slice() }
+          const p = copy(params)
+          const o = copy(optimizer)
+          post({ type: 'epoch', runId, report, params: p, optimizer: o, isBest }, [p, o].flatMap((a) => (a ? [a.data.buffer as ArrayBuffer] : [])))
+        },
+        shouldStop: () => stopRequested.has(runId),
+      }
+      try {
+        const result = await train(data, job.config, callbacks, job.resume)
+        post({ type: 'result', runId, result, stopped: stopRequested.has(runId) }, transferables({ params: result.params, fitted: result.fitted }, shared))
+      } catch (err) {
+        post({ type: 'failed', runId, error: toWire(err), stopped: stopRequested.has(runId) })
+      }
+      stopRequested.delete(runId)
+    }
+  }
+
+  port.on('message', (msg: HostMessage) => {
+    if (msg.type === 'stop') stopRequested.add(msg.runId)
+    else if (msg.type === 'train') {
+      queue = queue.then(() => runBatch(msg.data, msg.jobs)).then(() => post({ type: 'done' }))
+    }
+  })
+}
