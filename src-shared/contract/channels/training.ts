@@ -50,7 +50,7 @@ export const TRAIN_DEFAULTS = {
   split: { kind: 'simulation', seed: 1 },
   seed: 1,
   epochs: 20,
-  batchConditions: 8,
+  batchConditions: 4,
   cellsPerCondition: 32,
   hidden: 64,
   lr: 1e-3,
@@ -112,13 +112,17 @@ export const trainSetupSchema = z
     split: splitSchema.default({ kind: 'simulation', seed: 1 }),
     seed: int('The seed').min(0, { error: 'The seed must be 0 or more' }).default(TRAIN_DEFAULTS.seed),
     epochs: int('Epochs').min(1, { error: 'Epochs must be at least 1' }).max(1000, { error: 'Epochs must be at most 1000' }).default(TRAIN_DEFAULTS.epochs),
-    batchConditions: int('Conditions per batch').min(1, { error: 'Conditions per batch must be at least 1' }).max(4096).default(TRAIN_DEFAULTS.batchConditions),
+    batchConditions: int('Conditions per batch').min(2, { error: 'Conditions per batch must be at least 2 (BatchNorm over conditions needs two)' }).max(4096).default(TRAIN_DEFAULTS.batchConditions),
     cellsPerCondition: z
       .union([int('Cells per condition').min(1, { error: 'Cells per condition must be at least 1' }).max(1_000_000), z.literal('all')], {
         error: 'Cells per condition is a number of at least 1, or "all"',
       })
       .default(TRAIN_DEFAULTS.cellsPerCondition),
-    hidden: int('The hidden size').min(4).max(1024).default(TRAIN_DEFAULTS.hidden),
+    hidden: int('The hidden size')
+      .min(2)
+      .max(1024)
+      .refine((h) => h % 2 === 0, { error: 'The hidden size must be even (two attention heads)' })
+      .default(TRAIN_DEFAULTS.hidden),
     lr: positive('The learning rate').max(1).default(TRAIN_DEFAULTS.lr),
     weightDecay: z.number().min(0).max(1).default(TRAIN_DEFAULTS.weightDecay),
     schedule: scheduleSchema.default({ kind: 'step', every: 5, factor: 0.5 }),
@@ -189,6 +193,8 @@ export interface RunEvaluation {
   overall: RunGroupMetrics
   groups: Partial<Record<RunTestGroup, RunGroupMetrics>>
   perCondition: Record<string, RunMetrics>
+  /** test conditions left out, with the reason (e.g. an unseen gene without GO partners) */
+  excluded?: Record<string, string>
 }
 
 /** The split as saved with the run (model.md §6). */

@@ -1,0 +1,68 @@
+/**
+ * Time and memory of a training setup, for the setup screen, before anything is loaded. Time
+ * comes from earlier runs of the same model on the same backend here (seconds per training
+ * condition × gene, the unit an epoch's cost scales with), else from rough per-backend rates;
+ * memory from the dataset's size and the batch. Both are labelled as estimates.
+ */
+import type { ComputeBackend, DatasetSummary, TrainEstimate, TrainSetup } from '../../../src-shared/contract'
+
+/** A finished epoch of an earlier run, with the sizes it ran at. */
+export interface EpochSample {
+  model: string
+  backend: string
+  seconds: number
+  trainConditions: number
+  genes: number
+}
+
+// Seconds per (training condition × gene) per epoch on wasm, 2 cores: from the issue's targets
+// (norman-like, ~5,000 genes: BioDSNN ≤ 120 s, GEARS ≤ 60 s per epoch); the other backends relative to it.
+const WASM_RATE: Record<string, number> = { gears: 4e-5, biodsnn: 8e-5, 'biodsnn-no-vae': 7e-5, 'biodsnn-no-attention': 5e-5, 'biodsnn-no-mask': 8e-5 }
+const BACKEND_FACTOR: Record<ComputeBackend, number> = { 'tfjs-node-gpu': 0.15, 'tfjs-node': 0.6, wasm: 1, cpu: 5 }
+/** Typical share of non-zero entries in a log-normalised Perturb-seq matrix (for the memory figure). */
+const DENSITY = 0.15
+
+/** Training conditions a split leaves, before the split is drawn (model.md §6). */
+export function expectedTrainConditions(setup: TrainSetup, ds: Pick<DatasetSummary, 'singles' | 'combos'>): number {
+  const perturbed = ds.singles + ds.combos
+  if (setup.split.kind === 'custom') return Object.values(setup.split.assignment ?? {}).filter((v) => v === 'train').length
+  // single: 80 % of genes; simulation: singles of 75 % of genes, ~0.75² × 0.75 of combos, then 90 % for validation.
+  const share = setup.split.kind === 'single' ? 0.8 : 0.9 * (ds.singles * 0.75 + ds.combos * 0.42) / Math.max(1, perturbed)
+  return Math.max(1, Math.round(perturbed * share)) + 1 // + ctrl
+}
+
+export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend: ComputeBackend, history: EpochSample[]): TrainEstimate {
+  const trainConditions = expectedTrainConditions(setup, ds)
+  const perturbedCells = Math.max(0, ds.cells - ds.controlCells)
+  const meanCells = perturbedCells / Math.max(1, ds.singles + ds.combos)
+  const perCondition = setup.cellsPerCondition === 'all' ? meanCells : Math.min(setup.cellsPerCondition, meanCells)
+  const cellsPerEpoch = Math.round(trainConditions * perCondition)
+  const stepsPerEpoch = Math.ceil(trainConditions / setup.batchConditions)
+  const baseline = !(setup.model in WASM_RATE)
+
+  const same = history.filter((h) => h.model === setup.model && h.backend === backend && h.trainConditions > 0 && h.genes > 0)
+  let rate: number
+  let basis: TrainEstimate['basis']
+  if (same.length) {
+    const rates = same.map((h) => h.seconds / (h.trainConditions * h.genes)).sort((a, b) => a - b)
+    rate = rates[Math.floor(rates.length / 2)]
+    basis = 'history'
+  } else {
+    rate = baseline ? 0 : WASM_RATE[setup.model] * BACKEND_FACTOR[backend] * (setup.hidden / 64) * (perCondition / 32) ** 0.5
+    basis = 'model'
+  }
+  const secondsPerEpoch = baseline ? 1 : rate * trainConditions * ds.genes
+  const epochs = baseline ? 1 : setup.epochs
+
+  // Worker runtime + the expression matrix (CSR, a copy in the worker) + activations and gradients of one step.
+  const expressionMb = (ds.cells * ds.genes * DENSITY * 8 + ds.cells * 4) / 1048576
+  const stepMb = baseline ? 0 : (setup.batchConditions * (perCondition + setup.hidden) * ds.genes * 4 * 24) / 1048576
+  const memoryMb = Math.round(300 + expressionMb * 2 + stepMb)
+
+  const note = baseline
+    ? 'Baselines are fitted in closed form: seconds, whatever the dataset.'
+    : basis === 'history'
+      ? `From ${same.length} earlier epoch${same.length === 1 ? '' : 's'} of ${setup.model} on ${backend} here, scaled to this dataset's training conditions and genes.`
+      : `A rough figure for ${setup.model} on ${backend}; it becomes a measured one after the first run of this model on this machine.`
+  return { seconds: Math.max(1, Math.round(secondsPerEpoch * epochs)), secondsPerEpoch: Number(secondsPerEpoch.toFixed(1)), memoryMb, trainConditions, cellsPerEpoch, stepsPerEpoch, backend, basis, note }
+}

@@ -1,0 +1,120 @@
+/** What the run channels return, made from stored runs: list rows, details and comparison tables. */
+import {
+  COMPARE_GROUPS,
+  RUN_METRICS,
+  type CompareGroup,
+  type ComputeBackend,
+  type RunBackend,
+  type RunComparison,
+  type RunDetail,
+  type RunEpoch,
+  type RunEvaluation,
+  type RunListItem,
+  type RunMetricName,
+  type RunMetrics,
+  type RunProgress,
+  type RunSplit,
+  type RunTestGroup,
+  type TrainableName,
+} from '../../../src-shared/contract'
+import type { CheckpointRecord, RunRecord } from '../../db/runs-repo'
+import type { BackendInfo, BackendName } from '../../ml/backend'
+import type { EpochReport, Evaluation, MetricName, Split, TestGroup, Trainable, TrainProgress } from '../../ml/engine-types'
+
+// The contract restates the engine's names (src-shared cannot import ml/); these fail to compile if they drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+export const namesAgree: [Same<TrainableName, Trainable>, Same<ComputeBackend, BackendName>, Same<RunTestGroup, TestGroup>, Same<RunMetricName, MetricName>] = [true, true, true, true]
+export const shapesAgree = (
+  b: BackendInfo,
+  p: TrainProgress,
+  e: EpochReport,
+  v: Evaluation,
+  s: Split,
+): [RunBackend, RunProgress, RunEpoch, RunEvaluation, RunSplit] => [b, p, e, v, s]
+
+/** A run that ended without finishing its epochs, with a checkpoint to continue from. */
+export function isResumable(r: RunRecord): boolean {
+  return r.kind === 'model' && (r.status === 'failed' || r.status === 'cancelled') && r.hasCheckpoint && r.epochsDone < r.config.epochs
+}
+
+export function toListItem(r: RunRecord): RunListItem {
+  const overall = r.test?.overall
+  return {
+    id: r.id,
+    projectId: r.projectId,
+    datasetId: r.datasetId,
+    model: r.model,
+    name: r.name,
+    kind: r.kind,
+    status: r.status,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    error: r.error,
+    split: { kind: r.config.split.kind, seed: r.config.split.seed },
+    seed: r.config.seed,
+    epochs: r.kind === 'baseline' ? 0 : r.config.epochs,
+    epochsDone: r.epochsDone,
+    bestEpoch: r.bestEpoch,
+    backend: r.backend?.backend ?? null,
+    headline: overall ? { pearson_delta: overall.pearson_delta, mse_de: overall.mse_de } : null,
+    resumable: isResumable(r),
+  }
+}
+
+export function toDetail(r: RunRecord, extra: { epochs: EpochReport[]; checkpoints: CheckpointRecord[]; progress: TrainProgress | null; queuePosition: number | null }): RunDetail {
+  return {
+    ...toListItem(r),
+    config: r.config,
+    backendInfo: r.backend,
+    splitDetail: r.split,
+    epochLog: extra.epochs,
+    test: r.test,
+    checkpoints: extra.checkpoints.map((c) => ({ epoch: c.epoch, bytes: c.bytes, sha256: c.sha256, isBest: c.isBest, createdAt: c.createdAt })),
+    progress: extra.progress,
+    queuePosition: extra.queuePosition,
+  }
+}
+
+/** The split's identity: runs with the same key were trained and tested on the same conditions. */
+export function splitKey(split: { kind: string; seed: number; assignment?: Record<string, string> }): string {
+  const assignment = split.assignment ? Object.fromEntries(Object.entries(split.assignment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : undefined
+  return JSON.stringify({ kind: split.kind, seed: split.seed, ...(assignment ? { assignment } : {}) })
+}
+
+/** One row per run and group with a test evaluation; metrics missing from a group stay absent. */
+export function comparison(selected: RunRecord[], added: RunRecord[]): RunComparison {
+  const metrics: RunComparison['metrics'] = [...RUN_METRICS, 'mse_de_norm']
+  const runs = [...selected.map((r) => ({ r, added: false })), ...added.map((r) => ({ r, added: true }))]
+  const rows: RunComparison['rows'] = []
+  for (const { r } of runs) {
+    if (!r.test) continue
+    for (const group of COMPARE_GROUPS) {
+      const m = group === 'overall' ? r.test.overall : r.test.groups[group as TestGroup]
+      if (!m) continue
+      const row: RunComparison['rows'][number] = { runId: r.id, group: group as CompareGroup, n: m.n }
+      for (const k of metrics) if (typeof m[k] === 'number') row[k] = m[k]
+      rows.push(row)
+    }
+  }
+  return {
+    runs: runs.map(({ r, added: a }) => ({
+      runId: r.id,
+      model: r.model as TrainableName,
+      kind: r.kind,
+      name: r.name,
+      datasetId: r.datasetId,
+      split: { kind: r.config.split.kind, seed: r.config.split.seed },
+      status: r.status,
+      added: a,
+    })),
+    groups: COMPARE_GROUPS.filter((g) => rows.some((row) => row.group === g)),
+    metrics,
+    rows,
+  }
+}
+
+/** The CLI's per-group summary: every metric of the group without per-condition detail. */
+export function groupTable(test: Evaluation | null): { overall: RunMetrics | null; groups: Partial<Record<TestGroup, RunMetrics>> } {
+  return { overall: test?.overall ?? null, groups: test?.groups ?? {} }
+}
