@@ -16,6 +16,10 @@ import { DatasetService } from './services/datasets/dataset-service'
 import { JobRegistry } from './services/jobs'
 import { ProjectsService } from './services/projects'
 import { KnowledgeService } from './services/knowledge/knowledge-service'
+import { RunsRepo } from './db/runs-repo'
+import { resolveWorkerScript } from './ml/worker-script'
+import { trainingDataSource } from './services/training/training-inputs'
+import { TrainingService } from './services/training/training-service'
 
 export interface AppContextOptions {
   home?: string
@@ -61,7 +65,17 @@ export function createAppContext(options: AppContextOptions): AppContext {
       onProgress: (p) => deps.events.emit('job:progress', p),
       log,
     }),
+    training: new TrainingService({
+      home,
+      repo: new RunsRepo(db),
+      datasets: { require: (id) => services.datasets.require(id) },
+      buildData: (datasetId, setup) => trainingDataSource(services)(datasetId, setup),
+      events,
+      workerScript: () => resolveWorkerScript(),
+      log,
+    }),
   }
+  services.training.recoverInterrupted()
   const deps: CoreDeps = { home, transport: options.transport, db, events, services }
 
   const router = createRouter(
@@ -76,5 +90,6 @@ export function createAppContext(options: AppContextOptions): AppContext {
     { onInternalError: (channel, err) => log(`[${channel}] ${(err as Error)?.stack ?? String(err)}`) },
   )
 
-  return { ...deps, router, close: () => (services.knowledge.close(), db.close()) }
+  // Training first: it marks runs still in flight as interrupted while the database is open.
+  return { ...deps, router, close: () => (void services.training.close(), services.knowledge.close(), db.close()) }
 }

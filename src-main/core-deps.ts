@@ -4,6 +4,7 @@ import type { DatasetService } from './services/datasets/dataset-service'
 import type { JobRegistry } from './services/jobs'
 import type { ProjectsService } from './services/projects'
 import type { KnowledgeService } from './services/knowledge/knowledge-service'
+import type { TrainingService } from './services/training/training-service'
 
 /** The services of the one core, each constructed once in app-context. */
 export interface Services {
@@ -11,6 +12,7 @@ export interface Services {
   datasets: DatasetService
   jobs: JobRegistry
   knowledge: KnowledgeService
+  training: TrainingService
 }
 
 /** What handlers (and the CLI) are given: the core's services plus where they run. */

@@ -1,21 +1,17 @@
-import { AppError } from '../../src-shared/contract'
 import type { CoreDeps } from '../core-deps'
 import type { HandlersFor } from '../router'
 
-const notYet = (): never => {
-  throw new AppError('train.unavailable', 'Training is not available in this build yet.')
-}
-
-export function trainingHandlers(_deps: CoreDeps): HandlersFor<'train'> & HandlersFor<'run'> & HandlersFor<'backend'> {
+export function trainingHandlers({ services }: CoreDeps): HandlersFor<'train'> & HandlersFor<'run'> & HandlersFor<'backend'> {
+  const { training } = services
   return {
-    'train:start': notYet,
-    'train:cancel': notYet,
-    'train:resume': notYet,
-    'train:estimate': notYet,
-    'run:list': notYet,
-    'run:get': notYet,
-    'run:compare': notYet,
-    'run:delete': notYet,
-    'backend:list': notYet,
+    'train:start': (setup) => training.start(setup),
+    'train:cancel': ({ runId }) => training.cancel(runId),
+    'train:resume': ({ runId }) => training.resume(runId),
+    'train:estimate': (setup) => training.estimate(setup),
+    'run:list': (filter) => training.list(filter),
+    'run:get': ({ id }) => training.get(id),
+    'run:compare': ({ ids, withBaselines }) => training.compare(ids, withBaselines),
+    'run:delete': ({ id }) => training.delete(id),
+    'backend:list': () => training.backends(),
   }
 }
