@@ -8,6 +8,7 @@ import { registerProjectCommands } from './commands/project'
 import { registerServeCommand } from './commands/serve'
 import { registerSynthCommand } from './commands/synth'
 import { registerKnowledgeCommands } from './commands/knowledge'
+import { registerTrainingCommands } from './commands/training'
 
 /** Exit codes: 0 ok, 1 a command failed (bad input, not found…), 2 the command line itself was wrong. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIo, getSession: () => CliSession): Command {
   registerServeCommand(program, getSession)
   registerSynthCommand(program, getSession)
   registerKnowledgeCommands(program, getSession)
+  registerTrainingCommands(program, getSession)
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: () => undefined })
     for (const sub of c.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: () => undefined })

@@ -1,0 +1,306 @@
+import { InvalidArgumentError, Option } from 'commander'
+import fs from 'node:fs'
+import {
+  AppError,
+  COMPUTE_BACKENDS,
+  SPLIT_KINDS,
+  type RunDetail,
+  type RunEvaluation,
+  type RunListItem,
+  type TrainProgressEvent,
+  type TrainSetupInput,
+} from '../../../src-shared/contract'
+import type { CliSession, CommandRegistrar } from '../context'
+import { table } from '../output'
+
+interface TrainOptions {
+  dataset: string
+  model: string
+  name?: string
+  split: 'simulation' | 'single' | 'custom'
+  splitSeed?: number
+  assignment?: string
+  seed: number
+  epochs?: number
+  batchConditions?: number
+  cellsPerCondition?: number | 'all'
+  hidden?: number
+  lr?: number
+  schedule?: TrainSetupInput['schedule']
+  backend?: TrainSetupInput['backend']
+  selfEffect: boolean
+  uncertainty?: boolean
+  wait: boolean
+}
+
+const int = (what: string) => (v: string) => {
+  if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`${what} must be a whole number.`)
+  return Number(v)
+}
+const num = (what: string) => (v: string) => {
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`)
+  return n
+}
+const cellsPerCondition = (v: string) => (v === 'all' ? 'all' : int('--cells-per-condition')(v))
+/** `reference`, `step:EVERY:FACTOR` or `cosine:MINLR` */
+function schedule(v: string): TrainSetupInput['schedule'] {
+  const [kind, a, b] = v.split(':')
+  if (kind === 'reference' && a === undefined) return { kind: 'reference' }
+  if (kind === 'step' && a && b) return { kind: 'step', every: int('the step schedule’s EVERY')(a), factor: num('the step schedule’s FACTOR')(b) }
+  if (kind === 'cosine' && a) return { kind: 'cosine', minLr: num('the cosine schedule’s MINLR')(a) }
+  throw new InvalidArgumentError('the schedule is reference, step:EVERY:FACTOR (e.g. step:5:0.5) or cosine:MINLR.')
+}
+
+/** A custom split from a CSV/TSV or JSON file: condition → train | val | test. */
+function readAssignment(file: string): Record<string, 'train' | 'val' | 'test'> {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new AppError('cli.unreadable-file', `Cannot read the split assignment ${file}: ${(err as Error).message}.`)
+  }
+  if (file.endsWith('.json')) return JSON.parse(text) as Record<string, 'train' | 'val' | 'test'>
+  const out: Record<string, 'train' | 'val' | 'test'> = {}
+  for (const line of text.split(/\r?\n/)) {
+    const [condition, subset] = line.split(/[,\t]/).map((c) => c?.trim())
+    if (!condition || !subset || /^condition$/i.test(condition)) continue
+    out[condition] = subset as 'train' | 'val' | 'test'
+  }
+  return out
+}
+
+const ID = (what: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${what} is a number.`)
+  return Number(v)
+}
+
+const fmt = (x: number | null | undefined, digits = 4) => (typeof x === 'number' ? x.toFixed(digits) : '—')
+
+/** The per-group test table, without per-condition detail. */
+const testOf = (t: RunEvaluation | null) => (t ? { overall: t.overall, groups: t.groups, ...(t.excluded ? { excluded: t.excluded } : {}) } : null)
+
+function trainResult(d: RunDetail, baselines: RunDetail[]) {
+  return {
+    runId: d.id,
+    status: d.status,
+    model: d.model,
+    datasetId: d.datasetId,
+    backend: d.backend,
+    device: d.backendInfo?.device ?? null,
+    split: { kind: d.split.kind, seed: d.split.seed, train: d.splitDetail?.train.length ?? null, val: d.splitDetail?.val.length ?? null, test: d.splitDetail?.test.length ?? null },
+    bestEpoch: d.bestEpoch,
+    epochs: d.epochLog.map((e) => ({ epoch: e.epoch, loss: e.losses.total ?? null, losses: e.losses, val: e.val, seconds: e.seconds, lr: e.lr })),
+    test: testOf(d.test),
+    baselines: Object.fromEntries(baselines.map((b) => [b.model, { runId: b.id, test: testOf(b.test) }])),
+  }
+}
+
+function humanResult(r: ReturnType<typeof trainResult>): string {
+  const groups = r.test ? [['overall', r.test.overall] as const, ...Object.entries(r.test.groups)] : []
+  const lines = [
+    `Run ${r.runId} (${r.model}) ${r.status} on ${r.backend ?? '?'} (${r.device ?? '?'}); split ${r.split.kind} seed ${r.split.seed}: ${r.split.train} train, ${r.split.val} val, ${r.split.test} test conditions; best epoch ${r.bestEpoch ?? '—'}`,
+  ]
+  if (r.epochs.length) lines.push(table(r.epochs.map((e) => ({ epoch: e.epoch, loss: fmt(e.loss), 'val mse_de': fmt(e.val.mse_de), 'val pearson_delta': fmt(e.val.pearson_delta), seconds: e.seconds.toFixed(1) })), ['epoch', 'loss', 'val mse_de', 'val pearson_delta', 'seconds']))
+  if (groups.length) {
+    const rows = groups.map(([g, m]) => ({ group: g, n: m?.n, mse_de: fmt(m?.mse_de), pearson_delta: fmt(m?.pearson_delta), 'mse_de / no_perturb': fmt(m?.mse_de_norm, 3), ...Object.fromEntries(Object.entries(r.baselines).map(([b, v]) => [`${b} mse_de`, fmt(g === 'overall' ? v.test?.overall.mse_de : v.test?.groups[g as keyof typeof v.test.groups]?.mse_de)])) }))
+    lines.push('', 'Test', table(rows, ['group', 'n', 'mse_de', 'pearson_delta', 'mse_de / no_perturb', ...Object.keys(r.baselines).map((b) => `${b} mse_de`)]))
+  }
+  return lines.join('\n')
+}
+
+/** Waits for a run, printing progress to stderr (human mode); Ctrl-C cancels it after the current step. */
+async function follow(s: CliSession, runId: number): Promise<RunDetail> {
+  const training = s.context.services.training
+  let lastLine = 0
+  const unsubscribe = s.out.json
+    ? () => true
+    : s.context.events.subscribe((event, payload) => {
+        if (event === 'train:progress') {
+          const p = payload as TrainProgressEvent
+          if (p.runId !== runId || Date.now() - lastLine < 1000) return
+          lastLine = Date.now()
+          s.out.info(`  epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch}  loss ${fmt(p.losses.total)}  ${Math.round(p.cellsPerSecond)} cells/s  ETA ${Math.round(p.etaSeconds)} s  ${p.memory.rssMb} MB`)
+        } else if (event === 'run:changed') {
+          const c = payload as { runId: number; status: string; epoch?: { epoch: number; val: { mse_de: number; pearson_delta: number }; seconds: number } }
+          if (c.epoch) s.out.info(`${c.runId === runId ? 'epoch' : `run ${c.runId} epoch`} ${c.epoch.epoch}: val mse_de ${fmt(c.epoch.val.mse_de)}, pearson_delta ${fmt(c.epoch.val.pearson_delta)} (${c.epoch.seconds.toFixed(1)} s)`)
+          else s.out.info(`run ${c.runId}: ${c.status}`)
+        }
+      })
+  let interrupted = false
+  const onSigint = () => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    s.out.info('Cancelling after the current step (Ctrl-C again to quit at once)…')
+    training.cancel(runId)
+  }
+  process.on('SIGINT', onSigint)
+  try {
+    const r = await training.waitFor(runId)
+    if (r.status === 'failed') throw new AppError(r.errorCode ?? 'train.failed', `Run ${runId} failed: ${r.error ?? 'no reason recorded'}`)
+    return await s.call('run:get', { id: runId })
+  } finally {
+    process.off('SIGINT', onSigint)
+    unsubscribe()
+  }
+}
+
+/** The newest completed baselines of the run's dataset and split. */
+async function baselinesOf(s: CliSession, runId: number): Promise<RunDetail[]> {
+  const cmp = await s.call('run:compare', { ids: [runId], withBaselines: true })
+  return Promise.all(cmp.runs.filter((r) => r.added).map((r) => s.call('run:get', { id: r.runId })))
+}
+
+export const registerTrainingCommands: CommandRegistrar = (program, session) => {
+  program
+    .command('train')
+    .description('train a model (or fit a baseline) on an imported dataset; baselines of the same split are fitted first')
+    .requiredOption('--dataset <id>', 'dataset id (see: perturb-studio dataset list)', ID('--dataset'))
+    .requiredOption('--model <name>', 'gears, biodsnn, biodsnn-no-vae, biodsnn-no-attention, biodsnn-no-mask, or a baseline: no_perturb, train_mean, additive, train_mean_self')
+    .option('--name <label>', 'a label for the run list')
+    .addOption(new Option('--split <kind>', 'how conditions are split').choices([...SPLIT_KINDS]).default('simulation'))
+    .option('--split-seed <n>', 'seed of the split (default: --seed)', int('--split-seed'))
+    .option('--assignment <file>', 'custom split: CSV/TSV (condition,subset) or JSON {condition: "train"|"val"|"test"}')
+    .option('--seed <n>', 'seed of initialisation, sampling and dropout', int('--seed'), 1)
+    .option('--epochs <n>', 'epochs (default 20)', int('--epochs'))
+    .option('--batch-conditions <n>', 'conditions per step (default 4)', int('--batch-conditions'))
+    .option('--cells-per-condition <n|all>', 'cells per condition in each step (default 32)', cellsPerCondition)
+    .option('--hidden <n>', 'hidden size (default 64)', int('--hidden'))
+    .option('--lr <x>', 'learning rate (default 1e-3)', num('--lr'))
+    .option('--schedule <s>', 'reference | step:EVERY:FACTOR | cosine:MINLR (default step:5:0.5)', schedule)
+    .addOption(new Option('--backend <name>', 'force a compute backend (default: the best available)').choices([...COMPUTE_BACKENDS]))
+    .option('--no-self-effect', 'leave out the self-effect link (ablation)')
+    .option('--uncertainty', 'add the uncertainty head')
+    .option('--no-wait', 'queue the run and return its id at once')
+    .action(async (opts: TrainOptions) => {
+      const s = session()
+      const setup: TrainSetupInput = {
+        datasetId: Number(opts.dataset),
+        model: opts.model as TrainSetupInput['model'],
+        name: opts.name,
+        split: { kind: opts.split, seed: opts.splitSeed ?? opts.seed, ...(opts.assignment ? { assignment: readAssignment(opts.assignment) } : {}) },
+        seed: opts.seed,
+        epochs: opts.epochs,
+        batchConditions: opts.batchConditions,
+        cellsPerCondition: opts.cellsPerCondition,
+        hidden: opts.hidden,
+        lr: opts.lr,
+        schedule: opts.schedule,
+        backend: opts.backend,
+        selfEffect: opts.selfEffect,
+        uncertainty: opts.uncertainty,
+      }
+      for (const k of Object.keys(setup) as (keyof TrainSetupInput)[]) if (setup[k] === undefined) delete setup[k]
+      const { runId } = await s.call('train:start', setup)
+      if (!opts.wait) {
+        s.out.result({ runId }, `Queued run ${runId}. Follow it with: perturb-studio run show ${runId}`)
+        return
+      }
+      if (!s.out.json) s.out.info(`Run ${runId} queued (${opts.model}); Ctrl-C cancels it after the current step.`)
+      const detail = await follow(s, runId)
+      const result = trainResult(detail, await baselinesOf(s, runId))
+      s.out.result(result, humanResult(result))
+    })
+
+  program
+    .command('runs')
+    .description('list training runs, newest first')
+    .option('--dataset <id>', 'only this dataset’s runs', ID('--dataset'))
+    .option('--project <id|name>', 'only this project’s runs')
+    .option('--no-baselines', 'leave out baseline runs')
+    .action(async (opts: { dataset?: number; project?: string; baselines: boolean }) => {
+      const s = session()
+      const projectId = opts.project ? s.context.services.projects.resolve(opts.project).id : undefined
+      const list = await s.call('run:list', { datasetId: opts.dataset, projectId, includeBaselines: opts.baselines })
+      s.out.result(list, table(list.map(runRow), ['id', 'model', 'status', 'dataset', 'split', 'epochs', 'best', 'pearson_delta', 'mse_de', 'backend', 'created']))
+    })
+
+  const run = program.command('run').description('show, compare, resume, cancel or delete training runs')
+
+  run
+    .command('show')
+    .description('a run’s config, backend, epochs and test evaluation by group')
+    .argument('<id>', 'run id', ID('The run id'))
+    .action(async (id: number) => {
+      const s = session()
+      const d = await s.call('run:get', { id })
+      const r = trainResult(d, [])
+      s.out.result({ ...d, test: testOf(d.test) }, [humanResult(r), ...(d.error ? [`error: ${d.error}`] : []), ...(d.resumable ? [`Resume with: perturb-studio run resume ${d.id}`] : [])].join('\n'))
+    })
+
+  run
+    .command('compare')
+    .description('metric table by test group for the runs, with the baselines of the same dataset and split')
+    .argument('<ids...>', 'run ids')
+    .option('--no-baselines', 'only the runs named')
+    .action(async (ids: string[], opts: { baselines: boolean }) => {
+      const s = session()
+      const cmp = await s.call('run:compare', { ids: ids.map((v) => ID('A run id')(v)), withBaselines: opts.baselines })
+      const names = new Map(cmp.runs.map((r) => [r.runId, `${r.runId} ${r.model}`]))
+      const rows = cmp.rows.map((row) => ({ run: names.get(row.runId), group: row.group, n: row.n, mse_de: fmt(row.mse_de), pearson_delta: fmt(row.pearson_delta), 'mse_de / no_perturb': fmt(row.mse_de_norm, 3), pearson_de: fmt(row.pearson_de), frac_opposite: fmt(row.frac_opposite_direction_top20_non_dropout, 3) }))
+      rows.sort((a, b) => cmp.groups.indexOf(a.group) - cmp.groups.indexOf(b.group))
+      s.out.result(cmp, table(rows, ['group', 'run', 'n', 'mse_de', 'pearson_delta', 'mse_de / no_perturb', 'pearson_de', 'frac_opposite']))
+    })
+
+  run
+    .command('resume')
+    .description('continue a failed or cancelled run from its last checkpoint, and wait for it')
+    .argument('<id>', 'run id', ID('The run id'))
+    .action(async (id: number) => {
+      const s = session()
+      await s.call('train:resume', { runId: id })
+      const result = trainResult(await follow(s, id), await baselinesOf(s, id))
+      s.out.result(result, humanResult(result))
+    })
+
+  run
+    .command('cancel')
+    .description('cancel a queued run, or a running one after its current step')
+    .argument('<id>', 'run id', ID('The run id'))
+    .action(async (id: number) => {
+      const s = session()
+      const r = await s.call('train:cancel', { runId: id })
+      s.out.result(r, `Run ${r.runId}: ${r.status}`)
+    })
+
+  run
+    .command('delete')
+    .description('delete a run with its epochs and checkpoints')
+    .argument('<id>', 'run id', ID('The run id'))
+    .action(async (id: number) => {
+      const s = session()
+      const r = await s.call('run:delete', { id })
+      s.out.result(r, `Deleted run ${r.deleted}`)
+    })
+
+  program
+    .command('backends')
+    .description('compute backends available here, and why the others are not')
+    .action(async () => {
+      const s = session()
+      const list = await s.call('backend:list', {})
+      s.out.result(
+        list,
+        table(
+          list.backends.map((b) => ({ backend: b.backend + (b.backend === list.auto ? ' (default)' : ''), available: b.available ? 'yes' : 'no', device: b.device ?? '', version: b.version ?? '', reason: b.reason ?? '' })),
+          ['backend', 'available', 'device', 'version', 'reason'],
+        ),
+      )
+    })
+}
+
+function runRow(r: RunListItem): Record<string, unknown> {
+  return {
+    id: r.id,
+    model: r.model + (r.name ? ` “${r.name}”` : ''),
+    status: r.status + (r.resumable ? ' (resumable)' : ''),
+    dataset: r.datasetId,
+    split: `${r.split.kind}/${r.split.seed}`,
+    epochs: r.kind === 'baseline' ? '' : `${r.epochsDone}/${r.epochs}`,
+    best: r.bestEpoch ?? '',
+    pearson_delta: fmt(r.headline?.pearson_delta),
+    mse_de: fmt(r.headline?.mse_de),
+    backend: r.backend ?? '',
+    created: r.createdAt.slice(0, 19).replace('T', ' '),
+  }
+}
