@@ -34,7 +34,7 @@ export const registerSynthCommand: CommandRegistrar = (program, session) => {
     .command('synth')
     .description('generate a synthetic Perturb-seq screen with known ground truth, as a GEARS-layout .h5ad of raw counts')
     .addOption(new Option('--preset <name>', 'size of the screen').choices(SYNTHETIC_PRESETS as string[]).default('small'))
-    .option('--seed <n>', 'random seed (same seed, same file)', '1')
+    .option('--seed <n>', 'random seed (same seed, same data)', '1')
     .requiredOption('--out <file>', 'the .h5ad file to write')
     .option('--knowledge <dir>', 'knowledge folder with the Reactome and NCBI files (default: $PERTURB_STUDIO_KNOWLEDGE, else <home>/knowledge-sources, else ../shared/knowledge beside the app)')
     .addOption(new Option('--modality <m>', 'CRISPR modality (default: CRISPRa for norman-like, CRISPRi for small)').choices(['CRISPRa', 'CRISPRi']))
