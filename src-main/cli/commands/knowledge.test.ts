@@ -106,7 +106,8 @@ describe('perturb-studio knowledge commands', () => {
     [['pathways', '--gene', 'STAT1X'], 'knowledge.unknown-gene', /No gene "STAT1X".*Closest symbols: STAT1/],
     [['go-neighbours', 'NOTAGENE'], 'knowledge.unknown-gene', /No gene "NOTAGENE"/],
     [['pathway', 'R-HSA-0'], 'knowledge.unknown-pathway', /No pathway "R-HSA-0"/],
-    [['mask', '--dataset', '1'], 'cli.not-available', /pass the dataset’s genes with --genes/],
+    [['mask', '--dataset', '1'], 'dataset.not-found', /No dataset with id 1/],
+    [['mask', '--dataset', 'abc'], 'cli.invalid-option', /--dataset takes a dataset id/],
     [['knowledge', 'build', '--knowledge', path.join(SHARED_DIR, 'nope')], 'knowledge.no-files', /does not exist/],
   ])('%j fails with %s', async (args, code, message) => {
     const r = await cli(['--home', home.dir, '--json', ...args])
