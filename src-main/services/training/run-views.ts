@@ -19,7 +19,8 @@ import {
 } from '../../../src-shared/contract'
 import type { CheckpointRecord, RunRecord } from '../../db/runs-repo'
 import type { BackendInfo, BackendName } from '../../ml/backend'
-import type { EpochReport, Evaluation, MetricName, Split, TestGroup, Trainable, TrainProgress } from '../../ml/engine-types'
+import type { EpochReport, Evaluation, MetricName, Metrics, Split, TestGroup, Trainable, TrainProgress } from '../../ml/engine-types'
+import { aggregateEvaluation } from '../../ml/metrics'
 
 // The contract restates the engine's names (src-shared cannot import ml/); these fail to compile if they drift apart.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
@@ -82,10 +83,30 @@ export function splitKey(split: { kind: string; seed: number; assignment?: Recor
   return JSON.stringify({ kind: split.kind, seed: split.seed, ...(assignment ? { assignment } : {}) })
 }
 
+/**
+ * Baselines scored on the test conditions the selected model runs were scored on. A model leaves
+ * out conditions it cannot predict (unseen genes without GO partners) while a baseline predicts
+ * all of them; comparing group means over different conditions would mislead. The group means
+ * are recomputed from the baselines' per-condition metrics (model.md §7: mean over conditions),
+ * `mse_de_norm` against the no_perturb baseline on the same conditions.
+ */
+export function sameConditions(selected: RunRecord[], added: RunRecord[]): (RunRecord & { restrictedTo?: number })[] {
+  const evaluated = selected.filter((r) => r.kind === 'model' && r.test).map((r) => new Set(Object.keys(r.test!.perCondition)))
+  if (evaluated.length === 0) return added
+  const keep = [...evaluated[0]].filter((c) => evaluated.every((s) => s.has(c)))
+  const noPerturb = added.find((b) => b.model === 'no_perturb')?.test?.perCondition ?? {}
+  return added.map((b) => {
+    if (!b.test || !b.split || Object.keys(b.test.perCondition).every((c) => keep.includes(c))) return b
+    const pick = (m: Record<string, Metrics>) => Object.fromEntries(keep.filter((c) => m[c]).map((c) => [c, m[c]]))
+    const test = aggregateEvaluation(pick(b.test.perCondition), pick(noPerturb), b.split.testGroups)
+    return { ...b, test, restrictedTo: Object.keys(test.perCondition).length }
+  })
+}
+
 /** One row per run and group with a test evaluation; metrics missing from a group stay absent. */
-export function comparison(selected: RunRecord[], added: RunRecord[]): RunComparison {
+export function comparison(selected: RunRecord[], added: (RunRecord & { restrictedTo?: number })[]): RunComparison {
   const metrics: RunComparison['metrics'] = [...RUN_METRICS, 'mse_de_norm']
-  const runs = [...selected.map((r) => ({ r, added: false })), ...added.map((r) => ({ r, added: true }))]
+  const runs: { r: RunRecord & { restrictedTo?: number }; added: boolean }[] = [...selected.map((r) => ({ r, added: false })), ...added.map((r) => ({ r, added: true }))]
   const rows: RunComparison['rows'] = []
   for (const { r } of runs) {
     if (!r.test) continue
@@ -107,6 +128,7 @@ export function comparison(selected: RunRecord[], added: RunRecord[]): RunCompar
       split: { kind: r.config.split.kind, seed: r.config.split.seed },
       status: r.status,
       added: a,
+      ...(r.restrictedTo !== undefined ? { restrictedTo: r.restrictedTo } : {}),
     })),
     groups: COMPARE_GROUPS.filter((g) => rows.some((row) => row.group === g)),
     metrics,

@@ -31,7 +31,7 @@ import type { WorkerScript } from '../../ml/worker-script'
 import { listBackends } from './backends'
 import { CheckpointStore, fittedToArtifact } from './checkpoint-store'
 import { estimateTraining, type EpochSample } from './estimate'
-import { comparison, isResumable, splitKey, toDetail, toListItem } from './run-views'
+import { comparison, isResumable, sameConditions, splitKey, toDetail, toListItem } from './run-views'
 
 export interface TrainingServiceDeps {
   home: string
@@ -237,7 +237,7 @@ export class TrainingService {
         }
       }
     }
-    return comparison(selected, added)
+    return comparison(selected, sameConditions(selected, added))
   }
 
   delete(id: number): { deleted: number } {

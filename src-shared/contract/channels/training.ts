@@ -293,6 +293,11 @@ export interface CompareRun {
   status: RunStatus
   /** true for baselines added because a selected run shares their dataset and split */
   added: boolean
+  /**
+   * Added baselines only: the selected runs left some test conditions out (genes a model cannot
+   * place), so the baseline is scored on the same conditions as they were (this many).
+   */
+  restrictedTo?: number
 }
 
 export interface RunComparison {
