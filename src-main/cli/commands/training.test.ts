@@ -80,6 +80,24 @@ describe('perturb-studio train / runs', () => {
     expect(r.test.overall.mse_de_norm).toBeCloseTo(r.test.overall.mse_de / r.baselines.no_perturb.test.overall.mse_de, 6)
   })
 
+  it('train --model gears --epochs 2 --json reports each epoch: loss, validation metrics, seconds; the best epoch is kept', async () => {
+    const r = await json<{ runId: number; bestEpoch: number; epochs: { epoch: number; loss: number; val: Record<string, number>; seconds: number }[]; test: { overall: { n: number } } }>([
+      'train', '--dataset', String(small), '--model', 'gears', '--epochs', '2', '--batch-conditions', '4', '--cells-per-condition', '16',
+    ])
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2])
+    for (const e of r.epochs) {
+      expect(e.loss).toBeGreaterThan(0)
+      expect(e.seconds).toBeGreaterThan(0)
+      expect(Object.keys(e.val)).toEqual(expect.arrayContaining(['mse_de', 'pearson_delta']))
+    }
+    expect([1, 2]).toContain(r.bestEpoch)
+    expect(r.test.overall.n).toBeGreaterThan(0)
+    const shown = await json<{ checkpoints: { epoch: number; isBest: boolean }[]; config: { cellsPerCondition: number } }>(['run', 'show', String(r.runId)])
+    expect(shown.checkpoints.find((c) => c.isBest)?.epoch).toBe(r.bestEpoch)
+    expect(shown.config.cellsPerCondition).toBe(16)
+    await json(['run', 'delete', String(r.runId)])
+  })
+
   it('runs --dataset --json lists the run and its baselines; run compare puts them in one table', async () => {
     const list = await json<{ id: number; model: string; kind: string; status: string }[]>(['runs', '--dataset', String(small)])
     expect(list.map((r) => r.model).sort()).toEqual(['additive', 'no_perturb', 'train_mean', 'train_mean_self'])

@@ -4,6 +4,7 @@ import {
   AppError,
   COMPUTE_BACKENDS,
   SPLIT_KINDS,
+  type RunComparison,
   type RunDetail,
   type RunEvaluation,
   type RunListItem,
@@ -80,7 +81,7 @@ const fmt = (x: number | null | undefined, digits = 4) => (typeof x === 'number'
 /** The per-group test table, without per-condition detail. */
 const testOf = (t: RunEvaluation | null) => (t ? { overall: t.overall, groups: t.groups, ...(t.excluded ? { excluded: t.excluded } : {}) } : null)
 
-function trainResult(d: RunDetail, baselines: RunDetail[]) {
+function trainResult(d: RunDetail, baselines: (BaselineResult & { model: string })[]) {
   return {
     runId: d.id,
     status: d.status,
@@ -92,7 +93,7 @@ function trainResult(d: RunDetail, baselines: RunDetail[]) {
     bestEpoch: d.bestEpoch,
     epochs: d.epochLog.map((e) => ({ epoch: e.epoch, loss: e.losses.total ?? null, losses: e.losses, val: e.val, seconds: e.seconds, lr: e.lr })),
     test: testOf(d.test),
-    baselines: Object.fromEntries(baselines.map((b) => [b.model, { runId: b.id, test: testOf(b.test) }])),
+    baselines: Object.fromEntries(baselines.map(({ model, ...b }) => [model, b])),
   }
 }
 
@@ -103,7 +104,7 @@ function humanResult(r: ReturnType<typeof trainResult>): string {
   ]
   if (r.epochs.length) lines.push(table(r.epochs.map((e) => ({ epoch: e.epoch, loss: fmt(e.loss), 'val mse_de': fmt(e.val.mse_de), 'val pearson_delta': fmt(e.val.pearson_delta), seconds: e.seconds.toFixed(1) })), ['epoch', 'loss', 'val mse_de', 'val pearson_delta', 'seconds']))
   if (groups.length) {
-    const rows = groups.map(([g, m]) => ({ group: g, n: m?.n, mse_de: fmt(m?.mse_de), pearson_delta: fmt(m?.pearson_delta), 'mse_de / no_perturb': fmt(m?.mse_de_norm, 3), ...Object.fromEntries(Object.entries(r.baselines).map(([b, v]) => [`${b} mse_de`, fmt(g === 'overall' ? v.test?.overall.mse_de : v.test?.groups[g as keyof typeof v.test.groups]?.mse_de)])) }))
+    const rows = groups.map(([g, m]) => ({ group: g, n: m?.n, mse_de: fmt(m?.mse_de), pearson_delta: fmt(m?.pearson_delta), 'mse_de / no_perturb': fmt(m?.mse_de_norm, 3), ...Object.fromEntries(Object.entries(r.baselines).map(([b, v]) => [`${b} mse_de`, fmt(g === 'overall' ? v.test.overall?.mse_de : v.test.groups[g]?.mse_de)])) }))
     lines.push('', 'Test', table(rows, ['group', 'n', 'mse_de', 'pearson_delta', 'mse_de / no_perturb', ...Object.keys(r.baselines).map((b) => `${b} mse_de`)]))
   }
   return lines.join('\n')
@@ -145,10 +146,24 @@ async function follow(s: CliSession, runId: number): Promise<RunDetail> {
   }
 }
 
-/** The newest completed baselines of the run's dataset and split. */
-async function baselinesOf(s: CliSession, runId: number): Promise<RunDetail[]> {
+type GroupRow = Omit<RunComparison['rows'][number], 'runId' | 'group'>
+interface BaselineResult {
+  runId: number
+  /** set when scored on only the test conditions the run could predict */
+  restrictedTo?: number
+  test: { overall: GroupRow | null; groups: Record<string, GroupRow> }
+}
+
+/** The newest completed baselines of the run's dataset and split, scored on the run's test conditions. */
+async function baselinesOf(s: CliSession, runId: number): Promise<(BaselineResult & { model: string })[]> {
   const cmp = await s.call('run:compare', { ids: [runId], withBaselines: true })
-  return Promise.all(cmp.runs.filter((r) => r.added).map((r) => s.call('run:get', { id: r.runId })))
+  return cmp.runs
+    .filter((r) => r.added)
+    .map((r) => {
+      const rows = cmp.rows.filter((row) => row.runId === r.runId).map(({ runId: _id, group, ...m }) => [group, m] as const)
+      const groups = Object.fromEntries(rows.filter(([g]) => g !== 'overall'))
+      return { model: r.model, runId: r.runId, ...(r.restrictedTo !== undefined ? { restrictedTo: r.restrictedTo } : {}), test: { overall: rows.find(([g]) => g === 'overall')?.[1] ?? null, groups } }
+    })
 }
 
 export const registerTrainingCommands: CommandRegistrar = (program, session) => {
