@@ -11,7 +11,8 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        input: { index: resolve(import.meta.dirname, 'src-main/desktop/main.ts') },
+        // The training worker is its own entry: worker-script.ts finds out/main/worker.js beside index.js.
+        input: { index: resolve(import.meta.dirname, 'src-main/desktop/main.ts'), worker: resolve(import.meta.dirname, 'src-main/ml/worker.ts') },
         external,
       },
     },
