@@ -43,3 +43,13 @@ test('a wrong file gets a clear error in the wizard and nothing is imported', as
   await expect(page.getByTestId('import-error')).toContainText('notes.h5ad')
   expect(studio.cli(['dataset', 'list'])).toEqual([])
 })
+
+test('a new user creates the demo dataset in one click', async ({ page }) => {
+  await page.getByTestId('project-name-input').fill('Demo')
+  await page.getByTestId('project-create').click()
+  await page.getByTestId('nav-datasets').click()
+  await page.getByTestId('dataset-demo').click()
+  await expect(page.getByTestId('dataset-summary')).toContainText('Demo: synthetic small screen', { timeout: 90_000 })
+  await expect(page.getByTestId('summary-combos')).not.toHaveText('0')
+  await expect(page.getByTestId('summary-singles')).not.toHaveText('0')
+})
