@@ -26,7 +26,7 @@ import type { EventBus } from '../../event-bus'
 import type { BackendInfo, BackendName } from '../../ml/backend'
 import type { ResumeState, TrainConfig, TrainingData, TrainProgress } from '../../ml/engine-types'
 import { TrainingWorker } from '../../ml/worker-host'
-import { transferables, type WireError, type WorkerFault, type WorkerJob, type WorkerMessage } from '../../ml/worker-protocol'
+import { shareKept, transferables, type WireError, type WorkerFault, type WorkerJob, type WorkerMessage } from '../../ml/worker-protocol'
 import type { WorkerScript } from '../../ml/worker-script'
 import { listBackends } from './backends'
 import { CheckpointStore, fittedToArtifact } from './checkpoint-store'
@@ -327,7 +327,8 @@ export class TrainingService {
     if (this.current !== current) return
     const jobs: WorkerJob[] = records.map((r) => ({ runId: r.id, config: toTrainConfig(r.config), resume: batch.resume.has(r.id) ? this.resumeState(r) : undefined }))
     worker.setBusy(true)
-    worker.post({ type: 'train', data, jobs }, transferables(data, keep))
+    const kept = keep ?? new Set<ArrayBufferLike>()
+    worker.post({ type: 'train', data: shareKept(data, kept), jobs }, transferables(data, kept))
     current.posted = true
     // Stop requests that arrived while the data was being built.
     for (const id of current.stopRequested) worker.post({ type: 'stop', runId: id })
