@@ -31,7 +31,6 @@ interface TrainOptions {
   backend?: TrainSetupInput['backend']
   selfEffect: boolean
   uncertainty?: boolean
-  wait: boolean
 }
 
 const int = (what: string) => (v: string) => {
@@ -186,7 +185,6 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
     .addOption(new Option('--backend <name>', 'force a compute backend (default: the best available)').choices([...COMPUTE_BACKENDS]))
     .option('--no-self-effect', 'leave out the self-effect link (ablation)')
     .option('--uncertainty', 'add the uncertainty head')
-    .option('--no-wait', 'queue the run and return its id at once')
     .action(async (opts: TrainOptions) => {
       const s = session()
       const setup: TrainSetupInput = {
@@ -206,11 +204,8 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
         uncertainty: opts.uncertainty,
       }
       for (const k of Object.keys(setup) as (keyof TrainSetupInput)[]) if (setup[k] === undefined) delete setup[k]
+      // The command waits: the worker lives in this process, so leaving would interrupt the run.
       const { runId } = await s.call('train:start', setup)
-      if (!opts.wait) {
-        s.out.result({ runId }, `Queued run ${runId}. Follow it with: perturb-studio run show ${runId}`)
-        return
-      }
       if (!s.out.json) s.out.info(`Run ${runId} queued (${opts.model}); Ctrl-C cancels it after the current step.`)
       const detail = await follow(s, runId)
       const result = trainResult(detail, await baselinesOf(s, runId))
