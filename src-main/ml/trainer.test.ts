@@ -134,7 +134,7 @@ describe('train: GEARS', () => {
   })
 
   it('refuses a run too large for the wasm heap before it starts', async () => {
-    expect(estimateMemory('gears', 5045, 20000, { batchConditions: 4, cellsPerCondition: 'all', hidden: 64 }).bytes).toBeLessThan(3 * 1024 ** 3)
+    expect(estimateMemory('biodsnn', 5045, 20000, { batchConditions: 4, cellsPerCondition: 'all', hidden: 64 }).bytes).toBeLessThan(3 * 1024 ** 3)
     await expect(train(data, small({ batchConditions: 100000 }))).rejects.toMatchObject({ code: 'train.too-large', message: /--batch-conditions/ })
   })
 })

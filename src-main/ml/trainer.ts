@@ -162,7 +162,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   const model = createModel(spec, ctx, config.seed)
   const exampleGene = [...trainGenes].sort().find((g) => ctx.measured[ctx.pertIndex.get(g)!] >= 0) ?? [...trainGenes].sort()[0]
   materialise(model, [ctx.pertIndex.get(exampleGene)!])
-  if (!resume) startFromBaselines(model, fitBaselines(data, split))
+  if (!resume) startFromBaselines(model, fitBaselines(data, split), data)
   storeCoexpression(model.store, coexp)
   const adam = new Adam(model.store, { lr: config.lr, weightDecay: config.weightDecay })
   const loaded: LoadedModel = { config, data, model, baseline: null, seenGenes: trainGenes, baseCache: new Map(), dispose: () => {} }
@@ -279,16 +279,34 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
  * where the `train_mean_self` baseline is and its ~20 epochs × (conditions / batch) steps go to
  * what the baselines cannot do. GEARS' random bias would spend them relearning the mean.
  */
-export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<typeof fitBaselines>): void {
+export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<typeof fitBaselines>, data: TrainingData): void {
   const { store, spec } = model
   const bias = spec.mixing === 'cross-gene' ? 'indv_b2' : 'indv_b1'
   tf.tidy(() => {
     store.get(bias).assign(tf.tensor1d(fitted.trainMeanDelta))
+    // The VAE's output bias starts at each gene's mean non-zero control value: the regenerated
+    // cell (used where the control cell is non-zero) then starts as a denoised control cell, not 0.
+    if (spec.vae) store.get('vae.out.bias').assign(tf.tensor1d(nonZeroControlMean(data)))
     if (spec.selfEffect && store.has('self_effect.scale.bias')) {
       store.get('self_effect.scale.bias').assign(tf.tensor1d([fitted.selfEffect[0]]))
       store.get('self_effect.shift.bias').assign(tf.tensor1d([fitted.selfEffect[1]]))
     }
   })
+}
+
+/** Per gene, the mean of the control cells' non-zero values (0 for a gene never detected). */
+export function nonZeroControlMean(data: TrainingData): Float32Array {
+  const x = data.expression
+  const sum = new Float64Array(x.nCols)
+  const n = new Float64Array(x.nCols)
+  for (const r of controlCells(data)) {
+    for (let e = x.indptr[r]; e < x.indptr[r + 1]; e++) {
+      if (x.data[e] === 0) continue
+      sum[x.indices[e]] += x.data[e]
+      n[x.indices[e]]++
+    }
+  }
+  return Float32Array.from(sum, (s, g) => (n[g] ? s / n[g] : 0))
 }
 
 /** One optimisation step; returns the loss terms. */

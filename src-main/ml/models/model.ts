@@ -8,6 +8,8 @@ import type { ModelName, TrainConfig } from '../engine-types'
 import { inferenceMode, type ForwardMode } from '../layers/mode'
 import { ParamStore } from '../layers/param-store'
 import type { ModelContext } from './context'
+import type { AttentionMask } from '../ops/attention-mask'
+import { biodsnnForward, blockDiagonal, vaeForward } from './biodsnn'
 import { gearsForward, type ModelOutput } from './gears'
 
 export interface ModelSpec {
@@ -24,6 +26,14 @@ export function modelSpec(config: Pick<TrainConfig, 'model' | 'selfEffect' | 'un
   switch (config.model) {
     case 'gears':
       return { name: 'gears', mixing: 'cross-gene', vae: false, ...heads }
+    case 'biodsnn':
+      return { name: 'biodsnn', mixing: 'masked-attention', vae: true, ...heads }
+    case 'biodsnn-no-vae':
+      return { name: 'biodsnn-no-vae', mixing: 'masked-attention', vae: false, ...heads }
+    case 'biodsnn-no-attention':
+      return { name: 'biodsnn-no-attention', mixing: 'cross-gene', vae: true, ...heads }
+    case 'biodsnn-no-mask':
+      return { name: 'biodsnn-no-mask', mixing: 'full-attention', vae: true, ...heads }
     default:
       throw new AppError('train.unknown-model', `Unknown model "${String(config.model)}".`)
   }
@@ -48,13 +58,23 @@ export interface PerturbationModel {
 export function createModel(spec: ModelSpec, ctx: ModelContext, seed: number): PerturbationModel {
   const store = new ParamStore(seed)
   const heads = { selfEffect: spec.selfEffect, uncertainty: spec.uncertainty }
+  const masks = new Map<number, AttentionMask>()
+  const mask = (blocks: number) => {
+    let m = masks.get(blocks)
+    if (!m) masks.set(blocks, (m = blockDiagonal(ctx.mask, blocks)))
+    return m
+  }
   const model: PerturbationModel = {
     spec,
     store,
     ctx,
-    forward: (conditions, mode) => gearsForward(store, ctx, conditions, mode, heads),
+    forward:
+      spec.name === 'gears'
+        ? (conditions, mode) => gearsForward(store, ctx, conditions, mode, heads)
+        : (conditions, mode) => biodsnnForward(store, ctx, conditions, mode, { ...heads, mixing: spec.mixing, mask }),
     dispose: () => store.dispose(),
   }
+  if (spec.vae) model.vae = (x, mode) => vaeForward(store, x, mode)
   return model
 }
 

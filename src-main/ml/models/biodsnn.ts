@@ -1,0 +1,96 @@
+/**
+ * BioDSNN (model.md §4), with every module trained and saved (the released code rebuilds its
+ * transformer and VAE with fresh random weights on every forward call).
+ *
+ * Knowledge stream: GEARS steps 1–3, one post-norm Transformer encoder layer over each condition's
+ * G × H gene states with the sparse pathway mask (conditions of a batch stacked, the mask repeated
+ * block-diagonally so no condition sees another), then GEARS step 4 (BatchNorm → ReLU → MLP →
+ * per-gene linear) → Δ_know. The attention replaces the cross-gene MLP.
+ * Data stream: a VAE on the paired control cell (G → 32 → μ, log σ² ∈ R¹⁶; 16 → 32 → G),
+ * reparameterised in training, μ at inference; the trainer and `predict` use its reconstruction
+ * only where the control cell is non-zero.
+ * Ablations: `biodsnn-no-vae`, `biodsnn-no-attention` (GEARS' cross-gene MLP instead), and
+ * `biodsnn-no-mask` (attention over all genes: G² per head and condition, see ops/full-attention).
+ */
+import * as tf from '@tensorflow/tfjs'
+import type { AttentionMask } from '../ops/attention-mask'
+import { dropout } from '../ops/dropout'
+import { fullAttention } from '../ops/full-attention'
+import { dense } from '../layers/dense'
+import { BIODSNN_ENCODER, encoderLayer } from '../layers/encoder'
+import { layerNorm } from '../layers/layer-norm'
+import type { ForwardMode } from '../layers/mode'
+import { glorotInit, type ParamStore } from '../layers/param-store'
+import { randomNormalArray, mulberry32 } from '../random'
+import type { ModelContext } from './context'
+import type { HeadOptions, ModelOutput } from './gears'
+import { crossGene, fuseConditions, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
+
+export type Mixing = 'cross-gene' | 'masked-attention' | 'full-attention'
+
+export const VAE_HIDDEN = 32
+export const VAE_LATENT = 16
+
+/** The mask repeated for `blocks` stacked conditions (block-diagonal CSR). */
+export function blockDiagonal(mask: AttentionMask, blocks: number): AttentionMask {
+  if (blocks === 1) return mask
+  const { size, rowPtr, colIdx } = mask
+  const nnz = colIdx.length
+  const outPtr = new Int32Array(size * blocks + 1)
+  const outCol = new Int32Array(nnz * blocks)
+  for (let b = 0; b < blocks; b++) {
+    for (let i = 0; i <= size; i++) outPtr[b * size + i] = b * nnz + rowPtr[i]
+    for (let p = 0; p < nnz; p++) outCol[b * nnz + p] = colIdx[p] + b * size
+  }
+  return { size: size * blocks, rowPtr: outPtr, colIdx: outCol }
+}
+
+/** The foundation's encoder layer with attention over all genes of each condition (no mask). */
+export function encoderLayerFull(store: ParamStore, name: string, x: tf.Tensor2D, blocks: number, mode: ForwardMode): tf.Tensor2D {
+  const d = x.shape[1]
+  const { numHeads, ffDim } = BIODSNN_ENCODER
+  const rate = mode.training ? BIODSNN_ENCODER.dropout : 0
+  const drop = (t: tf.Tensor2D) => (rate > 0 ? dropout(t, rate, mode.nextSeed()) : t)
+  return tf.tidy(() => {
+    const proj = (part: string) => dense(store, `${name}.attn.${part}`, x, d, { init: glorotInit(d, 3 * d), biasInit: { kind: 'zeros' } })
+    const q = proj('q')
+    const k = proj('k')
+    const v = proj('v')
+    const mixed = fullAttention(q, k, v, blocks, numHeads, rate > 0 ? { rate, seed: mode.nextSeed() } : undefined)
+    const attn = dense(store, `${name}.attn.out`, mixed, d, { biasInit: { kind: 'zeros' } })
+    const x1 = layerNorm(store, `${name}.norm1`, tf.add(x, drop(attn)))
+    const hidden = drop(tf.relu(dense(store, `${name}.ff1`, x1, ffDim)))
+    return layerNorm(store, `${name}.norm2`, tf.add(x1, drop(dense(store, `${name}.ff2`, hidden, d))))
+  })
+}
+
+export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions: number[][], mode: ForwardMode, options: HeadOptions & { mixing: Mixing; mask: (blocks: number) => AttentionMask }): ModelOutput {
+  const B = conditions.length
+  return tf.tidy(() => {
+    const pert = pertStates(store, ctx, conditions)
+    let x = fuseConditions(store, ctx, geneBase(store, ctx, mode), pert, conditions, mode)
+    if (options.mixing === 'masked-attention') x = encoderLayer(store, 'encoder', x, options.mask(B), mode)
+    else if (options.mixing === 'full-attention') x = encoderLayerFull(store, 'encoder', x, B, mode)
+    const { z, hidden } = recovery(store, ctx, x, B, mode)
+    let delta = options.mixing === 'cross-gene' ? crossGene(store, ctx, z, mode) : z
+    if (options.selfEffect) {
+      const self = selfEffect(store, ctx, pert, conditions)
+      if (self) delta = tf.add(delta, self) as tf.Tensor2D
+    }
+    return options.uncertainty ? { delta, logvar: uncertaintyHead(store, ctx, hidden, B, mode) } : { delta }
+  })
+}
+
+/** The data stream's VAE on dense control cells x [N, G]. */
+export function vaeForward(store: ParamStore, x: tf.Tensor2D, mode: ForwardMode): { recon: tf.Tensor2D; mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+  const [n, G] = x.shape
+  return tf.tidy(() => {
+    const h = tf.relu(dense(store, 'vae.enc', x, VAE_HIDDEN)) as tf.Tensor2D
+    const mu = dense(store, 'vae.mu', h, VAE_LATENT)
+    const logvar = dense(store, 'vae.logvar', h, VAE_LATENT)
+    // Reparameterised in training (ε seeded like dropout), the mean at inference.
+    const z = mode.training ? (tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor2d(randomNormalArray(n * VAE_LATENT, mulberry32(mode.nextSeed())), [n, VAE_LATENT]))) as tf.Tensor2D) : mu
+    const recon = dense(store, 'vae.out', tf.relu(dense(store, 'vae.dec', z, VAE_HIDDEN)) as tf.Tensor2D, G)
+    return { recon, mu, logvar }
+  })
+}
