@@ -1,0 +1,88 @@
+/** Display names and number formats for the training screens (presentation only, no science). */
+import type { CompareGroup, RunMetricName, TrainableName } from '../../../src-shared/contract'
+
+export const MODEL_LABELS: Record<TrainableName, string> = {
+  gears: 'GEARS',
+  biodsnn: 'BioDSNN',
+  'biodsnn-no-vae': 'BioDSNN without VAE',
+  'biodsnn-no-attention': 'BioDSNN without attention',
+  'biodsnn-no-mask': 'BioDSNN, attention without mask',
+  no_perturb: 'no_perturb (control mean)',
+  train_mean: 'train_mean (mean training effect)',
+  additive: 'additive (sum of singles)',
+  train_mean_self: 'train_mean_self (train_mean + self-effect)',
+}
+
+export const MODEL_HINTS: Record<string, string> = {
+  gears: 'Knowledge-graph network: GO graph of perturbations, co-expression graph of genes.',
+  biodsnn: 'GEARS knowledge stream + pathway-masked attention + a VAE on the control cell.',
+  'biodsnn-no-vae': 'Ablation: BioDSNN with the control cell used as it is (no VAE data stream).',
+  'biodsnn-no-attention': 'Ablation: BioDSNN with GEARS’ cross-gene layer instead of attention.',
+  'biodsnn-no-mask': 'Ablation: BioDSNN with attention over all gene pairs (no pathway mask).',
+}
+
+export const GROUP_LABELS: Record<CompareGroup, string> = {
+  overall: 'overall',
+  unseen_single: 'unseen single',
+  combo_seen0: 'combo, 0 genes seen',
+  combo_seen1: 'combo, 1 gene seen',
+  combo_seen2: 'combo, 2 genes seen',
+}
+
+/** Short column heads for the metric table; the full name is in the title. */
+export const METRIC_SHORT: Record<RunMetricName | 'mse_de_norm', string> = {
+  mse: 'mse',
+  pearson: 'pearson',
+  mse_de: 'mse_de',
+  pearson_de: 'pearson_de',
+  pearson_delta: 'pearson_delta',
+  pearson_delta_de: 'pearson_delta_de',
+  frac_opposite_direction_top20_non_dropout: 'opposite dir. (top 20)',
+  mse_top20_de_non_dropout: 'mse top 20 DE',
+  frac_in_range_45_55: 'in 45–55 %',
+  mse_de_norm: 'mse_de ÷ no_perturb',
+}
+
+export const METRIC_HELP: Record<RunMetricName | 'mse_de_norm', string> = {
+  mse: 'Mean squared error over all genes (lower is better)',
+  pearson: 'Pearson correlation over all genes',
+  mse_de: 'Mean squared error over the top-20 DE genes (lower is better)',
+  pearson_de: 'Pearson correlation over the top-20 DE genes',
+  pearson_delta: 'Correlation of predicted and observed change from control, all genes (headline; higher is better)',
+  pearson_delta_de: 'Correlation of predicted and observed change from control, top-20 DE genes',
+  frac_opposite_direction_top20_non_dropout: 'frac_opposite_direction_top20_non_dropout: share of the top-20 non-dropout DE genes predicted to move the wrong way (lower is better)',
+  mse_top20_de_non_dropout: 'mse_top20_de_non_dropout: mean squared error over the top-20 non-dropout DE genes',
+  frac_in_range_45_55: 'frac_in_range_45_55: share of top-20 DE genes predicted within the 45th–55th percentile of observed cells',
+  mse_de_norm: 'mse_de divided by the no_perturb baseline’s mse_de on the same conditions (below 1 beats doing nothing)',
+}
+
+export function fmt(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—'
+  const a = Math.abs(x)
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2)
+  return x.toFixed(digits)
+}
+
+export function fmtRate(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—'
+  return x >= 100 ? Math.round(x).toLocaleString() : x.toFixed(1)
+}
+
+export function fmtDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—'
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 60) return `${s} s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return m < 10 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${m} min`
+  const h = Math.floor(m / 60)
+  return `${h} h ${String(m % 60).padStart(2, '0')} min`
+}
+
+export function fmtMemory(mb: number | null | undefined): string {
+  if (mb === null || mb === undefined || !Number.isFinite(mb)) return '—'
+  return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${Math.round(mb)} MB`
+}
+
+export function fmtDate(iso: string | null | undefined): string {
+  return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '—'
+}

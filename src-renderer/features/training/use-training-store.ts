@@ -1,0 +1,330 @@
+import { defineStore } from 'pinia'
+import { computed, reactive, ref, watch } from 'vue'
+import {
+  TRAIN_DEFAULTS,
+  type BackendList,
+  type ComputeBackend,
+  type RunComparison,
+  type RunDetail,
+  type RunListItem,
+  type TrainEstimate,
+  type TrainModel,
+  type TrainSetupInput,
+} from '../../../src-shared/contract'
+import { api, errorMessage } from '../../api/client'
+import { useProjectsStore } from '../projects/use-projects-store'
+
+/** One live point of the loss curves: x in epochs (2.5 = halfway through epoch 3), running means by term. */
+export interface LossPoint {
+  x: number
+  losses: Record<string, number>
+}
+
+const TERMINAL = ['completed', 'failed', 'cancelled']
+/** Live points kept per run; older ones are thinned (every other one dropped) beyond this. */
+const MAX_TRACE = 2000
+
+/** The core's validation names the channel and each field's path; each field's own message says it all. */
+function settingMessage(message: string): string {
+  const m = /^Invalid input for [\w:-]+: (.*)$/s.exec(message)
+  return m ? m[1].split('; ').map((part) => part.replace(/^[\w.]+: /, '')).join('; ') : message
+}
+
+/**
+ * Training: the setup form and its estimate, the open project's runs, the selected run (with its
+ * live progress) and the comparison of the runs ticked for it.
+ */
+export const useTrainingStore = defineStore('training', () => {
+  const projects = useProjectsStore()
+
+  // ── setup ──────────────────────────────────────────────────────────────────────────
+  const form = reactive({
+    datasetId: null as number | null,
+    model: 'gears' as TrainModel,
+    name: '',
+    selfEffect: TRAIN_DEFAULTS.selfEffect as boolean,
+    splitKind: 'simulation' as 'simulation' | 'single',
+    splitSeed: TRAIN_DEFAULTS.split.seed as number,
+    seed: TRAIN_DEFAULTS.seed as number,
+    epochs: TRAIN_DEFAULTS.epochs as number,
+    batchConditions: TRAIN_DEFAULTS.batchConditions as number,
+    cellsPerCondition: TRAIN_DEFAULTS.cellsPerCondition as number,
+    allCells: false,
+    backend: '' as ComputeBackend | '',
+  })
+
+  /** The form as a `train:start` input (numbers the browser could not parse stay NaN; the core names them). */
+  const setup = computed<TrainSetupInput | null>(() => {
+    if (form.datasetId === null) return null
+    return {
+      datasetId: form.datasetId,
+      model: form.model,
+      ...(form.name.trim() ? { name: form.name.trim() } : {}),
+      split: { kind: form.splitKind, seed: Number(form.splitSeed) },
+      seed: Number(form.seed),
+      epochs: Number(form.epochs),
+      batchConditions: Number(form.batchConditions),
+      cellsPerCondition: form.allCells ? 'all' : Number(form.cellsPerCondition),
+      selfEffect: form.selfEffect,
+      ...(form.backend ? { backend: form.backend } : {}),
+    }
+  })
+
+  const estimate = ref<TrainEstimate | null>(null)
+  /** why the setup cannot run as it is (the core's validation message), or why no estimate */
+  const setupError = ref<string | null>(null)
+  const starting = ref(false)
+  let estimateTimer: ReturnType<typeof setTimeout> | undefined
+  let estimateSeq = 0
+
+  async function refreshEstimate() {
+    const input = setup.value
+    const seq = ++estimateSeq
+    if (!input) {
+      estimate.value = null
+      setupError.value = null
+      return
+    }
+    try {
+      const e = await api.call('train:estimate', input)
+      if (seq !== estimateSeq) return
+      estimate.value = e
+      setupError.value = null
+    } catch (err) {
+      if (seq !== estimateSeq) return
+      estimate.value = null
+      setupError.value = settingMessage(errorMessage(err))
+    }
+  }
+  watch(
+    setup,
+    () => {
+      clearTimeout(estimateTimer)
+      estimateTimer = setTimeout(() => void refreshEstimate(), 250)
+    },
+    { deep: true },
+  )
+
+  const backends = ref<BackendList | null>(null)
+  async function loadBackends() {
+    try {
+      backends.value = await api.call('backend:list', {})
+    } catch (err) {
+      error.value = errorMessage(err)
+    }
+  }
+
+  // ── runs ───────────────────────────────────────────────────────────────────────────
+  const runs = ref<RunListItem[]>([])
+  const selectedId = ref<number | null>(null)
+  const detail = ref<RunDetail | null>(null)
+  const traces = ref<Record<number, LossPoint[]>>({})
+  const error = ref<string | null>(null)
+  const loaded = ref(false)
+
+  async function guard<T>(work: () => Promise<T>): Promise<T | undefined> {
+    error.value = null
+    try {
+      return await work()
+    } catch (err) {
+      error.value = errorMessage(err)
+      return undefined
+    }
+  }
+
+  async function refresh() {
+    const projectId = projects.openId
+    if (projectId === null) {
+      runs.value = []
+      loaded.value = true
+      return
+    }
+    await guard(async () => {
+      const list = await api.call('run:list', { projectId, includeBaselines: true })
+      if (projects.openId !== projectId) return
+      runs.value = list
+      loaded.value = true
+      // An epoch event appends to the selected run without a refetch; the list brings its best epoch.
+      const d = detail.value
+      const item = d && list.find((r) => r.id === d.id)
+      if (d && item && item.status === d.status) Object.assign(d, { bestEpoch: item.bestEpoch, epochsDone: item.epochsDone })
+      if (selectedId.value !== null && !list.some((r) => r.id === selectedId.value)) clearSelection()
+      if (selectedId.value === null) {
+        // Show what is happening: the active model run, else the newest one.
+        const models = list.filter((r) => r.kind === 'model')
+        const pick = models.find((r) => r.status === 'running') ?? models.find((r) => r.status === 'queued') ?? models[0]
+        if (pick) await select(pick.id)
+      }
+    })
+  }
+
+  function clearSelection() {
+    selectedId.value = null
+    detail.value = null
+  }
+
+  async function loadDetail(id: number) {
+    try {
+      const d = await api.call('run:get', { id })
+      if (selectedId.value === id) detail.value = d
+    } catch (err) {
+      if (selectedId.value === id) error.value = errorMessage(err)
+    }
+  }
+
+  async function select(id: number) {
+    if (selectedId.value !== id) detail.value = null
+    selectedId.value = id
+    await loadDetail(id)
+  }
+
+  async function start(): Promise<number | null> {
+    const input = setup.value
+    if (!input) return null
+    starting.value = true
+    try {
+      const r = await guard(() => api.call('train:start', input))
+      if (!r) return null
+      traces.value[r.runId] = []
+      await select(r.runId)
+      await refresh()
+      return r.runId
+    } finally {
+      starting.value = false
+    }
+  }
+
+  async function cancel(id: number) {
+    const r = await guard(() => api.call('train:cancel', { runId: id }))
+    if (r && selectedId.value === id) await loadDetail(id)
+  }
+
+  async function resume(id: number) {
+    const r = await guard(() => api.call('train:resume', { runId: id }))
+    if (!r) return
+    // The epochs after the last checkpoint run again: drop their live points.
+    const done = detail.value?.id === id ? detail.value.epochsDone : 0
+    traces.value[id] = (traces.value[id] ?? []).filter((p) => p.x <= done)
+    await select(id)
+    await refresh()
+  }
+
+  async function remove(id: number): Promise<boolean> {
+    const r = await guard(() => api.call('run:delete', { id }))
+    if (!r) return false
+    if (selectedId.value === id) clearSelection()
+    compareIds.value = compareIds.value.filter((x) => x !== id)
+    delete traces.value[id]
+    await refresh()
+    return true
+  }
+
+  // ── comparison ─────────────────────────────────────────────────────────────────────
+  const compareIds = ref<number[]>([])
+  const comparison = ref<RunComparison | null>(null)
+  const compareError = ref<string | null>(null)
+  let compareSeq = 0
+
+  async function compare() {
+    const ids = [...compareIds.value]
+    const seq = ++compareSeq
+    if (!ids.length) {
+      comparison.value = null
+      compareError.value = null
+      return
+    }
+    try {
+      const c = await api.call('run:compare', { ids, withBaselines: true })
+      if (seq !== compareSeq) return
+      comparison.value = c
+      compareError.value = null
+    } catch (err) {
+      if (seq === compareSeq) compareError.value = errorMessage(err)
+    }
+  }
+  watch(compareIds, () => void compare(), { deep: true })
+
+  function toggleCompare(id: number, on: boolean) {
+    const has = compareIds.value.includes(id)
+    if (on && !has) compareIds.value = [...compareIds.value, id]
+    if (!on && has) compareIds.value = compareIds.value.filter((x) => x !== id)
+  }
+
+  // ── events ─────────────────────────────────────────────────────────────────────────
+  let listTimer: ReturnType<typeof setTimeout> | undefined
+  let compareTimer: ReturnType<typeof setTimeout> | undefined
+  const later = (timer: ReturnType<typeof setTimeout> | undefined, fn: () => void) => {
+    clearTimeout(timer)
+    return setTimeout(fn, 150)
+  }
+
+  api.on('train:progress', (p) => {
+    const { runId, ...progress } = p
+    const trace = (traces.value[runId] ??= [])
+    trace.push({ x: p.epoch - 1 + p.step / Math.max(1, p.stepsPerEpoch), losses: p.losses })
+    if (trace.length > MAX_TRACE) traces.value[runId] = trace.filter((_, i) => i % 2 === 0 || i === trace.length - 1)
+    const d = detail.value
+    if (d && d.id === runId) {
+      d.progress = progress
+      if (d.status === 'queued') d.status = 'running'
+    }
+  })
+
+  api.on('run:changed', (e) => {
+    if (e.projectId !== projects.openId) return
+    listTimer = later(listTimer, () => void refresh())
+    const d = detail.value
+    if (e.runId === selectedId.value) {
+      if (e.status === 'deleted') clearSelection()
+      else if (d && e.epoch && e.status === d.status) {
+        if (!d.epochLog.some((x) => x.epoch === e.epoch!.epoch)) d.epochLog.push(e.epoch)
+        d.epochsDone = Math.max(d.epochsDone, e.epoch.epoch)
+      } else void loadDetail(e.runId)
+    }
+    if (e.status === 'running' && !backends.value?.worker) void loadBackends()
+    if (compareIds.value.length && (TERMINAL.includes(e.status) || e.status === 'deleted')) {
+      if (e.status === 'deleted') compareIds.value = compareIds.value.filter((x) => x !== e.runId)
+      compareTimer = later(compareTimer, () => void compare())
+    }
+  })
+
+  watch(
+    () => projects.openId,
+    () => {
+      clearSelection()
+      compareIds.value = []
+      runs.value = []
+      loaded.value = false
+      form.datasetId = null
+      void refresh()
+    },
+  )
+
+  return {
+    form,
+    setup,
+    estimate,
+    setupError,
+    starting,
+    backends,
+    runs,
+    selectedId,
+    detail,
+    traces,
+    error,
+    loaded,
+    compareIds,
+    comparison,
+    compareError,
+    refresh,
+    refreshEstimate,
+    loadBackends,
+    select,
+    start,
+    cancel,
+    resume,
+    remove,
+    toggleCompare,
+    compare,
+  }
+})
