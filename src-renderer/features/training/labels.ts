@@ -70,7 +70,8 @@ export function fmtRate(x: number | null | undefined): string {
 
 export function fmtDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—'
-  const s = Math.max(0, Math.round(seconds))
+  if (seconds < 9.95) return `${Math.max(0, seconds).toFixed(1)} s`
+  const s = Math.round(seconds)
   if (s < 60) return `${s} s`
   const m = Math.floor(s / 60)
   if (m < 60) return m < 10 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${m} min`
