@@ -9,6 +9,8 @@ import { datasetHandlers, jobHandlers } from './handlers/datasets'
 import { projectHandlers } from './handlers/projects'
 import { knowledgeHandlers } from './handlers/knowledge'
 import { trainingHandlers } from './handlers/training'
+import { predictionHandlers } from './handlers/predictions'
+import { exportHandlers } from './handlers/exports'
 import { databasePath, resolveHome } from './paths'
 import { knowledgeDir, resolveKnowledgeSources } from './paths'
 import { createRouter, type Router } from './router'
@@ -86,6 +88,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
       ...jobHandlers(deps),
       ...knowledgeHandlers(deps),
       ...trainingHandlers(deps),
+      ...predictionHandlers(deps),
+      ...exportHandlers(deps),
     },
     { onInternalError: (channel, err) => log(`[${channel}] ${(err as Error)?.stack ?? String(err)}`) },
   )

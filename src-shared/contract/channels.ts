@@ -4,6 +4,8 @@ import { datasetChannels, jobChannels } from './channels/datasets'
 import { projectChannels } from './channels/projects'
 import { knowledgeChannels } from './channels/knowledge'
 import { backendChannels, runChannels, trainingChannels } from './channels/training'
+import { predictChannels, predictionChannels } from './channels/predictions'
+import { exportChannels } from './channels/exports'
 
 /**
  * The one map of the IPC contract: channel → input schema (zod) + output type, assembled from
@@ -19,10 +21,15 @@ export const channels = {
   ...trainingChannels,
   ...runChannels,
   ...backendChannels,
+  ...predictChannels,
+  ...predictionChannels,
+  ...exportChannels,
 } as const
 
 export type * from './channels/knowledge'
 export * from './channels/training'
+export * from './channels/predictions'
+export * from './channels/exports'
 
 export type Channels = typeof channels
 export type ChannelName = keyof Channels
