@@ -260,7 +260,9 @@ export const useTrainingStore = defineStore('training', () => {
 
   api.on('train:progress', (p) => {
     const { runId, ...progress } = p
-    const trace = (traces.value[runId] ??= [])
+    // Read back through the reactive record, so the first push is seen too.
+    if (!traces.value[runId]) traces.value[runId] = []
+    const trace = traces.value[runId]
     trace.push({ x: p.epoch - 1 + p.step / Math.max(1, p.stepsPerEpoch), losses: p.losses })
     if (trace.length > MAX_TRACE) traces.value[runId] = trace.filter((_, i) => i % 2 === 0 || i === trace.length - 1)
     const d = detail.value
