@@ -15,7 +15,5 @@ export function saveBlob(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000)
 }
 
-/** A file name safe on every OS: letters, digits, dot, dash and underscore only. */
-export function safeFilename(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 120) || 'export'
-}
+// Shared with the core, which names the files it writes the same way.
+export { safeFilename } from '../../src-shared/exports/file-name'

@@ -1,14 +1,8 @@
 import { api } from '../api/client'
+import { provenanceLines as linesFor, type Provenance } from '../../src-shared/exports/provenance'
 
-/** Where an exported file came from, written into its header so it can be traced later. */
-export interface Provenance {
-  /** what the file holds, e.g. `genes of pathway R-HSA-877300 (Interferon gamma signaling)` */
-  what: string
-  /** the knowledge release the values came from, when they came from one */
-  knowledgeRelease?: string | null
-  /** the dataset the values refer to, when any */
-  dataset?: string | null
-}
+// Formatting lives in src-shared so CSVs from the screens and the CLI carry the same header.
+export type { Provenance }
 
 let version: Promise<string> | undefined
 
@@ -26,10 +20,5 @@ export function appVersion(): Promise<string> {
 
 /** Provenance as `key: value` lines (no line breaks inside a value). */
 export async function provenanceLines(p: Provenance, now = new Date()): Promise<string[]> {
-  const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ')
-  const lines = [`Perturb Studio ${await appVersion()}`, oneLine(p.what)]
-  if (p.knowledgeRelease) lines.push(`knowledge release: ${oneLine(p.knowledgeRelease)}`)
-  if (p.dataset) lines.push(`dataset: ${oneLine(p.dataset)}`)
-  lines.push(`exported: ${now.toISOString()}`)
-  return lines
+  return linesFor(p, await appVersion(), now)
 }

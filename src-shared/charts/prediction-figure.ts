@@ -1,0 +1,192 @@
+/**
+ * The prediction figures as ECharts options, built from plain data so the Predict screen and the
+ * CLI's headless renderer (services/exports/render-chart.ts) draw the same figure:
+ *  - `de`: GEARS' figure for a measured condition: for its top-20 DE genes, box plots of the
+ *    observed per-cell change over control, the predicted change as red dots (± 1 SD when the run
+ *    has the uncertainty head) and a dashed zero line for control;
+ *  - `top`: the genes with the largest predicted |change| as bars (any condition, measured or not).
+ * Options are JSON-like (no functions) and carry their own title, legend and caption, so an
+ * exported image is self-describing. The screen registers: BoxplotChart, ScatterChart, BarChart,
+ * GridComponent, LegendComponent, TitleComponent, TooltipComponent, MarkLineComponent.
+ */
+import type { EChartsOption } from 'echarts'
+import type { ConditionPrediction, PredictionSource, PredictionView } from '../contract/channels/predictions'
+import { captionText } from '../exports/provenance'
+
+/** Colours shared with the screens (src-renderer/charts/echarts.ts `palette`). */
+export const figureColors = {
+  predicted: '#d62728',
+  observed: '#5b6b82',
+  observedFill: '#e3e8ef',
+  up: '#c2352b',
+  down: '#2f6fde',
+  zero: '#555555',
+  caption: '#6b7280',
+} as const
+
+export interface FigureChrome {
+  /** overrides the default title (`condition — model run N`) */
+  title?: string
+  /** overrides the default caption (dataset · run · model · seed · app version); '' for none */
+  caption?: string
+  /** top-N genes of the `top` view (default 20) */
+  topN?: number
+}
+
+export interface PredictionFigure {
+  view: 'de' | 'top'
+  option: EChartsOption
+  /** the genes on the x axis, in order */
+  genes: string[]
+}
+
+/** Five-number summary as seaborn/GEARS draw it: quartiles, whiskers at the last point within 1.5 IQR. */
+export function boxStats(values: ArrayLike<number>): [number, number, number, number, number] {
+  const v = Float64Array.from(values).sort()
+  const n = v.length
+  if (n === 0) return [NaN, NaN, NaN, NaN, NaN]
+  const q = (p: number) => {
+    const pos = p * (n - 1)
+    const lo = Math.floor(pos)
+    const hi = Math.min(n - 1, lo + 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+  }
+  const q1 = q(0.25)
+  const med = q(0.5)
+  const q3 = q(0.75)
+  const iqr = q3 - q1
+  let lo = q1
+  let hi = q3
+  for (let i = 0; i < n; i++) {
+    if (v[i] >= q1 - 1.5 * iqr) {
+      lo = Math.min(v[i], q1)
+      break
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    if (v[i] <= q3 + 1.5 * iqr) {
+      hi = Math.max(v[i], q3)
+      break
+    }
+  }
+  return [lo, q1, med, q3, hi]
+}
+
+const round = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x)
+
+export function runLabel(src: Pick<PredictionSource, 'runId' | 'runName'>): string {
+  return `run ${src.runId}${src.runName ? ` “${src.runName}”` : ''}`
+}
+
+export function defaultCaption(src: PredictionSource): string {
+  const base = src.base === 'sampled-controls' ? `, ${src.controlCellsUsed} control cells (seed ${src.seed})` : ''
+  return captionText(
+    { dataset: `${src.datasetName} (#${src.datasetId})`, run: `${runLabel(src)}, epoch ${src.bestEpoch ?? '—'}${base}`, model: src.model, seed: src.trainingSeed, knowledgeRelease: src.knowledgeRelease },
+    src.appVersion,
+  )
+}
+
+function frame(src: PredictionSource, c: ConditionPrediction, chrome: FigureChrome, subtitle: string) {
+  const caption = chrome.caption ?? defaultCaption(src)
+  const title: EChartsOption['title'] = [
+    { text: chrome.title ?? `${c.condition} — ${src.model}, ${runLabel(src)}`, subtext: subtitle, left: 'center', top: 8, textStyle: { fontSize: 16 }, subtextStyle: { fontSize: 12 } },
+    ...(caption ? [{ text: caption, left: 'center', bottom: 6, textStyle: { fontSize: 11, fontWeight: 'normal' as const, color: figureColors.caption } }] : []),
+  ]
+  return {
+    animation: false,
+    backgroundColor: '#ffffff',
+    title,
+    legend: { top: 58, left: 'center', itemGap: 18 },
+    tooltip: { trigger: 'item' as const },
+    grid: { left: 72, right: 28, top: 96, bottom: caption ? 112 : 90 },
+  }
+}
+
+/** Vertical segments change ± sd, for markLine (error bars without a custom series). */
+function errorBars(genes: string[], value: number[], sd: number[] | null, color: string) {
+  if (!sd) return []
+  return genes.map((g, i) => [
+    { coord: [g, round(value[i] - sd[i])], lineStyle: { color, type: 'solid' as const, width: 1.5 } },
+    { coord: [g, round(value[i] + sd[i])] },
+  ])
+}
+
+const zeroLine = { yAxis: 0, lineStyle: { color: figureColors.zero, type: 'dashed' as const, width: 1 }, label: { show: false } }
+
+/** GEARS-style view of a measured condition's top DE genes. */
+export function deFigure(src: PredictionSource, c: ConditionPrediction, chrome: FigureChrome = {}): PredictionFigure {
+  const m = c.measured
+  if (!m) throw new Error(`${c.condition} was not measured: use the top-changes view`)
+  const genes = m.de.genes
+  const predicted = m.de.index.map((g) => c.change[g])
+  const sd = c.sd ? m.de.index.map((g) => c.sd![g]) : null
+  const boxes = m.de.cellChanges.map((cells) => boxStats(cells).map(round))
+  const predictedName = sd ? 'Predicted (± 1 SD)' : 'Predicted'
+  const option: EChartsOption = {
+    ...frame(src, c, chrome, `Top ${genes.length} DE genes: observed change of ${m.cells} cells over control (boxes) and predicted change (red)`),
+    xAxis: { type: 'category', data: genes, axisLabel: { rotate: 45, interval: 0, fontSize: 11 }, axisTick: { alignWithLabel: true } },
+    yAxis: { type: 'value', name: 'Change over control', nameLocation: 'middle', nameGap: 50, splitLine: { lineStyle: { color: '#eceff3' } } },
+    series: [
+      {
+        type: 'boxplot',
+        name: 'Observed (per cell)',
+        data: boxes,
+        itemStyle: { color: figureColors.observedFill, borderColor: figureColors.observed },
+        boxWidth: ['30%', '60%'],
+      },
+      {
+        type: 'scatter',
+        name: predictedName,
+        data: predicted.map((y, i) => [genes[i], round(y)]),
+        symbolSize: 9,
+        itemStyle: { color: figureColors.predicted },
+        z: 5,
+        markLine: { silent: true, symbol: ['none', 'none'], label: { show: false }, data: [zeroLine, ...errorBars(genes, predicted, sd, figureColors.predicted)] as never },
+      },
+    ],
+  }
+  return { view: 'de', option, genes }
+}
+
+/** Indices of the `n` largest |values| (ties: lower index first). */
+export function topByMagnitude(values: ArrayLike<number>, n: number): number[] {
+  const idx = Array.from({ length: values.length }, (_, i) => i).filter((i) => Number.isFinite(values[i]))
+  idx.sort((a, b) => Math.abs(values[b]) - Math.abs(values[a]) || a - b)
+  return idx.slice(0, n)
+}
+
+/** The top-N genes by predicted |change|, with the observed mean change beside them when measured. */
+export function topChangesFigure(src: PredictionSource, c: ConditionPrediction, chrome: FigureChrome = {}): PredictionFigure {
+  const n = chrome.topN ?? 20
+  const top = topByMagnitude(c.change, n)
+  const genes = top.map((g) => src.genes[g])
+  const values = top.map((g) => c.change[g])
+  const sd = c.sd ? top.map((g) => c.sd![g]) : null
+  const observed = c.measured?.observedChange
+  const option: EChartsOption = {
+    ...frame(src, c, chrome, `Top ${genes.length} genes by predicted |change| over control${c.measured ? ' (observed mean change as grey diamonds)' : ' (condition not measured)'}`),
+    xAxis: { type: 'category', data: genes, axisLabel: { rotate: 45, interval: 0, fontSize: 11 }, axisTick: { alignWithLabel: true } },
+    yAxis: { type: 'value', name: 'Change over control', nameLocation: 'middle', nameGap: 50, splitLine: { lineStyle: { color: '#eceff3' } } },
+    series: [
+      {
+        type: 'bar',
+        name: sd ? 'Predicted change (± 1 SD)' : 'Predicted change',
+        data: values.map((v) => ({ value: round(v), itemStyle: { color: v >= 0 ? figureColors.up : figureColors.down } })),
+        itemStyle: { color: figureColors.up },
+        barMaxWidth: 28,
+        markLine: { silent: true, symbol: ['none', 'none'], label: { show: false }, data: [zeroLine, ...errorBars(genes, values, sd, '#333333')] as never },
+      },
+      ...(observed
+        ? [{ type: 'scatter' as const, name: 'Observed mean change', data: top.map((g, i) => [genes[i], round(observed[g])]), symbol: 'diamond', symbolSize: 10, itemStyle: { color: figureColors.observed }, z: 5 }]
+        : []),
+    ],
+  }
+  return { view: 'top', option, genes }
+}
+
+/** `auto`: the DE view when the condition was measured, else the top changes. */
+export function predictionFigure(src: PredictionSource, c: ConditionPrediction, view: PredictionView = 'auto', chrome: FigureChrome = {}): PredictionFigure {
+  const de = view === 'de' || (view === 'auto' && c.measured !== null)
+  if (de && !c.measured) throw new Error(`${c.condition} was not measured, so it has no observed DE genes to plot; use the top-changes view`)
+  return de ? deFigure(src, c, chrome) : topChangesFigure(src, c, chrome)
+}
