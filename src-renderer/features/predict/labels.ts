@@ -1,0 +1,50 @@
+/** Display words for the Predict screen (presentation only, no science). */
+import { TRAIN_MODELS, type GeneStatus, type PredictionSource, type RunListItem, type TrainModel } from '../../../src-shared/contract'
+import { fmtDate, MODEL_LABELS } from '../training/labels'
+
+export const STATUS_LABELS: Record<GeneStatus, string> = {
+  'seen-single': 'seen alone',
+  'seen-combo': 'seen in a combination',
+  'unseen-in-knowledge': 'unseen, in the knowledge graph',
+}
+
+export const STATUS_HELP: Record<GeneStatus, string> = {
+  'seen-single': 'The run was trained on cells where this gene was perturbed on its own.',
+  'seen-combo': 'The run saw this gene perturbed only together with another gene.',
+  'unseen-in-knowledge': 'The run never saw this gene perturbed; the prediction comes from its place in the GO knowledge graph.',
+}
+
+export const TEST_GROUP_LABELS: Record<string, string> = {
+  unseen_single: 'unseen single',
+  combo_seen0: 'combination, 0 genes seen',
+  combo_seen1: 'combination, 1 gene seen',
+  combo_seen2: 'combination, 2 genes seen',
+}
+
+export function modelLabel(model: string): string {
+  return MODEL_LABELS[model as keyof typeof MODEL_LABELS] ?? model
+}
+
+/** `GEARS short (GEARS) #3`, or `GEARS #3` for an unnamed run; baselines by their table name. */
+export function shortRunLabel(r: Pick<RunListItem, 'id' | 'name' | 'model' | 'kind'>): string {
+  const model = r.kind === 'baseline' ? `${r.model} baseline` : modelLabel(r.model)
+  return r.name ? `${r.name} (${model}) #${r.id}` : `${model} #${r.id}`
+}
+
+/** The run a prediction came from, as `shortRunLabel` names it. */
+export function sourceLabel(src: Pick<PredictionSource, 'runId' | 'runName' | 'model'>): string {
+  return shortRunLabel({ id: src.runId, name: src.runName, model: src.model, kind: TRAIN_MODELS.includes(src.model as TrainModel) ? 'model' : 'baseline' })
+}
+
+/** What a run picker shows: model, dataset, split, seed and when it finished. */
+export function runOptionLabel(r: RunListItem, datasetName: string): string {
+  const seed = r.kind === 'model' ? ` · seed ${r.seed}` : ''
+  return `${shortRunLabel(r)} · ${datasetName} · ${r.split.kind} split ${r.split.seed}${seed} · ${fmtDate(r.finishedAt ?? r.createdAt)}`
+}
+
+export function pathwayCount(n: number | null): string {
+  if (n === null) return 'no knowledge release'
+  return `${n} Reactome pathway${n === 1 ? '' : 's'}`
+}
+
+export { fmt, fmtDate } from '../training/labels'
