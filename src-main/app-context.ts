@@ -22,6 +22,8 @@ import { RunsRepo } from './db/runs-repo'
 import { resolveWorkerScript } from './ml/worker-script'
 import { trainingDataSource } from './services/training/training-inputs'
 import { TrainingService } from './services/training/training-service'
+import { ExportsRepo } from './db/exports-repo'
+import { ExportService, type SaveFileDialog } from './services/exports/export-service'
 
 export interface AppContextOptions {
   home?: string
@@ -29,6 +31,8 @@ export interface AppContextOptions {
   /** Electron passes the Electron-ABI build of better-sqlite3. */
   nativeBinding?: string
   log?: (message: string) => void
+  /** desktop: the save dialog export:save writes after (the main process owns the window) */
+  saveFile?: SaveFileDialog
 }
 
 export interface AppContext extends CoreDeps {
@@ -76,6 +80,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
       workerScript: () => resolveWorkerScript(),
       log,
     }),
+    exports: new ExportService({ home, transport: options.transport, repo: new ExportsRepo(db), saveFile: options.saveFile }),
   }
   services.training.recoverInterrupted()
   const deps: CoreDeps = { home, transport: options.transport, db, events, services }

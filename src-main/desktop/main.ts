@@ -1,8 +1,8 @@
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { channelNames, fail, IPC_EVENT, IPC_PREFIX } from '../../src-shared/contract'
+import { channelNames, fail, IPC_EVENT, IPC_PREFIX, type ExportFormat } from '../../src-shared/contract'
 import { createAppContext, type AppContext } from '../app-context'
 import { resolveHome } from '../paths'
 
@@ -43,6 +43,14 @@ function bindIpc(context: AppContext) {
   context.events.subscribe((name, payload) => {
     for (const wc of windows) if (!wc.isDestroyed()) wc.send(IPC_EVENT, { event: name, payload })
   })
+}
+
+/** export:save's dialog: the core writes the chosen path from this process (null = cancelled). */
+async function saveDialog({ fileName, format }: { fileName: string; format: ExportFormat }): Promise<string | null> {
+  const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+  const options = { defaultPath: path.join(app.getPath('downloads'), fileName), filters: [{ name: format.toUpperCase(), extensions: [format] }] }
+  const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options)
+  return r.canceled || !r.filePath ? null : r.filePath
 }
 
 function createWindow() {
@@ -93,7 +101,7 @@ async function main() {
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
 
-  const context = createAppContext({ home, transport: 'desktop', nativeBinding: electronNativeBinding() })
+  const context = createAppContext({ home, transport: 'desktop', nativeBinding: electronNativeBinding(), saveFile: saveDialog })
   bindIpc(context)
   createWindow()
   app.on('activate', () => BrowserWindow.getAllWindows().length === 0 && createWindow())

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { fail, type Envelope } from '../../src-shared/contract'
+import { EXPORT_MAX_BYTES, fail, type Envelope } from '../../src-shared/contract'
 import type { AppContext } from '../app-context'
 import { checkRequest, cookieName, newToken } from './security'
 import { receiveUpload } from './upload'
@@ -129,7 +129,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const channel = decodeURIComponent(url.pathname.slice('/api/'.length))
         let input: unknown
         try {
-          const body = await readBody(req, maxBody)
+          // Exports carry whole files (a chart as base64 PNG, a large table): they may be larger.
+          const body = await readBody(req, channel === 'export:save' ? Math.max(maxBody, Math.ceil((EXPORT_MAX_BYTES * 4) / 3) + 4096) : maxBody)
           input = body.trim() === '' ? {} : JSON.parse(body)
         } catch (err) {
           sendEnvelope(res, fail('contract.malformed-json', `The request body for ${channel} is not valid JSON: ${(err as Error).message}`))
@@ -148,6 +149,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         send(res, 405, 'Method not allowed', 'text/plain; charset=utf-8')
+        return
+      }
+      if (url.pathname.startsWith('/download/')) {
+        // Browser-mode exports (export:save's url): only files the core kept under the data folder.
+        const [, , idText, name] = url.pathname.split('/')
+        try {
+          const f = context.services.exports.download(Number(idText), name === undefined ? undefined : decodeURIComponent(name))
+          const body = req.method === 'HEAD' ? '' : fs.readFileSync(f.file)
+          send(res, 200, body, f.mime, { 'Content-Disposition': `attachment; filename="${f.fileName.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(f.fileName)}` })
+        } catch {
+          send(res, 404, 'No such export.', 'text/plain; charset=utf-8')
+        }
         return
       }
       serveStatic(req, res, url.pathname, gate.tokenFromQuery)
