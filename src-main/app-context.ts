@@ -22,8 +22,13 @@ import { RunsRepo } from './db/runs-repo'
 import { resolveWorkerScript } from './ml/worker-script'
 import { trainingDataSource } from './services/training/training-inputs'
 import { TrainingService } from './services/training/training-service'
+import { CheckpointStore } from './services/training/checkpoint-store'
+import { PredictionsRepo } from './db/predictions-repo'
 import { ExportsRepo } from './db/exports-repo'
+import { PredictEngine } from './services/predictions/predict-engine'
+import { PredictionService } from './services/predictions/prediction-service'
 import { ExportService, type SaveFileDialog } from './services/exports/export-service'
+import { APP_VERSION } from './version'
 
 export interface AppContextOptions {
   home?: string
@@ -48,6 +53,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`))
 
   const events = new EventBus()
+  // Started on the first prediction; closed with the context.
+  const predictEngine = new PredictEngine({ log })
   const projects = new ProjectsService(new ProjectsRepo(db))
   const services: Services = {
     projects,
@@ -80,6 +87,16 @@ export function createAppContext(options: AppContextOptions): AppContext {
       workerScript: () => resolveWorkerScript(),
       log,
     }),
+    predictions: new PredictionService({
+      runs: new RunsRepo(db),
+      repo: new PredictionsRepo(db),
+      checkpoints: new CheckpointStore(home, new RunsRepo(db)),
+      datasets: { require: (id) => services.datasets.require(id) },
+      buildData: (datasetId, setup) => trainingDataSource(services)(datasetId, setup),
+      knowledgeBase: (release) => services.knowledge.base(release),
+      engine: predictEngine,
+      appVersion: APP_VERSION,
+    }),
     exports: new ExportService({ home, transport: options.transport, repo: new ExportsRepo(db), saveFile: options.saveFile }),
   }
   services.training.recoverInterrupted()
@@ -100,5 +117,5 @@ export function createAppContext(options: AppContextOptions): AppContext {
   )
 
   // Training first: it marks runs still in flight as interrupted while the database is open.
-  return { ...deps, router, close: () => (void services.training.close(), services.knowledge.close(), db.close()) }
+  return { ...deps, router, close: () => (void services.training.close(), void predictEngine.close(), services.knowledge.close(), db.close()) }
 }

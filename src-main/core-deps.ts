@@ -5,6 +5,7 @@ import type { JobRegistry } from './services/jobs'
 import type { ProjectsService } from './services/projects'
 import type { KnowledgeService } from './services/knowledge/knowledge-service'
 import type { TrainingService } from './services/training/training-service'
+import type { PredictionService } from './services/predictions/prediction-service'
 import type { ExportService } from './services/exports/export-service'
 
 /** The services of the one core, each constructed once in app-context. */
@@ -14,6 +15,7 @@ export interface Services {
   jobs: JobRegistry
   knowledge: KnowledgeService
   training: TrainingService
+  predictions: PredictionService
   exports: ExportService
 }
 

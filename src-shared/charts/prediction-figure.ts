@@ -124,7 +124,8 @@ export function deFigure(src: PredictionSource, c: ConditionPrediction, chrome: 
   const predictedName = sd ? 'Predicted (± 1 SD)' : 'Predicted'
   const option: EChartsOption = {
     ...frame(src, c, chrome, `Top ${genes.length} DE genes: observed change of ${m.cells} cells over control (boxes) and predicted change (red)`),
-    xAxis: { type: 'category', data: genes, axisLabel: { rotate: 45, interval: 0, fontSize: 11 }, axisTick: { alignWithLabel: true } },
+    // The axis at the bottom, so the dashed zero line is not hidden under it.
+    xAxis: { type: 'category', data: genes, axisLabel: { rotate: 45, interval: 0, fontSize: 11 }, axisTick: { alignWithLabel: true }, axisLine: { onZero: false } },
     yAxis: { type: 'value', name: 'Change over control', nameLocation: 'middle', nameGap: 50, splitLine: { lineStyle: { color: '#eceff3' } } },
     series: [
       {
@@ -165,7 +166,8 @@ export function topChangesFigure(src: PredictionSource, c: ConditionPrediction, 
   const observed = c.measured?.observedChange
   const option: EChartsOption = {
     ...frame(src, c, chrome, `Top ${genes.length} genes by predicted |change| over control${c.measured ? ' (observed mean change as grey diamonds)' : ' (condition not measured)'}`),
-    xAxis: { type: 'category', data: genes, axisLabel: { rotate: 45, interval: 0, fontSize: 11 }, axisTick: { alignWithLabel: true } },
+    // The axis at the bottom, so the dashed zero line is not hidden under it.
+    xAxis: { type: 'category', data: genes, axisLabel: { rotate: 45, interval: 0, fontSize: 11 }, axisTick: { alignWithLabel: true }, axisLine: { onZero: false } },
     yAxis: { type: 'value', name: 'Change over control', nameLocation: 'middle', nameGap: 50, splitLine: { lineStyle: { color: '#eceff3' } } },
     series: [
       {

@@ -1,0 +1,129 @@
+/**
+ * Which genes a run can perturb, how it knows each one, and turning what the user typed into
+ * gene sets it can predict — or a refusal that names the genes and what to type instead.
+ *
+ * A model predicts a gene of its perturbation vocabulary (GO-annotated genes ∪ the dataset's
+ * perturbed genes) that it saw in training, or an unseen one with GO partners to place it by
+ * (model.md §1; the same rule as ml/predict's `unpredictableReason`). Baselines need no
+ * knowledge: any vocabulary gene (unseen ones get the training mean).
+ */
+import { AppError, type GeneStatus, type PredictedGeneFlag } from '../../../src-shared/contract'
+import { formatCondition } from '../../../src-shared/domain/conditions'
+import type { Split, TrainingData } from '../../ml/engine-types'
+import { GeneResolver } from '../knowledge/gene-resolver'
+
+export interface Vocabulary {
+  /** vocabulary genes the run can predict, with their status */
+  status: Map<string, GeneStatus>
+  /** vocabulary genes it cannot place (unseen, no GO partner) */
+  unplaceable: Set<string>
+  /** upper-case symbol → symbols, for case-insensitive input */
+  upper: Map<string, string[]>
+  /** the largest gene set the dataset measured */
+  maxSetSize: number
+  closest(query: string): string[]
+}
+
+export function buildVocabulary(data: TrainingData, split: Pick<Split, 'train'>, needsKnowledge: boolean): Vocabulary {
+  const byName = new Map(data.conditions.map((c) => [c.condition, c]))
+  const single = new Set<string>()
+  const combo = new Set<string>()
+  for (const name of split.train) {
+    const genes = byName.get(name)?.genes ?? []
+    for (const g of genes) (genes.length === 1 ? single : combo).add(g)
+  }
+  const pert = data.knowledge.pertGenes
+  const partners = new Uint8Array(pert.length)
+  const go = data.knowledge.goEdges
+  if (go) for (let e = 0; e < go.source.length; e++) if (go.source[e] !== go.target[e]) partners[go.target[e]] = 1
+  const status = new Map<string, GeneStatus>()
+  const unplaceable = new Set<string>()
+  const upper = new Map<string, string[]>()
+  pert.forEach((g, i) => {
+    const s: GeneStatus | null = single.has(g) ? 'seen-single' : combo.has(g) ? 'seen-combo' : !needsKnowledge || partners[i] ? 'unseen-in-knowledge' : null
+    if (s) status.set(g, s)
+    else unplaceable.add(g)
+    const key = g.toUpperCase()
+    const list = upper.get(key)
+    if (list) list.push(g)
+    else upper.set(key, [g])
+  })
+  let resolver: GeneResolver | undefined
+  return {
+    status,
+    unplaceable,
+    upper,
+    maxSetSize: Math.max(1, ...data.conditions.map((c) => c.genes.length)),
+    closest: (q) => (resolver ??= new GeneResolver({ symbols: [...status.keys()], aliases: new Map(), ensembl: new Map() })).closest(q),
+  }
+}
+
+/** Resolves an alias to its approved symbol (the knowledge release's), or null. */
+export type AliasLookup = (query: string) => string | null
+
+export interface ResolvedSet {
+  genes: string[]
+  condition: string
+  flags: PredictedGeneFlag[]
+}
+
+/**
+ * Gene sets as typed → canonical sets with flags. Exact symbols first, then the same ignoring
+ * case, then the knowledge release's aliases (`TMEM173` → `STING1`). Every problem of every set is
+ * collected, so one refusal names all the genes to fix.
+ */
+export function resolveSets(vocab: Vocabulary, sets: string[][], runLabel: string, alias: AliasLookup = () => null): ResolvedSet[] {
+  const unknown = new Map<string, string[]>()
+  const unplaceable = new Set<string>()
+  const problems: { code: string; message: string }[] = []
+  const out: ResolvedSet[] = []
+  sets.forEach((typed, i) => {
+    const where = sets.length > 1 ? `Gene set ${i + 1}` : 'The gene set'
+    if (typed.length === 0) {
+      problems.push({ code: 'predict.empty-set', message: `${where} is empty: name at least one gene, e.g. "STAT1" or "STAT1+IRF1" (ctrl alone is the control, nothing to predict).` })
+      return
+    }
+    const genes: string[] = []
+    for (const t of typed) {
+      const g = resolveOne(vocab, t, alias)
+      if (g === null) {
+        if (!unknown.has(t)) unknown.set(t, vocab.closest(t))
+      } else if (vocab.unplaceable.has(g)) unplaceable.add(g)
+      else if (!genes.includes(g)) genes.push(g)
+    }
+    if (typed.length > vocab.maxSetSize) {
+      problems.push({
+        code: 'predict.too-many-genes',
+        message: `${where} (${typed.join('+')}) has ${typed.length} genes; ${runLabel} was trained on a dataset whose largest measured set has ${vocab.maxSetSize} gene${vocab.maxSetSize === 1 ? '' : 's'}, so it was never taught larger sets. Predict at most ${vocab.maxSetSize} genes at a time.`,
+      })
+      return
+    }
+    const condition = formatCondition(genes)
+    out.push({ genes: condition.split('+').filter((g) => g !== 'ctrl'), condition, flags: genes.map((g) => ({ gene: g, status: vocab.status.get(g)! })) })
+  })
+  if (unknown.size) {
+    const named = [...unknown].map(([g, close]) => `${g} (${close.length ? `closest: ${close.join(', ')}` : 'no similar symbol'})`)
+    problems.unshift({
+      code: 'predict.unknown-gene',
+      message: `Unknown gene${unknown.size > 1 ? 's' : ''}: ${named.join('; ')}. ${runLabel} predicts genes perturbed in its dataset or annotated in GO.`,
+    })
+  }
+  if (unplaceable.size) {
+    const list = [...unplaceable].sort()
+    problems.push({
+      code: 'predict.unplaceable-gene',
+      message: `${runLabel} cannot predict ${list.join(', ')}: ${list.length > 1 ? 'they were' : 'it was'} not perturbed in training and ${list.length > 1 ? 'have' : 'has'} no GO partners in the knowledge base, so the model has nothing to predict ${list.length > 1 ? 'them' : 'it'} from.`,
+    })
+  }
+  if (problems.length) throw new AppError(problems[0].code, problems.map((p) => p.message).join(' '))
+  return out
+}
+
+function resolveOne(vocab: Vocabulary, typed: string, alias: AliasLookup): string | null {
+  if (vocab.status.has(typed) || vocab.unplaceable.has(typed)) return typed
+  const ci = vocab.upper.get(typed.toUpperCase())
+  if (ci?.length === 1) return ci[0]
+  const symbol = alias(typed)
+  if (symbol !== null && (vocab.status.has(symbol) || vocab.unplaceable.has(symbol))) return symbol
+  return null
+}

@@ -1,0 +1,169 @@
+/**
+ * The service's side of the prediction worker: spawns it on first use, mirrors which models it
+ * holds, and turns requests into promises. A worker that dies fails the requests in flight with
+ * the reason and is replaced on the next call; an idle worker does not keep the process alive.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { AppError } from '../../../src-shared/contract'
+import type { BackendInfo, BackendName } from '../../ml/backend'
+import type { TrainConfig, TrainingData } from '../../ml/engine-types'
+import type { PredictOptions, StoredModel } from '../../ml/predict'
+import { transferables } from '../../ml/worker-protocol'
+import { resolveWorkerScript, type WorkerScript } from '../../ml/worker-script'
+import type { PredictOutput, PredictReply, PredictRequest, PredictWorkerInit } from './predict-protocol'
+
+export const PREDICT_WORKER_ENTRY = 'src-main/services/predictions/predict-worker.ts'
+
+/** The built app ships out/main/predict-worker.js beside the main bundle; elsewhere it is bundled on demand. */
+export async function predictWorkerScript(): Promise<WorkerScript> {
+  if (!import.meta.url.endsWith('.ts')) {
+    const sibling = path.join(path.dirname(fileURLToPath(import.meta.url)), 'predict-worker.js')
+    if (fs.existsSync(sibling)) return { file: sibling }
+  }
+  return resolveWorkerScript(PREDICT_WORKER_ENTRY)
+}
+
+export interface ModelPayload {
+  stored: StoredModel
+  config: TrainConfig
+  data: TrainingData
+  /** buffers still used on this side (the dataset cache, the knowledge base): copied, not transferred */
+  keep: ReadonlySet<ArrayBufferLike>
+}
+
+export interface PredictEngineOptions {
+  script?: () => Promise<WorkerScript>
+  prefer?: BackendName
+  /** models the worker keeps loaded */
+  keep?: number
+  log?(message: string): void
+}
+
+interface Pending {
+  resolve(value: PredictReply): void
+  reject(err: Error): void
+}
+
+export class PredictEngine {
+  private worker: Worker | null = null
+  private ready: Promise<BackendInfo> | null = null
+  private backendInfo: BackendInfo | null = null
+  private readonly pending = new Map<number, Pending>()
+  /** keys loaded in the current worker, least recently used first */
+  private readonly loaded: string[] = []
+  private nextId = 1
+  private closed = false
+
+  constructor(private readonly options: PredictEngineOptions = {}) {}
+
+  get backend(): BackendInfo | null {
+    return this.backendInfo
+  }
+
+  /** Whether `key` is loaded in the worker now (a prediction will not rebuild the model). */
+  isLoaded(key: string): boolean {
+    return this.loaded.includes(key)
+  }
+
+  /**
+   * Predicts gene sets with the model `key`, loading it first (from `payload()`) when the worker
+   * does not hold it. Sets must already be validated against the model's vocabulary.
+   */
+  async predict(key: string, payload: () => Promise<ModelPayload>, sets: string[][], options: PredictOptions, batch = 8): Promise<PredictOutput> {
+    if (this.closed) throw new AppError('predict.closed', 'Prediction has been shut down in this process.')
+    await this.start()
+    if (!this.isLoaded(key)) {
+      const { stored, config, data, keep } = await payload()
+      await this.request({ type: 'load', id: 0, key, stored, config, data }, transferables({ stored, data }, keep))
+      this.loaded.push(key)
+      while (this.loaded.length > (this.options.keep ?? 2)) this.loaded.shift()
+    } else {
+      this.loaded.splice(this.loaded.indexOf(key), 1)
+      this.loaded.push(key)
+    }
+    const reply = await this.request({ type: 'predict', id: 0, key, sets, options, batch })
+    if (reply.type !== 'predicted') throw new AppError('predict.failed', 'The prediction worker answered out of turn.')
+    return reply.output
+  }
+
+  /** Forgets a model (its run was deleted); the worker drops it when others push it out. */
+  forget(key: string): void {
+    const i = this.loaded.indexOf(key)
+    if (i >= 0) this.loaded.splice(i, 1)
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const w = this.worker
+    this.worker = null
+    this.failAll('predict.closed', 'Prediction was shut down.')
+    if (w) await w.terminate()
+  }
+
+  private start(): Promise<BackendInfo> {
+    if (this.worker && this.ready) return this.ready
+    this.loaded.length = 0
+    const ready = (async () => {
+      const script = await (this.options.script ?? predictWorkerScript)()
+      const init: PredictWorkerInit = { prefer: this.options.prefer, keep: this.options.keep ?? 2 }
+      const worker = new Worker(script.file, { workerData: init, execArgv: script.execArgv, stdout: false, stderr: false })
+      this.worker = worker
+      worker.unref()
+      let lastError: string | null = null
+      return await new Promise<BackendInfo>((resolve, reject) => {
+        worker.on('message', (msg: PredictReply) => {
+          if (msg.type === 'ready') {
+            this.backendInfo = msg.backend
+            resolve(msg.backend)
+          } else if (msg.type === 'init-failed') reject(new AppError(msg.error.code, msg.error.message))
+          else if (msg.type === 'log') this.options.log?.(`prediction worker: ${msg.message}`)
+          else {
+            const p = this.pending.get(msg.id)
+            if (!p) return
+            this.pending.delete(msg.id)
+            if (this.pending.size === 0) worker.unref()
+            if (msg.type === 'error') p.reject(new AppError(msg.error.code, msg.error.message))
+            else p.resolve(msg)
+          }
+        })
+        worker.on('error', (err) => {
+          lastError = err?.message ?? String(err)
+        })
+        worker.on('exit', (code) => {
+          if (this.worker !== worker) return
+          this.worker = null
+          this.ready = null
+          this.loaded.length = 0
+          const reason = lastError ?? `it exited with code ${code}`
+          reject(new AppError('predict.worker-crashed', `The prediction worker stopped before it was ready: ${reason}`))
+          this.failAll('predict.worker-crashed', `The prediction worker stopped unexpectedly (${reason}); try again.`)
+        })
+      })
+    })()
+    this.ready = ready
+    ready.catch(() => {
+      if (this.ready === ready) this.ready = null
+    })
+    return ready
+  }
+
+  private request(msg: PredictRequest, transfer: ArrayBuffer[] = []): Promise<PredictReply> {
+    const worker = this.worker
+    if (!worker) return Promise.reject(new AppError('predict.worker-crashed', 'The prediction worker is not running; try again.'))
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      worker.ref()
+      worker.postMessage({ ...msg, id }, transfer)
+    })
+  }
+
+  private failAll(code: string, message: string): void {
+    const list = [...this.pending.values()]
+    this.pending.clear()
+    for (const p of list) p.reject(new AppError(code, message))
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Messages between the prediction service and its worker thread (predict-worker.ts). Plain data
+ * only; weights, expression and results travel as transferred buffers.
+ */
+import type { BackendInfo, BackendName } from '../../ml/backend'
+import type { TrainConfig, TrainingData } from '../../ml/engine-types'
+import type { PredictOptions, StoredModel } from '../../ml/predict'
+
+export interface PredictWorkerInit {
+  prefer?: BackendName
+  /** models kept loaded (least recently used ones are disposed) */
+  keep: number
+}
+
+export type PredictRequest =
+  /** builds the model once; `data` carries only what prediction reads (see prediction-service `forWorker`) */
+  | { type: 'load'; id: number; key: string; stored: StoredModel; config: TrainConfig; data: TrainingData }
+  | { type: 'predict'; id: number; key: string; sets: string[][]; options: PredictOptions; batch: number }
+
+export interface WireError {
+  code: string
+  message: string
+}
+
+export interface PredictOutput {
+  /** row-major [sets, G] mean predicted expression */
+  means: Float32Array
+  /** row-major [sets, G] variance from the uncertainty head, or null */
+  variances: Float32Array | null
+  /** milliseconds spent in the worker, for benchmarks */
+  ms: number
+}
+
+export type PredictReply =
+  | { type: 'ready'; backend: BackendInfo }
+  | { type: 'init-failed'; error: WireError }
+  | { type: 'log'; message: string }
+  | { type: 'loaded'; id: number; ms: number }
+  | { type: 'predicted'; id: number; output: PredictOutput }
+  | { type: 'error'; id: number; error: WireError }

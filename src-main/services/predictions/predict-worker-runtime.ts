@@ -1,0 +1,76 @@
+/**
+ * The prediction worker's side: chooses the compute backend once, keeps the last few loaded
+ * models, and answers load / predict requests in order. Runs inside a `worker_threads` worker.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { initBackend } from '../../ml/backend'
+import { loadModel, predictDeltas, controlBase, unpredictableReason, type LoadedModel } from '../../ml/predict'
+import { AppError } from '../../../src-shared/contract/envelope'
+import type { PredictOutput, PredictReply, PredictRequest, PredictWorkerInit, WireError } from './predict-protocol'
+
+function toWire(err: unknown): WireError {
+  const e = err as { code?: unknown; message?: unknown }
+  return { code: typeof e?.code === 'string' && e.code.includes('.') ? e.code : 'predict.failed', message: typeof e?.message === 'string' ? e.message : String(err) }
+}
+
+/** Means (c̄-or-VAE base + Δ) and variances for gene sets, `batch` conditions per forward pass. */
+export function predictSets(loaded: LoadedModel, sets: string[][], options: { controlCells?: number; seed?: number }, batch: number): Omit<PredictOutput, 'ms'> {
+  const model = loaded.model
+  if (!model) throw new AppError('predict.failed', 'Baselines are predicted by the service, not the worker.')
+  for (const genes of sets) {
+    const why = unpredictableReason(loaded, genes)
+    if (why) throw new AppError('predict.unplaceable-gene', `Cannot predict ${genes.join('+')}: ${why}.`)
+  }
+  const base = controlBase(loaded, options)
+  const rows = sets.map((genes) => genes.map((g) => model.ctx.pertIndex.get(g)!))
+  const { delta, logvar } = predictDeltas(model, rows, batch)
+  const G = model.ctx.G
+  for (let i = 0; i < sets.length; i++) for (let g = 0; g < G; g++) delta[i * G + g] += base[g]
+  if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
+  return { means: delta, variances: logvar }
+}
+
+export function runPredictWorker(): void {
+  const port = parentPort
+  if (!port) throw new Error('predict-worker-runtime must run inside a worker thread')
+  const init = (workerData ?? { keep: 2 }) as PredictWorkerInit
+  const post = (msg: PredictReply, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer)
+  const models = new Map<string, LoadedModel>()
+  const ready = initBackend({ prefer: init.prefer, log: (message) => post({ type: 'log', message }) }).then(
+    (backend) => (post({ type: 'ready', backend }), true),
+    (err) => (post({ type: 'init-failed', error: toWire(err) }), false),
+  )
+  let queue: Promise<unknown> = Promise.resolve()
+
+  const handle = async (msg: PredictRequest) => {
+    if (!(await ready)) return post({ type: 'error', id: msg.id, error: { code: 'backend.unavailable', message: 'The prediction worker has no compute backend.' } })
+    const start = performance.now()
+    try {
+      if (msg.type === 'load') {
+        models.get(msg.key)?.dispose()
+        models.delete(msg.key)
+        models.set(msg.key, loadModel(msg.stored, msg.config, msg.data))
+        while (models.size > Math.max(1, init.keep)) {
+          const [oldest, m] = models.entries().next().value!
+          m.dispose()
+          models.delete(oldest)
+        }
+        return post({ type: 'loaded', id: msg.id, ms: performance.now() - start })
+      }
+      const loaded = models.get(msg.key)
+      if (!loaded) throw new AppError('predict.not-loaded', 'The model is not loaded in the prediction worker.')
+      // Most recently used last, so eviction drops the oldest.
+      models.delete(msg.key)
+      models.set(msg.key, loaded)
+      const out = predictSets(loaded, msg.sets, msg.options, msg.batch)
+      const output: PredictOutput = { ...out, ms: performance.now() - start }
+      post({ type: 'predicted', id: msg.id, output }, [out.means.buffer as ArrayBuffer, ...(out.variances ? [out.variances.buffer as ArrayBuffer] : [])])
+    } catch (err) {
+      post({ type: 'error', id: msg.id, error: toWire(err) })
+    }
+  }
+
+  port.on('message', (msg: PredictRequest) => {
+    queue = queue.then(() => handle(msg))
+  })
+}
