@@ -1,0 +1,82 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunDetail } from '../../../src-shared/contract'
+import { parseCsv } from '../../../src-shared/exports/csv'
+import { decodePng, pixelStats } from '../../services/exports/png-check'
+import { call, predictFixture, type PredictFixture } from '../../services/predictions/test-fixture'
+import { runCli } from '../main'
+
+let fx: PredictFixture
+let detail: RunDetail
+
+async function cli(args: string[]) {
+  let stdout = ''
+  let stderr = ''
+  const code = await runCli(['--home', fx.home.dir, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) })
+  return { code, stdout, stderr }
+}
+
+function oneJson<T>(stdout: string): T {
+  const lines = stdout.trim().split('\n')
+  expect(lines).toHaveLength(1)
+  return JSON.parse(lines[0]) as T
+}
+
+beforeAll(async () => {
+  fx = await predictFixture('ps-cli-predict-')
+  detail = await call<RunDetail>(fx.ctx, 'run:get', { id: fx.runId })
+}, 180_000)
+
+afterAll(() => fx?.close())
+
+interface PredictJson {
+  runId: number
+  genes: number
+  conditions: { predictionId: number; condition: string; measured: { metrics: { mse_de: number }; storedMetrics: { mse_de: number } } | null; topChanges: { gene: string; change: number }[] }[]
+  files: { path: string; format: string; width?: number; height?: number; view?: string }[]
+}
+
+describe('perturb-studio predict', () => {
+  it('predicts measured test conditions with the mse_de the run stored, and writes the CSV and one PNG per condition', async () => {
+    const [a, b] = Object.keys(detail.test!.perCondition)
+    const out = path.join(fx.home.dir, 'out')
+    const r = await cli(['predict', '--run', String(fx.runId), '--condition', a, '--condition', b, '--csv', path.join(out, 'pred.csv'), '--png', path.join(out, 'fig.png'), '--json'])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    const json = oneJson<PredictJson>(r.stdout)
+    expect(json.conditions.map((c) => c.condition)).toEqual([a, b])
+    for (const c of json.conditions) {
+      expect(c.measured!.metrics.mse_de).toBeCloseTo(detail.test!.perCondition[c.condition].mse_de, 6)
+      expect(c.measured!.storedMetrics.mse_de).toBe(detail.test!.perCondition[c.condition].mse_de)
+      expect(c.topChanges).toHaveLength(20)
+      expect(Number.isInteger(c.predictionId)).toBe(true)
+    }
+    const csv = parseCsv(fs.readFileSync(path.join(out, 'pred.csv'), 'utf8'))
+    expect(csv.header[0]).toBe('condition')
+    expect(csv.rows).toHaveLength(2 * json.genes)
+    expect(csv.comments.some((l) => l.startsWith('Perturb Studio '))).toBe(true)
+    const pngs = json.files.filter((f) => f.format === 'png')
+    expect(pngs.map((f) => path.basename(f.path))).toEqual([`fig-${a.replace(/\+/g, '-')}.png`, `fig-${b.replace(/\+/g, '-')}.png`])
+    for (const f of pngs) {
+      const img = decodePng(fs.readFileSync(f.path))
+      expect([img.width, img.height]).toEqual([f.width, f.height])
+      expect(f.view).toBe('de')
+      expect(pixelStats(img).variance).toBeGreaterThan(100)
+    }
+  })
+
+  it('prints a readable summary, and refuses unknown genes with the closest symbols', async () => {
+    const ok = await cli(['predict', '--run', String(fx.runId), '--condition', 'STAT1', '--no-save', '--svg', path.join(fx.home.dir, 'fig.svg')])
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toMatch(/STAT1\+ctrl {2}STAT1: (seen-single|seen-combo|unseen-in-knowledge)/)
+    expect(ok.stdout).toContain('not measured in the dataset')
+    expect(ok.stdout).toMatch(/Wrote .*fig\.svg \(svg, 1000×600 px, top view\)/)
+    const bad = await cli(['predict', '--run', String(fx.runId), '--condition', 'STAT1X+IRF1', '--json'])
+    expect(bad.code).toBe(1)
+    const err = oneJson<{ error: { code: string; message: string } }>(bad.stdout).error
+    expect(err.code).toBe('predict.unknown-gene')
+    expect(err.message).toMatch(/STAT1X \(closest: .*STAT1/)
+    expect((await cli(['predict', '--run', '999', '--condition', 'STAT1', '--json'])).stdout).toContain('run.not-found')
+    expect((await cli(['predict', '--run', String(fx.runId), '--json'])).code).toBe(2)
+  })
+})

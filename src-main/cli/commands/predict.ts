@@ -1,0 +1,123 @@
+import { InvalidArgumentError, Option } from 'commander'
+import path from 'node:path'
+import { PREDICTION_VIEWS, type ConditionPrediction, type PredictionView, type PredictResult } from '../../../src-shared/contract'
+import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
+import { predictionFigureFile, predictionTableFile, type PredictionFile } from '../../services/predictions/prediction-files'
+import type { CliSession, CommandRegistrar } from '../context'
+import { table } from '../output'
+
+interface PredictOptions {
+  run: number
+  condition: string[]
+  controlCells: number | 'all'
+  seed: number
+  save: boolean
+  csv?: string
+  png?: string
+  svg?: string
+  view: PredictionView
+  top: number
+  full?: boolean
+}
+
+const positiveInt = (what: string) => (v: string) => {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`${what} must be a whole number of at least 1.`)
+  return Number(v)
+}
+const collect = (v: string, list: string[] | undefined) => [...(list ?? []), v]
+
+const fmt = (x: number | null | undefined, digits = 4) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '—')
+
+/** With several conditions, one image each: `fig.png` → `fig-A-B.png`. */
+function imagePath(file: string, result: PredictResult, c: ConditionPrediction): string {
+  if (result.conditions.length === 1) return file
+  const ext = path.extname(file)
+  return `${file.slice(0, file.length - ext.length)}-${c.condition.replace(/[^A-Za-z0-9._-]+/g, '-')}${ext}`
+}
+
+function topChanges(result: PredictResult, c: ConditionPrediction, n: number) {
+  return topByMagnitude(c.change, n).map((g) => ({
+    gene: result.genes[g],
+    change: c.change[g],
+    mean: c.mean[g],
+    ...(c.sd ? { sd: c.sd[g] } : {}),
+    ...(c.measured ? { observedChange: c.measured.observedChange[g] } : {}),
+  }))
+}
+
+function summary(result: PredictResult, opts: PredictOptions, files: (Omit<PredictionFile, 'bytes'> & { path: string; bytes: number })[]) {
+  const { conditions, genes, controlMean, ...source } = result
+  return {
+    ...source,
+    genes: genes.length,
+    ...(opts.full ? { geneNames: genes, controlMean } : {}),
+    conditions: conditions.map((c) => ({
+      predictionId: c.predictionId,
+      condition: c.condition,
+      flags: c.flags,
+      measured: c.measured && { subset: c.measured.subset, testGroup: c.measured.testGroup, cells: c.measured.cells, metrics: c.measured.metrics, storedMetrics: c.measured.storedMetrics, deGenes: c.measured.de.genes },
+      topChanges: topChanges(result, c, opts.top),
+      ...(opts.full ? { mean: c.mean, change: c.change, sd: c.sd, observedChange: c.measured?.observedChange ?? null } : {}),
+    })),
+    files,
+  }
+}
+
+function human(result: PredictResult, s: ReturnType<typeof summary>): string {
+  const lines = [`Run ${result.runId} (${result.model}) on dataset ${result.datasetName} (#${result.datasetId}); base: ${result.base === 'control-mean' ? 'control mean' : `${result.controlCellsUsed} sampled control cells, seed ${result.seed}`}`]
+  for (const c of s.conditions) {
+    lines.push('', `${c.condition}  ${c.flags.map((f) => `${f.gene}: ${f.status}`).join(', ')}${c.predictionId ? `  (saved as prediction ${c.predictionId})` : ''}`)
+    if (c.measured) {
+      const where = c.measured.subset ? `${c.measured.subset}${c.measured.testGroup ? `, ${c.measured.testGroup}` : ''}` : 'not in the split'
+      const stored = c.measured.storedMetrics ? ` (run stored ${fmt(c.measured.storedMetrics.mse_de)})` : ''
+      lines.push(`measured (${c.measured.cells} cells, ${where}): mse_de ${fmt(c.measured.metrics.mse_de)}${stored}, pearson_delta ${fmt(c.measured.metrics.pearson_delta)}`)
+    } else lines.push('not measured in the dataset')
+    lines.push(table(c.topChanges.slice(0, 10).map((t) => ({ gene: t.gene, change: fmt(t.change), mean: fmt(t.mean), ...(t.sd !== undefined ? { sd: fmt(t.sd) } : {}), ...(t.observedChange !== undefined ? { observed: fmt(t.observedChange) } : {}) })), ['gene', 'change', 'mean', ...(result.conditions[0]?.sd ? ['sd'] : []), ...(c.measured ? ['observed'] : [])]))
+  }
+  if (s.files.length) lines.push('')
+  for (const f of s.files) lines.push(`Wrote ${f.path} (${f.format}${f.width ? `, ${f.width}×${f.height} px, ${f.view} view` : ''})`)
+  return lines.join('\n')
+}
+
+async function writeFiles(s: CliSession, result: PredictResult, opts: PredictOptions) {
+  const written: (Omit<PredictionFile, 'bytes'> & { path: string; bytes: number })[] = []
+  const exports = s.context.services.exports
+  const write = (target: string, f: PredictionFile) => {
+    const saved = exports.writeTo(target, { kind: f.kind, format: f.format, fileName: f.fileName, bytes: f.bytes, projectId: result.projectId, runId: result.runId })
+    const { bytes: _b, ...meta } = f
+    written.push({ ...meta, fileName: path.basename(saved.path!), path: saved.path!, bytes: saved.bytes })
+  }
+  if (opts.csv) write(opts.csv, predictionTableFile(result))
+  for (const [format, file] of [['png', opts.png], ['svg', opts.svg]] as const) {
+    if (!file) continue
+    for (const c of result.conditions) {
+      const view = opts.view === 'de' && !c.measured ? 'top' : opts.view
+      write(imagePath(file, result, c), await predictionFigureFile(result, c, format, view))
+    }
+  }
+  return written
+}
+
+export const registerPredictCommand: CommandRegistrar = (program, session) => {
+  program
+    .command('predict')
+    .description('predict gene sets with a finished run: mean expression and change over control for every gene; measured conditions are compared with the observation')
+    .requiredOption('--run <id>', 'run id (see: perturb-studio runs)', positiveInt('--run'))
+    .requiredOption('--condition <A+B>', 'a gene set, e.g. STAT1 or STAT1+IRF1 (repeat for several)', collect)
+    .option('--control-cells <n|all>', 'control cells averaged where the model needs cells (BioDSNN’s VAE); default 300', (v: string) => (v === 'all' ? 'all' : positiveInt('--control-cells')(v)), 300)
+    .option('--seed <n>', 'seed of the control-cell sample', (v: string) => (/^\d+$/.test(v) ? Number(v) : (() => { throw new InvalidArgumentError('--seed must be a whole number.') })()), 1)
+    .option('--no-save', 'do not keep the prediction in the run’s history')
+    .option('--csv <file>', 'write the tidy table (one row per condition and gene, # provenance header)')
+    .option('--png <file>', 'write the figure as PNG (2× pixels; one file per condition: FILE-<condition>.png)')
+    .option('--svg <file>', 'write the figure as SVG')
+    .addOption(new Option('--view <view>', 'figure: de (GEARS-style, measured conditions), top (largest predicted changes) or auto').choices([...PREDICTION_VIEWS]).default('auto'))
+    .option('--top <n>', 'genes listed per condition', positiveInt('--top'), 20)
+    .option('--full', 'with --json: every gene’s predicted mean, change and sd')
+    .action(async (opts: PredictOptions) => {
+      const s = session()
+      const result = await s.call('predict:run', { runId: opts.run, conditions: opts.condition, controlCells: opts.controlCells, seed: opts.seed, save: opts.save })
+      const files = await writeFiles(s, result, opts)
+      const out = summary(result, opts, files)
+      s.out.result(out, human(result, out))
+    })
+}
