@@ -16,11 +16,12 @@ import * as tf from '@tensorflow/tfjs'
 import type { AttentionMask } from '../ops/attention-mask'
 import { dropout } from '../ops/dropout'
 import { fullAttention } from '../ops/full-attention'
+import { linearConstInput } from '../ops/linear-const'
 import { dense } from '../layers/dense'
 import { BIODSNN_ENCODER, encoderLayer } from '../layers/encoder'
 import { layerNorm } from '../layers/layer-norm'
 import type { ForwardMode } from '../layers/mode'
-import { glorotInit, type ParamStore } from '../layers/param-store'
+import { glorotInit, torchLinearInit, type ParamStore } from '../layers/param-store'
 import { randomNormalArray, mulberry32 } from '../random'
 import type { ModelContext } from './context'
 import type { HeadOptions, ModelOutput } from './gears'
@@ -85,7 +86,9 @@ export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions:
 export function vaeForward(store: ParamStore, x: tf.Tensor2D, mode: ForwardMode): { recon: tf.Tensor2D; mu: tf.Tensor2D; logvar: tf.Tensor2D } {
   const [n, G] = x.shape
   return tf.tidy(() => {
-    const h = tf.relu(dense(store, 'vae.enc', x, VAE_HIDDEN)) as tf.Tensor2D
+    const w = store.param('vae.enc.weight', [G, VAE_HIDDEN], torchLinearInit(G)) as tf.Tensor2D
+    const b = store.param('vae.enc.bias', [VAE_HIDDEN], torchLinearInit(G)) as tf.Tensor1D
+    const h = tf.relu(linearConstInput(x, w, b)) as tf.Tensor2D
     const mu = dense(store, 'vae.mu', h, VAE_LATENT)
     const logvar = dense(store, 'vae.logvar', h, VAE_LATENT)
     // Reparameterised in training (ε seeded like dropout), the mean at inference.

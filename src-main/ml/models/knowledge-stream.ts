@@ -16,6 +16,7 @@ import type { ForwardMode } from '../layers/mode'
 import type { Init, ParamStore } from '../layers/param-store'
 import { sgconv } from '../layers/sgconv'
 import { linear } from '../ops/linear'
+import { perGeneLinear } from '../ops/per-gene-linear'
 import { gatherRows, segmentSum } from '../ops/segment'
 import type { ModelContext } from './context'
 
@@ -107,9 +108,9 @@ export function recovery(store: ParamStore, ctx: ModelContext, x: tf.Tensor2D, B
   return tf.tidy(() => {
     const hidden = tf.relu(batchNorm(store, 'bn_pert_base', x, mode)) as tf.Tensor2D
     const out = mlp(store, 'recovery_w', hidden, [H, 2 * H, H], mode)
-    const w1 = store.param('indv_w1', [G, H], xavierNormal(H, G))
-    const b1 = store.param('indv_b1', [G], xavierNormal(1, G))
-    const z = tf.add(tf.sum(tf.mul(tf.reshape(out, [B, G, H]), w1), 2), b1) as tf.Tensor2D
+    const w1 = store.param('indv_w1', [G, H], xavierNormal(H, G)) as tf.Tensor2D
+    const b1 = store.param('indv_b1', [G], xavierNormal(1, G)) as tf.Tensor1D
+    const z = perGeneLinear(out, w1, b1, B)
     return { z, hidden }
   })
 }
