@@ -11,6 +11,7 @@ import { knowledgeHandlers } from './handlers/knowledge'
 import { trainingHandlers } from './handlers/training'
 import { predictionHandlers } from './handlers/predictions'
 import { exportHandlers } from './handlers/exports'
+import { designHandlers } from './handlers/design'
 import { databasePath, resolveHome } from './paths'
 import { knowledgeDir, resolveKnowledgeSources } from './paths'
 import { createRouter, type Router } from './router'
@@ -112,6 +113,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
       ...trainingHandlers(deps),
       ...predictionHandlers(deps),
       ...exportHandlers(deps),
+      ...designHandlers(deps),
     },
     { onInternalError: (channel, err) => log(`[${channel}] ${(err as Error)?.stack ?? String(err)}`) },
   )

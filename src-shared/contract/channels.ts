@@ -6,6 +6,7 @@ import { knowledgeChannels } from './channels/knowledge'
 import { backendChannels, runChannels, trainingChannels } from './channels/training'
 import { predictChannels, predictionChannels } from './channels/predictions'
 import { exportChannels } from './channels/exports'
+import { designChannels } from './channels/design'
 
 /**
  * The one map of the IPC contract: channel → input schema (zod) + output type, assembled from
@@ -24,12 +25,14 @@ export const channels = {
   ...predictChannels,
   ...predictionChannels,
   ...exportChannels,
+  ...designChannels,
 } as const
 
 export type * from './channels/knowledge'
 export * from './channels/training'
 export * from './channels/predictions'
 export * from './channels/exports'
+export * from './channels/design'
 
 export type Channels = typeof channels
 export type ChannelName = keyof Channels

@@ -1,0 +1,390 @@
+import { z } from 'zod'
+import { id } from '../names'
+import { returns } from './define'
+import type { ExportSaved } from './exports'
+import type { GeneStatus, PredictionSource } from './predictions'
+
+/**
+ * Experiment design (model.md §9): genetic-interaction (GI) scores of gene pairs, from the
+ * dataset's measurements (pairs measured with both singles) or from a run's predictions (pair
+ * maps of a gene set), the search for perturbations whose predicted change matches a target
+ * signature, and the guide plan a scientist takes to the bench.
+ *
+ * GI scores: for a pair A, B with changes over control a, b, ab (restricted to genes whose
+ * control mean exceeds `expressionThreshold`), ab ≈ c1·a + c2·b is fitted by Theil–Sen without
+ * intercept. Scores are named as in GEARS' code (`mag`, `corr_fit`, `dcor`, …).
+ *
+ * Type calls: `mag` is reported as GEARS computes it (√(c1² + c2²)), so a purely additive pair
+ * (c1 = c2 = 1) has mag = √2. The magnitude thresholds of §9 are applied to mag / `magReference`
+ * (default √2, the additive pair's magnitude; set it to 1 to read §9 literally, where every
+ * additive pair is "synergy"). Redundancy needs `dcor_singles` above its threshold as well as
+ * `dcor` (which is high for any linear pair). Every threshold is an input.
+ */
+
+export const GI_SCORE_NAMES = ['mag', 'c1', 'c2', 'corr_fit', 'dcor', 'dcor_singles', 'dcor_first', 'dcor_second', 'dominance', 'eq_contr'] as const
+export type GiScoreName = (typeof GI_SCORE_NAMES)[number]
+
+/** One type per pair (the first that holds, in this order: neomorphic, redundant, epistasis, then by magnitude). */
+export const GI_TYPES = ['neomorphic', 'redundant', 'epistasis', 'synergy', 'suppression', 'additive'] as const
+export type GiType = (typeof GI_TYPES)[number]
+
+/** Each §9 criterion on its own (several can hold for one pair). */
+export const GI_CRITERIA = ['synergy', 'strong-synergy', 'suppression', 'additive', 'neomorphic', 'redundant', 'epistasis'] as const
+export type GiCriterion = (typeof GI_CRITERIA)[number]
+
+export interface GiThresholds {
+  /** the magnitude of an additive pair: magnitude thresholds apply to mag / magReference */
+  magReference: number
+  /** synergy: mag / ref > this */
+  synergy: number
+  /** strong synergy: mag / ref > this */
+  strongSynergy: number
+  /** suppression: mag / ref < this */
+  suppression: number
+  /** additive: |mag / ref − 1| ≤ this; for the type it wins over synergy and suppression */
+  additiveBand: number
+  /** neomorphic: corr_fit < this */
+  neomorphicCorrFit: number
+  /** redundant: dcor > this … */
+  redundantDcor: number
+  /** … and dcor_singles > this (the singles resemble each other) */
+  redundantDcorSingles: number
+  /** epistasis: dominance > this */
+  epistasisDominance: number
+}
+
+export const GI_DEFAULTS = {
+  thresholds: {
+    magReference: Math.SQRT2,
+    synergy: 1,
+    strongSynergy: 1.15,
+    suppression: 1,
+    additiveBand: 0.3,
+    neomorphicCorrFit: 0.85,
+    redundantDcor: 0.8,
+    redundantDcorSingles: 0.8,
+    epistasisDominance: 0.25,
+  } satisfies GiThresholds,
+  /** genes used for the fit: control mean above this (normalised log expression) */
+  expressionThreshold: 0.5,
+  /** random gene pairs for Theil–Sen when there are more (exact below) */
+  maxSubsamples: 100_000,
+  seed: 1000,
+  /** pair maps: more genes than this are refused */
+  maxGenes: 1000,
+  /** pair maps and searches with more pairs than this need `confirm: true` */
+  confirmAbovePairs: 6000,
+  /** predicted genes listed per perturbation in a guide plan */
+  planTopGenes: 10,
+} as const
+
+export interface GiScores {
+  c1: number
+  c2: number
+  mag: number
+  /** mag / magReference, what the magnitude thresholds compare */
+  magRelative: number
+  corr_fit: number
+  dcor: number
+  dcor_singles: number
+  dcor_first: number
+  dcor_second: number
+  /** |log10(|c1 / c2|)| */
+  dominance: number
+  eq_contr: number
+  /** genes in the fit */
+  genes: number
+}
+
+export interface GiCall {
+  type: GiType
+  criteria: GiCriterion[]
+}
+
+export interface PairGene {
+  gene: string
+  status: GeneStatus
+}
+
+/** One pair of a map: predicted scores, and the observed ones when the dataset measured the pair and both singles. */
+export interface PairGi {
+  /** canonical `A+B` (A < B) */
+  condition: string
+  genes: [PairGene, PairGene]
+  /** genes of the pair the run saw in training (0, 1, 2) */
+  seen: number
+  /** null when the fit had nothing to work with (see `note`) */
+  scores: GiScores | null
+  call: GiCall | null
+  /** mean predicted SD of the pair over the fitted genes; null without the uncertainty head */
+  uncertainty: number | null
+  observed: { scores: GiScores | null; call: GiCall | null } | null
+  note?: string
+}
+
+export interface GiSettings {
+  thresholds: GiThresholds
+  expressionThreshold: number
+  maxSubsamples: number
+  seed: number
+}
+
+export const MAP_SCOPES = ['seen', 'all'] as const
+/** `seen`: pairs with at least one gene the run saw in training; `all`: every pair, those with no seen gene kept only under the uncertainty cut */
+export type MapScope = (typeof MAP_SCOPES)[number]
+
+export interface GiMapSummary {
+  mapId: number
+  name: string | null
+  runId: number
+  model: string
+  datasetId: number
+  datasetName: string
+  /** what the genes came from: `typed` or `pathway R-HSA-… (name)` */
+  origin: string
+  geneCount: number
+  pairCount: number
+  scope: MapScope
+  seconds: number
+  createdAt: string
+}
+
+export interface GiMap extends GiMapSummary {
+  source: PredictionSource
+  settings: GiSettings
+  /** the genes of the map, in the order given */
+  geneList: PairGene[]
+  /** genes asked for that the run cannot predict (pathway picks skip them; typed sets are refused instead) */
+  skipped: { gene: string; reason: string }[]
+  /** the uncertainty cut applied to pairs with no seen gene (scope `all`); null when none */
+  maxUncertainty: number | null
+  /** pairs with no seen gene left out by the scope or the cut */
+  excluded: number
+  pairs: PairGi[]
+  /** single perturbations: the run's predicted change summary */
+  singles: { gene: string; status: GeneStatus; uncertainty: number | null; measured: boolean }[]
+  warnings: string[]
+}
+
+export interface MapEstimate {
+  runId: number
+  genes: number
+  pairs: number
+  /** conditions to predict (pairs in scope + singles) */
+  conditions: number
+  seconds: number
+  needsConfirmation: boolean
+  message: string
+}
+
+export interface ObservedGi {
+  datasetId: number
+  datasetName: string
+  settings: GiSettings
+  /** measured pairs whose two singles were measured too */
+  pairs: (Omit<PairGi, 'genes' | 'seen' | 'uncertainty' | 'observed'> & { genes: [string, string]; cells: number })[]
+  /** measured pairs left out, with why */
+  skipped: { condition: string; reason: string }[]
+}
+
+// ── target-phenotype search ─────────────────────────────────────────────────────────
+
+export interface SearchHit {
+  condition: string
+  genes: PairGene[]
+  cosine: number
+  /** null when the signature has no spread (e.g. only genes up) */
+  pearson: number | null
+  /** signature genes that entered the score */
+  genesScored: number
+  uncertainty: number | null
+  /** the signature genes it moves most in the target's direction */
+  topMatches: { gene: string; target: number; predicted: number }[]
+}
+
+export interface SearchResult {
+  runId: number
+  source: PredictionSource
+  rankBy: 'cosine' | 'pearson'
+  /** signature genes measured in the dataset (the ones scored) */
+  signatureGenes: number
+  /** signature genes the dataset does not measure (left out), first 50 */
+  unmatched: string[]
+  unmatchedCount: number
+  candidates: number
+  hits: SearchHit[]
+  seconds: number
+}
+
+// ── guide plan ─────────────────────────────────────────────────────────────────────
+
+export interface GuidePlanRow {
+  condition: string
+  genes: PairGene[]
+  /** pairs only */
+  scores: GiScores | null
+  call: GiCall | null
+  uncertainty: number | null
+  topChanges: { gene: string; change: number }[]
+  measured: boolean
+}
+
+export interface GuidePlan {
+  runId: number
+  mapId: number | null
+  source: PredictionSource
+  settings: GiSettings
+  rows: GuidePlanRow[]
+}
+
+// ── inputs ─────────────────────────────────────────────────────────────────────────
+
+/** Client-chosen id so the caller can cancel (job:cancel) while the request is still running. */
+const jobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' })
+
+/** Genes as typed or pasted (commas, spaces, semicolons, tabs or lines between them) or as a list. Duplicates are refused by the service, naming them. */
+export const geneListSchema = z
+  .union([z.string().max(100_000), z.array(z.string().max(100)).max(GI_DEFAULTS.maxGenes * 2)], { error: 'Genes are text like "A, B, C" or a list of gene symbols' })
+  .transform((v) => (typeof v === 'string' ? v.split(/[\s,;]+/) : v).map((g) => g.trim()).filter((g) => g !== ''))
+
+const positive = (what: string) => z.number({ error: `${what} must be a number` }).positive({ error: `${what} must be above 0` }).finite()
+
+export const giThresholdsSchema = z
+  .object({
+    magReference: positive('magReference'),
+    synergy: positive('synergy'),
+    strongSynergy: positive('strongSynergy'),
+    suppression: positive('suppression'),
+    additiveBand: z.number().min(0).finite(),
+    neomorphicCorrFit: z.number().min(-1).max(1),
+    redundantDcor: z.number().min(0).max(1),
+    redundantDcorSingles: z.number().min(0).max(1),
+    epistasisDominance: z.number().min(0).finite(),
+  })
+  .partial()
+  .strict()
+
+const giSettingsInput = {
+  thresholds: giThresholdsSchema.optional(),
+  expressionThreshold: z.number().finite().optional(),
+}
+
+const geneSource = {
+  /** typed or pasted genes */
+  genes: geneListSchema.optional(),
+  /** a Reactome pathway whose genes (with its sub-pathways') the run can predict */
+  pathwayId: z.string().trim().min(1).max(40).optional(),
+}
+
+export const designMapSchema = z
+  .object({
+    runId: id('Run id'),
+    ...geneSource,
+    scope: z.enum(MAP_SCOPES).default('seen'),
+    /** scope `all`: pairs with no seen gene are kept when their uncertainty is at most this; `auto`: the median of the pairs with a seen gene */
+    maxUncertainty: z.union([positive('maxUncertainty'), z.literal('auto')]).default('auto'),
+    ...giSettingsInput,
+    /** needed above GI_DEFAULTS.confirmAbovePairs pairs, after reading the estimate */
+    confirm: z.boolean().default(false),
+    name: z.string().trim().min(1).max(200).optional(),
+    jobId: jobId.optional(),
+  })
+  .strict()
+export type DesignMapInput = z.input<typeof designMapSchema>
+
+const signatureSchema = z.union(
+  [
+    z.object({ up: z.array(z.string().max(100)).max(20_000).default([]), down: z.array(z.string().max(100)).max(20_000).default([]) }).strict(),
+    z.object({ profile: z.record(z.string().max(100), z.number().finite()) }).strict(),
+    /** a pasted table: gene,value (a differential profile) or gene,direction (up/down) */
+    z.object({ text: z.string().min(1).max(5_000_000) }).strict(),
+  ],
+  { error: 'A signature is {up, down} gene lists, a {profile} of gene → value, or {text} pasted from a CSV' },
+)
+
+export const designSearchSchema = z
+  .object({
+    runId: id('Run id'),
+    signature: signatureSchema,
+    /** candidates: these genes (default: every gene the run saw in training) */
+    ...geneSource,
+    /** also rank every pair of the candidate genes */
+    pairs: z.boolean().default(true),
+    rankBy: z.enum(['cosine', 'pearson']).default('cosine'),
+    top: z.number().int().min(1).max(10_000).default(50),
+    /** leave each candidate's own genes out of its score (their self effect would match any signature listing them) */
+    excludePerturbed: z.boolean().default(true),
+    confirm: z.boolean().default(false),
+    jobId: jobId.optional(),
+  })
+  .strict()
+export type DesignSearchInput = z.input<typeof designSearchSchema>
+
+const planInput = {
+  runId: id('Run id'),
+  /** the map the pairs were shortlisted from (its scores and settings are reused) */
+  mapId: id('Map id').optional(),
+  /** shortlisted perturbations: `A`, `A+B` */
+  items: z.array(z.string().trim().min(1).max(200)).min(1, { error: 'Shortlist at least one perturbation' }).max(500),
+  topGenes: z.number().int().min(1).max(100).default(GI_DEFAULTS.planTopGenes),
+  ...giSettingsInput,
+}
+
+export const HEATMAP_ORDERS = ['given', 'alphabetical', 'clustered'] as const
+export type HeatmapOrder = (typeof HEATMAP_ORDERS)[number]
+
+export const designChannels = {
+  /** what a map of these genes would cost, before running it */
+  'design:estimate': returns<MapEstimate>()(z.object({ runId: id('Run id'), ...geneSource, scope: z.enum(MAP_SCOPES).default('seen') }).strict()),
+  /** predicts every pair (and the singles) and scores each; progress and cancel through jobId; stored */
+  'design:map': returns<GiMap>()(designMapSchema),
+  'design:maps': returns<GiMapSummary[]>()(z.object({ runId: id('Run id').optional() }).strict()),
+  'design:get': returns<GiMap>()(z.object({ mapId: id('Map id') }).strict()),
+  'design:delete': returns<{ deleted: number }>()(z.object({ mapId: id('Map id') }).strict()),
+  /** GI scores of the pairs the dataset measured with both singles */
+  'design:observed': returns<ObservedGi>()(z.object({ datasetId: id('Dataset id'), ...giSettingsInput }).strict()),
+  'design:search': returns<SearchResult>()(designSearchSchema),
+  /** the guide plan's rows (what the CSV holds) */
+  'design:plan': returns<GuidePlan>()(z.object(planInput).strict()),
+  /** the guide plan as CSV, saved like export:save */
+  'design:export-plan': returns<ExportSaved>()(z.object({ ...planInput, fileName: z.string().min(1).max(200).optional() }).strict()),
+  /** a map's heatmap (genes × genes coloured by a score) as PNG or SVG, saved like export:save */
+  'design:export-heatmap': returns<ExportSaved>()(
+    z
+      .object({
+        mapId: id('Map id'),
+        score: z.enum(GI_SCORE_NAMES).default('mag'),
+        order: z.enum(HEATMAP_ORDERS).default('given'),
+        format: z.enum(['png', 'svg'], { error: 'The format is png or svg' }).default('png'),
+        fileName: z.string().min(1).max(200).optional(),
+      })
+      .strict(),
+  ),
+} as const
+
+/**
+ * The type call of a pair from its scores (pure, so a screen can re-call a stored map when the
+ * user moves a threshold): every §9 criterion that holds, and one type — the first of
+ * neomorphic, redundant, epistasis that holds, else additive within the band around the
+ * reference magnitude, else synergy above it or suppression below.
+ */
+export function callGi(s: Pick<GiScores, 'mag' | 'corr_fit' | 'dcor' | 'dcor_singles' | 'dominance'>, t: GiThresholds): GiCall {
+  const rel = s.mag / t.magReference
+  const holds: Record<GiCriterion, boolean> = {
+    synergy: rel > t.synergy,
+    'strong-synergy': rel > t.strongSynergy,
+    suppression: rel < t.suppression,
+    additive: Math.abs(rel - 1) <= t.additiveBand,
+    neomorphic: s.corr_fit < t.neomorphicCorrFit,
+    redundant: s.dcor > t.redundantDcor && s.dcor_singles > t.redundantDcorSingles,
+    epistasis: s.dominance > t.epistasisDominance,
+  }
+  const criteria = GI_CRITERIA.filter((c) => holds[c])
+  const type: GiType = holds.neomorphic ? 'neomorphic' : holds.redundant ? 'redundant' : holds.epistasis ? 'epistasis' : holds.additive ? 'additive' : rel > 1 ? 'synergy' : 'suppression'
+  return { type, criteria }
+}
+
+/** Thresholds given in part, completed from the defaults. */
+export function giThresholds(partial: Partial<GiThresholds> = {}): GiThresholds {
+  return { ...GI_DEFAULTS.thresholds, ...partial }
+}
