@@ -43,7 +43,7 @@ export function runOptionLabel(r: RunListItem, datasetName: string): string {
 }
 
 export function pathwayCount(n: number | null): string {
-  if (n === null) return 'no knowledge release'
+  if (n === null) return 'pathways: no knowledge release'
   return `${n} Reactome pathway${n === 1 ? '' : 's'}`
 }
 

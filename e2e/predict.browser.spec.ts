@@ -1,0 +1,111 @@
+import type { Page } from '@playwright/test'
+import fs from 'node:fs'
+import { parseCsv } from '../src-shared/exports/csv'
+import { expect, test } from './fixtures'
+
+/** A channel called as the screen calls it (same origin, the token cookie). */
+async function call<T>(page: Page, channel: string, input: unknown): Promise<T> {
+  const envelope = (await page.evaluate(
+    async ([ch, body]) => (await fetch(`/api/${encodeURIComponent(ch as string)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json(),
+    [channel, input] as const,
+  )) as { ok: boolean; data?: unknown; error?: { message: string } }
+  if (!envelope.ok) throw new Error(`${channel}: ${envelope.error?.message}`)
+  return envelope.data as T
+}
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) }
+}
+
+test('predict a combination with a freshly trained GEARS run, export its table and figure, reopen it from the history; an unknown gene is named', async ({ page }) => {
+  await page.getByTestId('project-name-input').fill('Predict')
+  await page.getByTestId('project-create').click()
+  await page.getByTestId('nav-datasets').click()
+  await page.getByTestId('dataset-demo').click()
+  await expect(page.getByTestId('dataset-summary')).toContainText('Demo: synthetic small screen', { timeout: 90_000 })
+
+  await page.getByTestId('nav-training').click()
+  await page.getByTestId('train-model').selectOption('gears')
+  await page.getByTestId('train-epochs').fill('1')
+  await page.getByTestId('train-name').fill('GEARS one epoch')
+  await page.getByTestId('train-start').click()
+  await expect(page.getByTestId('train-status')).toHaveText('completed', { timeout: 90_000 })
+
+  await page.getByTestId('nav-predict').click()
+  const runSelect = page.getByTestId('predict-run-select')
+  await expect(runSelect.locator('option:checked')).toContainText('GEARS one epoch')
+  await expect(runSelect.locator('option:checked')).toContainText('Demo: synthetic small screen')
+  await expect(page.getByTestId('predict-hint')).toContainText('genes can be perturbed')
+
+  // A combination the dataset measured, with both genes perturbable by the run.
+  const runId = Number(await runSelect.inputValue())
+  const perturbable = await call<{ genes: { gene: string }[] }>(page, 'predict:genes', { runId })
+  const known = new Set(perturbable.genes.map((g) => g.gene))
+  const [dataset] = await call<{ datasetId: number }[]>(page, 'dataset:list', {})
+  const detail = await call<{ conditionTable: { kind: string; genes: string[] }[] }>(page, 'dataset:get', { id: dataset.datasetId })
+  const combo = detail.conditionTable.find((c) => c.kind === 'combo' && c.genes.every((g) => known.has(g)))
+  expect(combo, 'a measured combination of perturbable genes').toBeTruthy()
+  const [a, b] = combo!.genes
+
+  // One gene through the autocomplete, one typed.
+  const input = page.getByTestId('predict-gene-input')
+  await input.fill(a.slice(0, Math.min(3, a.length)))
+  await page.getByTestId(`predict-gene-option-${a}`).click()
+  await input.fill(b)
+  await input.press('Enter')
+  await expect(page.getByTestId(`predict-chip-${a}`).getByTestId('predict-chip-status')).toHaveText(/seen alone|seen in a combination|unseen, in the knowledge graph/)
+  // Its Reactome pathway count, or why there is none (the demo project has no knowledge release built).
+  await expect(page.getByTestId(`predict-chip-${b}`)).toContainText(/\d+ Reactome pathways?|pathways: no knowledge release/)
+
+  await page.getByTestId('predict-submit').click()
+  const chart = page.getByTestId('predict-chart')
+  await expect(chart).toHaveAttribute('data-condition', [a, b].sort().join('+'), { timeout: 30_000 })
+  // Measured, so GEARS' view of its top DE genes: observed cells as boxes, the prediction as red dots.
+  await expect(chart).toHaveAttribute('data-view', 'de')
+  await expect(page.getByTestId('predict-measured')).toContainText('mse_de')
+  await expect(chart.locator('canvas')).toBeVisible()
+  const table = page.getByTestId('predict-table')
+  await expect(table.locator('tbody tr').first()).toBeVisible()
+  const genesTotal = Number((await page.getByTestId('predict-table-count').textContent())!.match(/of ([\d,]+) genes/)![1].replace(/,/g, ''))
+  expect(genesTotal).toBeGreaterThan(20)
+
+  // The table as CSV: a provenance header, the column header and one row per gene.
+  const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()])
+  expect(csvDownload.suggestedFilename()).toMatch(/\.csv$/)
+  const csv = parseCsv(fs.readFileSync((await csvDownload.path())!, 'utf8'))
+  expect(csv.comments[0]).toMatch(/^Perturb Studio /)
+  expect(csv.header.slice(0, 5)).toEqual(['condition', 'gene', 'control_mean', 'predicted_mean', 'predicted_change'])
+  expect(csv.rows).toHaveLength(genesTotal)
+  expect(csv.rows.every((r) => r.length === csv.header.length)).toBe(true)
+  expect(Number.isFinite(Number(csv.rows[0][4]))).toBe(true)
+
+  // The figure as PNG: a real image, not a sliver.
+  const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()])
+  expect(pngDownload.suggestedFilename()).toMatch(/\.png$/)
+  const png = fs.readFileSync((await pngDownload.path())!)
+  expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a')
+  expect(png.length).toBeGreaterThan(20_000)
+  const size = pngSize(png)
+  expect(size.width).toBeGreaterThanOrEqual(800)
+  expect(size.height).toBeGreaterThanOrEqual(400)
+
+  // The prediction is kept with the run: after a reload it reopens from the history, not recomputed.
+  await page.reload()
+  await page.getByTestId('nav-predict').click()
+  const history = page.getByTestId('prediction-history')
+  await expect(history.locator('tbody tr')).toHaveCount(1)
+  await history.getByRole('button', { name: 'Open' }).click()
+  await expect(page.getByTestId('predict-chart')).toHaveAttribute('data-condition', [a, b].sort().join('+'))
+  await expect(page.getByTestId('predict-result')).toContainText('Opened from the history')
+
+  // An unknown gene: flagged on its chip, and the core's message names it.
+  for (const g of [a, b]) await page.getByTestId(`predict-chip-${g}`).getByRole('button', { name: `Remove ${g}` }).click()
+  await input.fill('NOTAGENE1')
+  await expect(page.getByTestId('predict-gene-options')).toContainText('No perturbable gene matches')
+  await input.press('Enter')
+  await expect(page.getByTestId('predict-chip-NOTAGENE1')).toContainText('not perturbable')
+  await page.getByTestId('predict-submit').click()
+  await expect(page.getByTestId('predict-error')).toContainText('NOTAGENE1')
+  await expect(page.getByTestId('predict-chart')).toHaveCount(0)
+})
