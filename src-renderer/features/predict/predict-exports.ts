@@ -21,8 +21,14 @@ function unavailable(err: unknown): boolean {
   return err instanceof AppError && /\.unavailable$/.test(err.code)
 }
 
+/** What to tell the user about a saved file: a short line, and where it is when it stays on this machine. */
+export interface ExportNote {
+  text: string
+  path: string | null
+}
+
 /** A file the core wrote, handed to the user; returns what to tell them (null: they cancelled the dialog). */
-function deliver(saved: ExportSaved): string | null {
+function deliver(saved: ExportSaved): ExportNote | null {
   if (!saved.saved) return null
   if (saved.url) {
     const a = document.createElement('a')
@@ -33,7 +39,7 @@ function deliver(saved: ExportSaved): string | null {
     a.click()
     a.remove()
   }
-  return saved.path && !saved.url ? `Saved ${saved.path}` : `Downloaded ${saved.fileName}`
+  return saved.url || !saved.path ? { text: `Downloaded ${saved.fileName}`, path: null } : { text: `Saved ${saved.fileName}`, path: saved.path }
 }
 
 export function fileStem(result: PredictResult, c: ConditionPrediction, view?: 'de' | 'top'): string {
@@ -75,7 +81,7 @@ export interface PredictExportRequest {
 }
 
 /** Exports a prediction's table or figure; returns a line for the user, or null when they cancelled. */
-export async function exportPrediction(req: PredictExportRequest): Promise<string | null> {
+export async function exportPrediction(req: PredictExportRequest): Promise<ExportNote | null> {
   const { result, condition, format, view } = req
   const fileName = withExtension(fileStem(result, condition, format === 'csv' ? undefined : view), format)
   if (condition.predictionId !== null) {
@@ -113,5 +119,5 @@ export async function exportPrediction(req: PredictExportRequest): Promise<strin
     if (!unavailable(err)) throw err
   }
   saveBlob(new Blob([encoding === 'base64' ? bytesOf(content) : content], { type: MIME[format] }), fileName)
-  return `Downloaded ${fileName}`
+  return { text: `Downloaded ${fileName}`, path: null }
 }
