@@ -38,15 +38,14 @@ test('predict a combination with a freshly trained GEARS run, export its table a
   await expect(runSelect.locator('option:checked')).toContainText('Demo: synthetic small screen')
   await expect(page.getByTestId('predict-hint')).toContainText('genes can be perturbed')
 
-  // A combination the dataset measured, with both genes perturbable by the run.
+  // A combination of the run's test set, with both genes perturbable by the run.
   const runId = Number(await runSelect.inputValue())
   const perturbable = await call<{ genes: { gene: string }[] }>(page, 'predict:genes', { runId })
   const known = new Set(perturbable.genes.map((g) => g.gene))
-  const [dataset] = await call<{ datasetId: number }[]>(page, 'dataset:list', {})
-  const detail = await call<{ conditionTable: { kind: string; genes: string[] }[] }>(page, 'dataset:get', { id: dataset.datasetId })
-  const combo = detail.conditionTable.find((c) => c.kind === 'combo' && c.genes.every((g) => known.has(g)))
-  expect(combo, 'a measured combination of perturbable genes').toBeTruthy()
-  const [a, b] = combo!.genes
+  const run = await call<{ splitDetail: { test: string[] } }>(page, 'run:get', { id: runId })
+  const combo = run.splitDetail.test.map((c) => c.split('+')).find((genes) => genes.length === 2 && !genes.includes('ctrl') && genes.every((g) => known.has(g)))
+  expect(combo, 'a test combination of perturbable genes').toBeTruthy()
+  const [a, b] = combo!
 
   // One gene through the autocomplete, one typed.
   const input = page.getByTestId('predict-gene-input')
@@ -63,7 +62,10 @@ test('predict a combination with a freshly trained GEARS run, export its table a
   await expect(chart).toHaveAttribute('data-condition', [a, b].sort().join('+'), { timeout: 30_000 })
   // Measured, so GEARS' view of its top DE genes: observed cells as boxes, the prediction as red dots.
   await expect(chart).toHaveAttribute('data-view', 'de')
-  await expect(page.getByTestId('predict-measured')).toContainText('mse_de')
+  // A test condition: the screen's prediction scores what the run stored at its test evaluation.
+  await expect(page.getByTestId('predict-measured')).toContainText('test set')
+  await expect(page.getByTestId('predict-mse-de')).toHaveText(/^\d\.\d{4}$/)
+  expect(await page.getByTestId('predict-stored-mse-de').textContent()).toBe(await page.getByTestId('predict-mse-de').textContent())
   await expect(chart.locator('canvas')).toBeVisible()
   const table = page.getByTestId('predict-table')
   await expect(table.locator('tbody tr').first()).toBeVisible()
