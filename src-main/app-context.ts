@@ -29,6 +29,7 @@ import { ExportsRepo } from './db/exports-repo'
 import { PredictEngine } from './services/predictions/predict-engine'
 import { PredictionService } from './services/predictions/prediction-service'
 import { ExportService, type SaveFileDialog } from './services/exports/export-service'
+import { DesignService } from './services/design/design-service'
 import { APP_VERSION } from './version'
 
 export interface AppContextOptions {
@@ -99,6 +100,12 @@ export function createAppContext(options: AppContextOptions): AppContext {
       appVersion: APP_VERSION,
     }),
     exports: new ExportService({ home, transport: options.transport, repo: new ExportsRepo(db), saveFile: options.saveFile }),
+    design: new DesignService({
+      home,
+      predictions: { genes: (runId) => services.predictions.genes(runId), predictMany: (runId, sets, o) => services.predictions.predictMany(runId, sets, o) },
+      datasets: { load: (id) => services.datasets.load(id), require: (id) => services.datasets.require(id) },
+      knowledgeBase: (release) => services.knowledge.base(release),
+    }),
   }
   services.training.recoverInterrupted()
   const deps: CoreDeps = { home, transport: options.transport, db, events, services }

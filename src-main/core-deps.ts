@@ -7,6 +7,7 @@ import type { KnowledgeService } from './services/knowledge/knowledge-service'
 import type { TrainingService } from './services/training/training-service'
 import type { PredictionService } from './services/predictions/prediction-service'
 import type { ExportService } from './services/exports/export-service'
+import type { DesignService } from './services/design/design-service'
 
 /** The services of the one core, each constructed once in app-context. */
 export interface Services {
@@ -17,6 +18,7 @@ export interface Services {
   training: TrainingService
   predictions: PredictionService
   exports: ExportService
+  design: DesignService
 }
 
 /** What handlers (and the CLI) are given: the core's services plus where they run. */

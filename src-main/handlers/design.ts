@@ -1,22 +1,27 @@
-import { AppError } from '../../src-shared/contract'
 import type { CoreDeps } from '../core-deps'
 import type { HandlersFor } from '../router'
+import { guidePlanFile, heatmapFile } from '../services/design/design-files'
 
-const unavailable = () => {
-  throw new AppError('design.unavailable', 'Experiment design is not available in this build yet.')
-}
-
-export function designHandlers(_deps: CoreDeps): HandlersFor<'design'> {
+export function designHandlers({ services }: CoreDeps): HandlersFor<'design'> {
+  const { design, jobs, exports } = services
   return {
-    'design:estimate': unavailable,
-    'design:map': unavailable,
-    'design:maps': unavailable,
-    'design:get': unavailable,
-    'design:delete': unavailable,
-    'design:observed': unavailable,
-    'design:search': unavailable,
-    'design:plan': unavailable,
-    'design:export-plan': unavailable,
-    'design:export-heatmap': unavailable,
+    'design:estimate': (input) => design.estimate(input),
+    'design:map': ({ jobId, ...input }) => jobs.run('gi-map', jobId, (job) => design.map(input, job)),
+    'design:maps': ({ runId }) => design.maps(runId),
+    'design:get': ({ mapId }) => design.get(mapId),
+    'design:delete': ({ mapId }) => design.delete(mapId),
+    'design:observed': ({ datasetId, ...settings }) => design.observed(datasetId, settings),
+    'design:search': ({ jobId, ...input }) => jobs.run('search', jobId, (job) => design.search(input, job)),
+    'design:plan': (input) => design.plan(input),
+    'design:export-plan': async ({ fileName, ...input }) => {
+      const plan = await design.plan(input)
+      const file = guidePlanFile(plan)
+      return exports.save({ kind: file.kind, format: 'csv', fileName: fileName ?? file.fileName, bytes: file.bytes, projectId: plan.source.projectId, runId: plan.runId })
+    },
+    'design:export-heatmap': async ({ mapId, score, order, format, fileName }) => {
+      const map = design.get(mapId)
+      const file = await heatmapFile(map, score, order, format)
+      return exports.save({ kind: file.kind, format, fileName: fileName ?? file.fileName, bytes: file.bytes, projectId: map.source.projectId, runId: map.runId })
+    },
   }
 }

@@ -1,0 +1,219 @@
+/**
+ * The pair map's heatmap: genes × genes, each cell the chosen GI score of that pair (symmetric,
+ * empty diagonal and empty where a pair was left out), as an ECharts option built from plain
+ * data so the Design screen and the headless renderer (PNG/SVG export) draw the same figure.
+ * Magnitude is coloured on a diverging scale centred on the additive reference (√2 by default);
+ * other scores on a sequential scale. Gene order: as given, alphabetical, or clustered
+ * (average-linkage on the genes' score profiles, leaves in dendrogram order).
+ * The screen registers: HeatmapChart, GridComponent, TitleComponent, TooltipComponent, VisualMapComponent.
+ */
+import type { EChartsOption } from 'echarts'
+import type { GiMap, GiScoreName, HeatmapOrder } from '../contract/channels/design'
+import { captionText } from '../exports/provenance'
+import { figureColors } from './prediction-figure'
+
+export type HeatmapMap = Pick<GiMap, 'geneList' | 'pairs' | 'settings' | 'source' | 'mapId' | 'origin'>
+
+export interface HeatmapOptions {
+  score?: GiScoreName
+  order?: HeatmapOrder
+  title?: string
+  /** '' for none */
+  caption?: string
+}
+
+export interface GiHeatmap {
+  option: EChartsOption
+  /** the genes along both axes, in drawing order */
+  genes: string[]
+  /** the value range coloured */
+  range: [number, number]
+}
+
+export const SCORE_LABELS: Record<GiScoreName, string> = {
+  mag: 'GI magnitude',
+  c1: 'c1 (first gene’s coefficient)',
+  c2: 'c2 (second gene’s coefficient)',
+  corr_fit: 'Fit correlation (corr_fit)',
+  dcor: 'dCor([a, b], ab)',
+  dcor_singles: 'dCor(a, b): similarity of the singles',
+  dcor_first: 'dCor(a, ab)',
+  dcor_second: 'dCor(b, ab)',
+  dominance: 'Dominance |log10(c1/c2)|',
+  eq_contr: 'Equality of contribution',
+}
+
+/** The score matrix (NaN where no pair), in the map's gene order. */
+export function scoreMatrix(map: Pick<GiMap, 'geneList' | 'pairs'>, score: GiScoreName): number[][] {
+  const n = map.geneList.length
+  const at = new Map(map.geneList.map((g, i) => [g.gene, i]))
+  const m = Array.from({ length: n }, () => new Array<number>(n).fill(NaN))
+  for (const p of map.pairs) {
+    const v = p.scores?.[score]
+    if (v === undefined || v === null || !Number.isFinite(v)) continue
+    const i = at.get(p.genes[0].gene)
+    const j = at.get(p.genes[1].gene)
+    if (i === undefined || j === undefined) continue
+    // c1 belongs to the first gene of the condition: read from that gene's row it is c1, from the other's c2.
+    if (score === 'c1' || score === 'c2') {
+      const other = score === 'c1' ? 'c2' : 'c1'
+      m[i][j] = v
+      m[j][i] = p.scores![other]
+    } else {
+      m[i][j] = v
+      m[j][i] = v
+    }
+  }
+  return m
+}
+
+/**
+ * Average-linkage clustering of rows (Euclidean distance over the columns both rows have), leaves
+ * in dendrogram order. O(n³) at worst: fine for the ≤ 1,000 genes a map holds.
+ */
+export function clusterOrder(rows: number[][]): number[] {
+  const n = rows.length
+  if (n <= 2) return rows.map((_, i) => i)
+  const d = Array.from({ length: n }, () => new Float64Array(n))
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      let s = 0
+      let k = 0
+      for (let c = 0; c < n; c++) {
+        const a = rows[i][c]
+        const b = rows[j][c]
+        if (Number.isFinite(a) && Number.isFinite(b)) {
+          s += (a - b) ** 2
+          k++
+        }
+      }
+      // Rows with nothing in common sit far apart, not at zero distance.
+      d[i][j] = d[j][i] = k ? Math.sqrt((s / k) * n) : Number.MAX_VALUE / 4
+    }
+  }
+  const clusters: { members: number[]; size: number }[] = rows.map((_, i) => ({ members: [i], size: 1 }))
+  const active = clusters.map((_, i) => i)
+  // distances between active clusters stay in d (Lance–Williams update for average linkage)
+  while (active.length > 1) {
+    let bi = 0
+    let bj = 1
+    let best = Infinity
+    for (let x = 0; x < active.length; x++) {
+      for (let y = x + 1; y < active.length; y++) {
+        const v = d[active[x]][active[y]]
+        if (v < best) {
+          best = v
+          bi = x
+          bj = y
+        }
+      }
+    }
+    const a = active[bi]
+    const b = active[bj]
+    const ca = clusters[a]
+    const cb = clusters[b]
+    for (const o of active) {
+      if (o === a || o === b) continue
+      d[a][o] = d[o][a] = (ca.size * d[a][o] + cb.size * d[b][o]) / (ca.size + cb.size)
+    }
+    clusters[a] = { members: [...ca.members, ...cb.members], size: ca.size + cb.size }
+    active.splice(bj, 1)
+  }
+  return clusters[active[0]].members
+}
+
+const MISSING = '#d9dde3'
+
+function hex(c: string): [number, number, number] {
+  return [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number]
+}
+
+function mix(a: string, b: string, t: number): string {
+  const [x, y] = [hex(a), hex(b)]
+  return `#${x.map((v, i) => Math.round(v + (y[i] - v) * t).toString(16).padStart(2, '0')).join('')}`
+}
+
+/** Colours evenly spaced over [lo, hi] (how ECharts spreads them) that are white at `center`, blue below, red above. */
+export function divergingStops(lo: number, hi: number, center: number, n = 41): string[] {
+  const below = Math.max(center - lo, 1e-12)
+  const above = Math.max(hi - center, 1e-12)
+  return Array.from({ length: n }, (_, k) => {
+    const v = lo + ((hi - lo) * k) / (n - 1)
+    return v <= center ? mix('#f7f7f7', figureColors.down, Math.min(1, (center - v) / below)) : mix('#f7f7f7', figureColors.up, Math.min(1, (v - center) / above))
+  })
+}
+
+export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeatmap {
+  const score = options.score ?? 'mag'
+  const order = options.order ?? 'given'
+  const full = scoreMatrix(map, score)
+  const names = map.geneList.map((g) => g.gene)
+  let idx = names.map((_, i) => i)
+  if (order === 'alphabetical') idx.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0))
+  else if (order === 'clustered') idx = clusterOrder(full)
+  const genes = idx.map((i) => names[i])
+  const data: [number, number, number][] = []
+  let lo = Infinity
+  let hi = -Infinity
+  idx.forEach((i, x) =>
+    idx.forEach((j, y) => {
+      const v = full[i][j]
+      if (!Number.isFinite(v)) return
+      data.push([x, y, Number(v.toPrecision(4))])
+      lo = Math.min(lo, v)
+      hi = Math.max(hi, v)
+    }),
+  )
+  if (!data.length) {
+    lo = 0
+    hi = 1
+  }
+  if (hi <= lo) hi = lo + 1e-6
+  const range: [number, number] = [lo, hi]
+  let colors = ['#f7fbff', '#9ecae1', '#2171b5', '#08306b']
+  // Magnitude: white at the additive reference, blue below (suppression), red above (synergy); c1/c2 around 1.
+  if (score === 'mag') colors = divergingStops(lo, hi, map.settings.thresholds.magReference)
+  else if (score === 'c1' || score === 'c2') colors = divergingStops(lo, hi, 1)
+  const src = map.source
+  const caption =
+    options.caption ??
+    captionText(
+      { dataset: `${src.datasetName} (#${src.datasetId})`, run: `run ${src.runId}${src.runName ? ` “${src.runName}”` : ''}`, model: src.model, seed: src.trainingSeed, knowledgeRelease: src.knowledgeRelease },
+      src.appVersion,
+    )
+  const n = genes.length
+  const label = n <= 60
+  const option: EChartsOption = {
+    animation: false,
+    backgroundColor: '#ffffff',
+    title: [
+      {
+        text: options.title ?? `${SCORE_LABELS[score]} of predicted pairs — ${src.model}, run ${src.runId}`,
+        subtext: `${n} genes (${map.origin}), ${map.pairs.length.toLocaleString('en')} pairs${order === 'clustered' ? ', clustered order' : ''}; grey: no pair${score === 'mag' ? `; white: additive (mag = ${map.settings.thresholds.magReference.toFixed(3)})` : ''}`,
+        left: 'center',
+        top: 8,
+        textStyle: { fontSize: 16 },
+        subtextStyle: { fontSize: 12 },
+      },
+      ...(caption ? [{ text: caption, left: 'center', bottom: 6, textStyle: { fontSize: 11, fontWeight: 'normal' as const, color: figureColors.caption } }] : []),
+    ],
+    tooltip: { position: 'top' },
+    // Cells without a pair (the diagonal, pairs left out) show the grid's grey, never a score colour.
+    grid: { left: label ? 90 : 40, right: 110, top: 80, bottom: label ? 110 : 50, show: true, backgroundColor: MISSING, borderWidth: 0 },
+    xAxis: { type: 'category', data: genes, splitArea: { show: false }, axisLabel: { show: label, rotate: 90, interval: 0, fontSize: n > 30 ? 8 : 11 }, axisTick: { show: false } },
+    yAxis: { type: 'category', data: genes, inverse: true, axisLabel: { show: label, interval: 0, fontSize: n > 30 ? 8 : 11 }, axisTick: { show: false } },
+    visualMap: {
+      type: 'continuous',
+      min: Number(range[0].toPrecision(4)),
+      max: Number(range[1].toPrecision(4)),
+      calculable: false,
+      orient: 'vertical',
+      right: 10,
+      top: 'middle',
+      text: [String(Number(range[1].toPrecision(3))), String(Number(range[0].toPrecision(3)))],
+      inRange: { color: colors },
+    },
+    series: [{ type: 'heatmap', name: SCORE_LABELS[score], data, progressive: 0, emphasis: { itemStyle: { borderColor: '#333', borderWidth: 1 } } }],
+  }
+  return { option, genes, range }
+}
