@@ -105,7 +105,7 @@ export function loadModel(stored: StoredModel, config: TrainConfig, data: Traini
   const ctx = buildModelContext(data, coexp, meta.hidden)
   const model = createModel(modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), ctx, config.seed)
   loadParams(model.store, stored.params)
-  return {
+  const loaded: LoadedModel = {
     config,
     data,
     model,
@@ -117,6 +117,10 @@ export function loadModel(stored: StoredModel, config: TrainConfig, data: Traini
       ctx.dispose()
     },
   }
+  // The condition-independent base (for BioDSNN a VAE pass over every control cell) is part of
+  // loading, so a prediction afterwards costs one knowledge-stream pass.
+  controlBase(loaded)
+  return loaded
 }
 
 /** Why a condition cannot be predicted by `loaded`, or null. */

@@ -14,17 +14,14 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { AttentionMask } from '../ops/attention-mask'
-import { dropout } from '../ops/dropout'
-import { fullAttention } from '../ops/full-attention'
 import { linearConstInput } from '../ops/linear-const'
 import { dense } from '../layers/dense'
-import { BIODSNN_ENCODER, encoderLayer } from '../layers/encoder'
-import { layerNorm } from '../layers/layer-norm'
 import type { ForwardMode } from '../layers/mode'
-import { glorotInit, torchLinearInit, type ParamStore } from '../layers/param-store'
+import { torchLinearInit, type ParamStore } from '../layers/param-store'
 import { randomNormalArray, mulberry32 } from '../random'
 import type { ModelContext } from './context'
 import type { HeadOptions, ModelOutput } from './gears'
+import { fastEncoderLayer } from './layers'
 import { crossGene, fuseConditions, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
 
 export type Mixing = 'cross-gene' | 'masked-attention' | 'full-attention'
@@ -46,32 +43,13 @@ export function blockDiagonal(mask: AttentionMask, blocks: number): AttentionMas
   return { size: size * blocks, rowPtr: outPtr, colIdx: outCol }
 }
 
-/** The foundation's encoder layer with attention over all genes of each condition (no mask). */
-export function encoderLayerFull(store: ParamStore, name: string, x: tf.Tensor2D, blocks: number, mode: ForwardMode): tf.Tensor2D {
-  const d = x.shape[1]
-  const { numHeads, ffDim } = BIODSNN_ENCODER
-  const rate = mode.training ? BIODSNN_ENCODER.dropout : 0
-  const drop = (t: tf.Tensor2D) => (rate > 0 ? dropout(t, rate, mode.nextSeed()) : t)
-  return tf.tidy(() => {
-    const proj = (part: string) => dense(store, `${name}.attn.${part}`, x, d, { init: glorotInit(d, 3 * d), biasInit: { kind: 'zeros' } })
-    const q = proj('q')
-    const k = proj('k')
-    const v = proj('v')
-    const mixed = fullAttention(q, k, v, blocks, numHeads, rate > 0 ? { rate, seed: mode.nextSeed() } : undefined)
-    const attn = dense(store, `${name}.attn.out`, mixed, d, { biasInit: { kind: 'zeros' } })
-    const x1 = layerNorm(store, `${name}.norm1`, tf.add(x, drop(attn)))
-    const hidden = drop(tf.relu(dense(store, `${name}.ff1`, x1, ffDim)))
-    return layerNorm(store, `${name}.norm2`, tf.add(x1, drop(dense(store, `${name}.ff2`, hidden, d))))
-  })
-}
-
 export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions: number[][], mode: ForwardMode, options: HeadOptions & { mixing: Mixing; mask: (blocks: number) => AttentionMask }): ModelOutput {
   const B = conditions.length
   return tf.tidy(() => {
     const pert = pertStates(store, ctx, conditions)
     let x = fuseConditions(store, ctx, geneBase(store, ctx, mode), pert, conditions, mode)
-    if (options.mixing === 'masked-attention') x = encoderLayer(store, 'encoder', x, options.mask(B), mode)
-    else if (options.mixing === 'full-attention') x = encoderLayerFull(store, 'encoder', x, B, mode)
+    if (options.mixing === 'masked-attention') x = fastEncoderLayer(store, 'encoder', x, { kind: 'masked', mask: options.mask(B) }, mode)
+    else if (options.mixing === 'full-attention') x = fastEncoderLayer(store, 'encoder', x, { kind: 'full', blocks: B }, mode)
     const { z, hidden } = recovery(store, ctx, x, B, mode)
     let delta = options.mixing === 'cross-gene' ? crossGene(store, ctx, z, mode) : z
     if (options.selfEffect) {

@@ -8,10 +8,8 @@
  * edges, so this equals running it over all P rows); steps 3–5 are batched over conditions.
  */
 import * as tf from '@tensorflow/tfjs'
-import { batchNorm } from '../layers/batch-norm'
 import { dense } from '../layers/dense'
 import { embedding } from '../layers/embedding'
-import { mlp } from '../layers/mlp'
 import type { ForwardMode } from '../layers/mode'
 import type { Init, ParamStore } from '../layers/param-store'
 import { sgconv } from '../layers/sgconv'
@@ -19,6 +17,7 @@ import { linear } from '../ops/linear'
 import { perGeneLinear } from '../ops/per-gene-linear'
 import { gatherRows, segmentSum } from '../ops/segment'
 import type { ModelContext } from './context'
+import { fastBatchNorm as batchNorm, fastMlp as mlp } from './layers'
 
 /** PyTorch's xavier_normal_ std for a tensor of shape (fanOutDim, fanInDim, receptive…). */
 const xavierNormal = (fanIn: number, fanOut: number): Init => ({ kind: 'normal', std: Math.sqrt(2 / (fanIn + fanOut)) })

@@ -1,0 +1,78 @@
+/**
+ * The foundation's BatchNorm, MLP, LayerNorm and encoder layer (layers/), with the fused norm ops
+ * of ops/norms.ts in training. Same parameter names, initialisation and numbers, so weights are
+ * interchangeable; the models use these because the norms sit on [conditions × genes, H] tensors
+ * where op-by-op autodiff cost a noticeable share of a step (perf-notes traps 4 and 7).
+ */
+import * as tf from '@tensorflow/tfjs'
+import { batchNorm } from '../layers/batch-norm'
+import { dense } from '../layers/dense'
+import { BIODSNN_ENCODER } from '../layers/encoder'
+import type { ForwardMode } from '../layers/mode'
+import { glorotInit, type ParamStore } from '../layers/param-store'
+import type { AttentionMask } from '../ops/attention-mask'
+import { dropout } from '../ops/dropout'
+import { fullAttention } from '../ops/full-attention'
+import { batchNormOp, layerNormOp } from '../ops/norms'
+import { sparseAttention } from '../ops/sparse-attention'
+
+const MOMENTUM = 0.1
+
+export function fastBatchNorm(store: ParamStore, name: string, x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
+  if (!mode.training) return batchNorm(store, name, x, mode)
+  const [n, c] = x.shape
+  if (n < 2) throw new Error(`batch norm ${name}: training needs more than one row per channel, got ${n}`)
+  const gamma = store.param(`${name}.gamma`, [c], { kind: 'ones' }) as tf.Tensor1D
+  const beta = store.param(`${name}.beta`, [c], { kind: 'zeros' }) as tf.Tensor1D
+  const runningMean = store.param(`${name}.running_mean`, [c], { kind: 'zeros' }, { trainable: false })
+  const runningVar = store.param(`${name}.running_var`, [c], { kind: 'ones' }, { trainable: false })
+  const { y, mean, variance } = batchNormOp(x, gamma, beta)
+  // PyTorch: running = (1 − m)·running + m·batch, with the unbiased variance.
+  tf.tidy(() => {
+    runningMean.assign(tf.add(tf.mul(runningMean, 1 - MOMENTUM), tf.mul(tf.tensor1d(Float32Array.from(mean)), MOMENTUM)))
+    runningVar.assign(tf.add(tf.mul(runningVar, 1 - MOMENTUM), tf.mul(tf.tensor1d(Float32Array.from(variance)), (MOMENTUM * n) / (n - 1))))
+  })
+  return y
+}
+
+/** GEARS' MLP (layers/mlp.ts) with fastBatchNorm. */
+export function fastMlp(store: ParamStore, name: string, x: tf.Tensor2D, sizes: number[], mode: ForwardMode): tf.Tensor2D {
+  if (x.shape[1] !== sizes[0]) throw new Error(`mlp ${name}: input has ${x.shape[1]} columns, sizes start at ${sizes[0]}`)
+  return tf.tidy(() => {
+    let h = x
+    for (let i = 0; i + 1 < sizes.length; i++) {
+      h = fastBatchNorm(store, `${name}.${i}.bn`, dense(store, `${name}.${i}.linear`, h, sizes[i + 1]), mode)
+      if (i + 2 < sizes.length) h = tf.relu(h)
+    }
+    return h
+  })
+}
+
+export function fastLayerNorm(store: ParamStore, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  const c = x.shape[1]
+  const gamma = store.param(`${name}.gamma`, [c], { kind: 'ones' }) as tf.Tensor1D
+  const beta = store.param(`${name}.beta`, [c], { kind: 'zeros' }) as tf.Tensor1D
+  return layerNormOp(x, gamma, beta)
+}
+
+export type EncoderAttention = { kind: 'masked'; mask: AttentionMask } | { kind: 'full'; blocks: number }
+
+/** layers/encoder.ts (post-norm, BioDSNN's sizes) with fused LayerNorms, masked or over all genes. */
+export function fastEncoderLayer(store: ParamStore, name: string, x: tf.Tensor2D, attention: EncoderAttention, mode: ForwardMode): tf.Tensor2D {
+  const d = x.shape[1]
+  const { numHeads, ffDim } = BIODSNN_ENCODER
+  const rate = mode.training ? BIODSNN_ENCODER.dropout : 0
+  const drop = (t: tf.Tensor2D) => (rate > 0 ? dropout(t, rate, mode.nextSeed()) : t)
+  return tf.tidy(() => {
+    const proj = (part: string) => dense(store, `${name}.attn.${part}`, x, d, { init: glorotInit(d, 3 * d), biasInit: { kind: 'zeros' } })
+    const q = proj('q')
+    const k = proj('k')
+    const v = proj('v')
+    const attnDropout = rate > 0 ? { rate, seed: mode.nextSeed() } : undefined
+    const mixed = attention.kind === 'masked' ? sparseAttention(q, k, v, attention.mask, numHeads, attnDropout) : fullAttention(q, k, v, attention.blocks, numHeads, attnDropout)
+    const attn = dense(store, `${name}.attn.out`, mixed, d, { biasInit: { kind: 'zeros' } })
+    const x1 = fastLayerNorm(store, `${name}.norm1`, tf.add(x, drop(attn)) as tf.Tensor2D)
+    const hidden = drop(tf.relu(dense(store, `${name}.ff1`, x1, ffDim)) as tf.Tensor2D)
+    return fastLayerNorm(store, `${name}.norm2`, tf.add(x1, drop(dense(store, `${name}.ff2`, hidden, d))) as tf.Tensor2D)
+  })
+}
