@@ -54,6 +54,7 @@ export class PredictEngine {
   private readonly pending = new Map<number, Pending>()
   /** keys loaded in the current worker, least recently used first */
   private readonly loaded: string[] = []
+  private readonly loading = new Map<string, Promise<void>>()
   private nextId = 1
   private closed = false
 
@@ -76,10 +77,18 @@ export class PredictEngine {
     if (this.closed) throw new AppError('predict.closed', 'Prediction has been shut down in this process.')
     await this.start()
     if (!this.isLoaded(key)) {
-      const { stored, config, data, keep } = await payload()
-      await this.request({ type: 'load', id: 0, key, stored, config, data }, transferables({ stored, data }, keep))
-      this.loaded.push(key)
-      while (this.loaded.length > (this.options.keep ?? 2)) this.loaded.shift()
+      // Requests for a model being loaded wait for that load instead of loading it again.
+      let loading = this.loading.get(key)
+      if (!loading) {
+        loading = (async () => {
+          const { stored, config, data, keep } = await payload()
+          await this.request({ type: 'load', id: 0, key, stored, config, data }, transferables({ stored, data }, keep))
+          this.loaded.push(key)
+          while (this.loaded.length > (this.options.keep ?? 2)) this.loaded.shift()
+        })().finally(() => this.loading.delete(key))
+        this.loading.set(key, loading)
+      }
+      await loading
     } else {
       this.loaded.splice(this.loaded.indexOf(key), 1)
       this.loaded.push(key)
@@ -87,12 +96,6 @@ export class PredictEngine {
     const reply = await this.request({ type: 'predict', id: 0, key, sets, options, batch })
     if (reply.type !== 'predicted') throw new AppError('predict.failed', 'The prediction worker answered out of turn.')
     return reply.output
-  }
-
-  /** Forgets a model (its run was deleted); the worker drops it when others push it out. */
-  forget(key: string): void {
-    const i = this.loaded.indexOf(key)
-    if (i >= 0) this.loaded.splice(i, 1)
   }
 
   async close(): Promise<void> {

@@ -101,6 +101,26 @@ describe('predict:run', () => {
   })
 })
 
+describe('BioDSNN (Δ added to VAE-regenerated control cells)', () => {
+  it('averages sampled control cells (seeded), and with all of them reproduces the stored mse_de', async () => {
+    const { runId } = await call<{ runId: number }>(fx.ctx, 'train:start', { datasetId: fx.datasetId, model: 'biodsnn', epochs: 1 })
+    expect((await fx.ctx.services.training.waitFor(runId)).status).toBe('completed')
+    const bio = await call<RunDetail>(fx.ctx, 'run:get', { id: runId })
+    const [name] = Object.keys(bio.test!.perCondition)
+    const run = (controlCells: number | 'all', seed: number) => call<PredictResult>(fx.ctx, 'predict:run', { runId, conditions: [name], controlCells, seed, save: false })
+    const all = await run('all', 1)
+    expect(all).toMatchObject({ base: 'sampled-controls', controlCells: 'all', controlCellsUsed: 1000 })
+    expect(all.conditions[0].measured!.metrics.mse_de).toBeCloseTo(bio.test!.perCondition[name].mse_de, 6)
+    const a = await run(300, 1)
+    const b = await run(300, 1)
+    const c = await run(300, 2)
+    expect(a.controlCellsUsed).toBe(300)
+    expect(b.conditions[0].mean).toEqual(a.conditions[0].mean)
+    expect(c.conditions[0].mean).not.toEqual(a.conditions[0].mean)
+    expect(a.conditions[0].mean).not.toEqual(all.conditions[0].mean)
+  }, 120_000)
+})
+
 describe('refusals', () => {
   it('names unknown genes with the closest symbols, and refuses empty and oversized sets', async () => {
     const unknown = await failure(fx.ctx, 'predict:run', { runId: fx.runId, conditions: ['STAT1X+ctrl'] })

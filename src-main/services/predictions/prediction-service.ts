@@ -201,11 +201,6 @@ export class PredictionService {
     return { deleted: id }
   }
 
-  /** Drops what is kept for a run (after run:delete). */
-  forget(runId: number): void {
-    this.prepared.delete(runId)
-  }
-
   // ── preparing a run ────────────────────────────────────────────────────────────────
 
   private prepare(runId: number): Promise<PreparedRun> {
