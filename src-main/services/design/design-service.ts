@@ -295,8 +295,12 @@ export class DesignService {
     const predict = (from: number) => this.deps.predictions.predictMany(input.runId, list.slice(from, from + chunk).map(([i, j]) => [genes[i].gene, genes[j].gene]), PREDICT_OPTIONS)
     let next: Promise<BatchPrediction> | null = total ? predict(0) : null
     let lastYield = performance.now()
+    let waitMs = 0
+    let scoreMs = 0
     for (let from = 0; from < total; from += chunk) {
+      const waited = performance.now()
       const batch = await next!
+      waitMs += performance.now() - waited
       // The worker predicts the next chunk while this one is scored.
       next = from + chunk < total ? predict(from + chunk) : null
       next?.catch(() => undefined)
@@ -315,9 +319,11 @@ export class DesignService {
             continue
           }
         } else if (uncertainty !== null) seenUncertainty.push(uncertainty)
+        const scoring = performance.now()
         const fit = scorePair(gather(singles.change, idx, i, G), gather(singles.change, idx, j, G), gather(batch.change, idx, r, G), settings)
         const condition = formatCondition([A.gene, B.gene])
         const obs = observed?.pair(condition, idx, settings) ?? null
+        scoreMs += performance.now() - scoring
         pairs.push({
           condition,
           genes: A.gene < B.gene ? [A, B] : [B, A],
@@ -366,6 +372,7 @@ export class DesignService {
       pairs,
       singles: singleRows,
       warnings,
+      timing: { predictWaitSeconds: Math.round(waitMs / 100) / 10, scoreSeconds: Math.round(scoreMs / 100) / 10 },
     }
     const map: GiMap = { mapId: this.store.nextId(), ...summary }
     this.store.save(map)

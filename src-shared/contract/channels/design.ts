@@ -164,6 +164,8 @@ export interface GiMap extends GiMapSummary {
   /** single perturbations: the run's predicted change summary */
   singles: { gene: string; status: GeneStatus; uncertainty: number | null; measured: boolean }[]
   warnings: string[]
+  /** where the time went: waiting for predictions (the worker ran ahead while pairs were scored) and scoring pairs */
+  timing: { predictWaitSeconds: number; scoreSeconds: number }
 }
 
 export interface MapEstimate {

@@ -1,0 +1,197 @@
+/**
+ * `node bin/bench.js design [--preset norman-like|small] [--seed 1] [--model gears] [--epochs 3]
+ *  [--run ID] [--backend wasm] [--genes N] [--draws 1000]`: the experiment-design checks of issue 7,
+ * one JSON line per figure:
+ *  - `observed-calls`: GI calls on the measured pairs (both singles measured) against the types
+ *    the synthetic screen declares — the confusion table and the agreement;
+ *  - `map`: a full pair map of the screen's perturbed genes (105 genes, 5,460 pairs on
+ *    norman-like) through the design service as the app runs it: seconds, pairs per second;
+ *  - `precision`: precision@10 of the map's ranking for synergy (highest mag) and suppression
+ *    (lowest mag) among the pairs with a declared type, against random rankings (`draws`), for all
+ *    of them, the pairs the run never trained on, and the half with the lowest uncertainty.
+ * Target (issue 7, wasm, this machine): the 5,460-pair map ≤ 10 min. The screen is generated,
+ * imported and a model trained once into .cache/bench-design/ (the run is reused).
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { createAppContext } from '../src-main/app-context'
+import { RunsRepo } from '../src-main/db/runs-repo'
+import { PredictionsRepo } from '../src-main/db/predictions-repo'
+import { isBackendName } from '../src-main/ml/backend'
+import { mulberry32 } from '../src-main/ml/random'
+import { packageRoot } from '../src-main/paths'
+import { DesignService } from '../src-main/services/design/design-service'
+import type { Job } from '../src-main/services/jobs'
+import { PredictEngine } from '../src-main/services/predictions/predict-engine'
+import { PredictionService } from '../src-main/services/predictions/prediction-service'
+import { generatePlan } from '../src-main/services/synthetic/generate'
+import { loadSyntheticKnowledge } from '../src-main/services/synthetic/knowledge-input'
+import { synthesizeToFile } from '../src-main/services/synthetic/write'
+import { CheckpointStore } from '../src-main/services/training/checkpoint-store'
+import { trainingDataSource } from '../src-main/services/training/training-inputs'
+import { APP_VERSION } from '../src-main/version'
+import type { GiType, PairGi } from '../src-shared/contract'
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback
+}
+const print = (figure: Record<string, unknown>) => console.log(JSON.stringify({ bench: 'design', ...figure }))
+const round = (x: number, d = 3) => Number(x.toFixed(d))
+
+const preset = arg('preset', 'norman-like') as 'norman-like' | 'small'
+const seed = Number(arg('seed', '1'))
+const model = arg('model', 'gears')
+const epochs = Number(arg('epochs', '3'))
+const backend = arg('backend', 'wasm')
+const draws = Number(arg('draws', '1000'))
+const maxGenes = Number(arg('genes', '0'))
+if (!isBackendName(backend)) throw new Error(`unknown --backend ${backend}`)
+const knowledgeFolder = process.env.PERTURB_STUDIO_KNOWLEDGE ?? path.resolve(packageRoot(), '..', 'shared', 'knowledge')
+
+// ── the screen and a trained run, prepared once ─────────────────────────────────────
+const home = path.join(packageRoot(), '.cache', 'bench-design', `${preset}-${seed}`)
+fs.mkdirSync(home, { recursive: true })
+const ctx = createAppContext({ home, transport: 'cli', log: () => undefined })
+const project = ctx.services.projects.list()[0] ?? ctx.services.projects.create('bench')
+let datasetId = ctx.services.datasets.list(project.id)[0]?.datasetId
+if (datasetId === undefined) {
+  const t = performance.now()
+  await ctx.services.knowledge.build({ folder: knowledgeFolder })
+  const file = path.join(home, `synthetic-${preset}-${seed}.h5ad`)
+  await synthesizeToFile({ preset, seed, out: file, knowledgeFolder })
+  const r = await ctx.router.dispatch('dataset:import', { projectId: project.id, path: file, conditionColumn: 'condition', controlLabels: ['ctrl'] })
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
+  fs.rmSync(file, { force: true })
+  datasetId = (r.data as { datasetId: number }).datasetId
+  print({ figure: 'prepare-dataset', preset, seconds: round((performance.now() - t) / 1000, 1) })
+}
+const runArg = arg('run', '')
+const finished = ctx.services.training.list({ datasetId, includeBaselines: false }).filter((r) => r.model === model && r.status === 'completed')
+let run = runArg ? ctx.services.training.list({ datasetId, includeBaselines: false }).find((r) => r.id === Number(runArg)) : finished.sort((a, b) => b.epochsDone - a.epochsDone)[0]
+if (!run) {
+  const t = performance.now()
+  const r = await ctx.router.dispatch('train:start', { datasetId, model, epochs, seed, backend, uncertainty: true })
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
+  const done = await ctx.services.training.waitFor((r.data as { runId: number }).runId)
+  if (done.status !== 'completed') throw new Error(`training ${done.status}: ${done.error}`)
+  run = ctx.services.training.list({ datasetId, includeBaselines: false }).find((x) => x.id === done.id)!
+  print({ figure: 'train', preset, model, epochs, seconds: round((performance.now() - t) / 1000, 1) })
+}
+const runId = run.id
+
+const engine = new PredictEngine({ prefer: backend })
+const runs = new RunsRepo(ctx.db)
+const predictions = new PredictionService({
+  runs,
+  repo: new PredictionsRepo(ctx.db),
+  checkpoints: new CheckpointStore(home, runs),
+  datasets: { require: (id) => ctx.services.datasets.require(id) },
+  buildData: (id, setup) => trainingDataSource(ctx.services)(id, setup),
+  knowledgeBase: (release) => ctx.services.knowledge.base(release),
+  engine,
+  appVersion: APP_VERSION,
+})
+const design = new DesignService({
+  home,
+  predictions,
+  datasets: { load: (id) => ctx.services.datasets.load(id), require: (id) => ctx.services.datasets.require(id) },
+  knowledgeBase: (release) => ctx.services.knowledge.base(release),
+})
+
+// ── the declared types ──────────────────────────────────────────────────────────────
+const truth = (await generatePlan({ preset, seed, knowledge: await loadSyntheticKnowledge(knowledgeFolder) })).truth
+const declared = new Map<string, GiType>(truth.pairs.map((p) => [p.condition, p.type as GiType]))
+
+// ── observed calls vs declared types ────────────────────────────────────────────────
+{
+  const t = performance.now()
+  const obs = await design.observed(datasetId, {})
+  const types: GiType[] = ['additive', 'synergy', 'suppression', 'epistasis', 'neomorphic', 'redundant']
+  const confusion: Record<string, Record<string, number>> = {}
+  let agree = 0
+  for (const p of obs.pairs) {
+    const d = declared.get(p.condition)
+    if (!d || !p.call) continue
+    confusion[d] ??= Object.fromEntries(types.map((x) => [x, 0]))
+    confusion[d][p.call.type]++
+    if (p.call.type === d) agree++
+  }
+  print({ figure: 'observed-calls', preset, seed, pairs: obs.pairs.length, skipped: obs.skipped.length, agree, rows: 'declared', columns: 'called', confusion, seconds: round((performance.now() - t) / 1000, 1) })
+}
+
+// ── the full map ────────────────────────────────────────────────────────────────────
+const perturbed = (await ctx.services.datasets.genes(datasetId)).perturbed
+const genes = maxGenes > 0 ? perturbed.slice(0, maxGenes) : perturbed
+let lastPrint = 0
+const job: Job = {
+  id: 'bench',
+  signal: new AbortController().signal,
+  progress: (f, message) => {
+    if (performance.now() - lastPrint > 30_000) {
+      process.stderr.write(`  ${Math.round(f * 100)}% ${message}\n`)
+      lastPrint = performance.now()
+    }
+  },
+  throwIfCancelled: () => undefined,
+}
+const t0 = performance.now()
+// Every pair (scope all, no uncertainty cut): the whole 5,460-pair map is predicted and scored.
+const map = await design.map({ runId, genes, scope: 'all', maxUncertainty: 1e9, confirm: true, name: 'bench' }, job)
+const seconds = (performance.now() - t0) / 1000
+print({ figure: 'map', preset, model, runId, epochs: run.epochsDone, genes: genes.length, pairs: map.pairCount, seconds: round(seconds, 1), pairsPerSecond: round(map.pairCount / seconds, 1), predictWaitSeconds: map.timing.predictWaitSeconds, scoreSeconds: map.timing.scoreSeconds, backend: engine.backend?.backend, device: engine.backend?.device, target: '≤ 600 s' })
+
+// ── precision@10 against random rankings ────────────────────────────────────────────
+function precisionAt10(ranked: PairGi[], type: GiType): number {
+  return ranked.slice(0, 10).filter((p) => declared.get(p.condition) === type).length / 10
+}
+function randomPrecision(pool: PairGi[], type: GiType): { mean: number; p95: number } {
+  const rand = mulberry32(12345)
+  const hits = pool.map((p) => (declared.get(p.condition) === type ? 1 : 0))
+  const out: number[] = []
+  for (let d = 0; d < draws; d++) {
+    // partial Fisher–Yates: the first 10 of a random permutation
+    const idx = hits.map((_, i) => i)
+    let h = 0
+    for (let k = 0; k < Math.min(10, idx.length); k++) {
+      const j = k + Math.floor(rand() * (idx.length - k))
+      ;[idx[k], idx[j]] = [idx[j], idx[k]]
+      h += hits[idx[k]]
+    }
+    out.push(h / 10)
+  }
+  out.sort((a, b) => a - b)
+  return { mean: out.reduce((s, v) => s + v, 0) / out.length, p95: out[Math.floor(0.95 * (out.length - 1))] }
+}
+const detail = ctx.services.training.get(runId)
+const trained = new Set(detail.splitDetail?.train ?? [])
+const labelled = map.pairs.filter((p) => p.scores && declared.has(p.condition))
+const sd = labelled.map((p) => p.uncertainty).filter((u): u is number => u !== null).sort((a, b) => a - b)
+const sdCut = sd.length ? sd[Math.floor(sd.length / 2)] : Infinity
+const pools: [string, PairGi[]][] = [
+  ['all labelled pairs', labelled],
+  ['pairs not trained on', labelled.filter((p) => !trained.has(p.condition))],
+  ['lower-uncertainty half', labelled.filter((p) => p.uncertainty === null || p.uncertainty <= sdCut)],
+]
+for (const [pool, pairs] of pools) {
+  for (const [type, desc] of [['synergy', true], ['suppression', false]] as const) {
+    const ranked = [...pairs].sort((a, b) => (desc ? b.scores!.mag - a.scores!.mag : a.scores!.mag - b.scores!.mag))
+    const observedRanked = [...pairs].filter((p) => p.observed?.scores).sort((a, b) => (desc ? b.observed!.scores!.mag - a.observed!.scores!.mag : a.observed!.scores!.mag - b.observed!.scores!.mag))
+    const rnd = randomPrecision(pairs, type)
+    print({
+      figure: 'precision',
+      pool,
+      type,
+      candidates: pairs.length,
+      positives: pairs.filter((p) => declared.get(p.condition) === type).length,
+      model: precisionAt10(ranked, type),
+      random: round(rnd.mean),
+      randomP95: rnd.p95,
+      draws,
+      observedData: observedRanked.length >= 10 ? precisionAt10(observedRanked, type) : null,
+    })
+  }
+}
+
+await engine.close()
+ctx.close()

@@ -1,0 +1,95 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PredictGenes } from '../../../src-shared/contract'
+import { parseCsv } from '../../../src-shared/exports/csv'
+import { MAP_COLUMNS } from '../../services/design/design-files'
+import { call, predictFixture, type PredictFixture } from '../../services/predictions/test-fixture'
+import { runCli } from '../main'
+
+let fx: PredictFixture
+let seen: string[]
+
+async function cli(args: string[]) {
+  let stdout = ''
+  let stderr = ''
+  const code = await runCli(['--home', fx.home.dir, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) })
+  return { code, stdout, stderr }
+}
+
+function oneJson<T>(stdout: string): T {
+  const lines = stdout.trim().split('\n')
+  expect(lines).toHaveLength(1)
+  return JSON.parse(lines[0]) as T
+}
+
+beforeAll(async () => {
+  fx = await predictFixture('ps-cli-design-')
+  const vocab = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
+  seen = vocab.genes.filter((g) => g.status === 'seen-single').map((g) => g.gene)
+}, 180_000)
+
+afterAll(() => fx?.close())
+
+interface PairJson {
+  condition: string
+  type: string
+  criteria: string[]
+  scores: Record<string, number>
+  uncertainty: number | null
+}
+
+describe('perturb-studio gi', () => {
+  it('prints every pair with all scores and calls, and writes the table', async () => {
+    const csv = path.join(fx.home.dir, 'map.csv')
+    const r = await cli(['gi', '--run', String(fx.runId), '--genes', seen.slice(0, 4).join(','), '--pairs-only', '--csv', csv, '--json'])
+    expect(r.code, r.stdout).toBe(0)
+    const out = oneJson<{ mapId: number; pairs: PairJson[]; files: { path: string }[] }>(r.stdout)
+    expect(out.pairs).toHaveLength(6)
+    for (const p of out.pairs) {
+      expect(Object.keys(p.scores).sort()).toEqual(['c1', 'c2', 'corr_fit', 'dcor', 'dcor_first', 'dcor_second', 'dcor_singles', 'dominance', 'eq_contr', 'genes', 'mag', 'magRelative'])
+      expect(p.type).toMatch(/\w/)
+    }
+    const table = parseCsv(fs.readFileSync(csv, 'utf8'))
+    expect(table.header).toEqual([...MAP_COLUMNS])
+    expect(table.rows.map((row) => row[0]).sort()).toEqual(out.pairs.map((p) => p.condition).sort())
+    expect(out.files[0].path).toBe(csv)
+  }, 120_000)
+
+  it('scores the measured pairs of a dataset with --observed', async () => {
+    const r = await cli(['gi', '--observed', '--dataset', String(fx.datasetId), '--json'])
+    expect(r.code, r.stdout).toBe(0)
+    const out = oneJson<{ pairs: { condition: string; call: { type: string } }[]; settings: { expressionThreshold: number } }>(r.stdout)
+    expect(out.pairs.length).toBeGreaterThan(5)
+    expect(out.settings.expressionThreshold).toBe(0.5)
+  })
+
+  it('refuses a set with one gene (exit 1, one JSON error)', async () => {
+    const r = await cli(['gi', '--run', String(fx.runId), '--genes', seen[0], '--json'])
+    expect(r.code).toBe(1)
+    expect(oneJson<{ error: { code: string } }>(r.stdout).error.code).toBe('design.too-few-genes')
+  })
+})
+
+describe('perturb-studio search', () => {
+  it('ranks perturbations against a signature file', async () => {
+    const ds = await fx.ctx.services.datasets.load(fx.datasetId)
+    const file = path.join(fx.home.dir, 'signature.csv')
+    fs.writeFileSync(file, `gene,log2fc\n${ds.genes.symbol.slice(0, 30).map((g, i) => `${g},${i % 2 ? 1.5 : -0.7}`).join('\n')}\n`)
+    const r = await cli(['search', '--run', String(fx.runId), '--signature', file, '--genes', seen.slice(0, 4).join(','), '--top', '3', '--json'])
+    expect(r.code, r.stdout).toBe(0)
+    const out = oneJson<{ hits: { condition: string; cosine: number }[]; candidates: number; signatureGenes: number }>(r.stdout)
+    expect(out.candidates).toBe(10)
+    expect(out.signatureGenes).toBe(30)
+    expect(out.hits).toHaveLength(3)
+    expect(out.hits[0].cosine).toBeGreaterThanOrEqual(out.hits[2].cosine)
+  }, 120_000)
+
+  it('says when the signature shares no gene with the dataset', async () => {
+    const file = path.join(fx.home.dir, 'none.json')
+    fs.writeFileSync(file, JSON.stringify({ up: ['NOPE1'], down: ['NOPE2'] }))
+    const r = await cli(['search', '--run', String(fx.runId), '--signature', file, '--json'])
+    expect(r.code).toBe(1)
+    expect(oneJson<{ error: { code: string } }>(r.stdout).error.code).toBe('design.signature-no-overlap')
+  }, 120_000)
+})

@@ -1,0 +1,248 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { GI_DEFAULTS, type ExportSaved, type GiMap, type GiMapSummary, type GuidePlan, type MapEstimate, type ObservedGi, type PredictGenes, type PredictResult, type SearchResult } from '../../../src-shared/contract'
+import { parseCsv } from '../../../src-shared/exports/csv'
+import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
+import { decodePng, pixelStats } from '../exports/png-check'
+import { call, failure, predictFixture, type PredictFixture } from '../predictions/test-fixture'
+import { GUIDE_PLAN_COLUMNS } from './design-files'
+
+let fx: PredictFixture
+let vocab: PredictGenes
+let seen: string[]
+let unseen: string[]
+
+beforeAll(async () => {
+  fx = await predictFixture('ps-design-')
+  vocab = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
+  seen = vocab.genes.filter((g) => g.status === 'seen-single').map((g) => g.gene)
+  unseen = vocab.genes.filter((g) => g.status === 'unseen-in-knowledge').map((g) => g.gene)
+}, 180_000)
+
+afterAll(() => fx?.close())
+
+const progressOf = (jobId: string) => {
+  const events: { fraction: number; message: string }[] = []
+  const off = fx.ctx.events.subscribe((event, payload) => {
+    const p = payload as { jobId: string; fraction: number; message: string }
+    if (event === 'job:progress' && p.jobId === jobId) events.push(p)
+  })
+  return { events, off }
+}
+
+describe('design:map', () => {
+  let map: GiMap
+
+  beforeAll(async () => {
+    const genes = [...seen.slice(0, 4), unseen[0], unseen[1]]
+    const progress = progressOf('map-job-1')
+    map = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes: genes.join(', '), jobId: 'map-job-1', name: 'first' })
+    progress.off()
+    expect(progress.events.length).toBeGreaterThan(1)
+    expect(progress.events.at(-1)!.fraction).toBe(1)
+  }, 120_000)
+
+  it('scores every pair with a seen gene and leaves out the pair of two unseen genes', () => {
+    expect(map.geneCount).toBe(6)
+    expect(map.pairs).toHaveLength(15 - 1)
+    expect(map.excluded).toBe(1)
+    expect(map.pairs.every((p) => p.seen >= 1)).toBe(true)
+    for (const p of map.pairs) {
+      expect(p.condition).toBe(`${p.genes[0].gene}+${p.genes[1].gene}`)
+      expect(p.scores).not.toBeNull()
+      expect(p.scores!.mag).toBeCloseTo(Math.hypot(p.scores!.c1, p.scores!.c2), 5)
+      expect(p.call!.type).toMatch(/synergy|suppression|additive|neomorphic|redundant|epistasis/)
+      expect(p.uncertainty).toBeGreaterThan(0)
+    }
+    expect(map.singles.map((s) => s.gene).sort()).toEqual(map.geneList.map((g) => g.gene).sort())
+  })
+
+  it('computes each pair from the predicted changes exactly as the pure GI scores do', async () => {
+    const p = map.pairs[0]
+    const [a, b] = p.genes.map((g) => g.gene)
+    const r = await call<PredictResult>(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [[a], [b], [a, b]], save: false })
+    const own = new Set([a, b].map((g) => r.genes.indexOf(g)).filter((i) => i >= 0))
+    const idx = fitGenes(r.controlMean, GI_DEFAULTS.expressionThreshold, own)
+    const [ca, cb, cab] = r.conditions.map((c) => gather(c.change, idx))
+    const s = giScores(ca, cb, cab)
+    expect(p.scores!.genes).toBe(idx.length)
+    expect(p.scores!.c1).toBeCloseTo(s.c1, 4)
+    expect(p.scores!.c2).toBeCloseTo(s.c2, 4)
+    expect(p.scores!.dcor).toBeCloseTo(s.dcor, 4)
+  })
+
+  it('is stored: listed, reopened as computed, deleted', async () => {
+    const list = await call<GiMapSummary[]>(fx.ctx, 'design:maps', { runId: fx.runId })
+    expect(list.map((m) => m.mapId)).toContain(map.mapId)
+    const again = await call<GiMap>(fx.ctx, 'design:get', { mapId: map.mapId })
+    expect(again).toEqual(map)
+  })
+
+  it('keeps pairs of two unseen genes under the uncertainty cut with scope all', async () => {
+    const genes = [seen[0], ...unseen.slice(0, 3)]
+    const all = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'all', maxUncertainty: 1e9 })
+    expect(all.pairs).toHaveLength(6)
+    expect(all.pairs.filter((p) => p.seen === 0)).toHaveLength(3)
+    const tight = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'all', maxUncertainty: 1e-9 })
+    expect(tight.pairs).toHaveLength(3)
+    expect(tight.excluded).toBe(3)
+    const auto = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'all' })
+    expect(auto.maxUncertainty).toBeGreaterThan(0)
+    expect(auto.pairs.filter((p) => p.seen === 0).every((p) => p.uncertainty! <= auto.maxUncertainty!)).toBe(true)
+  }, 120_000)
+
+  it('takes the genes of a Reactome pathway, skipping those the run cannot predict', async () => {
+    // The smallest pathway of a seen gene that holds 2–15 genes the run can predict.
+    const kb = (await fx.ctx.services.knowledge.base(vocab.knowledgeRelease!))!
+    const predictable = new Set(vocab.genes.map((g) => g.gene))
+    const count = (id: string) => kb.pathway(id).allGenes.filter((g) => predictable.has(g)).length
+    const candidates = seen.flatMap((g) => kb.genePathways(g).map((p) => p.id)).filter((id) => count(id) >= 2 && count(id) <= 15)
+    const pathway = candidates.length ? kb.pathway(candidates.sort((a, b) => count(a) - count(b))[0]) : undefined
+    expect(pathway, 'a pathway with 2–15 predictable genes, one of them seen').toBeDefined()
+    const m = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, pathwayId: pathway!.id })
+    expect(m.origin).toContain(pathway!.id)
+    expect(m.geneList.map((g) => g.gene).sort()).toEqual(pathway!.allGenes.filter((g) => predictable.has(g)).sort())
+    expect(m.skipped.length).toBe(pathway!.allGenes.length - m.geneCount)
+  }, 120_000)
+
+  it('exports the heatmap as a PNG that is not blank', async () => {
+    const saved = await call<ExportSaved>(fx.ctx, 'design:export-heatmap', { mapId: map.mapId, order: 'clustered' })
+    const png = decodePng(fs.readFileSync(saved.path!))
+    expect(png.width).toBeGreaterThan(800)
+    expect(pixelStats(png).inked).toBeGreaterThan(0.05)
+  })
+})
+
+describe('design:map refuses bad gene sets', () => {
+  it('names unknown genes with the closest symbols', async () => {
+    const e = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes: [seen[0], 'NOTAGENE1'] })
+    expect(e.code).toBe('predict.unknown-gene')
+    expect(e.message).toContain('NOTAGENE1')
+  })
+
+  it('names duplicated genes, also when they differ only in case', async () => {
+    const e = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes: [seen[0], seen[1], seen[0].toLowerCase()] })
+    expect(e.code).toBe('design.duplicate-genes')
+    expect(e.message).toContain(seen[0].toUpperCase())
+  })
+
+  it('needs two genes', async () => {
+    const e = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes: [seen[0]] })
+    expect(e.code).toBe('design.too-few-genes')
+    expect(e.message).toContain(`only ${seen[0]}`)
+  })
+
+  it('asks for confirmation with the estimated time for 500 genes, and nothing is stored', async () => {
+    const genes = vocab.genes.slice(0, 500).map((g) => g.gene)
+    expect(genes).toHaveLength(500)
+    const before = (await call<GiMapSummary[]>(fx.ctx, 'design:maps', {})).length
+    const e = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'all' })
+    expect(e.code).toBe('design.confirm-needed')
+    expect(e.message).toMatch(/124,750 pairs/)
+    expect(e.message).toMatch(/about \d+(\.\d)? (s|min|h) on this machine/)
+    expect(e.message).toContain('confirm: true')
+    const est = await call<MapEstimate>(fx.ctx, 'design:estimate', { runId: fx.runId, genes, scope: 'all' })
+    expect(est).toMatchObject({ genes: 500, pairs: 124_750, conditions: 125_250, needsConfirmation: true })
+    expect(est.seconds).toBeGreaterThan(0)
+    expect((await call<GiMapSummary[]>(fx.ctx, 'design:maps', {})).length).toBe(before)
+  }, 120_000)
+
+  it('can be cancelled, keeping nothing', async () => {
+    const before = (await call<GiMapSummary[]>(fx.ctx, 'design:maps', {})).length
+    const genes = [...seen.slice(0, 10), ...unseen.slice(0, 10)]
+    const running = fx.ctx.router.dispatch('design:map', { runId: fx.runId, genes, jobId: 'cancel-me-1' })
+    const off = fx.ctx.events.subscribe((event, payload) => {
+      if (event === 'job:progress' && (payload as { jobId: string }).jobId === 'cancel-me-1') void fx.ctx.router.dispatch('job:cancel', { jobId: 'cancel-me-1' })
+    })
+    const r = await running
+    off()
+    expect(r.ok).toBe(false)
+    expect(!r.ok && r.error.code).toBe('job.cancelled')
+    expect((await call<GiMapSummary[]>(fx.ctx, 'design:maps', {})).length).toBe(before)
+  }, 120_000)
+})
+
+describe('design:observed', () => {
+  it('scores the measured pairs whose singles were measured, as the pure scores do on the condition means', async () => {
+    const obs = await call<ObservedGi>(fx.ctx, 'design:observed', { datasetId: fx.datasetId })
+    expect(obs.pairs.length).toBeGreaterThan(5)
+    const ds = await fx.ctx.services.datasets.load(fx.datasetId)
+    const G = ds.genes.symbol.length
+    const row = (c: string) => ds.conditions.findIndex((x) => x.condition === c)
+    const p = obs.pairs[0]
+    const own = p.genes.map((g) => ds.genes.symbol.indexOf(g)).filter((i) => i >= 0)
+    const idx = fitGenes(ds.controlMean, 0.5, own)
+    const change = (c: string) => Float64Array.from(idx, (g) => ds.conditionMeans[row(c) * G + g] - ds.controlMean[g])
+    const s = giScores(change(`${p.genes[0]}+ctrl`), change(`${p.genes[1]}+ctrl`), change(p.condition))
+    expect(p.scores!.mag).toBeCloseTo(s.mag, 5)
+    expect(p.scores!.dcor_singles).toBeCloseTo(s.dcor_singles, 5)
+    // Pairs whose single was never measured alone are listed as skipped, with why.
+    for (const sk of obs.skipped) expect(sk.reason).toMatch(/not measured alone/)
+  })
+})
+
+describe('design:search', () => {
+  it('ranks first the perturbation whose predicted change is the signature (cosine = pearson = 1)', async () => {
+    const genes = seen.slice(0, 5)
+    const target = [genes[1], genes[3]]
+    const r = await call<PredictResult>(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [target], save: false })
+    const profile: Record<string, number> = {}
+    r.genes.forEach((g, i) => (profile[g] = r.conditions[0].change[i]))
+    profile.NOT_MEASURED_1 = 3
+    const res = await call<SearchResult>(fx.ctx, 'design:search', { runId: fx.runId, signature: { profile }, genes, excludePerturbed: false, top: 3 })
+    expect(res.candidates).toBe(5 + 10)
+    expect(res.hits[0].condition).toBe(r.conditions[0].condition)
+    expect(res.hits[0].cosine).toBeCloseTo(1, 5)
+    expect(res.hits[0].pearson).toBeCloseTo(1, 5)
+    expect(res.unmatched).toEqual(['NOT_MEASURED_1'])
+    expect(res.signatureGenes).toBe(r.genes.length)
+  }, 120_000)
+
+  it('reads a pasted up/down table and ranks singles only when asked', async () => {
+    const genes = seen.slice(0, 4)
+    const ds = await fx.ctx.services.datasets.load(fx.datasetId)
+    const text = `gene,direction\n${ds.genes.symbol[0]},up\n${ds.genes.symbol[1]},down\n`
+    const res = await call<SearchResult>(fx.ctx, 'design:search', { runId: fx.runId, signature: { text }, genes, pairs: false })
+    expect(res.candidates).toBe(4)
+    expect(res.hits.map((h) => h.cosine)).toEqual([...res.hits.map((h) => h.cosine)].sort((a, b) => b - a))
+  }, 120_000)
+
+  it('says so when no signature gene is measured', async () => {
+    const e = await failure(fx.ctx, 'design:search', { runId: fx.runId, signature: { up: ['NOPE1', 'NOPE2'] }, genes: seen.slice(0, 2) })
+    expect(e.code).toBe('design.signature-no-overlap')
+    expect(e.message).toContain('NOPE1')
+  })
+})
+
+describe('guide plan', () => {
+  it('holds genes, GI scores and type, top changes, uncertainty, seen flags and provenance (CSV)', async () => {
+    const map = (await call<GiMapSummary[]>(fx.ctx, 'design:maps', { runId: fx.runId })).find((m) => m.name === 'first')!
+    const full = await call<GiMap>(fx.ctx, 'design:get', { mapId: map.mapId })
+    const pick = full.pairs.find((p) => p.seen === 1) ?? full.pairs[0]
+    const items = [pick.condition, seen[0]]
+    const plan = await call<GuidePlan>(fx.ctx, 'design:plan', { runId: fx.runId, mapId: map.mapId, items, topGenes: 5 })
+    expect(plan.rows.map((r) => r.condition)).toEqual([pick.condition, `${seen[0]}+ctrl`])
+    expect(plan.rows[0].scores).toEqual(pick.scores)
+    expect(plan.rows[0].call).toEqual(pick.call)
+    expect(plan.rows[0].topChanges).toHaveLength(5)
+    expect(plan.rows[1].scores).toBeNull()
+    const saved = await call<ExportSaved>(fx.ctx, 'design:export-plan', { runId: fx.runId, mapId: map.mapId, items, topGenes: 5 })
+    const csv = parseCsv(fs.readFileSync(saved.path!, 'utf8'))
+    expect(csv.header).toEqual([...GUIDE_PLAN_COLUMNS])
+    expect(csv.rows).toHaveLength(2)
+    const row = Object.fromEntries(csv.header.map((h, i) => [h, csv.rows[0][i]]))
+    expect(row.condition).toBe(pick.condition)
+    expect(Number(row.mag)).toBeCloseTo(pick.scores!.mag, 5)
+    expect(row.gi_type).toBe(pick.call!.type)
+    expect([row.gene_a_seen, row.gene_b_seen].sort()).toEqual(pick.seen === 1 ? ['false', 'true'] : ['true', 'true'])
+    expect(row.top_changed_genes.split('; ')).toHaveLength(5)
+    expect(csv.comments.join('\n')).toMatch(/run: \d+/)
+    expect(csv.comments.join('\n')).toMatch(/GI calls: magnitude compared as mag \/ 1\.4142/)
+    expect(path.basename(saved.path!)).toMatch(/^guide-plan-run\d+-map\d+\.csv$/)
+  }, 120_000)
+
+  it('refuses an item of three genes', async () => {
+    expect((await failure(fx.ctx, 'design:plan', { runId: fx.runId, items: [seen.slice(0, 3).join('+')] })).code).toBe('design.bad-item')
+  })
+})

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { GI_DEFAULTS, type GiScores, type PairGi } from '../contract/channels/design'
+import type { PredictionSource } from '../contract/channels/predictions'
+import { clusterOrder, divergingStops, giHeatmap, scoreMatrix } from './design-heatmap'
+import { predictedVsObserved } from './design-scatter'
+
+const scores = (mag: number, c1 = 1, c2 = 1): GiScores => ({ c1, c2, mag, magRelative: mag / Math.SQRT2, corr_fit: 0.9, dcor: 0.9, dcor_singles: 0.2, dcor_first: 0.7, dcor_second: 0.6, dominance: 0.1, eq_contr: 0.8, genes: 100 })
+const pair = (a: string, b: string, s: GiScores | null, observed: GiScores | null = null): PairGi => ({
+  condition: `${a}+${b}`,
+  genes: [{ gene: a, status: 'seen-single' }, { gene: b, status: 'seen-single' }],
+  seen: 2,
+  scores: s,
+  call: null,
+  uncertainty: null,
+  observed: observed ? { scores: observed, call: { type: 'synergy', criteria: [] } } : null,
+})
+const source = { runId: 3, runName: null, model: 'gears', trainingSeed: 1, datasetName: 'demo', datasetId: 1, knowledgeRelease: 'kb', appVersion: '0.1.0' } as PredictionSource
+const geneList = ['A', 'B', 'C', 'D'].map((gene) => ({ gene, status: 'seen-single' as const }))
+
+describe('GI heatmap', () => {
+  const map = {
+    mapId: 1,
+    origin: 'typed',
+    geneList,
+    settings: { thresholds: GI_DEFAULTS.thresholds, expressionThreshold: 0.5, maxSubsamples: 1e5, seed: 1000 },
+    source,
+    pairs: [pair('A', 'B', scores(2.5, 2, 1.5)), pair('A', 'C', scores(0.5)), pair('B', 'C', scores(1.4)), pair('C', 'D', null)],
+  }
+
+  it('fills a symmetric matrix, c1 read from the first gene’s row and c2 from the other’s, blank where no pair', () => {
+    const mag = scoreMatrix(map, 'mag')
+    expect(mag[0][1]).toBe(2.5)
+    expect(mag[1][0]).toBe(2.5)
+    expect(mag[2][3]).toBeNaN()
+    expect(mag[0][0]).toBeNaN()
+    const c1 = scoreMatrix(map, 'c1')
+    expect([c1[0][1], c1[1][0]]).toEqual([2, 1.5])
+  })
+
+  it('draws one cell per scored pair and side, white at the additive magnitude', () => {
+    const h = giHeatmap(map, { score: 'mag', order: 'alphabetical' })
+    expect(h.genes).toEqual(['A', 'B', 'C', 'D'])
+    const series = (h.option.series as { data: number[][] }[])[0]
+    expect(series.data).toHaveLength(6)
+    expect(h.range).toEqual([0.5, 2.5])
+    const stops = divergingStops(0.5, 2.5, Math.SQRT2, 41)
+    const at = Math.round(((Math.SQRT2 - 0.5) / 2) * 40)
+    expect(stops[at]).toMatch(/^#f[0-9a-f]f[0-9a-f]f[0-9a-f]$/)
+    expect(stops[0]).toBe('#2f6fde')
+    expect(stops[40]).toBe('#c2352b')
+  })
+
+  it('clusters rows that look alike next to each other', () => {
+    const rows = [
+      [0, 5, 0, 5],
+      [9, 0, 9, 0],
+      [0, 5.1, 0, 5.2],
+      [9.2, 0, 9.1, 0],
+    ]
+    const order = clusterOrder(rows)
+    expect(order).toHaveLength(4)
+    const pos = (i: number) => order.indexOf(i)
+    expect(Math.abs(pos(0) - pos(2))).toBe(1)
+    expect(Math.abs(pos(1) - pos(3))).toBe(1)
+  })
+})
+
+describe('predicted vs observed', () => {
+  it('plots the pairs with both scores and reports their correlation', () => {
+    const m = { source, pairs: [pair('A', 'B', scores(2), scores(2.2)), pair('A', 'C', scores(1), scores(0.9)), pair('B', 'C', scores(3), scores(3.1)), pair('C', 'D', scores(1))] }
+    const f = predictedVsObserved(m, 'mag')
+    expect(f.points.map((p) => p.condition)).toEqual(['A+B', 'A+C', 'B+C'])
+    expect(f.pearson).toBeGreaterThan(0.95)
+  })
+})
