@@ -7,7 +7,8 @@ import { defineConfig } from '@playwright/test'
  */
 export default defineConfig({
   testDir: 'e2e',
-  timeout: 120_000,
+  // Whole journeys (demo dataset, training, prediction) on a 2-core CI machine.
+  timeout: 300_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,

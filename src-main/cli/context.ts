@@ -11,6 +11,8 @@ export interface GlobalOptions {
 /** What every command action gets: output, lazily opened core, and a typed call through the router. */
 export class CliSession {
   private ctx?: AppContext
+  /** `serve` switches this to 'browser' before first use: exports then become download URLs. */
+  transport: 'cli' | 'browser' = 'cli'
   readonly out: CliOutput
 
   constructor(
@@ -21,7 +23,7 @@ export class CliSession {
   }
 
   get context(): AppContext {
-    this.ctx ??= createAppContext({ home: this.globals.home, transport: 'cli', log: (m) => this.out.info(m) })
+    this.ctx ??= createAppContext({ home: this.globals.home, transport: this.transport, log: (m) => this.out.info(m) })
     return this.ctx
   }
 

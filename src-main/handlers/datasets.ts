@@ -12,6 +12,9 @@ export function datasetHandlers({ services, events }: CoreDeps): HandlersFor<'da
       return summary
     },
     'dataset:create-demo': async ({ projectId, preset, seed, jobId }) => {
+      // The demo is generated from the knowledge files; build the knowledge base from them too,
+      // so the demo project can predict unseen genes. Missing files are reported by createDemo.
+      await services.knowledge.ensure().catch(() => undefined)
       const summary = await jobs.run('demo', jobId, (job) => datasets.createDemo(projectId, preset, seed, job))
       changed(summary.projectId)
       return summary

@@ -12,6 +12,7 @@ export const registerServeCommand: CommandRegistrar = (program, session) => {
     .option('--open', 'open the URL in the default browser when one is available')
     .action(async (opts: { port?: string; open?: boolean }) => {
       const s = session()
+      s.transport = 'browser'
       const port = opts.port === undefined ? 0 : Number(opts.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new AppError('cli.invalid-option', `--port must be a whole number between 0 and 65535, got "${opts.port}".`)
