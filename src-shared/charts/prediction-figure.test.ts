@@ -82,13 +82,15 @@ describe('prediction figures', () => {
     const fig = predictionFigure(source, unmeasured, 'auto', { topN: 3 })
     expect(fig.view).toBe('top')
     expect(fig.genes).toEqual(['G3', 'G0', 'G1'])
-    const [bars, ...rest] = fig.option.series as Series[]
-    expect(bars.type).toBe('bar')
-    expect(bars.markLine!.data).toHaveLength(1)
-    expect(rest).toHaveLength(0)
+    const [up, down, ...rest] = fig.option.series as Series[]
+    // Increases red, decreases blue, each its own legend entry; one bar per gene between them.
+    expect([up.type, down.type]).toEqual(['bar', 'bar'])
+    expect((up.data as (number | null)[]).every((v, i) => (v === null) !== ((down.data as (number | null)[])[i] === null))).toBe(true)
+    expect(up.markLine!.data).toHaveLength(1)
+    expect(rest.map((r) => r.name)).toEqual(['Control (no change)'])
     expect(() => predictionFigure(source, unmeasured, 'de')).toThrow(/not measured/)
     // Measured: the observed mean change is drawn beside the bars.
     const withObserved = topChangesFigure(source, measured, { topN: 2 })
-    expect((withObserved.option.series as Series[])[1].data).toEqual([['G3', 1.5], ['G0', -0.4]])
+    expect((withObserved.option.series as Series[])[2].data).toEqual([['G3', 1.5], ['G0', -0.4]])
   })
 })

@@ -113,6 +113,16 @@ function errorBars(genes: string[], value: number[], sd: number[] | null, color:
 
 const zeroLine = { yAxis: 0, lineStyle: { color: figureColors.zero, type: 'dashed' as const, width: 1 }, label: { show: false } }
 
+/** An empty series whose only job is a legend entry for the dashed control line. */
+const controlLegend = {
+  type: 'line' as const,
+  name: 'Control (no change)',
+  data: [],
+  symbol: 'none',
+  lineStyle: { color: figureColors.zero, type: 'dashed' as const, width: 1 },
+  itemStyle: { color: figureColors.zero },
+}
+
 /** GEARS-style view of a measured condition's top DE genes. */
 export function deFigure(src: PredictionSource, c: ConditionPrediction, chrome: FigureChrome = {}): PredictionFigure {
   const m = c.measured
@@ -144,6 +154,16 @@ export function deFigure(src: PredictionSource, c: ConditionPrediction, chrome: 
         z: 5,
         markLine: { silent: true, symbol: ['none', 'none'], label: { show: false }, data: [zeroLine, ...errorBars(genes, predicted, sd, figureColors.predicted)] as never },
       },
+      controlLegend,
+    ],
+  }
+  // The box swatch drawn as the boxes look (light fill, dark outline), not in the outline colour.
+  option.legend = {
+    ...(option.legend as object),
+    data: [
+      { name: 'Observed (per cell)', icon: 'roundRect', itemStyle: { color: figureColors.observedFill, borderColor: figureColors.observed, borderWidth: 1 } },
+      { name: predictedName, icon: 'circle' },
+      { name: controlLegend.name },
     ],
   }
   return { view: 'de', option, genes }
@@ -170,17 +190,20 @@ export function topChangesFigure(src: PredictionSource, c: ConditionPrediction, 
     xAxis: { type: 'category', data: genes, axisLabel: { rotate: 45, interval: 0, fontSize: 11 }, axisTick: { alignWithLabel: true }, axisLine: { onZero: false } },
     yAxis: { type: 'value', name: 'Change over control', nameLocation: 'middle', nameGap: 50, splitLine: { lineStyle: { color: '#eceff3' } } },
     series: [
-      {
-        type: 'bar',
-        name: sd ? 'Predicted change (± 1 SD)' : 'Predicted change',
-        data: values.map((v) => ({ value: round(v), itemStyle: { color: v >= 0 ? figureColors.up : figureColors.down } })),
-        itemStyle: { color: figureColors.up },
+      // Increases and decreases as two series (stacked on one bar slot), so the legend names both colours.
+      ...(['up', 'down'] as const).map((dir) => ({
+        type: 'bar' as const,
+        name: `Predicted ${dir === 'up' ? 'increase' : 'decrease'}${sd ? ' (± 1 SD)' : ''}`,
+        stack: 'predicted',
+        data: values.map((v) => ((dir === 'up') === v >= 0 ? round(v) : null)),
+        itemStyle: { color: dir === 'up' ? figureColors.up : figureColors.down },
         barMaxWidth: 28,
-        markLine: { silent: true, symbol: ['none', 'none'], label: { show: false }, data: [zeroLine, ...errorBars(genes, values, sd, '#333333')] as never },
-      },
+        ...(dir === 'up' ? { markLine: { silent: true, symbol: ['none', 'none'], label: { show: false }, data: [zeroLine, ...errorBars(genes, values, sd, '#333333')] as never } } : {}),
+      })),
       ...(observed
         ? [{ type: 'scatter' as const, name: 'Observed mean change', data: top.map((g, i) => [genes[i], round(observed[g])]), symbol: 'diamond', symbolSize: 10, itemStyle: { color: figureColors.observed }, z: 5 }]
         : []),
+      controlLegend,
     ],
   }
   return { view: 'top', option, genes }
