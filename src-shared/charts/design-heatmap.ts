@@ -182,7 +182,7 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
       src.appVersion,
     )
   const n = genes.length
-  const label = n <= 60
+  const label = n <= 150
   const option: EChartsOption = {
     animation: false,
     backgroundColor: '#ffffff',
