@@ -112,6 +112,52 @@ function median(v: Float64Array): number {
   return (lo + hi) / 2
 }
 
+/** f, ∇f, the Hessian and the Weiszfeld target at (px, py), written to out (a plain loop V8 optimises well). */
+function evaluatePoint(xs: Float64Array, ys: Float64Array, px: number, py: number, out: Float64Array): void {
+  let f = 0
+  let gx = 0
+  let gy = 0
+  let hxx = 0
+  let hxy = 0
+  let hyy = 0
+  let wSum = 0
+  let wx = 0
+  let wy = 0
+  let coincide = 0
+  const eps = 1e-12 * (1 + Math.abs(px) + Math.abs(py))
+  const m = xs.length
+  for (let s = 0; s < m; s++) {
+    const dx = xs[s] - px
+    const dy = ys[s] - py
+    const d2 = dx * dx + dy * dy
+    const d = Math.sqrt(d2)
+    if (d < eps) {
+      coincide++
+      continue
+    }
+    const w = 1 / d
+    const w3 = w * w * w
+    f += d
+    gx -= dx * w
+    gy -= dy * w
+    hxx += w - dx * dx * w3
+    hyy += w - dy * dy * w3
+    hxy -= dx * dy * w3
+    wSum += w
+    wx += xs[s] * w
+    wy += ys[s] * w
+  }
+  out[0] = f
+  out[1] = gx
+  out[2] = gy
+  out[3] = hxx
+  out[4] = hxy
+  out[5] = hyy
+  out[6] = wSum > 0 ? wx / wSum : px
+  out[7] = wSum > 0 ? wy / wSum : py
+  out[8] = coincide
+}
+
 /**
  * The spatial median of 2-D points (interleaved x, y): the point minimising the sum of Euclidean
  * distances f. Newton's method on f (its gradient and 2×2 Hessian cost one pass, like a Weiszfeld
@@ -142,41 +188,19 @@ export function spatialMedian2(points: Float64Array, tol = 1e-10, maxIter = 1000
   if (m === 1) return { x: xs[0], y: ys[0], iterations: 0 }
 
   // One pass at (px, py): f, the gradient, the Hessian, and the Weiszfeld / Vardi–Zhang target.
+  const out = new Float64Array(9)
   const at = { f: 0, gx: 0, gy: 0, hxx: 0, hxy: 0, hyy: 0, wx: 0, wy: 0, coincide: 0 }
   const evaluate = (px: number, py: number) => {
-    let f = 0
-    let gx = 0
-    let gy = 0
-    let hxx = 0
-    let hxy = 0
-    let hyy = 0
-    let wSum = 0
-    let wx = 0
-    let wy = 0
-    let coincide = 0
-    const eps = 1e-12 * (1 + Math.abs(px) + Math.abs(py))
-    for (let s = 0; s < m; s++) {
-      const dx = xs[s] - px
-      const dy = ys[s] - py
-      const d2 = dx * dx + dy * dy
-      const d = Math.sqrt(d2)
-      if (d < eps) {
-        coincide++
-        continue
-      }
-      const w = 1 / d
-      f += d
-      gx -= dx * w
-      gy -= dy * w
-      const w3 = w / d2
-      hxx += w - dx * dx * w3
-      hyy += w - dy * dy * w3
-      hxy -= dx * dy * w3
-      wSum += w
-      wx += xs[s] * w
-      wy += ys[s] * w
-    }
-    Object.assign(at, { f, gx, gy, hxx, hxy, hyy, wx: wSum > 0 ? wx / wSum : px, wy: wSum > 0 ? wy / wSum : py, coincide })
+    evaluatePoint(xs, ys, px, py, out)
+    at.f = out[0]
+    at.gx = out[1]
+    at.gy = out[2]
+    at.hxx = out[3]
+    at.hxy = out[4]
+    at.hyy = out[5]
+    at.wx = out[6]
+    at.wy = out[7]
+    at.coincide = out[8]
   }
 
   evaluate(x, y)
