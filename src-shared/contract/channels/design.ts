@@ -150,6 +150,7 @@ export interface GiMapSummary {
 }
 
 export interface GiMap extends GiMapSummary {
+  /** the run, dataset and app the predictions came from (without the per-gene arrays: `genes` and `controlMean` are empty) */
   source: PredictionSource
   settings: GiSettings
   /** the genes of the map, in the order given */
