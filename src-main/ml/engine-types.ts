@@ -198,6 +198,7 @@ export interface EpochReport {
 export interface TrainResult {
   backend: BackendInfo
   split: Split
+  /** the epoch whose weights `params` hold (from 1); 0 = the starting point (no epoch beat it on validation) or a baseline */
   bestEpoch: number
   epochs: EpochReport[]
   test: Evaluation

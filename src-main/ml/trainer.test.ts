@@ -95,6 +95,14 @@ describe('train: GEARS', () => {
     expect(resumed.epochs[3].val).toEqual(a.epochs[3].val)
   })
 
+  it('keeps the starting point (epoch 0) when no epoch beats it on validation', async () => {
+    // Steps this large wreck the weights: every epoch validates worse than the start.
+    const r = await train(data, small({ epochs: 2, lr: 0.5, schedule: { kind: 'step', every: 5, factor: 1 } }))
+    expect(r.bestEpoch).toBe(0)
+    expect(r.params!.manifest.meta).toMatchObject({ epoch: 0 })
+    expect(r.epochs).toHaveLength(2)
+  })
+
   it('stops between steps when asked and keeps the best completed epoch', async () => {
     let steps = 0
     let epochsDone = 0

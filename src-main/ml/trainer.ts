@@ -148,6 +148,7 @@ function checkMemory(estimate: MemoryEstimate, config: TrainConfig): void {
 
 // ── training ─────────────────────────────────────────────────────────────────────────
 
+const finiteOr = (x: number, fallback: number) => (Number.isFinite(x) ? x : fallback)
 const stripGroup = (m: Metrics): Metrics => Object.fromEntries(METRIC_NAMES.map((k) => [k, m[k]])) as Metrics
 
 async function trainModel(data: TrainingData, config: TrainConfig, split: Split, callbacks: TrainCallbacks, resume?: ResumeState): Promise<Omit<TrainResult, 'backend'>> {
@@ -201,6 +202,13 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   const vars = model.store.list().filter((e) => e.trainable)
   const nameOf = new Map(vars.map((e) => [e.variable.name, e.name]))
 
+  if (!resume && valNames.length > 0) {
+    // The starting point (the baselines' fit, see startFromBaselines) competes as "epoch 0": a run
+    // whose epochs never beat it on validation keeps it instead of a worse trained state.
+    bestScore = finiteOr(validate(model, loaded, data, valNames, truths, config).mse_de, Infinity)
+    bestParams = await modelArtifact(model, meta(0))
+    bestEpoch = 0
+  }
   let stopped = false
   const firstEpoch = resume ? resume.fromEpoch : 0
   let lastProgress = 0
@@ -251,7 +259,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
       const val = validate(model, loaded, data, valNames, truths, config)
       const report: EpochReport = { epoch: e + 1, seconds: (performance.now() - epochStart) / 1000, losses: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, steps)])), val, lr }
       epochs.push(report)
-      const score = Number.isFinite(val.mse_de) ? val.mse_de : Infinity
+      const score = finiteOr(val.mse_de, Infinity)
       const isBest = bestParams === undefined || score < bestScore
       const params = await modelArtifact(model, meta(e + 1))
       if (isBest) {
