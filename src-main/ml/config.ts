@@ -1,38 +1,15 @@
 /** Training defaults (model.md §3–§5) and the checks every config goes through before a run. */
+import { TRAIN_DEFAULTS } from '../../src-shared/contract/channels/training'
 import { AppError } from '../../src-shared/contract/envelope'
 import { isBackendName } from './backend'
 import { BASELINE_NAMES, MODEL_NAMES, type Trainable, type TrainConfig } from './engine-types'
 
 export const TRAINABLE_NAMES: readonly Trainable[] = [...MODEL_NAMES, ...BASELINE_NAMES]
 
-/**
- * Defaults (model.md §3–§5). The schedule was chosen on validation data: cosine decay from lr to
- * 1e-5 over the run. GEARS' reference (× 0.5 every epoch, `{ kind: 'reference' }`) is below 1e-4
- * from epoch 5 and stops improving; halving every 5 epochs came second.
- */
+/** The defaults written once in the contract (`TRAIN_DEFAULTS`), as an engine config. */
 export function defaultTrainConfig(model: Trainable = 'biodsnn', overrides: Partial<TrainConfig> = {}): TrainConfig {
-  return {
-    model,
-    split: { kind: 'simulation', seed: 1 },
-    seed: 1,
-    epochs: 20,
-    batchConditions: 4,
-    cellsPerCondition: 32,
-    hidden: 64,
-    lr: 1e-3,
-    weightDecay: 5e-4,
-    schedule: { kind: 'cosine', minLr: 1e-5 },
-    gradClip: 1,
-    // λ_dir tuned on validation (model.md §4): 0.01 beat 0.1 for GEARS and BioDSNN on 2 × 2 Papalexi
-    // splits. Taken per cell against the control mean, the differentiable term pushes Δ of sparsely
-    // detected genes down (most cells read 0 < c̄), which at 0.1 doubled |Δ| of unseen conditions.
-    loss: { gamma: 2, lambdaDirection: 0.01, direction: 'tanh', tanhK: 10, betaKl: 1e-3, betaReconstruction: 1 },
-    selfEffect: true,
-    uncertainty: false,
-    uncertaintyReference: false,
-    maskLevel: { kind: 'l1' },
-    ...overrides,
-  }
+  // A deep copy: configs are mutated by callers, the shared constant must not be.
+  return { model, ...(structuredClone(TRAIN_DEFAULTS) as unknown as Omit<TrainConfig, 'model'>), ...overrides }
 }
 
 const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0
