@@ -127,6 +127,12 @@ describe('design:map refuses bad gene sets', () => {
     expect(e.message).toContain(seen[0].toUpperCase())
   })
 
+  it('says to choose all pairs when no pair has a seen gene', async () => {
+    const e = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes: unseen.slice(0, 3) })
+    expect(e.code).toBe('design.no-pairs-in-scope')
+    expect(e.message).toContain('scope all')
+  })
+
   it('needs two genes', async () => {
     const e = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes: [seen[0]] })
     expect(e.code).toBe('design.too-few-genes')

@@ -264,6 +264,9 @@ export class DesignService {
     const { genes, origin, skipped, vocab } = await this.resolveGenes(input.runId, input, 'map')
     this.requirePairs(vocab)
     const plan = pairPlan(genes, input.scope)
+    if (plan.predicted.length === 0) {
+      throw new AppError('design.no-pairs-in-scope', `None of the ${plan.left} pairs of ${genes.map((g) => g.gene).join(', ')} has a gene run ${input.runId} saw in training; choose all pairs (scope all, CLI --all-pairs) to keep them under the uncertainty cut.`)
+    }
     if (plan.predicted.length > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
       const est = await this.estimate({ runId: input.runId, genes: genes.map((g) => g.gene), scope: input.scope })
       throw new AppError('design.confirm-needed', `${est.message} Send confirm: true (CLI: --yes) to compute it.`)
