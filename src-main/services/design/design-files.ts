@@ -128,7 +128,8 @@ export function mapTableFile(map: GiMap): DesignFile {
 
 /** Square enough for the genes' labels; the PNG has twice these pixels. */
 export function heatmapSize(genes: number): RenderSize {
-  const side = Math.max(600, Math.min(2400, 200 + genes * 14))
+  // At least 900 px so the provenance caption (~800 px of 11 px text) fits under small maps.
+  const side = Math.max(900, Math.min(2400, 200 + genes * 14))
   return { width: side + 120, height: side + 40 }
 }
 
