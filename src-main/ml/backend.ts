@@ -24,12 +24,14 @@ import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
+import { COMPUTE_BACKENDS, type ComputeBackend } from '../../src-shared/contract/channels/training'
 import { AppError } from '../../src-shared/contract/envelope'
 import { registerCpuKernels } from './kernels/cpu-kernels'
 import { registerWasmKernels } from './kernels/wasm-kernels'
 
-export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu'
-export const BACKEND_ORDER: readonly BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']
+/** Declared once in the contract, in the order they are tried. */
+export type BackendName = ComputeBackend
+export const BACKEND_ORDER: readonly BackendName[] = COMPUTE_BACKENDS
 
 export interface BackendInfo {
   /** What was chosen, in the app's words. */

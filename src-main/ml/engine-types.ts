@@ -4,24 +4,36 @@
  * so both sides can be built and tested separately. Plain data only: everything here crosses a
  * worker_threads boundary (structured clone), so no tensors, classes or functions in the data.
  */
+import {
+  RUN_METRICS,
+  RUN_TEST_GROUPS,
+  TRAIN_BASELINES,
+  TRAIN_MODELS,
+  type RunMetricName,
+  type RunTestGroup,
+  type SplitKindName,
+  type TrainBaseline,
+  type TrainModel,
+} from '../../src-shared/contract/channels/training'
 import type { BackendInfo, BackendName } from './backend'
 import type { ParamsArtifact } from './serialize'
 
 // ── what can be trained ──────────────────────────────────────────────────────────────
 
-export const MODEL_NAMES = ['gears', 'biodsnn', 'biodsnn-no-vae', 'biodsnn-no-attention', 'biodsnn-no-mask'] as const
-export type ModelName = (typeof MODEL_NAMES)[number]
+// The names are declared once, in the contract the UI and the CLI share; the engine's names alias them.
+export const MODEL_NAMES = TRAIN_MODELS
+export type ModelName = TrainModel
 
 /** Baselines of model.md §8: fitted in closed form, no gradient steps, always reported beside models. */
-export const BASELINE_NAMES = ['no_perturb', 'train_mean', 'additive', 'train_mean_self'] as const
-export type BaselineName = (typeof BASELINE_NAMES)[number]
+export const BASELINE_NAMES = TRAIN_BASELINES
+export type BaselineName = TrainBaseline
 
 export type Trainable = ModelName | BaselineName
 
-export const TEST_GROUPS = ['unseen_single', 'combo_seen0', 'combo_seen1', 'combo_seen2'] as const
-export type TestGroup = (typeof TEST_GROUPS)[number]
+export const TEST_GROUPS = RUN_TEST_GROUPS
+export type TestGroup = RunTestGroup
 
-export type SplitKind = 'simulation' | 'single' | 'custom'
+export type SplitKind = SplitKindName
 
 export interface SplitConfig {
   kind: SplitKind
@@ -144,18 +156,8 @@ export interface TrainingData {
 
 // ── what training reports ────────────────────────────────────────────────────────────
 
-export const METRIC_NAMES = [
-  'mse',
-  'pearson',
-  'mse_de',
-  'pearson_de',
-  'pearson_delta',
-  'pearson_delta_de',
-  'frac_opposite_direction_top20_non_dropout',
-  'mse_top20_de_non_dropout',
-  'frac_in_range_45_55',
-] as const
-export type MetricName = (typeof METRIC_NAMES)[number]
+export const METRIC_NAMES = RUN_METRICS
+export type MetricName = RunMetricName
 export type Metrics = Record<MetricName, number>
 
 export interface GroupMetrics extends Metrics {
