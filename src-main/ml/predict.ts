@@ -5,6 +5,7 @@
  * depend on the condition, so it is computed once per loaded model and conditions are batched.
  */
 import * as tf from '@tensorflow/tfjs'
+import { PREDICT_DEFAULTS } from '../../src-shared/contract/channels/predictions'
 import { AppError } from '../../src-shared/contract/envelope'
 import { fittedFromRecord, isBaseline, predictBaseline, type FittedBaselines } from './baselines'
 import type { Evaluation, Split, TrainConfig, TrainingData } from './engine-types'
@@ -216,6 +217,16 @@ export function predict(loaded: LoadedModel, conditions: string[][], options: Pr
 }
 
 /**
+ * The control cells a run's metrics average over: where the base needs cells (BioDSNN's
+ * regenerated controls), the same seeded sample the prediction service uses by default, so a
+ * prediction of a measured condition with the defaults reproduces the metrics the run stored;
+ * elsewhere the exact control mean.
+ */
+export function evaluationBase(loaded: Pick<LoadedModel, 'model'>): PredictOptions {
+  return loaded.model?.vae ? { controlCells: PREDICT_DEFAULTS.controlCells, seed: PREDICT_DEFAULTS.seed } : {}
+}
+
+/**
  * §7 evaluation of `conditions` (default: the split's test set). Conditions the model cannot
  * predict (unseen genes without GO partners, §1) are left out and listed in `excluded`.
  */
@@ -233,7 +244,7 @@ export function evaluate(loaded: LoadedModel, split: Split, conditions: string[]
     if (why) excluded[c] = why
     else ok.push(c)
   }
-  const preds = predict(loaded, ok.map((c) => genesOf.get(c)!))
+  const preds = predict(loaded, ok.map((c) => genesOf.get(c)!), evaluationBase(loaded))
   const evaluation = evaluatePredictions(loaded.data, ok, new Map(ok.map((c, i) => [c, preds[i].mean])), split.testGroups)
   return Object.keys(excluded).length ? { ...evaluation, excluded } : evaluation
 }

@@ -102,7 +102,7 @@ describe('predict:run', () => {
 })
 
 describe('BioDSNN (Δ added to VAE-regenerated control cells)', () => {
-  it('averages sampled control cells (seeded), and with all of them reproduces the stored mse_de', async () => {
+  it('averages sampled control cells (seeded); the defaults reproduce the stored mse_de', async () => {
     const { runId } = await call<{ runId: number }>(fx.ctx, 'train:start', { datasetId: fx.datasetId, model: 'biodsnn', epochs: 1 })
     expect((await fx.ctx.services.training.waitFor(runId)).status).toBe('completed')
     const bio = await call<RunDetail>(fx.ctx, 'run:get', { id: runId })
@@ -110,7 +110,10 @@ describe('BioDSNN (Δ added to VAE-regenerated control cells)', () => {
     const run = (controlCells: number | 'all', seed: number) => call<PredictResult>(fx.ctx, 'predict:run', { runId, conditions: [name], controlCells, seed, save: false })
     const all = await run('all', 1)
     expect(all).toMatchObject({ base: 'sampled-controls', controlCells: 'all', controlCellsUsed: 1000 })
-    expect(all.conditions[0].measured!.metrics.mse_de).toBeCloseTo(bio.test!.perCondition[name].mse_de, 6)
+    // The run evaluated with the prediction defaults (300 cells, seed 1), as a user predicts.
+    const byDefault = await call<PredictResult>(fx.ctx, 'predict:run', { runId, conditions: [name], save: false })
+    expect(byDefault).toMatchObject({ controlCells: 300, controlCellsUsed: 300 })
+    expect(byDefault.conditions[0].measured!.metrics.mse_de).toBeCloseTo(bio.test!.perCondition[name].mse_de, 6)
     const a = await run(300, 1)
     const b = await run(300, 1)
     const c = await run(300, 2)

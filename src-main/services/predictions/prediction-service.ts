@@ -12,7 +12,8 @@
  * The base: for models whose Δ is added to the control mean (GEARS, BioDSNN without its VAE,
  * baselines) the mean over control cells of (cell + Δ) is exactly c̄ + Δ, so no sampling is done;
  * BioDSNN adds Δ to VAE-regenerated control cells, averaged over `controlCells` sampled cells
- * (seeded; `all` = every control cell, as the run's own test evaluation did).
+ * (seeded; the run's own metrics use the default sample — ml/predict `evaluationBase` — so the
+ * defaults reproduce them; `all` = every control cell).
  */
 import crypto from 'node:crypto'
 import zlib from 'node:zlib'
