@@ -24,7 +24,7 @@ import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { COMPUTE_BACKENDS, type ComputeBackend } from '../../src-shared/contract/channels/training'
+import { COMPUTE_BACKENDS, type ComputeBackend, type RunBackend } from '../../src-shared/contract/channels/training'
 import { AppError } from '../../src-shared/contract/envelope'
 import { registerCpuKernels } from './kernels/cpu-kernels'
 import { registerWasmKernels } from './kernels/wasm-kernels'
@@ -33,20 +33,8 @@ import { registerWasmKernels } from './kernels/wasm-kernels'
 export type BackendName = ComputeBackend
 export const BACKEND_ORDER: readonly BackendName[] = COMPUTE_BACKENDS
 
-export interface BackendInfo {
-  /** What was chosen, in the app's words. */
-  backend: BackendName
-  /** The tfjs engine's name for it (`tensorflow`, `wasm`, `cpu`). */
-  engineBackend: string
-  /** CPU model, or the GPU name when tfjs-node-gpu runs on one. */
-  device: string
-  versions: { tfjs: string; backendPackage: string | null }
-  simd?: boolean
-  threads?: number
-  /** Custom kernels registered on top of the backend (see kernels/). */
-  customKernels: string[]
-  fallbacks: { backend: BackendName; reason: string }[]
-}
+/** What was chosen, its device, versions and custom kernels, and the backends skipped and why (the contract's `RunBackend`). */
+export type BackendInfo = RunBackend
 
 export interface InitBackendOptions {
   /** Force one backend (`--backend`); throws `backend.unavailable` if it cannot load. */

@@ -9,7 +9,10 @@ import {
   RUN_TEST_GROUPS,
   TRAIN_BASELINES,
   TRAIN_MODELS,
+  type RunEpoch,
+  type RunGroupMetrics,
   type RunMetricName,
+  type RunProgress,
   type RunTestGroup,
   type SplitKindName,
   type TrainBaseline,
@@ -160,12 +163,7 @@ export const METRIC_NAMES = RUN_METRICS
 export type MetricName = RunMetricName
 export type Metrics = Record<MetricName, number>
 
-export interface GroupMetrics extends Metrics {
-  /** conditions in the group */
-  n: number
-  /** mse_de ÷ the no_perturb baseline's mse_de on the same conditions */
-  mse_de_norm: number
-}
+export type GroupMetrics = RunGroupMetrics
 
 export interface Evaluation {
   overall: GroupMetrics
@@ -175,27 +173,10 @@ export interface Evaluation {
   excluded?: Record<string, string>
 }
 
-export interface TrainProgress {
-  epoch: number
-  epochs: number
-  step: number
-  stepsPerEpoch: number
-  /** loss by term (autofocus, direction, kl, reconstruction, nll, total), running mean over the epoch */
-  losses: Record<string, number>
-  conditionsPerSecond: number
-  cellsPerSecond: number
-  etaSeconds: number
-  lr: number
-  memory: { rssMb: number; wasmHeapMb?: number; gpuMb?: number }
-}
+/** Live progress of a running epoch, at most ~10 per second (the contract's `RunProgress`). */
+export type TrainProgress = RunProgress
 
-export interface EpochReport {
-  epoch: number
-  seconds: number
-  losses: Record<string, number>
-  val: Metrics
-  lr: number
-}
+export type EpochReport = RunEpoch
 
 export interface TrainResult {
   backend: BackendInfo
