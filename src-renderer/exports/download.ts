@@ -1,3 +1,5 @@
+import type { ExportSaved } from '../../src-shared/contract'
+
 /**
  * Saves a blob as a browser download. In Electron the same `<a download>` click opens the save
  * dialog, so there is one code path for both transports.
@@ -13,6 +15,31 @@ export function saveBlob(blob: Blob, filename: string): void {
   a.remove()
   // The browser reads the blob after click() returns; revoking at once can cancel the download.
   setTimeout(() => URL.revokeObjectURL(url), 60_000)
+}
+
+/** What to tell the user about a saved file: a short line, and where it is when it stays on this machine. */
+export interface ExportNote {
+  text: string
+  path: string | null
+}
+
+/**
+ * Hands the user a file the core wrote (`ExportSaved`): browser mode downloads it from the URL the
+ * core gave; the desktop already saved it through its dialog. Returns what to tell the user
+ * (null: they cancelled the dialog).
+ */
+export function deliverSaved(saved: ExportSaved): ExportNote | null {
+  if (!saved.saved) return null
+  if (saved.url) {
+    const a = document.createElement('a')
+    a.href = saved.url
+    a.download = saved.fileName
+    a.style.display = 'none'
+    document.body.appendChild(a)
+    a.click()
+    a.remove()
+  }
+  return saved.url || !saved.path ? { text: `Downloaded ${saved.fileName}`, path: null } : { text: `Saved ${saved.fileName}`, path: saved.path }
 }
 
 // Shared with the core, which names the files it writes the same way.

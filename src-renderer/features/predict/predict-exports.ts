@@ -5,12 +5,12 @@
  * cannot export yet) the screen builds the same CSV with the shared builder and the figure from
  * its chart, and saves them through `export:save`, else as a plain download.
  */
-import { AppError, type ConditionPrediction, type ExportSaved, type PredictResult } from '../../../src-shared/contract'
+import { AppError, type ConditionPrediction, type PredictResult } from '../../../src-shared/contract'
 import { withExtension } from '../../../src-shared/exports/file-name'
 import { predictionCsv } from '../../../src-shared/exports/prediction-table'
 import { api } from '../../api/client'
 import { echarts, type ChartOption } from '../../charts/echarts'
-import { saveBlob } from '../../exports/download'
+import { deliverSaved, saveBlob, type ExportNote } from '../../exports/download'
 
 export type FigureFormat = 'png' | 'svg'
 export type PredictExportFormat = 'csv' | FigureFormat
@@ -21,26 +21,7 @@ function unavailable(err: unknown): boolean {
   return err instanceof AppError && /\.unavailable$/.test(err.code)
 }
 
-/** What to tell the user about a saved file: a short line, and where it is when it stays on this machine. */
-export interface ExportNote {
-  text: string
-  path: string | null
-}
-
-/** A file the core wrote, handed to the user; returns what to tell them (null: they cancelled the dialog). */
-function deliver(saved: ExportSaved): ExportNote | null {
-  if (!saved.saved) return null
-  if (saved.url) {
-    const a = document.createElement('a')
-    a.href = saved.url
-    a.download = saved.fileName
-    a.style.display = 'none'
-    document.body.appendChild(a)
-    a.click()
-    a.remove()
-  }
-  return saved.url || !saved.path ? { text: `Downloaded ${saved.fileName}`, path: null } : { text: `Saved ${saved.fileName}`, path: saved.path }
-}
+export type { ExportNote }
 
 export function fileStem(result: PredictResult, c: ConditionPrediction, view?: 'de' | 'top'): string {
   const suffix = view === 'de' ? '-de-genes' : view === 'top' ? '-top-changes' : ''
@@ -86,7 +67,7 @@ export async function exportPrediction(req: PredictExportRequest): Promise<Expor
   const fileName = withExtension(fileStem(result, condition, format === 'csv' ? undefined : view), format)
   if (condition.predictionId !== null) {
     try {
-      return deliver(await api.call('prediction:export', { id: condition.predictionId, format, view: format === 'csv' ? 'auto' : (view ?? 'auto'), fileName }))
+      return deliverSaved(await api.call('prediction:export', { id: condition.predictionId, format, view: format === 'csv' ? 'auto' : (view ?? 'auto'), fileName }))
     } catch (err) {
       if (!unavailable(err)) throw err
     }
@@ -104,7 +85,7 @@ export async function exportPrediction(req: PredictExportRequest): Promise<Expor
     } else content = svgOf(req.option, chart.getWidth(), chart.getHeight())
   }
   try {
-    return deliver(
+    return deliverSaved(
       await api.call('export:save', {
         kind: format === 'csv' ? 'prediction-table' : 'prediction-figure',
         format,
