@@ -13,34 +13,18 @@
  * Target (issue 7, wasm, this machine): the 5,460-pair map ≤ 10 min. The screen is generated,
  * imported and a model trained once into .cache/bench-design/ (the run is reused).
  */
-import fs from 'node:fs'
-import path from 'node:path'
-import { createAppContext } from '../src-main/app-context'
-import { RunsRepo } from '../src-main/db/runs-repo'
-import { PredictionsRepo } from '../src-main/db/predictions-repo'
 import { isBackendName } from '../src-main/ml/backend'
 import { mulberry32 } from '../src-main/ml/random'
-import { packageRoot } from '../src-main/paths'
-import { DesignService } from '../src-main/services/design/design-service'
 import type { Job } from '../src-main/services/jobs'
-import { PredictEngine } from '../src-main/services/predictions/predict-engine'
-import { PredictionService } from '../src-main/services/predictions/prediction-service'
 import { generatePlan } from '../src-main/services/synthetic/generate'
 import { loadSyntheticKnowledge } from '../src-main/services/synthetic/knowledge-input'
-import { synthesizeToFile } from '../src-main/services/synthetic/write'
-import { CheckpointStore } from '../src-main/services/training/checkpoint-store'
-import { trainingDataSource } from '../src-main/services/training/training-inputs'
-import { APP_VERSION } from '../src-main/version'
 import type { GiType, PairGi } from '../src-shared/contract'
+import { arg, benchDataset, benchRun, knowledgeFolder, type BenchPreset } from './benchmark-setup'
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback
-}
 const print = (figure: Record<string, unknown>) => console.log(JSON.stringify({ bench: 'design', ...figure }))
 const round = (x: number, d = 3) => Number(x.toFixed(d))
 
-const preset = arg('preset', 'norman-like') as 'norman-like' | 'small'
+const preset = arg('preset', 'norman-like') as BenchPreset
 const seed = Number(arg('seed', '1'))
 const model = arg('model', 'gears')
 const epochs = Number(arg('epochs', '3'))
@@ -48,57 +32,15 @@ const backend = arg('backend', 'wasm')
 const draws = Number(arg('draws', '1000'))
 const maxGenes = Number(arg('genes', '0'))
 if (!isBackendName(backend)) throw new Error(`unknown --backend ${backend}`)
-const knowledgeFolder = process.env.PERTURB_STUDIO_KNOWLEDGE ?? path.resolve(packageRoot(), '..', 'shared', 'knowledge')
 
-// ── the screen and a trained run, prepared once ─────────────────────────────────────
-const home = path.join(packageRoot(), '.cache', 'bench-design', `${preset}-${seed}`)
-fs.mkdirSync(home, { recursive: true })
-const ctx = createAppContext({ home, transport: 'cli', log: () => undefined })
-const project = ctx.services.projects.list()[0] ?? ctx.services.projects.create('bench')
-let datasetId = ctx.services.datasets.list(project.id)[0]?.datasetId
-if (datasetId === undefined) {
-  const t = performance.now()
-  await ctx.services.knowledge.build({ folder: knowledgeFolder })
-  const file = path.join(home, `synthetic-${preset}-${seed}.h5ad`)
-  await synthesizeToFile({ preset, seed, out: file, knowledgeFolder })
-  const r = await ctx.router.dispatch('dataset:import', { projectId: project.id, path: file, conditionColumn: 'condition', controlLabels: ['ctrl'] })
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
-  fs.rmSync(file, { force: true })
-  datasetId = (r.data as { datasetId: number }).datasetId
-  print({ figure: 'prepare-dataset', preset, seconds: round((performance.now() - t) / 1000, 1) })
-}
+// ── the screen and a trained run, prepared once; the app's services, backend forced ─────
+const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-design', preset, seed, { predictBackend: backend })
+if (prepareSeconds !== null) print({ figure: 'prepare-dataset', preset, seconds: prepareSeconds })
 const runArg = arg('run', '')
-const finished = ctx.services.training.list({ datasetId, includeBaselines: false }).filter((r) => r.model === model && r.status === 'completed')
-let run = runArg ? ctx.services.training.list({ datasetId, includeBaselines: false }).find((r) => r.id === Number(runArg)) : finished.sort((a, b) => b.epochsDone - a.epochsDone)[0]
-if (!run) {
-  const t = performance.now()
-  const r = await ctx.router.dispatch('train:start', { datasetId, model, epochs, seed, backend, uncertainty: true })
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
-  const done = await ctx.services.training.waitFor((r.data as { runId: number }).runId)
-  if (done.status !== 'completed') throw new Error(`training ${done.status}: ${done.error}`)
-  run = ctx.services.training.list({ datasetId, includeBaselines: false }).find((x) => x.id === done.id)!
-  print({ figure: 'train', preset, model, epochs, seconds: round((performance.now() - t) / 1000, 1) })
-}
+const { run, trainSeconds } = await benchRun(ctx, datasetId, { model, epochs, seed, backend, uncertainty: true, ...(runArg ? { runId: Number(runArg) } : {}) })
+if (trainSeconds !== null) print({ figure: 'train', preset, model, epochs, seconds: trainSeconds })
 const runId = run.id
-
-const engine = new PredictEngine({ prefer: backend })
-const runs = new RunsRepo(ctx.db)
-const predictions = new PredictionService({
-  runs,
-  repo: new PredictionsRepo(ctx.db),
-  checkpoints: new CheckpointStore(home, runs),
-  datasets: { require: (id) => ctx.services.datasets.require(id) },
-  buildData: (id, setup) => trainingDataSource(ctx.services)(id, setup),
-  knowledgeBase: (release) => ctx.services.knowledge.base(release),
-  engine,
-  appVersion: APP_VERSION,
-})
-const design = new DesignService({
-  home,
-  predictions,
-  datasets: { load: (id) => ctx.services.datasets.load(id), require: (id) => ctx.services.datasets.require(id) },
-  knowledgeBase: (release) => ctx.services.knowledge.base(release),
-})
+const { predictions, design } = ctx.services
 
 // ── the declared types ──────────────────────────────────────────────────────────────
 const truth = (await generatePlan({ preset, seed, knowledge: await loadSyntheticKnowledge(knowledgeFolder) })).truth
@@ -140,7 +82,7 @@ const t0 = performance.now()
 // Every pair (scope all, no uncertainty cut): the whole 5,460-pair map is predicted and scored.
 const map = await design.map({ runId, genes, scope: 'all', maxUncertainty: 1e9, confirm: true, name: 'bench' }, job)
 const seconds = (performance.now() - t0) / 1000
-print({ figure: 'map', preset, model, runId, epochs: run.epochsDone, genes: genes.length, pairs: map.pairCount, seconds: round(seconds, 1), pairsPerSecond: round(map.pairCount / seconds, 1), predictWaitSeconds: map.timing.predictWaitSeconds, scoreSeconds: map.timing.scoreSeconds, backend: engine.backend?.backend, device: engine.backend?.device, target: '≤ 600 s' })
+print({ figure: 'map', preset, model, runId, epochs: run.epochsDone, genes: genes.length, pairs: map.pairCount, seconds: round(seconds, 1), pairsPerSecond: round(map.pairCount / seconds, 1), predictWaitSeconds: map.timing.predictWaitSeconds, scoreSeconds: map.timing.scoreSeconds, backend: predictions.backend?.backend, device: predictions.backend?.device, target: '≤ 600 s' })
 
 // ── precision@10 against random rankings ────────────────────────────────────────────
 function precisionAt10(ranked: PairGi[], type: GiType): number {
@@ -195,5 +137,4 @@ for (const [pool, pairs] of pools) {
   }
 }
 
-await engine.close()
 ctx.close()

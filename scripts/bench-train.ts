@@ -9,31 +9,22 @@
  * peak RSS ≤ 6 GB, one prediction ≤ 300 ms.
  * The synthetic screen is generated and imported once into .cache/bench-train/<preset>-<seed>.
  */
-import fs from 'node:fs'
-import path from 'node:path'
-import { createAppContext } from '../src-main/app-context'
 import { initBackend, isBackendName } from '../src-main/ml/backend'
 import { defaultTrainConfig, TRAINABLE_NAMES } from '../src-main/ml/config'
 import type { Trainable, TrainProgress } from '../src-main/ml/engine-types'
 import { loadModel, predict } from '../src-main/ml/predict'
 import { train } from '../src-main/ml/trainer'
-import { packageRoot } from '../src-main/paths'
 import { buildTrainingData } from '../src-main/services/training/training-data'
-import { synthesizeToFile } from '../src-main/services/synthetic/write'
+import { arg, benchDataset, round, type BenchPreset } from './benchmark-setup'
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback
-}
 const print = (figure: Record<string, unknown>) => console.log(JSON.stringify({ bench: 'train', ...figure }))
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024)
 const cpuSeconds = (since: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(since)
   return (u.user + u.system) / 1e6
 }
-const round = (x: number, d = 2) => Number(x.toFixed(d))
 
-const preset = arg('preset', 'norman-like') as 'norman-like' | 'small'
+const preset = arg('preset', 'norman-like') as BenchPreset
 const model = arg('model', 'biodsnn') as Trainable
 const epochs = Number(arg('epochs', '1'))
 const seed = Number(arg('seed', '1'))
@@ -43,23 +34,8 @@ if (!TRAINABLE_NAMES.includes(model)) throw new Error(`--model must be one of ${
 if (!isBackendName(backendName)) throw new Error(`unknown --backend ${backendName}`)
 
 // ── the dataset, prepared once ───────────────────────────────────────────────────────
-const home = path.join(packageRoot(), '.cache', 'bench-train', `${preset}-${seed}`)
-const ctx = createAppContext({ home, transport: 'cli', log: () => undefined })
-const knowledgeFolder = process.env.PERTURB_STUDIO_KNOWLEDGE ?? path.resolve(packageRoot(), '..', 'shared', 'knowledge')
-const project = ctx.services.projects.list()[0] ?? ctx.services.projects.create('bench')
-let dataset: { datasetId: number } | undefined = ctx.services.datasets.list(project.id)[0]
-if (!dataset) {
-  const prepStart = performance.now()
-  await ctx.services.knowledge.build({ folder: knowledgeFolder })
-  const file = path.join(home, `synthetic-${preset}-${seed}.h5ad`)
-  await synthesizeToFile({ preset, seed, out: file, knowledgeFolder })
-  const r = await ctx.router.dispatch('dataset:import', { projectId: project.id, path: file, conditionColumn: 'condition', controlLabels: ['ctrl'] })
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
-  fs.rmSync(file, { force: true })
-  dataset = r.data as { datasetId: number }
-  print({ figure: 'prepare-dataset', preset, seconds: round((performance.now() - prepStart) / 1000, 1) })
-}
-const datasetId = dataset.datasetId
+const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-train', preset, seed)
+if (prepareSeconds !== null) print({ figure: 'prepare-dataset', preset, seconds: prepareSeconds })
 const prepared = await ctx.services.datasets.load(datasetId)
 const kb = await ctx.services.knowledge.base()
 const data = buildTrainingData(prepared, kb, { datasetId })

@@ -26,6 +26,7 @@ import { TrainingService } from './services/training/training-service'
 import { CheckpointStore } from './services/training/checkpoint-store'
 import { PredictionsRepo } from './db/predictions-repo'
 import { ExportsRepo } from './db/exports-repo'
+import type { BackendName } from './ml/backend'
 import { PredictEngine } from './services/predictions/predict-engine'
 import { PredictionService } from './services/predictions/prediction-service'
 import { ExportService, type SaveFileDialog } from './services/exports/export-service'
@@ -40,6 +41,8 @@ export interface AppContextOptions {
   log?: (message: string) => void
   /** desktop: the save dialog export:save writes after (the main process owns the window) */
   saveFile?: SaveFileDialog
+  /** force the prediction worker's backend (benchmarks compare like with like); default: the best that loads */
+  predictBackend?: BackendName
 }
 
 export interface AppContext extends CoreDeps {
@@ -56,7 +59,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 
   const events = new EventBus()
   // Started on the first prediction; closed with the context.
-  const predictEngine = new PredictEngine({ log })
+  const predictEngine = new PredictEngine({ log, prefer: options.predictBackend })
   const projects = new ProjectsService(new ProjectsRepo(db))
   const services: Services = {
     projects,

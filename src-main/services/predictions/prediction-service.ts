@@ -44,6 +44,7 @@ import type { CheckpointPayload } from '../training/checkpoint-store'
 import { toTrainConfig } from '../training/training-service'
 import { buildVocabulary, resolveSets, type ResolvedSet, type Vocabulary } from './gene-sets'
 import { measuredCondition } from './measured'
+import type { BackendInfo } from '../../ml/backend'
 import type { PredictEngine } from './predict-engine'
 
 /** Models that add Δ to VAE-regenerated control cells (the rest add it to c̄); a new model must be listed. */
@@ -104,6 +105,11 @@ export class PredictionService {
   private readonly pathwayCounts = new Map<string, Map<string, number>>()
 
   constructor(private readonly deps: PredictionServiceDeps) {}
+
+  /** The prediction worker's backend once it has started (null before the first prediction). */
+  get backend(): BackendInfo | null {
+    return this.deps.engine.backend
+  }
 
   // ── channels ───────────────────────────────────────────────────────────────────────
 
