@@ -15,6 +15,7 @@
  */
 import type { GiScores, GiSettings } from '../../../src-shared/contract'
 import { GI_DEFAULTS, giThresholds } from '../../../src-shared/contract'
+import { pearson } from '../metrics'
 import { mulberry32 } from '../random'
 
 type Vec = ArrayLike<number>
@@ -241,29 +242,6 @@ export function theilSenNoIntercept(a: Vec, b: Vec, y: Vec, options: TheilSenOpt
   const { points, exact } = pairSolutions(a, b, y, options.maxSubsamples ?? GI_DEFAULTS.maxSubsamples, options.seed ?? GI_DEFAULTS.seed)
   const med = spatialMedian2(points, options.tol, options.maxIter)
   return { c1: med.x, c2: med.y, exact, subsamples: points.length / 2, iterations: med.iterations }
-}
-
-export function pearson(x: Vec, y: Vec): number {
-  const n = x.length
-  let mx = 0
-  let my = 0
-  for (let i = 0; i < n; i++) {
-    mx += x[i]
-    my += y[i]
-  }
-  mx /= n
-  my /= n
-  let sxy = 0
-  let sxx = 0
-  let syy = 0
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx
-    const dy = y[i] - my
-    sxy += dx * dy
-    sxx += dx * dx
-    syy += dy * dy
-  }
-  return sxy / Math.sqrt(sxx * syy)
 }
 
 export interface DistanceCorrelations {

@@ -35,6 +35,7 @@ import {
 import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
 import { formatCondition } from '../../../src-shared/domain/conditions'
 import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
+import { pearson } from '../../ml/metrics'
 import type { PreparedDataset } from '../datasets/prepared-dataset'
 import type { Job } from '../jobs'
 import type { KnowledgeBase } from '../knowledge/knowledge-base'
@@ -634,36 +635,26 @@ export function observedScorer(ds: PreparedDataset, axis: string[]) {
 }
 
 function scoreAgainst(batch: BatchPrediction, r: number, G: number, sigIdx: number[], sigVal: number[], own: Set<number>, genes: string[]): Omit<SearchHit, 'condition' | 'genes'> {
-  let n = 0
-  let sp = 0
-  let st = 0
-  for (let k = 0; k < sigIdx.length; k++) {
-    if (own.has(sigIdx[k])) continue
-    n++
-    sp += batch.change[r * G + sigIdx[k]]
-    st += sigVal[k]
-  }
-  const mp = n ? sp / n : 0
-  const mt = n ? st / n : 0
+  // The signature's genes other than the perturbed ones themselves (their own shift says nothing).
+  const pred: number[] = []
+  const target: number[] = []
   let dot = 0
   let pp = 0
   let tt = 0
-  let cxy = 0
-  let cxx = 0
-  let cyy = 0
   const agree: { gene: string; target: number; predicted: number; score: number }[] = []
   for (let k = 0; k < sigIdx.length; k++) {
     if (own.has(sigIdx[k])) continue
     const p = batch.change[r * G + sigIdx[k]]
     const t = sigVal[k]
+    pred.push(p)
+    target.push(t)
     dot += p * t
     pp += p * p
     tt += t * t
-    cxy += (p - mp) * (t - mt)
-    cxx += (p - mp) ** 2
-    cyy += (t - mt) ** 2
     agree.push({ gene: genes[sigIdx[k]], target: t, predicted: p, score: p * Math.sign(t) })
   }
+  const n = pred.length
+  const correlation = pearson(pred, target)
   agree.sort((x, y) => y.score - x.score)
   const sd = batch.variance
   let unc: number | null = null
@@ -674,7 +665,7 @@ function scoreAgainst(batch: BatchPrediction, r: number, G: number, sigIdx: numb
   }
   return {
     cosine: pp > 0 && tt > 0 ? r7(dot / Math.sqrt(pp * tt)) : 0,
-    pearson: cxx > 0 && cyy > 0 ? r7(cxy / Math.sqrt(cxx * cyy)) : null,
+    pearson: Number.isNaN(correlation) ? null : r7(correlation),
     genesScored: n,
     uncertainty: unc,
     topMatches: agree
