@@ -4,24 +4,12 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { REPO_ROOT, tempHome } from '../test-support/temp-home'
 import { databasePath } from '../paths'
-import { runCli } from './main'
+import { oneJson, runCliCaptured } from '../test-support/cli'
 
 let home: ReturnType<typeof tempHome>
 afterEach(() => home?.cleanup())
 
-async function cli(args: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) })
-  return { code, stdout, stderr }
-}
-
-/** Exactly one JSON document on stdout, parsed. */
-function oneJson(stdout: string): unknown {
-  const lines = stdout.trim().split('\n')
-  expect(lines).toHaveLength(1)
-  return JSON.parse(lines[0])
-}
+const cli = runCliCaptured
 
 describe('perturb-studio CLI', () => {
   it('round-trips project create and list with --json in a temp --home', async () => {

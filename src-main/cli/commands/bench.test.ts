@@ -2,13 +2,7 @@ import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../test-support/temp-home'
-import { runCli } from '../main'
-
-async function cli(args: string[]) {
-  let stdout = ''
-  const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: () => undefined })
-  return { code, stdout }
-}
+import { runCliCaptured as cli } from '../../test-support/cli'
 
 describe('perturb-studio bench', () => {
   it('names the benchmarks there are when asked for one that is not', async () => {

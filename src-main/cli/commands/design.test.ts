@@ -5,23 +5,12 @@ import type { PredictGenes } from '../../../src-shared/contract'
 import { parseCsv } from '../../../src-shared/exports/csv'
 import { MAP_COLUMNS } from '../../services/design/design-files'
 import { call, predictFixture, type PredictFixture } from '../../services/predictions/test-fixture'
-import { runCli } from '../main'
+import { oneJson, runCliCaptured } from '../../test-support/cli'
 
 let fx: PredictFixture
 let seen: string[]
 
-async function cli(args: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(['--home', fx.home.dir, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) })
-  return { code, stdout, stderr }
-}
-
-function oneJson<T>(stdout: string): T {
-  const lines = stdout.trim().split('\n')
-  expect(lines).toHaveLength(1)
-  return JSON.parse(lines[0]) as T
-}
+const cli = (args: string[]) => runCliCaptured(['--home', fx.home.dir, ...args])
 
 beforeAll(async () => {
   fx = await predictFixture('ps-cli-design-')

@@ -4,25 +4,13 @@ import zlib from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rawReactome } from '../../services/knowledge/test-support'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
-import { runCli } from '../main'
+import { oneJson, runCliCaptured } from '../../test-support/cli'
 
 const KNOWLEDGE = path.join(SHARED_DIR, 'knowledge')
 let home: ReturnType<typeof tempHome>
 let built: Record<string, unknown>
 
-async function cli(args: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) })
-  return { code, stdout, stderr }
-}
-
-/** Exactly one JSON document on stdout, parsed. */
-function oneJson<T = unknown>(stdout: string): T {
-  const lines = stdout.trim().split('\n')
-  expect(lines).toHaveLength(1)
-  return JSON.parse(lines[0]) as T
-}
+const cli = runCliCaptured
 
 async function json<T = unknown>(args: string[], home_ = home.dir): Promise<T> {
   const r = await cli(['--home', home_, ...args, '--json'])

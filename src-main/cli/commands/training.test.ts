@@ -4,26 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../db/database'
 import { DatasetsRepo } from '../../db/datasets-repo'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
-import { runCli } from '../main'
+import { oneJson as oneJsonOf, runCliCaptured } from '../../test-support/cli'
 
 let home: ReturnType<typeof tempHome>
 let small: number
 let single: number
 let noControl: number
 
-async function cli(args: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(['--home', home.dir, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) })
-  return { code, stdout, stderr }
-}
+const cli = (args: string[]) => runCliCaptured(['--home', home.dir, ...args])
 
-/** Exactly one JSON document on stdout. */
-function oneJson<T = Record<string, unknown>>(stdout: string): T {
-  const lines = stdout.trim().split('\n')
-  expect(lines).toHaveLength(1)
-  return JSON.parse(lines[0]) as T
-}
+const oneJson = <T = Record<string, unknown>>(stdout: string) => oneJsonOf<T>(stdout)
 
 async function json<T = Record<string, unknown>>(args: string[]): Promise<T> {
   const r = await cli([...args, '--json'])
