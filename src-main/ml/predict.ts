@@ -136,25 +136,22 @@ export function unpredictableReason(loaded: Pick<LoadedModel, 'model' | 'seenGen
   return null
 }
 
-/** Mean over control cells of what the model adds Δ to (see the file comment). */
+/**
+ * Mean over control cells of what the model adds Δ to (see the file comment). A model that adds Δ
+ * to the control cell itself gets the exact control mean whatever sample is asked for (a sample's
+ * mean would only estimate it); only a VAE's regenerated cells are averaged over the sample.
+ */
 export function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache'>, options: PredictOptions = {}): Float32Array {
+  const { data, model } = loaded
+  if (!model?.vae) return data.controlMean
   const key = `${options.controlCells ?? 'all'}:${options.seed ?? 0}`
   const cached = loaded.baseCache.get(key)
   if (cached) return cached
-  const { data, model } = loaded
   let rows = controlCells(data)
   if (options.controlCells !== undefined && options.controlCells < rows.length) rows = Int32Array.from(sampleWithoutReplacement(Array.from(rows), options.controlCells, mulberry32(options.seed ?? 0)))
-  const base = model?.vae ? vaeControlMean(model, data, rows) : meanOfRows(data, rows)
+  const base = vaeControlMean(model, data, rows)
   loaded.baseCache.set(key, base)
   return base
-}
-
-function meanOfRows(data: TrainingData, rows: Int32Array): Float32Array {
-  if (rows.length === controlCells(data).length) return data.controlMean
-  const x = data.expression
-  const sum = new Float64Array(x.nCols)
-  for (const r of rows) for (let e = x.indptr[r]; e < x.indptr[r + 1]; e++) sum[x.indices[e]] += x.data[e]
-  return Float32Array.from(sum, (s) => s / rows.length)
 }
 
 /** Mean of the regenerated control cells (mean z), zeros kept zero; in chunks to bound memory. */
@@ -217,14 +214,11 @@ export function predict(loaded: LoadedModel, conditions: string[][], options: Pr
 }
 
 /**
- * The control cells a run's metrics average over: where the base needs cells (BioDSNN's
- * regenerated controls), the same seeded sample the prediction service uses by default, so a
- * prediction of a measured condition with the defaults reproduces the metrics the run stored;
- * elsewhere the exact control mean.
+ * The control cells a run's metrics average over: the prediction defaults' seeded sample, so a
+ * prediction of a measured condition with the defaults reproduces the metrics the run stored
+ * (it matters only for VAE models; the others use the exact control mean, see controlBase).
  */
-export function evaluationBase(loaded: Pick<LoadedModel, 'model'>): PredictOptions {
-  return loaded.model?.vae ? { controlCells: PREDICT_DEFAULTS.controlCells, seed: PREDICT_DEFAULTS.seed } : {}
-}
+const EVALUATION_BASE: PredictOptions = { controlCells: PREDICT_DEFAULTS.controlCells, seed: PREDICT_DEFAULTS.seed }
 
 /**
  * §7 evaluation of `conditions` (default: the split's test set). Conditions the model cannot
@@ -244,7 +238,7 @@ export function evaluate(loaded: LoadedModel, split: Split, conditions: string[]
     if (why) excluded[c] = why
     else ok.push(c)
   }
-  const preds = predict(loaded, ok.map((c) => genesOf.get(c)!), evaluationBase(loaded))
+  const preds = predict(loaded, ok.map((c) => genesOf.get(c)!), EVALUATION_BASE)
   const evaluation = evaluatePredictions(loaded.data, ok, new Map(ok.map((c, i) => [c, preds[i].mean])), split.testGroups)
   return Object.keys(excluded).length ? { ...evaluation, excluded } : evaluation
 }

@@ -12,7 +12,7 @@
  * The base: for models whose Δ is added to the control mean (GEARS, BioDSNN without its VAE,
  * baselines) the mean over control cells of (cell + Δ) is exactly c̄ + Δ, so no sampling is done;
  * BioDSNN adds Δ to VAE-regenerated control cells, averaged over `controlCells` sampled cells
- * (seeded; the run's own metrics use the default sample — ml/predict `evaluationBase` — so the
+ * (seeded; the run's own metrics use the default sample — ml/predict `EVALUATION_BASE` — so the
  * defaults reproduce them; `all` = every control cell).
  */
 import crypto from 'node:crypto'
@@ -165,7 +165,7 @@ export class PredictionService {
       mean = new Float32Array(resolved.length * G)
       resolved.forEach((s, i) => mean.set(predictBaseline(p.run.model as BaselineName, p.baseline!, s.genes), i * G))
     } else {
-      const opts = p.vae ? { ...(options.controlCells === 'all' ? {} : { controlCells: options.controlCells }), seed: options.seed } : {}
+      const opts = { ...(options.controlCells === 'all' ? {} : { controlCells: options.controlCells }), seed: options.seed }
       const out = await this.deps.engine.predict(p.key, () => this.payload(p), resolved.map((s) => s.genes), opts)
       mean = out.means
       variance = out.variances
