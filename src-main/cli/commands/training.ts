@@ -4,6 +4,7 @@ import {
   AppError,
   COMPUTE_BACKENDS,
   SPLIT_KINDS,
+  TRAIN_DEFAULTS,
   type RunComparison,
   type RunDetail,
   type RunEvaluation,
@@ -43,6 +44,10 @@ const num = (what: string) => (v: string) => {
   return n
 }
 const cellsPerCondition = (v: string) => (v === 'all' ? 'all' : int('--cells-per-condition')(v))
+// The help texts read the defaults from the contract, so they cannot drift from what a run uses.
+const D = TRAIN_DEFAULTS
+const scheduleText = (s: { kind: string; every?: number; factor?: number; minLr?: number }) => (s.kind === 'step' ? `step:${s.every}:${s.factor}` : s.kind === 'cosine' ? `cosine:${s.minLr}` : s.kind)
+
 /** `reference`, `step:EVERY:FACTOR` or `cosine:MINLR` */
 function schedule(v: string): TrainSetupInput['schedule'] {
   const [kind, a, b] = v.split(':')
@@ -176,12 +181,12 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
     .option('--split-seed <n>', 'seed of the split (default: --seed)', int('--split-seed'))
     .option('--assignment <file>', 'custom split: CSV/TSV (condition,subset) or JSON {condition: "train"|"val"|"test"}')
     .option('--seed <n>', 'seed of initialisation, sampling and dropout', int('--seed'), 1)
-    .option('--epochs <n>', 'epochs (default 20)', int('--epochs'))
-    .option('--batch-conditions <n>', 'conditions per step (default 4)', int('--batch-conditions'))
-    .option('--cells-per-condition <n|all>', 'cells per condition in each step (default 32)', cellsPerCondition)
-    .option('--hidden <n>', 'hidden size (default 64)', int('--hidden'))
-    .option('--lr <x>', 'learning rate (default 1e-3)', num('--lr'))
-    .option('--schedule <s>', 'reference | step:EVERY:FACTOR | cosine:MINLR (default step:5:0.5)', schedule)
+    .option('--epochs <n>', `epochs (default ${D.epochs})`, int('--epochs'))
+    .option('--batch-conditions <n>', `conditions per step (default ${D.batchConditions})`, int('--batch-conditions'))
+    .option('--cells-per-condition <n|all>', `cells per condition in each step (default ${D.cellsPerCondition})`, cellsPerCondition)
+    .option('--hidden <n>', `hidden size (default ${D.hidden})`, int('--hidden'))
+    .option('--lr <x>', `learning rate (default ${D.lr})`, num('--lr'))
+    .option('--schedule <s>', `reference | step:EVERY:FACTOR | cosine:MINLR (default ${scheduleText(D.schedule)})`, schedule)
     .addOption(new Option('--backend <name>', 'force a compute backend (default: the best available)').choices([...COMPUTE_BACKENDS]))
     .option('--no-self-effect', 'leave out the self-effect link (ablation)')
     .option('--uncertainty', 'add the uncertainty head')
