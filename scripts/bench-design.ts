@@ -64,8 +64,14 @@ const declared = new Map<string, GiType>(truth.pairs.map((p) => [p.condition, p.
 }
 
 // ── the full map ────────────────────────────────────────────────────────────────────
+// The perturbed genes the run can predict: a gene with no knowledge at all (small has one) is
+// refused by the map, as it would be for a user who typed it.
 const perturbed = (await ctx.services.datasets.genes(datasetId)).perturbed
-const genes = maxGenes > 0 ? perturbed.slice(0, maxGenes) : perturbed
+const predictable = new Set((await predictions.genes(runId)).genes.map((g) => g.gene))
+const unpredictable = perturbed.filter((g) => !predictable.has(g))
+if (unpredictable.length) print({ figure: 'map-genes-left-out', preset, genes: unpredictable, reason: 'the run cannot predict them (no knowledge to place them by)' })
+const mappable = perturbed.filter((g) => predictable.has(g))
+const genes = maxGenes > 0 ? mappable.slice(0, maxGenes) : mappable
 let lastPrint = 0
 const job: Job = {
   id: 'bench',
