@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { aggregateEvaluation, conditionMetrics, conditionTruth, evaluatePredictions, pearson, percentile, type ConditionTruth } from './metrics'
+import { aggregateEvaluation, conditionMetrics, conditionTruth, evaluatePredictions, percentile, type ConditionTruth } from './metrics'
+import { pearson } from '../../src-shared/domain/statistics'
 import { tinyScreen } from './test-data'
 import type { Metrics } from './engine-types'
 

@@ -10,6 +10,7 @@
  */
 import { METRIC_NAMES, TEST_GROUPS, type Evaluation, type GroupMetrics, type Metrics, type TestGroup, type TrainingData } from './engine-types'
 import { rowsMean } from './expression'
+import { pearson } from '../../src-shared/domain/statistics'
 
 export interface ConditionTruth {
   condition: string
@@ -38,36 +39,6 @@ export function conditionTruth(data: TrainingData, conditionIdx: number): Condit
     }
   }
   return { condition: c.condition, mean, de20, topNonDropoutDe20: c.de ? c.de.topNonDropoutDe20 : new Int32Array(0), cellValuesDe }
-}
-
-/** Pearson correlation of a[idx] and b[idx] (all entries when idx is null); NaN when either side is constant. */
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>, idx: ArrayLike<number> | null = null, shiftA?: ArrayLike<number>, shiftB?: ArrayLike<number>): number {
-  const n = idx ? idx.length : a.length
-  if (n < 2) return NaN
-  let sa = 0
-  let sb = 0
-  const at = (i: number) => (idx ? idx[i] : i)
-  const va = (g: number) => a[g] - (shiftA ? shiftA[g] : 0)
-  const vb = (g: number) => b[g] - (shiftB ? shiftB[g] : 0)
-  for (let i = 0; i < n; i++) {
-    sa += va(at(i))
-    sb += vb(at(i))
-  }
-  const ma = sa / n
-  const mb = sb / n
-  let sab = 0
-  let saa = 0
-  let sbb = 0
-  for (let i = 0; i < n; i++) {
-    const g = at(i)
-    const da = va(g) - ma
-    const db = vb(g) - mb
-    sab += da * db
-    saa += da * da
-    sbb += db * db
-  }
-  if (!(saa > 0) || !(sbb > 0)) return NaN
-  return sab / Math.sqrt(saa * sbb)
 }
 
 function mse(a: ArrayLike<number>, b: ArrayLike<number>, idx: ArrayLike<number> | null = null): number {

@@ -9,6 +9,7 @@ import { GI_TYPES, type GiMap, type GiScoreName, type GiType } from '../contract
 import { captionText } from '../exports/provenance'
 import { figureColors } from './prediction-figure'
 import { SCORE_LABELS } from './design-heatmap'
+import { pearson } from '../domain/statistics'
 
 export const GI_TYPE_COLORS: Record<GiType, string> = {
   synergy: '#c2352b',
@@ -36,28 +37,15 @@ export function scatterPoints(map: Pick<GiMap, 'pairs'>, score: GiScoreName): Sc
   return out
 }
 
-function pearson(x: number[], y: number[]): number | null {
-  const n = x.length
-  if (n < 3) return null
-  const mx = x.reduce((s, v) => s + v, 0) / n
-  const my = y.reduce((s, v) => s + v, 0) / n
-  let sxy = 0
-  let sxx = 0
-  let syy = 0
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i] - mx) * (y[i] - my)
-    sxx += (x[i] - mx) ** 2
-    syy += (y[i] - my) ** 2
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null
-}
-
 export function predictedVsObserved(map: Pick<GiMap, 'pairs' | 'source'>, score: GiScoreName = 'mag', chrome: { title?: string; caption?: string } = {}): { option: EChartsOption; points: ScatterPoint[]; pearson: number | null } {
   const points = scatterPoints(map, score)
-  const r = pearson(
+  // Fewer than three points make no correlation worth printing.
+  // Fewer than three points, or a constant side, make no correlation worth printing.
+  const rho = pearson(
     points.map((p) => p.observed),
     points.map((p) => p.predicted),
   )
+  const r = points.length >= 3 && Number.isFinite(rho) ? rho : null
   const all = points.flatMap((p) => [p.observed, p.predicted])
   const lo = all.length ? Math.min(...all) : 0
   const hi = all.length ? Math.max(...all) : 1

@@ -15,7 +15,7 @@
  */
 import type { GiScores, GiSettings } from '../../../src-shared/contract'
 import { GI_DEFAULTS, giThresholds } from '../../../src-shared/contract'
-import { pearson } from '../metrics'
+import { pearson } from '../../../src-shared/domain/statistics'
 import { mulberry32 } from '../random'
 
 type Vec = ArrayLike<number>

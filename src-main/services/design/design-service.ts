@@ -35,7 +35,7 @@ import {
 import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
 import { formatCondition } from '../../../src-shared/domain/conditions'
 import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
-import { pearson } from '../../ml/metrics'
+import { pearson } from '../../../src-shared/domain/statistics'
 import type { PreparedDataset } from '../datasets/prepared-dataset'
 import type { Job } from '../jobs'
 import type { KnowledgeBase } from '../knowledge/knowledge-base'
