@@ -39,7 +39,6 @@ export function scatterPoints(map: Pick<GiMap, 'pairs'>, score: GiScoreName): Sc
 
 export function predictedVsObserved(map: Pick<GiMap, 'pairs' | 'source'>, score: GiScoreName = 'mag', chrome: { title?: string; caption?: string } = {}): { option: EChartsOption; points: ScatterPoint[]; pearson: number | null } {
   const points = scatterPoints(map, score)
-  // Fewer than three points make no correlation worth printing.
   // Fewer than three points, or a constant side, make no correlation worth printing.
   const rho = pearson(
     points.map((p) => p.observed),
