@@ -1,32 +1,10 @@
-import type { Page } from '@playwright/test'
 import fs from 'node:fs'
 import { GI_TYPES } from '../src-shared/contract/channels/design'
 import { parseCsv } from '../src-shared/exports/csv'
-import { expect, test } from './fixtures'
-
-/** A channel called as the screen calls it (same origin, the token cookie). */
-async function call<T>(page: Page, channel: string, input: unknown): Promise<T> {
-  const envelope = (await page.evaluate(
-    async ([ch, body]) => (await fetch(`/api/${encodeURIComponent(ch as string)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json(),
-    [channel, input] as const,
-  )) as { ok: boolean; data?: unknown; error?: { message: string } }
-  if (!envelope.ok) throw new Error(`${channel}: ${envelope.error?.message}`)
-  return envelope.data as T
-}
+import { callChannel as call, expect, test, trainDemoGears } from './fixtures'
 
 test('map the pairs of a few genes with a freshly trained GEARS run, shortlist one and export the guide plan; duplicates and unknown genes are named', async ({ page }) => {
-  await page.getByTestId('project-name-input').fill('Design')
-  await page.getByTestId('project-create').click()
-  await page.getByTestId('nav-datasets').click()
-  await page.getByTestId('dataset-demo').click()
-  await expect(page.getByTestId('dataset-summary')).toContainText('Demo: synthetic small screen', { timeout: 90_000 })
-
-  await page.getByTestId('nav-training').click()
-  await page.getByTestId('train-model').selectOption('gears')
-  await page.getByTestId('train-epochs').fill('1')
-  await page.getByTestId('train-name').fill('GEARS one epoch')
-  await page.getByTestId('train-start').click()
-  await expect(page.getByTestId('train-status')).toHaveText('completed', { timeout: 90_000 })
+  await trainDemoGears(page, 'Design', 'GEARS one epoch')
 
   await page.getByTestId('nav-design').click()
   const runSelect = page.getByTestId('design-run-select')

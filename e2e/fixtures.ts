@@ -1,6 +1,6 @@
 // Playwright fixtures take their dependencies as a destructured first argument, even when empty.
 /* eslint-disable no-empty-pattern */
-import { test as base, chromium, type Browser, type Page } from '@playwright/test'
+import { test as base, chromium, expect, type Browser, type Page } from '@playwright/test'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -78,3 +78,31 @@ export const test = base.extend<{ studio: StudioServer; page: Page }, { browserI
 })
 
 export { expect } from '@playwright/test'
+
+/** A channel called as the screen calls it (same origin, the token cookie). */
+export async function callChannel<T>(page: Page, channel: string, input: unknown): Promise<T> {
+  const envelope = (await page.evaluate(
+    async ([ch, body]) => (await fetch(`/api/${encodeURIComponent(ch as string)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json(),
+    [channel, input] as const,
+  )) as { ok: boolean; data?: unknown; error?: { message: string } }
+  if (!envelope.ok) throw new Error(`${channel}: ${envelope.error?.message}`)
+  return envelope.data as T
+}
+
+/**
+ * The steps a user takes before predicting or designing: a project, the demo screen, and a GEARS
+ * run of one epoch named `runName`, trained from the Training screen until it completes.
+ */
+export async function trainDemoGears(page: Page, projectName: string, runName: string): Promise<void> {
+  await page.getByTestId('project-name-input').fill(projectName)
+  await page.getByTestId('project-create').click()
+  await page.getByTestId('nav-datasets').click()
+  await page.getByTestId('dataset-demo').click()
+  await expect(page.getByTestId('dataset-summary')).toContainText('Demo: synthetic small screen', { timeout: 90_000 })
+  await page.getByTestId('nav-training').click()
+  await page.getByTestId('train-model').selectOption('gears')
+  await page.getByTestId('train-epochs').fill('1')
+  await page.getByTestId('train-name').fill(runName)
+  await page.getByTestId('train-start').click()
+  await expect(page.getByTestId('train-status')).toHaveText('completed', { timeout: 90_000 })
+}

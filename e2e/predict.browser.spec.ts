@@ -1,17 +1,6 @@
-import type { Page } from '@playwright/test'
 import fs from 'node:fs'
 import { parseCsv } from '../src-shared/exports/csv'
-import { expect, test } from './fixtures'
-
-/** A channel called as the screen calls it (same origin, the token cookie). */
-async function call<T>(page: Page, channel: string, input: unknown): Promise<T> {
-  const envelope = (await page.evaluate(
-    async ([ch, body]) => (await fetch(`/api/${encodeURIComponent(ch as string)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json(),
-    [channel, input] as const,
-  )) as { ok: boolean; data?: unknown; error?: { message: string } }
-  if (!envelope.ok) throw new Error(`${channel}: ${envelope.error?.message}`)
-  return envelope.data as T
-}
+import { callChannel as call, expect, test, trainDemoGears } from './fixtures'
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(bytes: Buffer): { width: number; height: number } {
@@ -19,18 +8,7 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
 }
 
 test('predict a combination with a freshly trained GEARS run, export its table and figure, reopen it from the history; an unknown gene is named', async ({ page }) => {
-  await page.getByTestId('project-name-input').fill('Predict')
-  await page.getByTestId('project-create').click()
-  await page.getByTestId('nav-datasets').click()
-  await page.getByTestId('dataset-demo').click()
-  await expect(page.getByTestId('dataset-summary')).toContainText('Demo: synthetic small screen', { timeout: 90_000 })
-
-  await page.getByTestId('nav-training').click()
-  await page.getByTestId('train-model').selectOption('gears')
-  await page.getByTestId('train-epochs').fill('1')
-  await page.getByTestId('train-name').fill('GEARS one epoch')
-  await page.getByTestId('train-start').click()
-  await expect(page.getByTestId('train-status')).toHaveText('completed', { timeout: 90_000 })
+  await trainDemoGears(page, 'Predict', 'GEARS one epoch')
 
   await page.getByTestId('nav-predict').click()
   const runSelect = page.getByTestId('predict-run-select')
