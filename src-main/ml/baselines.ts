@@ -12,6 +12,7 @@ import type { BaselineName, Split, TrainingData } from './engine-types'
 import { BASELINE_NAMES } from './engine-types'
 import { conditionIndex, geneIndex, rowsMean } from './expression'
 import { CTRL } from './splits'
+import { floorAtZero } from './mean-expression'
 
 export interface FittedBaselines {
   controlMean: Float32Array
@@ -88,7 +89,7 @@ export function fitBaselines(data: TrainingData, split: Split): FittedBaselines 
   return { controlMean: c, trainMeanDelta: tm, singles, selfEffect: Float32Array.from(fitLine(xs, rs)), geneIdx }
 }
 
-/** Mean expression predicted by a baseline for one condition's genes ([] = ctrl). */
+/** Mean expression predicted by a baseline for one condition's genes ([] = ctrl), floored at 0 (see mean-expression). */
 export function predictBaseline(name: BaselineName, fitted: FittedBaselines, genes: string[]): Float32Array {
   const { controlMean: c, trainMeanDelta: tm } = fitted
   const out = Float32Array.from(c)
@@ -98,7 +99,7 @@ export function predictBaseline(name: BaselineName, fitted: FittedBaselines, gen
       const d = fitted.singles.get(gene)!
       for (let g = 0; g < out.length; g++) out[g] += d[g]
     }
-    return out
+    return floorAtZero(out)
   }
   for (let g = 0; g < out.length; g++) out[g] += tm[g]
   if (name === 'train_mean_self') {
@@ -108,7 +109,7 @@ export function predictBaseline(name: BaselineName, fitted: FittedBaselines, gen
       if (g !== undefined) out[g] += a * c[g] + b
     }
   }
-  return out
+  return floorAtZero(out)
 }
 
 /** The fitted vectors as TrainResult.fitted stores them. */

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import { PREDICT_DEFAULTS } from '../../src-shared/contract/channels/predictions'
 import { AppError } from '../../src-shared/contract/envelope'
 import { fittedFromRecord, isBaseline, predictBaseline, type FittedBaselines } from './baselines'
+import { meanExpression } from './mean-expression'
 import type { Evaluation, Split, TrainConfig, TrainingData } from './engine-types'
 import { controlCells, denseRows } from './expression'
 import type { CoexpressionGraph } from './knowledge-graphs'
@@ -190,7 +191,7 @@ export function predictDeltas(model: PerturbationModel, conditions: number[][], 
   return { delta, logvar }
 }
 
-/** Mean predicted expression for each gene set; refuses genes the model cannot predict. */
+/** Mean predicted expression (floored at 0, see mean-expression) for each gene set; refuses genes the model cannot predict. */
 export function predict(loaded: LoadedModel, conditions: string[][], options: PredictOptions = {}): ConditionPrediction[] {
   if (loaded.baseline) {
     const name = loaded.config.model
@@ -206,9 +207,9 @@ export function predict(loaded: LoadedModel, conditions: string[][], options: Pr
   const base = controlBase(loaded, options)
   const { delta, logvar } = predictDeltas(model, rows)
   const G = model.ctx.G
+  const means = meanExpression(base, delta)
   return conditions.map((genes, i) => {
-    const mean = new Float32Array(G)
-    for (let g = 0; g < G; g++) mean[g] = base[g] + delta[i * G + g]
+    const mean = means.slice(i * G, (i + 1) * G)
     return logvar ? { genes, mean, variance: Float32Array.from(logvar.subarray(i * G, (i + 1) * G), Math.exp) } : { genes, mean }
   })
 }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from './backend'
 import { defaultTrainConfig } from './config'
 import { BASELINE_NAMES, type EpochReport, type TrainConfig, type TrainingData, type TrainProgress } from './engine-types'
-import { loadModel, predict } from './predict'
+import { loadModel, predict, predictDeltas } from './predict'
 import type { ParamsArtifact } from './serialize'
 import { estimateMemory, MAX_VISIT_CELLS, planEpoch, train } from './trainer'
 import { makeSplit } from './splits'
@@ -124,6 +124,9 @@ describe('train: GEARS', () => {
     const again = predict(loaded, [[...genesOf.get(name)!].reverse(), ['G1']])
     expect(p.mean).toHaveLength(30)
     expect(p.variance!.every((v) => v > 0)).toBe(true)
+    // The mean is the control mean + Δ, floored at 0 (no mean expression is negative).
+    const { delta } = predictDeltas(loaded.model!, [genesOf.get(name)!.map((g) => loaded.model!.ctx.pertIndex.get(g)!)])
+    expect(Array.from(p.mean)).toEqual(Array.from(data.controlMean, (c, g) => Math.max(0, Math.fround(c + delta[g]))))
     expect(Array.from(again[0].mean)).toEqual(Array.from(p.mean))
     expect(() => predict(loaded, [['NOPE']])).toThrow(expect.objectContaining({ code: 'predict.unknown-gene' }))
     loaded.dispose()

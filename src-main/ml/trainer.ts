@@ -17,6 +17,7 @@ import { METRIC_NAMES, type EpochReport, type Metrics, type ResumeState, type Tr
 import { controlCells, denseRows } from './expression'
 import { splitCoexpression } from './knowledge-graphs'
 import { trainingMode } from './layers/mode'
+import { meanExpression } from './mean-expression'
 import { klDivergence, perturbationLoss, reconstructionLoss, type LossVisit } from './losses'
 import { conditionTruth, evaluatePredictions, type ConditionTruth } from './metrics'
 import { buildModelContext } from './models/context'
@@ -398,7 +399,8 @@ function validate(model: PerturbationModel, loaded: LoadedModel, data: TrainingD
   const rows = names.map((c) => genesOf.get(c)!.map((g) => model.ctx.pertIndex.get(g)!))
   const { delta } = predictDeltas(model, rows, Math.max(2, config.batchConditions))
   const G = data.genes.length
-  const preds = new Map(names.map((c, i) => [c, Float32Array.from(base, (b, g) => b + delta[i * G + g])]))
+  const means = meanExpression(base, delta)
+  const preds = new Map(names.map((c, i) => [c, means.subarray(i * G, (i + 1) * G)]))
   return stripGroup(evaluatePredictions(data, names, preds, {}, truths).overall)
 }
 

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../../ml/backend'
 import { loadModel, predictDeltas, controlBase, unpredictableReason, type LoadedModel } from '../../ml/predict'
 import { AppError } from '../../../src-shared/contract/envelope'
+import { meanExpression } from '../../ml/mean-expression'
 import type { PredictOutput, PredictReply, PredictRequest, PredictWorkerInit, WireError } from './predict-protocol'
 
 function toWire(err: unknown): WireError {
@@ -13,7 +14,7 @@ function toWire(err: unknown): WireError {
   return { code: typeof e?.code === 'string' && e.code.includes('.') ? e.code : 'predict.failed', message: typeof e?.message === 'string' ? e.message : String(err) }
 }
 
-/** Means (c̄-or-VAE base + Δ) and variances for gene sets, `batch` conditions per forward pass. */
+/** Means (c̄-or-VAE base + Δ, floored at 0) and variances for gene sets, `batch` conditions per forward pass. */
 export function predictSets(loaded: LoadedModel, sets: string[][], options: { controlCells?: number; seed?: number }, batch: number): Omit<PredictOutput, 'ms'> {
   const model = loaded.model
   if (!model) throw new AppError('predict.failed', 'Baselines are predicted by the service, not the worker.')
@@ -24,10 +25,9 @@ export function predictSets(loaded: LoadedModel, sets: string[][], options: { co
   const base = controlBase(loaded, options)
   const rows = sets.map((genes) => genes.map((g) => model.ctx.pertIndex.get(g)!))
   const { delta, logvar } = predictDeltas(model, rows, batch)
-  const G = model.ctx.G
-  for (let i = 0; i < sets.length; i++) for (let g = 0; g < G; g++) delta[i * G + g] += base[g]
+  const means = meanExpression(base, delta)
   if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
-  return { means: delta, variances: logvar }
+  return { means, variances: logvar }
 }
 
 export function runPredictWorker(): void {
