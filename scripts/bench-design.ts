@@ -124,6 +124,11 @@ const pools: [string, PairGi[]][] = [
   ['lower-uncertainty half', labelled.filter((p) => p.uncertainty === null || p.uncertainty <= sdCut)],
 ]
 for (const [pool, pairs] of pools) {
+  // A run trained on every labelled pair has no untrained pool: say so instead of printing zeros.
+  if (pairs.length === 0) {
+    print({ figure: 'precision', pool, candidates: 0, note: 'no pairs in this pool' })
+    continue
+  }
   for (const [type, desc] of [['synergy', true], ['suppression', false]] as const) {
     const ranked = [...pairs].sort((a, b) => (desc ? b.scores!.mag - a.scores!.mag : a.scores!.mag - b.scores!.mag))
     const observedRanked = [...pairs].filter((p) => p.observed?.scores).sort((a, b) => (desc ? b.observed!.scores!.mag - a.observed!.scores!.mag : a.observed!.scores!.mag - b.observed!.scores!.mag))
