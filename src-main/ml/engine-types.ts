@@ -27,6 +27,20 @@ import type { ParamsArtifact } from './serialize'
 export const MODEL_NAMES = TRAIN_MODELS
 export type ModelName = TrainModel
 
+/**
+ * What each model name means (model.md §3–§4): the stage that mixes genes (GEARS' cross-gene MLP,
+ * masked sparse attention, or attention over all genes) and whether a VAE regenerates the control
+ * cells Δ is added to. The model builder and the prediction service both read it.
+ */
+export type Mixing = 'cross-gene' | 'masked-attention' | 'full-attention'
+export const MODEL_ARCHITECTURES: Record<ModelName, { mixing: Mixing; vae: boolean }> = {
+  gears: { mixing: 'cross-gene', vae: false },
+  biodsnn: { mixing: 'masked-attention', vae: true },
+  'biodsnn-no-vae': { mixing: 'masked-attention', vae: false },
+  'biodsnn-no-attention': { mixing: 'cross-gene', vae: true },
+  'biodsnn-no-mask': { mixing: 'full-attention', vae: true },
+}
+
 /** Baselines of model.md §8: fitted in closed form, no gradient steps, always reported beside models. */
 export const BASELINE_NAMES = TRAIN_BASELINES
 export type BaselineName = TrainBaseline

@@ -19,12 +19,11 @@ import { dense } from '../layers/dense'
 import type { ForwardMode } from '../layers/mode'
 import { torchLinearInit, type ParamStore } from '../layers/param-store'
 import { randomNormalArray, mulberry32 } from '../random'
+import type { Mixing } from '../engine-types'
 import type { ModelContext } from './context'
 import type { HeadOptions, ModelOutput } from './gears'
 import { fastEncoderLayer } from './layers'
 import { crossGene, fuseConditions, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
-
-export type Mixing = 'cross-gene' | 'masked-attention' | 'full-attention'
 
 export const VAE_HIDDEN = 32
 export const VAE_LATENT = 16

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '../../../src-shared/contract/envelope'
-import type { ModelName, TrainConfig } from '../engine-types'
+import { MODEL_ARCHITECTURES, type Mixing, type ModelName, type TrainConfig } from '../engine-types'
 import { inferenceMode, type ForwardMode } from '../layers/mode'
 import { ParamStore } from '../layers/param-store'
 import type { ModelContext } from './context'
@@ -15,28 +15,16 @@ import { gearsForward, type ModelOutput } from './gears'
 export interface ModelSpec {
   name: ModelName
   /** cross-gene MLP (GEARS step 5), masked sparse attention, or attention over all genes */
-  mixing: 'cross-gene' | 'masked-attention' | 'full-attention'
+  mixing: Mixing
   vae: boolean
   selfEffect: boolean
   uncertainty: boolean
 }
 
 export function modelSpec(config: Pick<TrainConfig, 'model' | 'selfEffect' | 'uncertainty'>): ModelSpec {
-  const heads = { selfEffect: config.selfEffect, uncertainty: config.uncertainty }
-  switch (config.model) {
-    case 'gears':
-      return { name: 'gears', mixing: 'cross-gene', vae: false, ...heads }
-    case 'biodsnn':
-      return { name: 'biodsnn', mixing: 'masked-attention', vae: true, ...heads }
-    case 'biodsnn-no-vae':
-      return { name: 'biodsnn-no-vae', mixing: 'masked-attention', vae: false, ...heads }
-    case 'biodsnn-no-attention':
-      return { name: 'biodsnn-no-attention', mixing: 'cross-gene', vae: true, ...heads }
-    case 'biodsnn-no-mask':
-      return { name: 'biodsnn-no-mask', mixing: 'full-attention', vae: true, ...heads }
-    default:
-      throw new AppError('train.unknown-model', `Unknown model "${String(config.model)}".`)
-  }
+  const name = config.model as ModelName
+  if (!Object.hasOwn(MODEL_ARCHITECTURES, name)) throw new AppError('train.unknown-model', `Unknown model "${String(config.model)}".`)
+  return { name, ...MODEL_ARCHITECTURES[name], selfEffect: config.selfEffect, uncertainty: config.uncertainty }
 }
 
 export interface VaeOutput {

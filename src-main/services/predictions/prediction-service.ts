@@ -34,7 +34,7 @@ import { float32Number, float32Numbers } from '../../../src-shared/exports/numbe
 import type { PredictionParams, PredictionsRepo } from '../../db/predictions-repo'
 import type { CheckpointRecord, RunRecord, RunsRepo } from '../../db/runs-repo'
 import { fittedFromRecord, isBaseline, predictBaseline, type FittedBaselines } from '../../ml/baselines'
-import type { BaselineName, ModelName, Split, TrainingData } from '../../ml/engine-types'
+import { MODEL_ARCHITECTURES, type BaselineName, type ModelName, type Split, type TrainingData } from '../../ml/engine-types'
 import { controlCells as controlRowsOf } from '../../ml/expression'
 import type { ModelMeta, StoredModel } from '../../ml/predict'
 import type { ParamsArtifact } from '../../ml/serialize'
@@ -47,8 +47,6 @@ import { measuredCondition } from './measured'
 import type { BackendInfo } from '../../ml/backend'
 import type { PredictEngine } from './predict-engine'
 
-/** Models that add Δ to VAE-regenerated control cells (the rest add it to c̄); a new model must be listed. */
-const VAE_BASE: Record<ModelName, boolean> = { gears: false, biodsnn: true, 'biodsnn-no-vae': false, 'biodsnn-no-attention': true, 'biodsnn-no-mask': true }
 
 export interface PredictionServiceDeps {
   runs: RunsRepo
@@ -254,7 +252,7 @@ export class PredictionService {
       split,
       vocab: buildVocabulary(data, split, !baseline),
       baseline,
-      vae: !baseline && VAE_BASE[run.model as ModelName],
+      vae: !baseline && MODEL_ARCHITECTURES[run.model as ModelName].vae,
       conditionIndex: new Map(data.conditions.map((c, i) => [c.condition, i])),
       kb: release ? await this.deps.knowledgeBase(release) : null,
       dataset,
