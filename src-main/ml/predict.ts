@@ -191,6 +191,20 @@ export function predictDeltas(model: PerturbationModel, conditions: number[][], 
   return { delta, logvar }
 }
 
+/**
+ * For each row of perturbation indices, the mean expression max(0, base + Δ) (see mean-expression)
+ * and, with the uncertainty head, the variance e^logvar; row-major [rows, G], `batch` conditions per
+ * forward pass. What predict, the prediction worker and validation all report.
+ */
+export function predictMeans(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache'>, rows: number[][], options: PredictOptions = {}, batch = 8): { means: Float32Array; variances: Float32Array | null } {
+  const model = loaded.model
+  if (!model) throw new Error('predictMeans: baselines have no Δ to add (use predictBaseline)')
+  const base = controlBase(loaded, options)
+  const { delta, logvar } = predictDeltas(model, rows, batch)
+  if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
+  return { means: meanExpression(base, delta), variances: logvar }
+}
+
 /** Mean predicted expression (floored at 0, see mean-expression) for each gene set; refuses genes the model cannot predict. */
 export function predict(loaded: LoadedModel, conditions: string[][], options: PredictOptions = {}): ConditionPrediction[] {
   if (loaded.baseline) {
@@ -204,13 +218,11 @@ export function predict(loaded: LoadedModel, conditions: string[][], options: Pr
     if (why) throw new AppError('predict.unknown-gene', `Cannot predict ${genes.join('+') || 'ctrl'}: ${why}.`)
   }
   const rows = conditions.map((genes) => genes.map((g) => model.ctx.pertIndex.get(g)!))
-  const base = controlBase(loaded, options)
-  const { delta, logvar } = predictDeltas(model, rows)
+  const { means, variances } = predictMeans(loaded, rows, options)
   const G = model.ctx.G
-  const means = meanExpression(base, delta)
   return conditions.map((genes, i) => {
     const mean = means.slice(i * G, (i + 1) * G)
-    return logvar ? { genes, mean, variance: Float32Array.from(logvar.subarray(i * G, (i + 1) * G), Math.exp) } : { genes, mean }
+    return variances ? { genes, mean, variance: variances.slice(i * G, (i + 1) * G) } : { genes, mean }
   })
 }
 

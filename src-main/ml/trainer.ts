@@ -17,13 +17,12 @@ import { METRIC_NAMES, type EpochReport, type Metrics, type ResumeState, type Tr
 import { controlCells, denseRows } from './expression'
 import { splitCoexpression } from './knowledge-graphs'
 import { trainingMode } from './layers/mode'
-import { meanExpression } from './mean-expression'
 import { klDivergence, perturbationLoss, reconstructionLoss, type LossVisit } from './losses'
 import { conditionTruth, evaluatePredictions, type ConditionTruth } from './metrics'
 import { buildModelContext } from './models/context'
 import { createModel, materialise, modelSpec, type PerturbationModel } from './models/model'
 import { Adam, clipByGlobalNorm, learningRate } from './optimizer'
-import { controlBase, evaluate, MODEL_FORMAT, modelArtifact, predictDeltas, storeCoexpression, unpredictableReason, type LoadedModel, type ModelMeta } from './predict'
+import { evaluate, MODEL_FORMAT, modelArtifact, predictMeans, storeCoexpression, unpredictableReason, type LoadedModel, type ModelMeta } from './predict'
 import { hashSeed, mulberry32 } from './random'
 import { loadParams, type ParamsArtifact } from './serialize'
 import { makeSplit, sampleWithoutReplacement } from './splits'
@@ -394,12 +393,10 @@ function trainStep(
 function validate(model: PerturbationModel, loaded: LoadedModel, data: TrainingData, names: string[], truths: Map<string, ConditionTruth>, config: TrainConfig): Metrics {
   if (names.length === 0) return Object.fromEntries(METRIC_NAMES.map((k) => [k, NaN])) as Metrics
   loaded.baseCache.clear()
-  const base = controlBase(loaded)
   const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
   const rows = names.map((c) => genesOf.get(c)!.map((g) => model.ctx.pertIndex.get(g)!))
-  const { delta } = predictDeltas(model, rows, Math.max(2, config.batchConditions))
+  const { means } = predictMeans(loaded, rows, {}, Math.max(2, config.batchConditions))
   const G = data.genes.length
-  const means = meanExpression(base, delta)
   const preds = new Map(names.map((c, i) => [c, means.subarray(i * G, (i + 1) * G)]))
   return stripGroup(evaluatePredictions(data, names, preds, {}, truths).overall)
 }

@@ -4,9 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../../ml/backend'
-import { loadModel, predictDeltas, controlBase, unpredictableReason, type LoadedModel } from '../../ml/predict'
+import { loadModel, predictMeans, unpredictableReason, type LoadedModel } from '../../ml/predict'
 import { AppError } from '../../../src-shared/contract/envelope'
-import { meanExpression } from '../../ml/mean-expression'
 import type { PredictOutput, PredictReply, PredictRequest, PredictWorkerInit, WireError } from './predict-protocol'
 
 function toWire(err: unknown): WireError {
@@ -22,12 +21,8 @@ export function predictSets(loaded: LoadedModel, sets: string[][], options: { co
     const why = unpredictableReason(loaded, genes)
     if (why) throw new AppError('predict.unplaceable-gene', `Cannot predict ${genes.join('+')}: ${why}.`)
   }
-  const base = controlBase(loaded, options)
   const rows = sets.map((genes) => genes.map((g) => model.ctx.pertIndex.get(g)!))
-  const { delta, logvar } = predictDeltas(model, rows, batch)
-  const means = meanExpression(base, delta)
-  if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
-  return { means, variances: logvar }
+  return predictMeans(loaded, rows, options, batch)
 }
 
 export function runPredictWorker(): void {
