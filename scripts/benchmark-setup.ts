@@ -9,7 +9,7 @@ import { createAppContext, type AppContext } from '../src-main/app-context'
 import type { BackendName } from '../src-main/ml/backend'
 import { packageRoot } from '../src-main/paths'
 import { synthesizeToFile } from '../src-main/services/synthetic/write'
-import type { RunListItem } from '../src-shared/contract'
+import { TRAIN_DEFAULTS, type RunListItem } from '../src-shared/contract'
 
 export type BenchPreset = 'norman-like' | 'small'
 
@@ -55,7 +55,10 @@ export async function benchDataset(name: string, preset: BenchPreset, seed: numb
 
 /**
  * A completed run of `model` on the dataset: run `runId` when given, else the one with the most
- * epochs, else one trained now through the training service (`trainSeconds` says how long).
+ * epochs among runs set up as the benchmark would train one (default split, this seed, the
+ * uncertainty head when asked for), else one trained now through the training service
+ * (`trainSeconds` says how long). A custom-split or other-seed run in the cache is never picked
+ * up silently: it would measure something else.
  */
 export async function benchRun(
   ctx: AppContext,
@@ -67,7 +70,7 @@ export async function benchRun(
     setup.runId !== undefined
       ? runs().find((r) => r.id === setup.runId)
       : runs()
-          .filter((r) => r.model === setup.model && r.status === 'completed')
+          .filter((r) => r.model === setup.model && r.status === 'completed' && matchesSetup(ctx, r, setup))
           .sort((a, b) => b.epochsDone - a.epochsDone)[0]
   if (existing) return { run: existing, trainSeconds: null }
   const t = performance.now()
@@ -77,4 +80,10 @@ export async function benchRun(
   const done = await ctx.services.training.waitFor((r.data as { runId: number }).runId)
   if (done.status !== 'completed') throw new Error(`training ${done.status}: ${done.error}`)
   return { run: runs().find((x) => x.id === done.id)!, trainSeconds: round((performance.now() - t) / 1000, 1) }
+}
+
+/** Whether a cached run was trained the way `benchRun` would train one now. */
+function matchesSetup(ctx: AppContext, run: RunListItem, setup: { seed: number; uncertainty?: boolean }): boolean {
+  if (run.split.kind !== TRAIN_DEFAULTS.split.kind || run.split.seed !== TRAIN_DEFAULTS.split.seed || run.seed !== setup.seed) return false
+  return !setup.uncertainty || ctx.services.training.get(run.id).config.uncertainty === true
 }
