@@ -14,6 +14,8 @@ import { maxAbsDiff, randomTensor } from '../test-utils'
 import { train } from '../trainer'
 import { blockDiagonal, vaeForward } from './biodsnn'
 import { buildModelContext, type ModelContext } from './context'
+import { fuseConditions, geneBase, pertStates, recovery, selfEffect } from './knowledge-stream'
+import { fastEncoderLayer } from './layers'
 import { createModel, materialise, modelSpec } from './model'
 
 const data = tinyScreen()
@@ -111,6 +113,23 @@ describe('BioDSNN and its ablations', () => {
     const b = run([[p('G4')], [p('G2'), p('G3')], [], [p('G1')]])
     expect(maxAbsDiff(a[0], b[3])).toBeLessThan(1e-5)
     expect(maxAbsDiff(a[1], b[1])).toBeLessThan(1e-5)
+    model.dispose()
+  })
+
+  it('predicts through the shared-base attention exactly as the stacked, block-diagonal encoder does', () => {
+    const model = createModel(modelSpec({ model: 'biodsnn-no-vae', selfEffect: true, uncertainty: false }), ctx, 4)
+    materialise(model, [p('G1')])
+    const conds = [[p('G1')], [p('G2'), p('G3')], [], [p('G4')]]
+    const { store } = model
+    const ours = tf.tidy(() => model.forward(conds, inferenceMode).delta.dataSync())
+    // The training path's composition, in inference mode: the encoder over the stacked rows.
+    const reference = tf.tidy(() => {
+      const pert = pertStates(store, ctx, conds)
+      const x = fuseConditions(store, ctx, geneBase(store, ctx, inferenceMode), pert, conds, inferenceMode)
+      const encoded = fastEncoderLayer(store, 'encoder', x, { kind: 'masked', mask: blockDiagonal(ctx.mask, conds.length) }, inferenceMode)
+      return tf.add(recovery(store, ctx, encoded, conds.length, inferenceMode).z, selfEffect(store, ctx, pert, conds)!).dataSync()
+    })
+    expect(maxAbsDiff(ours, reference)).toBeLessThanOrEqual(1e-5)
     model.dispose()
   })
 

@@ -22,8 +22,8 @@ import { randomNormalArray, mulberry32 } from '../random'
 import type { Mixing } from '../engine-types'
 import type { ModelContext } from './context'
 import type { HeadOptions, ModelOutput } from './gears'
-import { fastEncoderLayer } from './layers'
-import { crossGene, fuseConditions, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
+import { broadcastShifts, fastEncoderLayer, sharedBaseEncoderLayer } from './layers'
+import { conditionShifts, crossGene, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
 
 export const VAE_HIDDEN = 32
 export const VAE_LATENT = 16
@@ -46,9 +46,14 @@ export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions:
   const B = conditions.length
   return tf.tidy(() => {
     const pert = pertStates(store, ctx, conditions)
-    let x = fuseConditions(store, ctx, geneBase(store, ctx, mode), pert, conditions, mode)
-    if (options.mixing === 'masked-attention') x = fastEncoderLayer(store, 'encoder', x, { kind: 'masked', mask: options.mask(B) }, mode)
-    else if (options.mixing === 'full-attention') x = fastEncoderLayer(store, 'encoder', x, { kind: 'full', blocks: B }, mode)
+    const base = geneBase(store, ctx, mode)
+    const shifts = conditionShifts(store, ctx, pert, conditions, mode)
+    let x: tf.Tensor2D
+    // In inference the conditions' shared base lets the attention scores be computed once per batch.
+    if (options.mixing === 'masked-attention' && !mode.training) x = sharedBaseEncoderLayer(store, 'encoder', base, shifts, ctx.mask)
+    else if (options.mixing === 'masked-attention') x = fastEncoderLayer(store, 'encoder', broadcastShifts(base, shifts), { kind: 'masked', mask: options.mask(B) }, mode)
+    else if (options.mixing === 'full-attention') x = fastEncoderLayer(store, 'encoder', broadcastShifts(base, shifts), { kind: 'full', blocks: B }, mode)
+    else x = broadcastShifts(base, shifts)
     const { z, hidden } = recovery(store, ctx, x, B, mode)
     let delta = options.mixing === 'cross-gene' ? crossGene(store, ctx, z, mode) : z
     if (options.selfEffect) {

@@ -17,7 +17,7 @@ import { linear } from '../ops/linear'
 import { perGeneLinear } from '../ops/per-gene-linear'
 import { gatherRows, segmentSum } from '../ops/segment'
 import type { ModelContext } from './context'
-import { fastBatchNorm as batchNorm, fastMlp as mlp } from './layers'
+import { broadcastShifts, fastBatchNorm as batchNorm, fastMlp as mlp } from './layers'
 
 /** PyTorch's xavier_normal_ std for a tensor of shape (fanOutDim, fanInDim, receptive…). */
 const xavierNormal = (fanIn: number, fanOut: number): Init => ({ kind: 'normal', std: Math.sqrt(2 / (fanIn + fanOut)) })
@@ -73,13 +73,16 @@ export function pertStates(store: ParamStore, ctx: ModelContext, conditions: num
   }
 }
 
-/** Step 3: [B·G, H] post-perturbation gene states (base + fuse(Σ h_pert) on every gene row). */
-export function fuseConditions(store: ParamStore, ctx: ModelContext, base: tf.Tensor2D, pert: PertStates, conditions: number[][], mode: ForwardMode): tf.Tensor2D {
+/**
+ * Step 3's per-condition vector: [B, H] fuse(Σ_{j∈S} h_pert[j]) for each condition (0 for ctrl).
+ * Every gene row of the condition gets the same vector (`fuseConditions`).
+ */
+export function conditionShifts(store: ParamStore, ctx: ModelContext, pert: PertStates, conditions: number[][], mode: ForwardMode): tf.Tensor2D {
   const B = conditions.length
-  const { G, H } = ctx
+  const { H } = ctx
   return tf.tidy(() => {
     const withPerts = conditions.map((c, b) => (c.length ? b : -1)).filter((b) => b >= 0)
-    if (withPerts.length === 0) return tf.reshape(tf.add(tf.expandDims(base, 0), tf.zeros([B, 1, H])), [B * G, H]) as tf.Tensor2D
+    if (withPerts.length === 0) return tf.zeros([B, H]) as tf.Tensor2D
     // Σ_{j∈S} h_pert[j] per condition, as a segment sum over (condition, gene) pairs.
     const rows: number[] = []
     const seg: number[] = []
@@ -96,9 +99,13 @@ export function fuseConditions(store: ParamStore, ctx: ModelContext, base: tf.Te
     let fused = mlp(store, 'pert_fuse', sums, [H, H, H], mode)
     if (lone) fused = tf.slice(fused, [0, 0], [1, H])
     // Scatter the fused rows back to their conditions (ctrl rows stay 0).
-    const full = withPerts.length === B ? fused : segmentSum(fused, tf.tensor1d(Int32Array.from(withPerts), 'int32'), B)
-    return tf.reshape(tf.add(tf.expandDims(base, 0), tf.expandDims(full, 1)), [B * G, H]) as tf.Tensor2D
+    return withPerts.length === B ? fused : segmentSum(fused, tf.tensor1d(Int32Array.from(withPerts), 'int32'), B)
   })
+}
+
+/** Step 3: [B·G, H] post-perturbation gene states (base + fuse(Σ h_pert) on every gene row). */
+export function fuseConditions(store: ParamStore, ctx: ModelContext, base: tf.Tensor2D, pert: PertStates, conditions: number[][], mode: ForwardMode): tf.Tensor2D {
+  return tf.tidy(() => broadcastShifts(base, conditionShifts(store, ctx, pert, conditions, mode)))
 }
 
 /** Step 4 head: BatchNorm → ReLU (returned for the uncertainty head) and MLP [H, 2H, H] → per-gene linear → z [B, G]. */

@@ -8,13 +8,14 @@ import * as tf from '@tensorflow/tfjs'
 import { batchNorm } from '../layers/batch-norm'
 import { dense } from '../layers/dense'
 import { BIODSNN_ENCODER } from '../layers/encoder'
-import type { ForwardMode } from '../layers/mode'
+import { inferenceMode, type ForwardMode } from '../layers/mode'
 import { glorotInit, type ParamStore } from '../layers/param-store'
 import type { AttentionMask } from '../ops/attention-mask'
 import { dropout } from '../ops/dropout'
 import { fullAttention } from '../ops/full-attention'
 import { batchNormOp, layerNormOp } from '../ops/norms'
-import { sparseAttention } from '../ops/sparse-attention'
+import { sparseAttention, sparseAttentionSharedBase } from '../ops/sparse-attention'
+import { linear } from '../ops/linear'
 
 const MOMENTUM = 0.1
 
@@ -60,9 +61,8 @@ export type EncoderAttention = { kind: 'masked'; mask: AttentionMask } | { kind:
 /** layers/encoder.ts (post-norm, BioDSNN's sizes) with fused LayerNorms, masked or over all genes. */
 export function fastEncoderLayer(store: ParamStore, name: string, x: tf.Tensor2D, attention: EncoderAttention, mode: ForwardMode): tf.Tensor2D {
   const d = x.shape[1]
-  const { numHeads, ffDim } = BIODSNN_ENCODER
+  const { numHeads } = BIODSNN_ENCODER
   const rate = mode.training ? BIODSNN_ENCODER.dropout : 0
-  const drop = (t: tf.Tensor2D) => (rate > 0 ? dropout(t, rate, mode.nextSeed()) : t)
   return tf.tidy(() => {
     const proj = (part: string) => dense(store, `${name}.attn.${part}`, x, d, { init: glorotInit(d, 3 * d), biasInit: { kind: 'zeros' } })
     const q = proj('q')
@@ -70,9 +70,41 @@ export function fastEncoderLayer(store: ParamStore, name: string, x: tf.Tensor2D
     const v = proj('v')
     const attnDropout = rate > 0 ? { rate, seed: mode.nextSeed() } : undefined
     const mixed = attention.kind === 'masked' ? sparseAttention(q, k, v, attention.mask, numHeads, attnDropout) : fullAttention(q, k, v, attention.blocks, numHeads, attnDropout)
-    const attn = dense(store, `${name}.attn.out`, mixed, d, { biasInit: { kind: 'zeros' } })
-    const x1 = fastLayerNorm(store, `${name}.norm1`, tf.add(x, drop(attn)) as tf.Tensor2D)
-    const hidden = drop(tf.relu(dense(store, `${name}.ff1`, x1, ffDim)) as tf.Tensor2D)
-    return fastLayerNorm(store, `${name}.norm2`, tf.add(x1, drop(dense(store, `${name}.ff2`, hidden, d))) as tf.Tensor2D)
+    return encoderTail(store, name, x, mixed, mode)
   })
+}
+
+/**
+ * `fastEncoderLayer` with the masked attention, in inference, for B conditions whose rows are
+ * base [G, H] + shifts[b] (BioDSNN's fused gene states): the attention scores shared by every
+ * condition are computed once (ops/sparse-attention `csrAttentionSharedBase`). `mask` is the
+ * one-condition mask. Same output as `fastEncoderLayer` on the stacked rows with the
+ * block-diagonal mask.
+ */
+export function sharedBaseEncoderLayer(store: ParamStore, name: string, base: tf.Tensor2D, shifts: tf.Tensor2D, mask: AttentionMask): tf.Tensor2D {
+  const d = base.shape[1]
+  return tf.tidy(() => {
+    const projBase = (part: string) => dense(store, `${name}.attn.${part}`, base, d, { init: glorotInit(d, 3 * d), biasInit: { kind: 'zeros' } })
+    // The shifts' projections carry no bias: it is in the base's (q = (base + shift)·W + b).
+    const projShift = (part: string) => linear(shifts, store.get(`${name}.attn.${part}.weight`) as tf.Tensor2D)
+    const mixed = sparseAttentionSharedBase(projBase('q'), projBase('k'), projBase('v'), projShift('q'), projShift('v'), mask, BIODSNN_ENCODER.numHeads)
+    return encoderTail(store, name, broadcastShifts(base, shifts), mixed, inferenceMode)
+  })
+}
+
+/** Base [G, H] plus each condition's shift [B, H] on every gene row: [B·G, H], conditions stacked. */
+export function broadcastShifts(base: tf.Tensor2D, shifts: tf.Tensor2D): tf.Tensor2D {
+  const [B, H] = shifts.shape
+  return tf.tidy(() => tf.reshape(tf.add(tf.expandDims(base, 0), tf.expandDims(shifts, 1)), [B * base.shape[0], H]) as tf.Tensor2D)
+}
+
+/** After the attention: output projection, residual + LayerNorm, feed-forward, residual + LayerNorm. */
+function encoderTail(store: ParamStore, name: string, x: tf.Tensor2D, mixed: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
+  const d = x.shape[1]
+  const rate = mode.training ? BIODSNN_ENCODER.dropout : 0
+  const drop = (t: tf.Tensor2D) => (rate > 0 ? dropout(t, rate, mode.nextSeed()) : t)
+  const attn = dense(store, `${name}.attn.out`, mixed, d, { biasInit: { kind: 'zeros' } })
+  const x1 = fastLayerNorm(store, `${name}.norm1`, tf.add(x, drop(attn)) as tf.Tensor2D)
+  const hidden = drop(tf.relu(dense(store, `${name}.ff1`, x1, BIODSNN_ENCODER.ffDim)) as tf.Tensor2D)
+  return fastLayerNorm(store, `${name}.norm2`, tf.add(x1, drop(dense(store, `${name}.ff2`, hidden, d))) as tf.Tensor2D)
 }

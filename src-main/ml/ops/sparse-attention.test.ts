@@ -4,7 +4,8 @@ import { initBackend, type BackendName } from '../backend'
 import { mulberry32 } from '../random'
 import { gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
 import { maskFromGroups, maskFromRows, maskStats, randomPathwayMask, type AttentionMask } from './attention-mask'
-import { denseMaskedAttention, sparseAttention, type AttentionDropout } from './sparse-attention'
+import { csrAttentionForward, csrAttentionSharedBase, denseMaskedAttention, sparseAttention, type AttentionDropout } from './sparse-attention'
+import { blockDiagonal } from '../models/biodsnn'
 
 function compare(mask: AttentionMask, dim: number, heads: number, seed: number, dropout?: AttentionDropout): number[] {
   const q = randomTensor([mask.size, dim], seed)
@@ -68,5 +69,43 @@ describe('sparse attention edge cases', () => {
     expect(() => sparseAttention(x, x, x, mask, 3)).toThrow(/cannot be split into 3 heads/)
     expect(() => sparseAttention(x, x, tf.zeros([2, 4]) as tf.Tensor2D, mask, 2)).toThrow(/v must have shape \[3, 4\]/)
     expect(() => maskFromRows([[0, 5]])).toThrow(/gene index 5/)
+  })
+})
+
+describe('masked attention for conditions that share a base (inference)', () => {
+  // Reference: the plain op on the stacked rows base_i + shift_b, block-diagonal mask, with a key
+  // shift too (the shared-base op must not depend on it: it cancels in the softmax).
+  function stackedReference(q0: Float32Array, k0: Float32Array, v0: Float32Array, qs: Float32Array, ks: Float32Array, vs: Float32Array, mask: AttentionMask, B: number, dim: number, heads: number): Float32Array {
+    const G = mask.size
+    const stack = (base: Float32Array, shift: Float32Array) => Float32Array.from({ length: B * G * dim }, (_, n) => base[n % (G * dim)] + shift[Math.floor(n / (G * dim)) * dim + (n % dim)])
+    return csrAttentionForward(stack(q0, qs), stack(k0, ks), stack(v0, vs), blockDiagonal(mask, B), heads, dim).out
+  }
+  const random = (n: number, seed: number, scale = 1) => {
+    const r = mulberry32(seed)
+    return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale)
+  }
+
+  it('equals attention on the stacked rows (≤ 1e-5) on a skewed mask, 2 heads and 1', () => {
+    const mask = randomPathwayMask(150, 3000, mulberry32(9), { medianPathway: 6, maxPathway: 60 })
+    for (const [dim, heads] of [[16, 2], [8, 1]]) {
+      const B = 3
+      const [q0, k0, v0] = [1, 2, 3].map((s) => random(150 * dim, s))
+      const [qs, ks, vs] = [4, 5, 6].map((s) => random(B * dim, s))
+      const ours = csrAttentionSharedBase(q0, k0, v0, qs, vs, mask, heads, dim)
+      expect(maxAbsDiff(ours, stackedReference(q0, k0, v0, qs, ks, vs, mask, B, dim, heads))).toBeLessThanOrEqual(1e-5)
+    }
+  })
+
+  it('stays exact when the shifts spread the scores beyond what exp can hold (rows recomputed directly)', () => {
+    const mask = randomPathwayMask(60, 900, mulberry32(4), { medianPathway: 5, maxPathway: 30 })
+    const dim = 8
+    const B = 2
+    const [q0, k0, v0] = [1, 2, 3].map((s) => random(60 * dim, s, 30))
+    const [qs, ks, vs] = [4, 5, 6].map((s) => random(B * dim, s, 300))
+    const ours = csrAttentionSharedBase(q0, k0, v0, qs, vs, mask, 2, dim)
+    expect(ours.every(Number.isFinite)).toBe(true)
+    const ref = stackedReference(q0, k0, v0, qs, ks, vs, mask, B, dim, 2)
+    // relative to the values' scale (v up to 300 + 30)
+    expect(maxAbsDiff(ours, ref)).toBeLessThanOrEqual(1e-5 * 330)
   })
 })

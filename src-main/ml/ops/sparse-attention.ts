@@ -277,3 +277,148 @@ function denseFactors(mask: AttentionMask, drop: Float32Array, head: number): tf
   for (let i = 0; i < size; i++) for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) out[i * size + colIdx[p]] = drop[hp + p]
   return tf.tensor2d(out, [size, size])
 }
+
+/**
+ * Inference-only masked attention for B conditions whose inputs share one base: row i of condition b
+ * is x_bi = base_i + shift_b (BioDSNN adds the same fused perturbation vector to every gene row).
+ * With the projections split the same way (q = q0 + qs_b, k = k0 + ks_b, v = v0 + vs_b):
+ *
+ *   s_ij = (q0_i + qs_b)·(k0_j + ks_b) = q0_i·k0_j + qs_b·k0_j + [q0_i·ks_b + qs_b·ks_b]
+ *
+ * and the bracket is constant along the row, so softmax drops it. With E_ij = exp(q0_i·k0_j/√d − m_i)
+ * (shared by every condition, computed once) and w_bj = exp(qs_b·k0_j/√d − max_j …) (one per gene):
+ *
+ *   out_bi = Σ_j E_ij w_bj v0_j / Σ_j E_ij w_bj + vs_b
+ *
+ * — one sparse × dense product of E with the columns [w_bj·v0_j, w_bj] of all B conditions side by
+ * side: no exp and no dot product per mask entry and condition, and the inner loop runs over
+ * contiguous memory. A row whose denominator underflows (scores spread by more than ~700) is
+ * recomputed directly. Same numbers as `sparseAttention` on the stacked rows (test), no gradient:
+ * prediction and validation only.
+ *
+ * q0, k0, v0: [size, dim] (projections of the base, biases included); qShift, vShift: [B, dim]
+ * (projections of the shifts, no bias). Returns [B · size, dim], conditions stacked like the rows.
+ */
+export function csrAttentionSharedBase(q0: Float32Array, k0: Float32Array, v0: Float32Array, qShift: Float32Array, vShift: Float32Array, mask: AttentionMask, numHeads: number, dim: number): Float32Array {
+  const { size, rowPtr, colIdx } = mask
+  const nnz = colIdx.length
+  const B = qShift.length / dim
+  const d = dim / numHeads
+  const width = B * (d + 1) // per gene: for each condition d weighted values, then the weight
+  const scale = 1 / Math.sqrt(d)
+  const out = new Float32Array(B * size * dim)
+  const e = new Float64Array(nnz)
+  const u = new Float64Array(B * size)
+  const right = new Float64Array(size * width)
+  const acc = new Float64Array(width)
+  for (let h = 0; h < numHeads; h++) {
+    const hc = h * d
+    // E_ij, shared by the conditions
+    for (let i = 0; i < size; i++) {
+      const qo = i * dim + hc
+      let m = -Infinity
+      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+        const ko = colIdx[p] * dim + hc
+        let s = 0
+        for (let c = 0; c < d; c++) s += q0[qo + c] * k0[ko + c]
+        e[p] = s * scale
+        if (e[p] > m) m = e[p]
+      }
+      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) e[p] = Math.exp(e[p] - m)
+    }
+    // u_bj = qs_b·k0_j/√d and the right-hand side [w_bj·v0_j, w_bj]
+    for (let b = 0; b < B; b++) {
+      const so = b * dim + hc
+      let umax = -Infinity
+      for (let j = 0; j < size; j++) {
+        const ko = j * dim + hc
+        let s = 0
+        for (let c = 0; c < d; c++) s += qShift[so + c] * k0[ko + c]
+        u[b * size + j] = s * scale
+        if (u[b * size + j] > umax) umax = u[b * size + j]
+      }
+      for (let j = 0; j < size; j++) {
+        const w = Math.exp(u[b * size + j] - umax)
+        const ro = j * width + b * (d + 1)
+        const vo = j * dim + hc
+        for (let c = 0; c < d; c++) right[ro + c] = w * v0[vo + c]
+        right[ro + d] = w
+      }
+    }
+    // out_bi = (E · right)_i, normalised
+    for (let i = 0; i < size; i++) {
+      // Four columns at a time over the row's entries: the sums stay in registers.
+      const start = rowPtr[i]
+      const end = rowPtr[i + 1]
+      let c = 0
+      for (; c + 4 <= width; c += 4) {
+        let a0 = 0
+        let a1 = 0
+        let a2 = 0
+        let a3 = 0
+        for (let p = start; p < end; p++) {
+          const ep = e[p]
+          const ro = colIdx[p] * width + c
+          a0 += ep * right[ro]
+          a1 += ep * right[ro + 1]
+          a2 += ep * right[ro + 2]
+          a3 += ep * right[ro + 3]
+        }
+        acc[c] = a0
+        acc[c + 1] = a1
+        acc[c + 2] = a2
+        acc[c + 3] = a3
+      }
+      for (; c < width; c++) {
+        let a = 0
+        for (let p = start; p < end; p++) a += e[p] * right[colIdx[p] * width + c]
+        acc[c] = a
+      }
+      for (let b = 0; b < B; b++) {
+        const ao = b * (d + 1)
+        const oo = b * size * dim + i * dim + hc
+        const so = b * dim + hc
+        const den = acc[ao + d]
+        if (den > 1e-280) {
+          const inv = 1 / den
+          for (let c = 0; c < d; c++) out[oo + c] = acc[ao + c] * inv + vShift[so + c]
+        } else {
+          directRow(q0, k0, v0, u, b * size, rowPtr[i], rowPtr[i + 1], colIdx, i, dim, hc, d, scale, out, oo)
+          for (let c = 0; c < d; c++) out[oo + c] += vShift[so + c]
+        }
+      }
+    }
+  }
+  return out
+}
+
+/** One row's softmax-weighted sum of v0 from its scores q0_i·k0_j/√d + u_j, computed directly (stable in any range). */
+function directRow(q0: Float32Array, k0: Float32Array, v0: Float32Array, u: Float64Array, uo: number, start: number, end: number, colIdx: Int32Array, i: number, dim: number, hc: number, d: number, scale: number, out: Float32Array, oo: number): void {
+  const s = new Float64Array(end - start)
+  let m = -Infinity
+  for (let p = start; p < end; p++) {
+    const ko = colIdx[p] * dim + hc
+    let dot = 0
+    for (let c = 0; c < d; c++) dot += q0[i * dim + hc + c] * k0[ko + c]
+    s[p - start] = dot * scale + u[uo + colIdx[p]]
+    if (s[p - start] > m) m = s[p - start]
+  }
+  let sum = 0
+  const acc = new Float64Array(d)
+  for (let p = start; p < end; p++) {
+    const w = Math.exp(s[p - start] - m)
+    sum += w
+    const vo = colIdx[p] * dim + hc
+    for (let c = 0; c < d; c++) acc[c] += w * v0[vo + c]
+  }
+  for (let c = 0; c < d; c++) out[oo + c] = acc[c] / sum
+}
+
+/** `csrAttentionSharedBase` on tensors: q0, k0, v0 [size, dim], qShift, vShift [B, dim] → [B · size, dim]. No gradient. */
+export function sparseAttentionSharedBase(q0: tf.Tensor2D, k0: tf.Tensor2D, v0: tf.Tensor2D, qShift: tf.Tensor2D, vShift: tf.Tensor2D, mask: AttentionMask, numHeads: number): tf.Tensor2D {
+  const { size, dim } = checkInputs(q0, k0, v0, mask, numHeads)
+  if (qShift.shape[1] !== dim || vShift.shape[1] !== dim || qShift.shape[0] !== vShift.shape[0]) throw new Error(`attention: shifts must both have shape [B, ${dim}]`)
+  const B = qShift.shape[0]
+  const out = csrAttentionSharedBase(q0.dataSync() as Float32Array, k0.dataSync() as Float32Array, v0.dataSync() as Float32Array, qShift.dataSync() as Float32Array, vShift.dataSync() as Float32Array, mask, numHeads, dim)
+  return tf.tensor2d(out, [B * size, dim])
+}
