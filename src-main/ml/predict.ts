@@ -194,15 +194,16 @@ export function predictDeltas(model: PerturbationModel, conditions: number[][], 
 /**
  * For each row of perturbation indices, the mean expression max(0, base + Δ) (see mean-expression)
  * and, with the uncertainty head, the variance e^logvar; row-major [rows, G], `batch` conditions per
- * forward pass. What predict, the prediction worker and validation all report.
+ * forward pass. What predict, the prediction worker and validation all report. `base` is what Δ is
+ * added to (the control mean, or the VAE's regenerated control mean), a copy.
  */
-export function predictMeans(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache'>, rows: number[][], options: PredictOptions = {}, batch = 8): { means: Float32Array; variances: Float32Array | null } {
+export function predictMeans(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache'>, rows: number[][], options: PredictOptions = {}, batch = 8): { means: Float32Array; variances: Float32Array | null; base: Float32Array } {
   const model = loaded.model
   if (!model) throw new Error('predictMeans: baselines have no Δ to add (use predictBaseline)')
   const base = controlBase(loaded, options)
   const { delta, logvar } = predictDeltas(model, rows, batch)
   if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
-  return { means: meanExpression(base, delta), variances: logvar }
+  return { means: meanExpression(base, delta), variances: logvar, base: base.slice() }
 }
 
 /** Mean predicted expression (floored at 0, see mean-expression) for each gene set; refuses genes the model cannot predict. */

@@ -238,8 +238,8 @@ export class DesignService {
     const idx = fitGenes(r.source.controlMean, GI_DEFAULTS.expressionThreshold)
     let msPerPair = 0
     if (idx.length >= 3 && probe.length >= 2) {
-      const a = gather(r.change, idx, 0, G)
-      const b = gather(r.change, idx, 1, G)
+      const a = gather(r.modelChange, idx, 0, G)
+      const b = gather(r.modelChange, idx, 1, G)
       const ab = a.map((v, i) => v + b[i])
       giScores(a, b, ab)
       t = performance.now()
@@ -324,7 +324,7 @@ export class DesignService {
           }
         } else if (uncertainty !== null) seenUncertainty.push(uncertainty)
         const scoring = performance.now()
-        const fit = scorePair(gather(singles.change, idx, i, G), gather(singles.change, idx, j, G), gather(batch.change, idx, r, G), settings)
+        const fit = scorePair(gather(singles.modelChange, idx, i, G), gather(singles.modelChange, idx, j, G), gather(batch.modelChange, idx, r, G), settings)
         const condition = formatCondition([A.gene, B.gene])
         const obs = observed?.pair(condition, idx, settings) ?? null
         scoreMs += performance.now() - scoring
@@ -549,7 +549,7 @@ export class DesignService {
           uncertainty = stored.uncertainty
         } else {
           const [ia, ib] = set.genes.map((g) => singleRow.get(g)!)
-          scores = scorePair(gather(all.change, idx, ia, G), gather(all.change, idx, ib, G), gather(all.change, idx, r, G), settings).scores
+          scores = scorePair(gather(all.modelChange, idx, ia, G), gather(all.modelChange, idx, ib, G), gather(all.modelChange, idx, r, G), settings).scores
         }
       }
       const change = all.change.subarray(r * G, (r + 1) * G)
@@ -644,7 +644,7 @@ function scoreAgainst(batch: BatchPrediction, r: number, G: number, sigIdx: numb
   const agree: { gene: string; target: number; predicted: number; score: number }[] = []
   for (let k = 0; k < sigIdx.length; k++) {
     if (own.has(sigIdx[k])) continue
-    const p = batch.change[r * G + sigIdx[k]]
+    const p = batch.modelChange[r * G + sigIdx[k]]
     const t = sigVal[k]
     pred.push(p)
     target.push(t)

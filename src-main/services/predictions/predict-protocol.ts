@@ -27,6 +27,8 @@ export interface PredictOutput {
   means: Float32Array
   /** row-major [sets, G] variance from the uncertainty head, or null */
   variances: Float32Array | null
+  /** [G] what the model adds Δ to: the control mean, or a VAE's regenerated control mean */
+  base: Float32Array
   /** milliseconds spent in the worker, for benchmarks */
   ms: number
 }

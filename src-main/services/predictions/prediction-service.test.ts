@@ -6,6 +6,7 @@ import { PREDICTION_COLUMNS } from '../../../src-shared/exports/prediction-table
 import { RunsRepo } from '../../db/runs-repo'
 import { decodePng, pixelStats } from '../exports/png-check'
 import { call, failure, predictFixture, type PredictFixture } from './test-fixture'
+import { maxAbsDiff } from '../../ml/test-utils'
 
 let fx: PredictFixture
 let detail: RunDetail
@@ -98,6 +99,8 @@ describe('predict:run', () => {
       const one = await fx.ctx.services.predictions.predictMany(fx.runId, [sets[i]], { controlCells: 300, seed: 1 })
       for (let g = 0; g < G; g += 7) expect(batch.mean[i * G + g]).toBeCloseTo(one.mean[g], 5)
     }
+    // GEARS adds Δ to the control mean itself: its change against its own base is the change.
+    for (let k = 0; k < batch.change.length; k += 13) expect(batch.modelChange[k]).toBeCloseTo(batch.change[k], 6)
   })
 })
 
@@ -121,6 +124,15 @@ describe('BioDSNN (Δ added to VAE-regenerated control cells)', () => {
     expect(b.conditions[0].mean).toEqual(a.conditions[0].mean)
     expect(c.conditions[0].mean).not.toEqual(a.conditions[0].mean)
     expect(a.conditions[0].mean).not.toEqual(all.conditions[0].mean)
+    // The regenerated control mean is offset from the observed one; the change the design tools
+    // compare (modelChange) is taken against the model's own base, so the offset is the same
+    // vector for every condition and cancels there.
+    const genes = Object.keys(bio.test!.perCondition).slice(0, 3).map((c) => c.split('+').filter((g) => g !== 'ctrl'))
+    const batch = await fx.ctx.services.predictions.predictMany(runId, genes, { controlCells: 300, seed: 1 })
+    const G = batch.source.genes.length
+    const offset = (i: number) => Array.from({ length: G }, (_, g) => batch.change[i * G + g] - batch.modelChange[i * G + g])
+    expect(Math.max(...offset(0).map(Math.abs))).toBeGreaterThan(1e-3)
+    for (const i of [1, 2]) expect(maxAbsDiff(offset(i), offset(0))).toBeLessThan(1e-5)
   }, 120_000)
 })
 

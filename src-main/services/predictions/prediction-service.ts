@@ -91,7 +91,15 @@ export interface BatchPrediction {
   sets: ResolvedSet[]
   /** row-major [sets, G] */
   mean: Float32Array
+  /** row-major [sets, G] mean − the observed control mean (what the prediction screen shows) */
   change: Float32Array
+  /**
+   * row-major [sets, G] mean − what the model adds Δ to. The same as `change` except for a model
+   * with a VAE, whose regenerated control mean differs from the observed one by an offset that every
+   * prediction carries; comparisons between a model's own predictions (GI fits, signature search)
+   * use this so the offset cancels.
+   */
+  modelChange: Float32Array
   /** row-major [sets, G] variance, when the run has the uncertainty head */
   variance: Float32Array | null
   /** milliseconds in the worker (0 for baselines) */
@@ -158,6 +166,7 @@ export class PredictionService {
     const cbar = p.data.controlMean
     let mean: Float32Array
     let variance: Float32Array | null = null
+    let base: Float32Array = cbar
     let workerMs = 0
     if (p.baseline) {
       mean = new Float32Array(resolved.length * G)
@@ -167,11 +176,18 @@ export class PredictionService {
       const out = await this.deps.engine.predict(p.key, () => this.payload(p), resolved.map((s) => s.genes), opts)
       mean = out.means
       variance = out.variances
+      base = out.base
       workerMs = out.ms
     }
     const change = new Float32Array(mean.length)
-    for (let i = 0; i < resolved.length; i++) for (let g = 0; g < G; g++) change[i * G + g] = mean[i * G + g] - cbar[g]
-    return { source, sets: resolved, mean, change, variance, workerMs }
+    const modelChange = base === cbar ? change : new Float32Array(mean.length)
+    for (let i = 0; i < resolved.length; i++) {
+      for (let g = 0; g < G; g++) {
+        change[i * G + g] = mean[i * G + g] - cbar[g]
+        if (modelChange !== change) modelChange[i * G + g] = mean[i * G + g] - base[g]
+      }
+    }
+    return { source, sets: resolved, mean, change, modelChange, variance, workerMs }
   }
 
   list(runId: number, limit: number): PredictionListItem[] {
