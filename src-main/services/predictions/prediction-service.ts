@@ -166,7 +166,7 @@ export class PredictionService {
     const cbar = p.data.controlMean
     let mean: Float32Array
     let variance: Float32Array | null = null
-    let base: Float32Array = cbar
+    let vaeBase: Float32Array | null = null
     let workerMs = 0
     if (p.baseline) {
       mean = new Float32Array(resolved.length * G)
@@ -176,17 +176,12 @@ export class PredictionService {
       const out = await this.deps.engine.predict(p.key, () => this.payload(p), resolved.map((s) => s.genes), opts)
       mean = out.means
       variance = out.variances
-      base = out.base
+      if (p.vae) vaeBase = out.base
       workerMs = out.ms
     }
-    const change = new Float32Array(mean.length)
-    const modelChange = base === cbar ? change : new Float32Array(mean.length)
-    for (let i = 0; i < resolved.length; i++) {
-      for (let g = 0; g < G; g++) {
-        change[i * G + g] = mean[i * G + g] - cbar[g]
-        if (modelChange !== change) modelChange[i * G + g] = mean[i * G + g] - base[g]
-      }
-    }
+    const change = minusEachRow(mean, cbar)
+    // Without a VAE the model adds Δ to c̄ itself, so both changes are one array.
+    const modelChange = vaeBase ? minusEachRow(mean, vaeBase) : change
     return { source, sets: resolved, mean, change, modelChange, variance, workerMs }
   }
 
@@ -402,4 +397,12 @@ export function forWorker(data: TrainingData, vae: boolean): TrainingData {
     expression,
     conditions: [{ condition: 'ctrl', genes: [], cells: Int32Array.from({ length: rows.length }, (_, i) => i), de: null }],
   }
+}
+
+/** Row-major [rows, G] values minus the [G] vector `row`, from each row. */
+function minusEachRow(values: Float32Array, row: Float32Array): Float32Array {
+  const G = row.length
+  const out = new Float32Array(values.length)
+  for (let i = 0; i < values.length; i += G) for (let g = 0; g < G; g++) out[i + g] = values[i + g] - row[g]
+  return out
 }
