@@ -9,7 +9,7 @@
  *  - `precision`: precision@10 of the map's ranking for synergy (highest mag) and suppression
  *    (lowest mag) among the pairs with a declared type, against random rankings (`draws`), for all
  *    of them, the pairs the run trained on and those it did not, and the half with the lowest
- *    uncertainty; `observedData` is the same ranking of the measured scores (the ceiling).
+ *    uncertainty, and the fits not flagged ill-determined; `observedData` is the same ranking of the measured scores (the ceiling).
  * Target (issue 7, wasm, this machine): the 5,460-pair map ≤ 10 min. The screen is generated,
  * imported and a model trained once into .cache/bench-design/ (the run is reused).
  */
@@ -60,7 +60,7 @@ const declared = new Map<string, GiType>(truth.pairs.map((p) => [p.condition, p.
     confusion[d][p.call.type]++
     if (p.call.type === d) agree++
   }
-  print({ figure: 'observed-calls', preset, seed, pairs: obs.pairs.length, skipped: obs.skipped.length, agree, rows: 'declared', columns: 'called', confusion, seconds: round((performance.now() - t) / 1000, 1) })
+  print({ figure: 'observed-calls', preset, seed, pairs: obs.pairs.length, skipped: obs.skipped.length, illDetermined: obs.pairs.filter((p) => p.call?.illDetermined).length, agree, rows: 'declared', columns: 'called', confusion, seconds: round((performance.now() - t) / 1000, 1) })
 }
 
 // ── the full map ────────────────────────────────────────────────────────────────────
@@ -88,7 +88,7 @@ const t0 = performance.now()
 // Every pair (scope all, no uncertainty cut): the whole 5,460-pair map is predicted and scored.
 const map = await design.map({ runId, genes, scope: 'all', maxUncertainty: 1e9, confirm: true, name: 'bench' }, job)
 const seconds = (performance.now() - t0) / 1000
-print({ figure: 'map', preset, model, runId, epochs: run.epochsDone, genes: genes.length, pairs: map.pairCount, seconds: round(seconds, 1), pairsPerSecond: round(map.pairCount / seconds, 1), predictWaitSeconds: map.timing.predictWaitSeconds, scoreSeconds: map.timing.scoreSeconds, backend: predictions.backend?.backend, device: predictions.backend?.device, target: '≤ 600 s' })
+print({ figure: 'map', preset, model, runId, epochs: run.epochsDone, genes: genes.length, pairs: map.pairCount, illDetermined: map.pairs.filter((p) => p.call?.illDetermined).length, seconds: round(seconds, 1), pairsPerSecond: round(map.pairCount / seconds, 1), predictWaitSeconds: map.timing.predictWaitSeconds, scoreSeconds: map.timing.scoreSeconds, backend: predictions.backend?.backend, device: predictions.backend?.device, target: '≤ 600 s' })
 
 // ── precision@10 against random rankings ────────────────────────────────────────────
 function precisionAt10(ranked: PairGi[], type: GiType): number {
@@ -122,6 +122,7 @@ const pools: [string, PairGi[]][] = [
   ['pairs trained on', labelled.filter((p) => trained.has(p.condition))],
   ['pairs not trained on', labelled.filter((p) => !trained.has(p.condition))],
   ['lower-uncertainty half', labelled.filter((p) => p.uncertainty === null || p.uncertainty <= sdCut)],
+  ['determined fits (no ⚠)', labelled.filter((p) => !p.call?.illDetermined)],
 ]
 for (const [pool, pairs] of pools) {
   // A run trained on every labelled pair has no untrained pool: say so instead of printing zeros.

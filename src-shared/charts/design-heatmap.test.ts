@@ -4,7 +4,7 @@ import type { PredictionSource } from '../contract/channels/predictions'
 import { clusterOrder, divergingStops, giHeatmap, scoreMatrix } from './design-heatmap'
 import { predictedVsObserved } from './design-scatter'
 
-const scores = (mag: number, c1 = 1, c2 = 1): GiScores => ({ c1, c2, mag, magRelative: mag / Math.SQRT2, corr_fit: 0.9, dcor: 0.9, dcor_singles: 0.2, dcor_first: 0.7, dcor_second: 0.6, dominance: 0.1, eq_contr: 0.8, genes: 100 })
+const scores = (mag: number, c1 = 1, c2 = 1): GiScores => ({ c1, c2, mag, magRelative: mag / Math.SQRT2, corr_fit: 0.9, dcor: 0.9, dcor_singles: 0.2, singles_cos: 0.3, dcor_first: 0.7, dcor_second: 0.6, dominance: 0.1, eq_contr: 0.8, genes: 100 })
 const pair = (a: string, b: string, s: GiScores | null, observed: GiScores | null = null): PairGi => ({
   condition: `${a}+${b}`,
   genes: [{ gene: a, status: 'seen-single' }, { gene: b, status: 'seen-single' }],

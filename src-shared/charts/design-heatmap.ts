@@ -37,6 +37,7 @@ export const SCORE_LABELS: Record<GiScoreName, string> = {
   corr_fit: 'Fit correlation (corr_fit)',
   dcor: 'dCor([a, b], ab)',
   dcor_singles: 'dCor(a, b): similarity of the singles',
+  singles_cos: 'cos(a, b): collinearity of the singles',
   dcor_first: 'dCor(a, ab)',
   dcor_second: 'dCor(b, ab)',
   dominance: 'Dominance |log10(c1/c2)|',
@@ -174,6 +175,7 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
   // Magnitude: white at the additive reference, blue below (suppression), red above (synergy); c1/c2 around 1.
   if (score === 'mag') colors = divergingStops(lo, hi, map.settings.thresholds.magReference)
   else if (score === 'c1' || score === 'c2') colors = divergingStops(lo, hi, 1)
+  else if (score === 'singles_cos') colors = divergingStops(lo, hi, 0)
   const src = map.source
   const caption =
     options.caption ??

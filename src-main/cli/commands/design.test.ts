@@ -24,6 +24,7 @@ interface PairJson {
   condition: string
   type: string
   criteria: string[]
+  illDetermined: boolean
   scores: Record<string, number>
   uncertainty: number | null
 }
@@ -36,11 +37,15 @@ describe('perturb-studio gi', () => {
     const out = oneJson<{ mapId: number; pairs: PairJson[]; files: { path: string }[] }>(r.stdout)
     expect(out.pairs).toHaveLength(6)
     for (const p of out.pairs) {
-      expect(Object.keys(p.scores).sort()).toEqual(['c1', 'c2', 'corr_fit', 'dcor', 'dcor_first', 'dcor_second', 'dcor_singles', 'dominance', 'eq_contr', 'genes', 'mag', 'magRelative'])
+      expect(Object.keys(p.scores).sort()).toEqual(['c1', 'c2', 'corr_fit', 'dcor', 'dcor_first', 'dcor_second', 'dcor_singles', 'dominance', 'eq_contr', 'genes', 'mag', 'magRelative', 'singles_cos'])
       expect(p.type).toMatch(/\w/)
+      expect(p.illDetermined).toBe(Math.abs(p.scores.singles_cos) > 0.95)
     }
     const table = parseCsv(fs.readFileSync(csv, 'utf8'))
     expect(table.header).toEqual([...MAP_COLUMNS])
+    const flag = MAP_COLUMNS.indexOf('gi_ill_determined')
+    const byCondition = new Map(out.pairs.map((p) => [p.condition, p]))
+    for (const row of table.rows) expect(row[flag]).toBe(String(byCondition.get(row[0])!.illDetermined))
     expect(table.rows.map((row) => row[0]).sort()).toEqual(out.pairs.map((p) => p.condition).sort())
     expect(out.files[0].path).toBe(csv)
   }, 120_000)

@@ -181,6 +181,26 @@ describe('GI scores', () => {
     expect(s.genes).toBe(a.length)
   })
 
+  it('measures the singles\' collinearity, which is when refitting a slightly different pair moves c1 and c2 a lot', () => {
+    const rand = mulberry32(7)
+    const n = 150
+    const a = Array.from({ length: n }, () => normal(rand))
+    const other = Array.from({ length: n }, () => normal(rand))
+    const nearlyA = a.map((x, i) => 0.8 * x + 0.08 * other[i])
+    // the same additive pair measured five times with a little noise: how far does c1 wander?
+    const c1Spread = (b: number[]) => {
+      const c1s = Array.from({ length: 5 }, () => giScores(a, b, a.map((x, i) => x + b[i] + 0.1 * normal(rand))).c1)
+      return Math.max(...c1s) - Math.min(...c1s)
+    }
+    const collinear = giScores(a, nearlyA, a.map((x, i) => x + nearlyA[i]))
+    const dot = a.reduce((t, x, i) => t + x * nearlyA[i], 0)
+    expect(collinear.singles_cos).toBeCloseTo(dot / Math.hypot(...a) / Math.hypot(...nearlyA), 12)
+    expect(collinear.singles_cos).toBeGreaterThan(0.95)
+    expect(Math.abs(giScores(a, other, a.map((x, i) => x + other[i])).singles_cos)).toBeLessThan(0.3)
+    expect(giScores(a, nearlyA.map((x) => -x), a).singles_cos).toBeLessThan(-0.95)
+    expect(c1Spread(nearlyA)).toBeGreaterThan(5 * c1Spread(other))
+  })
+
   it('keeps genes above the expression threshold, less the pair itself', () => {
     expect(Array.from(fitGenes([0.1, 0.6, 0.5, 2, 3], 0.5, [3]))).toEqual([1, 4])
   })

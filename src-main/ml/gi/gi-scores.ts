@@ -339,6 +339,14 @@ export function giScores(a: Vec, b: Vec, ab: Vec, settings: Partial<GiSettings> 
   for (let i = 0; i < n; i++) fitted[i] = c1 * a[i] + c2 * b[i]
   const d = pairDistanceCorrelations(a, b, ab)
   const hi = Math.max(d.dcor_first, d.dcor_second)
+  let ss = 0
+  let aa = 0
+  let bb = 0
+  for (let i = 0; i < n; i++) {
+    ss += a[i] * b[i]
+    aa += a[i] * a[i]
+    bb += b[i] * b[i]
+  }
   return {
     c1,
     c2,
@@ -346,6 +354,8 @@ export function giScores(a: Vec, b: Vec, ab: Vec, settings: Partial<GiSettings> 
     magRelative: mag / ref,
     corr_fit: pearson(fitted, ab),
     ...d,
+    // cosine, not Pearson: the fit has no intercept, so this is what decides whether c1 and c2 can be told apart
+    singles_cos: aa > 0 && bb > 0 ? ss / Math.sqrt(aa * bb) : 0,
     // |c1/c2| so opposite signs still give a dominance (GEARS' log10 of a negative ratio is NaN)
     dominance: Math.abs(Math.log10(Math.abs(c1 / c2))),
     eq_contr: hi > 0 ? Math.min(d.dcor_first, d.dcor_second) / hi : 0,

@@ -29,6 +29,7 @@ function settingsLines(s: GiSettings): [string, string][] {
       'GI calls',
       `magnitude compared as mag / ${t.magReference.toFixed(4)} (the additive pair's mag): synergy > ${t.synergy} (strong > ${t.strongSynergy}), suppression < ${t.suppression}, additive within ±${t.additiveBand}; neomorphic corr_fit < ${t.neomorphicCorrFit}; redundant dcor > ${t.redundantDcor} and dcor_singles > ${t.redundantDcorSingles}; epistasis dominance > ${t.epistasisDominance}; type = first of neomorphic, redundant, epistasis, additive, synergy/suppression`,
     ],
+    ['gi_ill_determined', `|singles_cos| > ${t.collinearSingles}: the singles are nearly collinear, so c1, c2, mag, dominance and the magnitude and epistasis calls are ill-determined`],
   ]
 }
 
@@ -54,6 +55,7 @@ export const GUIDE_PLAN_COLUMNS = [
   'gene_b_status',
   'gi_type',
   'gi_criteria',
+  'gi_ill_determined',
   'c1',
   'c2',
   ...SCORE_COLUMNS,
@@ -75,6 +77,7 @@ export function guidePlanCsv(plan: GuidePlan, now = new Date()): string {
       b?.status ?? null,
       r.call?.type ?? null,
       r.call?.criteria.join(';') ?? null,
+      r.call?.illDetermined ?? null,
       r.scores?.c1 ?? null,
       r.scores?.c2 ?? null,
       ...SCORE_COLUMNS.map((s) => r.scores?.[s] ?? null),
@@ -92,7 +95,7 @@ export function guidePlanFile(plan: GuidePlan): DesignFile {
   return { kind: 'guide-plan', format: 'csv', fileName: `${safeFilename(`guide-plan-run${plan.runId}${plan.mapId ? `-map${plan.mapId}` : ''}`)}.csv`, bytes: Buffer.from(guidePlanCsv(plan), 'utf8') }
 }
 
-export const MAP_COLUMNS = ['condition', 'gene_a', 'gene_b', 'gene_a_status', 'gene_b_status', 'seen', 'gi_type', 'gi_criteria', 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'uncertainty', 'observed_type', 'observed_mag', 'observed_corr_fit', 'note'] as const
+export const MAP_COLUMNS = ['condition', 'gene_a', 'gene_b', 'gene_a_status', 'gene_b_status', 'seen', 'gi_type', 'gi_criteria', 'gi_ill_determined', 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'uncertainty', 'observed_type', 'observed_mag', 'observed_corr_fit', 'note'] as const
 
 export function mapRows(pairs: PairGi[]): CsvCell[][] {
   return pairs.map((p) => [
@@ -104,6 +107,7 @@ export function mapRows(pairs: PairGi[]): CsvCell[][] {
     p.seen,
     p.call?.type ?? null,
     p.call?.criteria.join(';') ?? null,
+    p.call?.illDetermined ?? null,
     p.scores?.c1 ?? null,
     p.scores?.c2 ?? null,
     ...SCORE_COLUMNS.map((s) => p.scores?.[s] ?? null),
@@ -143,8 +147,8 @@ export async function heatmapFile(map: GiMap, score: GiScoreName, order: Heatmap
 }
 
 export function observedCsv(obs: ObservedGi, appVersion: string, now = new Date()): string {
-  const columns = ['condition', 'gene_a', 'gene_b', 'cells', 'gi_type', 'gi_criteria', 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'note']
-  const rows: CsvCell[][] = obs.pairs.map((p) => [p.condition, p.genes[0], p.genes[1], p.cells, p.call?.type, p.call?.criteria.join(';'), p.scores?.c1, p.scores?.c2, ...SCORE_COLUMNS.map((n) => p.scores?.[n]), p.scores?.magRelative, p.scores?.genes, p.note])
+  const columns = ['condition', 'gene_a', 'gene_b', 'cells', 'gi_type', 'gi_criteria', 'gi_ill_determined', 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'note']
+  const rows: CsvCell[][] = obs.pairs.map((p) => [p.condition, p.genes[0], p.genes[1], p.cells, p.call?.type, p.call?.criteria.join(';'), p.call?.illDetermined, p.scores?.c1, p.scores?.c2, ...SCORE_COLUMNS.map((n) => p.scores?.[n]), p.scores?.magRelative, p.scores?.genes, p.note])
   const prov: Provenance = { what: `observed GI scores of the ${obs.pairs.length} pairs measured with both singles`, dataset: `${obs.datasetName} (#${obs.datasetId})`, extra: settingsLines(obs.settings) }
   return csvText(columns, rows, provenanceLines(prov, appVersion, now))
 }

@@ -22,6 +22,14 @@ describe('GI type calls', () => {
     // dcor alone (high for any linear pair) does not make a pair redundant
     expect(callGi(scores(0.7, { dcor: 0.99, dcor_singles: 0.3 }), t).type).toBe('suppression')
   })
+
+  it('flags fits whose singles are nearly collinear either way, and leaves scores stored without singles_cos unflagged', () => {
+    expect(callGi({ ...scores(2.5), singles_cos: 0.97 }, t)).toEqual({ type: 'synergy', criteria: ['synergy', 'strong-synergy'], illDetermined: true })
+    expect(callGi({ ...scores(2.5), singles_cos: -0.97 }, t).illDetermined).toBe(true)
+    expect(callGi({ ...scores(2.5), singles_cos: 0.9 }, t).illDetermined).toBe(false)
+    expect(callGi({ ...scores(2.5), singles_cos: 0.9 }, giThresholds({ collinearSingles: 0.85 })).illDetermined).toBe(true)
+    expect(callGi(scores(2.5), t)).not.toHaveProperty('illDetermined')
+  })
 })
 
 describe('design inputs', () => {

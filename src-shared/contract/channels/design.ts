@@ -21,7 +21,7 @@ import type { GeneStatus, PredictionSource } from './predictions'
  * `dcor` (which is high for any linear pair). Every threshold is an input.
  */
 
-export const GI_SCORE_NAMES = ['mag', 'c1', 'c2', 'corr_fit', 'dcor', 'dcor_singles', 'dcor_first', 'dcor_second', 'dominance', 'eq_contr'] as const
+export const GI_SCORE_NAMES = ['mag', 'c1', 'c2', 'corr_fit', 'dcor', 'dcor_singles', 'singles_cos', 'dcor_first', 'dcor_second', 'dominance', 'eq_contr'] as const
 export type GiScoreName = (typeof GI_SCORE_NAMES)[number]
 
 /** One type per pair (the first that holds, in this order: neomorphic, redundant, epistasis, then by magnitude). */
@@ -51,6 +51,12 @@ export interface GiThresholds {
   redundantDcorSingles: number
   /** epistasis: dominance > this */
   epistasisDominance: number
+  /**
+   * ill-determined fit: |singles_cos| > this. Nearly collinear singles leave c1 and c2 unidentifiable
+   * apart (only their combination along the shared direction is), so mag, dominance and the calls
+   * that rest on them are not to be trusted. 0.95 is a variance inflation factor of ~10.
+   */
+  collinearSingles: number
 }
 
 export const GI_DEFAULTS = {
@@ -64,6 +70,7 @@ export const GI_DEFAULTS = {
     redundantDcor: 0.8,
     redundantDcorSingles: 0.8,
     epistasisDominance: 0.25,
+    collinearSingles: 0.95,
   } satisfies GiThresholds,
   /** genes used for the fit: control mean above this (normalised log expression) */
   expressionThreshold: 0.5,
@@ -89,6 +96,8 @@ export interface GiScores {
   dcor_singles: number
   dcor_first: number
   dcor_second: number
+  /** cosine of a and b over the fitted genes; near ±1 the fit cannot tell c1 from c2 (see GiCall.illDetermined) */
+  singles_cos: number
   /** |log10(|c1 / c2|)| */
   dominance: number
   eq_contr: number
@@ -99,6 +108,11 @@ export interface GiScores {
 export interface GiCall {
   type: GiType
   criteria: GiCriterion[]
+  /**
+   * the singles are nearly collinear (|singles_cos| > collinearSingles): c1, c2, mag, dominance and
+   * the magnitude and epistasis calls are ill-determined. Absent on maps stored before the flag.
+   */
+  illDetermined?: boolean
 }
 
 export interface PairGene {
@@ -263,6 +277,7 @@ export const giThresholdsSchema = z
     redundantDcor: z.number().min(0).max(1),
     redundantDcorSingles: z.number().min(0).max(1),
     epistasisDominance: z.number().min(0).finite(),
+    collinearSingles: z.number().min(0).max(1),
   })
   .partial()
   .strict()
@@ -369,9 +384,10 @@ export const designChannels = {
  * The type call of a pair from its scores (pure, so a screen can re-call a stored map when the
  * user moves a threshold): every §9 criterion that holds, and one type — the first of
  * neomorphic, redundant, epistasis that holds, else additive within the band around the
- * reference magnitude, else synergy above it or suppression below.
+ * reference magnitude, else synergy above it or suppression below. Separately, whether the fit is
+ * ill-determined (nearly collinear singles), which the call's reader should weigh.
  */
-export function callGi(s: Pick<GiScores, 'mag' | 'corr_fit' | 'dcor' | 'dcor_singles' | 'dominance'>, t: GiThresholds): GiCall {
+export function callGi(s: Pick<GiScores, 'mag' | 'corr_fit' | 'dcor' | 'dcor_singles' | 'dominance'> & Partial<Pick<GiScores, 'singles_cos'>>, t: GiThresholds): GiCall {
   const rel = s.mag / t.magReference
   const holds: Record<GiCriterion, boolean> = {
     synergy: rel > t.synergy,
@@ -384,7 +400,8 @@ export function callGi(s: Pick<GiScores, 'mag' | 'corr_fit' | 'dcor' | 'dcor_sin
   }
   const criteria = GI_CRITERIA.filter((c) => holds[c])
   const type: GiType = holds.neomorphic ? 'neomorphic' : holds.redundant ? 'redundant' : holds.epistasis ? 'epistasis' : holds.additive ? 'additive' : rel > 1 ? 'synergy' : 'suppression'
-  return { type, criteria }
+  // scores stored before singles_cos existed carry no flag rather than a false "determined"
+  return s.singles_cos === undefined ? { type, criteria } : { type, criteria, illDetermined: Math.abs(s.singles_cos) > t.collinearSingles }
 }
 
 /** Thresholds given in part, completed from the defaults. */
