@@ -61,6 +61,8 @@ export interface PredictOptions {
   /** control cells averaged for the base (sampled without replacement); default all */
   controlCells?: number
   seed?: number
+  /** only these genes (indices into the dataset's genes): outputs are [conditions, columns] (a GI fit needs only its fitted genes) */
+  columns?: Int32Array
 }
 
 export interface ConditionPrediction {
@@ -174,16 +176,16 @@ export function vaeControlMean(model: PerturbationModel, data: TrainingData, row
 
 /**
  * Δ (and log-variance) for conditions given as vocabulary rows, `batch` conditions per forward
- * pass, in inference mode. Returns row-major [conditions, G].
+ * pass, in inference mode. Returns row-major [conditions, G], or [conditions, columns].
  */
-export function predictDeltas(model: PerturbationModel, conditions: number[][], batch = 8): { delta: Float32Array; logvar: Float32Array | null } {
-  const G = model.ctx.G
+export function predictDeltas(model: PerturbationModel, conditions: number[][], batch = 8, columns?: Int32Array): { delta: Float32Array; logvar: Float32Array | null } {
+  const G = columns ? columns.length : model.ctx.G
   const delta = new Float32Array(conditions.length * G)
   const logvar = model.spec.uncertainty ? new Float32Array(conditions.length * G) : null
   for (let i = 0; i < conditions.length; i += batch) {
     const part = conditions.slice(i, i + batch)
     tf.tidy(() => {
-      const out = model.forward(part, inferenceMode)
+      const out = model.forward(part, inferenceMode, columns)
       delta.set(out.delta.dataSync(), i * G)
       if (logvar && out.logvar) logvar.set(out.logvar.dataSync(), i * G)
     })
@@ -195,15 +197,19 @@ export function predictDeltas(model: PerturbationModel, conditions: number[][], 
  * For each row of perturbation indices, the mean expression max(0, base + Δ) (see mean-expression)
  * and, with the uncertainty head, the variance e^logvar; row-major [rows, G], `batch` conditions per
  * forward pass. What predict, the prediction worker and validation all report. `base` is what Δ is
- * added to (the control mean, or the VAE's regenerated control mean), a copy.
+ * added to (the control mean, or the VAE's regenerated control mean), a copy. With
+ * `options.columns` every array holds only those genes.
  */
 export function predictMeans(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache'>, rows: number[][], options: PredictOptions = {}, batch = 8): { means: Float32Array; variances: Float32Array | null; base: Float32Array } {
   const model = loaded.model
   if (!model) throw new Error('predictMeans: baselines have no Δ to add (use predictBaseline)')
-  const base = controlBase(loaded, options)
-  const { delta, logvar } = predictDeltas(model, rows, batch)
+  const { columns } = options
+  if (columns?.some((g) => !(g >= 0 && g < model.ctx.G))) throw new Error(`predictMeans: columns must be gene indices below ${model.ctx.G}`)
+  const full = controlBase(loaded, options)
+  const base = columns ? Float32Array.from(columns, (g) => full[g]) : full.slice()
+  const { delta, logvar } = predictDeltas(model, rows, batch, columns)
   if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
-  return { means: meanExpression(base, delta), variances: logvar, base: base.slice() }
+  return { means: meanExpression(base, delta), variances: logvar, base }
 }
 
 /** Mean predicted expression (floored at 0, see mean-expression) for each gene set; refuses genes the model cannot predict. */

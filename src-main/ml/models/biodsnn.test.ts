@@ -133,6 +133,26 @@ describe('BioDSNN and its ablations', () => {
     model.dispose()
   })
 
+  it.each(MODEL_NAMES)('%s predicts a subset of genes exactly as those columns of the full prediction', (name) => {
+    const model = createModel(modelSpec({ model: name, selfEffect: true, uncertainty: true }), ctx, 5)
+    materialise(model, [p('G1')])
+    // G1 and G3 are measured perturbed genes: the subset keeps G3's own column (its self effect) and leaves G1's out.
+    const g1 = ctx.measured[p('G1')]
+    const g3 = ctx.measured[p('G3')]
+    const columns = Int32Array.from(Array.from({ length: ctx.G }, (_, g) => g).filter((g) => g !== g1 && (g % 3 === 0 || g === g3)).reverse())
+    expect(columns).toContain(g3)
+    const conds = [[p('G1')], [p('G2'), p('G3')], [], [p('G4')]]
+    const [full, some] = [undefined, columns].map((c) => tf.tidy(() => {
+      const out = model.forward(conds, inferenceMode, c)
+      return { delta: out.delta.arraySync() as number[][], logvar: out.logvar!.arraySync() as number[][] }
+    }))
+    expect(some.delta[0]).toHaveLength(columns.length)
+    const pickFrom = (m: number[][]) => Float32Array.from(m.flatMap((row) => Array.from(columns, (g) => row[g])))
+    expect(maxAbsDiff(Float32Array.from(some.delta.flat()), pickFrom(full.delta))).toBeLessThanOrEqual(1e-5)
+    expect(maxAbsDiff(Float32Array.from(some.logvar.flat()), pickFrom(full.logvar))).toBeLessThanOrEqual(1e-5)
+    model.dispose()
+  })
+
   it.each(MODEL_NAMES.filter((m) => m !== 'gears'))('%s trains end to end on a tiny screen', async (name) => {
     const r = await train(data, defaultTrainConfig(name, { hidden: 8, epochs: 2, cellsPerCondition: 6 }))
     expect(r.epochs).toHaveLength(2)

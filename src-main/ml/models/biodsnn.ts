@@ -42,25 +42,31 @@ export function blockDiagonal(mask: AttentionMask, blocks: number): AttentionMas
   return { size: size * blocks, rowPtr: outPtr, colIdx: outCol }
 }
 
-export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions: number[][], mode: ForwardMode, options: HeadOptions & { mixing: Mixing; mask: (blocks: number) => AttentionMask }): ModelOutput {
+export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions: number[][], mode: ForwardMode, options: HeadOptions & { mixing: Mixing; mask: (blocks: number) => AttentionMask; columns?: Int32Array }): ModelOutput {
   const B = conditions.length
   return tf.tidy(() => {
     const pert = pertStates(store, ctx, conditions)
     const base = geneBase(store, ctx, mode)
     const shifts = conditionShifts(store, ctx, pert, conditions, mode)
+    // In inference the conditions' shared base lets the attention scores be computed once per batch,
+    // and after the attention every gene row is independent: only the genes asked for are computed.
+    const sharedBase = options.mixing === 'masked-attention' && !mode.training
+    const rows = sharedBase ? options.columns : undefined
     let x: tf.Tensor2D
-    // In inference the conditions' shared base lets the attention scores be computed once per batch.
-    if (options.mixing === 'masked-attention' && !mode.training) x = sharedBaseEncoderLayer(store, 'encoder', base, shifts, ctx.mask)
+    if (sharedBase) x = sharedBaseEncoderLayer(store, 'encoder', base, shifts, ctx.mask, rows)
     else if (options.mixing === 'masked-attention') x = fastEncoderLayer(store, 'encoder', broadcastShifts(base, shifts), { kind: 'masked', mask: options.mask(B) }, mode)
     else if (options.mixing === 'full-attention') x = fastEncoderLayer(store, 'encoder', broadcastShifts(base, shifts), { kind: 'full', blocks: B }, mode)
     else x = broadcastShifts(base, shifts)
-    const { z, hidden } = recovery(store, ctx, x, B, mode)
+    const { z, hidden } = recovery(store, ctx, x, B, mode, rows)
     let delta = options.mixing === 'cross-gene' ? crossGene(store, ctx, z, mode) : z
     if (options.selfEffect) {
-      const self = selfEffect(store, ctx, pert, conditions)
+      const self = selfEffect(store, ctx, pert, conditions, rows)
       if (self) delta = tf.add(delta, self) as tf.Tensor2D
     }
-    return options.uncertainty ? { delta, logvar: uncertaintyHead(store, ctx, hidden, B, mode) } : { delta }
+    // The paths that compute every gene (training, other mixings) pick the columns at the end.
+    const idx = options.columns && !rows ? tf.tensor1d(options.columns, 'int32') : null
+    const pick = (t: tf.Tensor2D) => (idx ? (tf.gather(t, idx, 1) as tf.Tensor2D) : t)
+    return options.uncertainty ? { delta: pick(delta), logvar: pick(uncertaintyHead(store, ctx, hidden, B, mode)) } : { delta: pick(delta) }
   })
 }
 

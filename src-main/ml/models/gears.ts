@@ -21,8 +21,14 @@ export interface ModelOutput {
   logvar?: tf.Tensor2D
 }
 
-export function gearsForward(store: ParamStore, ctx: ModelContext, conditions: number[][], mode: ForwardMode, options: HeadOptions): ModelOutput {
+/**
+ * With `columns`, Δ and the log-variance of those genes only, [B, columns]. The cross-gene MLP reads
+ * every gene's state, so Δ is computed for all genes and picked; the uncertainty head is per gene
+ * row, so in inference (BatchNorm on running statistics) it runs on the columns' rows alone.
+ */
+export function gearsForward(store: ParamStore, ctx: ModelContext, conditions: number[][], mode: ForwardMode, options: HeadOptions & { columns?: Int32Array }): ModelOutput {
   const B = conditions.length
+  const { G } = ctx
   return tf.tidy(() => {
     const pert = pertStates(store, ctx, conditions)
     const x = fuseConditions(store, ctx, geneBase(store, ctx, mode), pert, conditions, mode)
@@ -32,6 +38,12 @@ export function gearsForward(store: ParamStore, ctx: ModelContext, conditions: n
       const self = selfEffect(store, ctx, pert, conditions)
       if (self) delta = tf.add(delta, self) as tf.Tensor2D
     }
-    return options.uncertainty ? { delta, logvar: uncertaintyHead(store, ctx, hidden, B, mode) } : { delta }
+    const { columns } = options
+    const pick = (t: tf.Tensor2D) => (columns ? (tf.gather(t, tf.tensor1d(columns, 'int32'), 1) as tf.Tensor2D) : t)
+    if (!options.uncertainty) return { delta: pick(delta) }
+    if (!columns || mode.training) return { delta: pick(delta), logvar: pick(uncertaintyHead(store, ctx, hidden, B, mode)) }
+    const rows = new Int32Array(B * columns.length)
+    for (let b = 0; b < B; b++) for (let k = 0; k < columns.length; k++) rows[b * columns.length + k] = b * G + columns[k]
+    return { delta: pick(delta), logvar: uncertaintyHead(store, ctx, tf.gather(hidden, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, B, mode) }
   })
 }

@@ -108,14 +108,24 @@ export function fuseConditions(store: ParamStore, ctx: ModelContext, base: tf.Te
   return tf.tidy(() => broadcastShifts(base, conditionShifts(store, ctx, pert, conditions, mode)))
 }
 
-/** Step 4 head: BatchNorm → ReLU (returned for the uncertainty head) and MLP [H, 2H, H] → per-gene linear → z [B, G]. */
-export function recovery(store: ParamStore, ctx: ModelContext, x: tf.Tensor2D, B: number, mode: ForwardMode): { z: tf.Tensor2D; hidden: tf.Tensor2D } {
+/**
+ * Step 4 head: BatchNorm → ReLU (returned for the uncertainty head) and MLP [H, 2H, H] → per-gene
+ * linear → z [B, G]. With `genes` (inference only: BatchNorm then uses its running statistics, so
+ * rows are independent), x holds only those genes' rows of each condition and z is [B, genes].
+ */
+export function recovery(store: ParamStore, ctx: ModelContext, x: tf.Tensor2D, B: number, mode: ForwardMode, genes?: Int32Array): { z: tf.Tensor2D; hidden: tf.Tensor2D } {
   const { G, H } = ctx
+  if (genes && mode.training) throw new Error('recovery: a gene subset is for inference only (BatchNorm couples the rows in training)')
   return tf.tidy(() => {
     const hidden = tf.relu(batchNorm(store, 'bn_pert_base', x, mode)) as tf.Tensor2D
     const out = mlp(store, 'recovery_w', hidden, [H, 2 * H, H], mode)
-    const w1 = store.param('indv_w1', [G, H], xavierNormal(H, G)) as tf.Tensor2D
-    const b1 = store.param('indv_b1', [G], xavierNormal(1, G)) as tf.Tensor1D
+    let w1 = store.param('indv_w1', [G, H], xavierNormal(H, G)) as tf.Tensor2D
+    let b1 = store.param('indv_b1', [G], xavierNormal(1, G)) as tf.Tensor1D
+    if (genes) {
+      const idx = tf.tensor1d(genes, 'int32')
+      w1 = tf.gather(w1, idx)
+      b1 = tf.gather(b1, idx)
+    }
     const z = perGeneLinear(out, w1, b1, B)
     return { z, hidden }
   })
@@ -135,9 +145,9 @@ export function crossGene(store: ParamStore, ctx: ModelContext, z: tf.Tensor2D, 
   })
 }
 
-/** §3.7: log-variance per gene from the step-4 input, MLP [H, 2H, H, 1]. */
+/** §3.7: log-variance per gene from the step-4 input, MLP [H, 2H, H, 1]; [B, G], or [B, genes] for `recovery`'s subset. */
 export function uncertaintyHead(store: ParamStore, ctx: ModelContext, hidden: tf.Tensor2D, B: number, mode: ForwardMode): tf.Tensor2D {
-  return tf.tidy(() => tf.reshape(mlp(store, 'uncertainty_w', hidden, [ctx.H, 2 * ctx.H, ctx.H, 1], mode), [B, ctx.G]) as tf.Tensor2D)
+  return tf.tidy(() => tf.reshape(mlp(store, 'uncertainty_w', hidden, [ctx.H, 2 * ctx.H, ctx.H, 1], mode), [B, hidden.shape[0] / B]) as tf.Tensor2D)
 }
 
 /**
@@ -145,8 +155,10 @@ export function uncertaintyHead(store: ParamStore, ctx: ModelContext, hidden: tf
  * + (b + v·h_j), with h_j the gene's GO-propagated embedding. a, b are the modality's scalars (one
  * modality per screen); u, v refine them per gene and start at 0, so the link starts switched off.
  */
-export function selfEffect(store: ParamStore, ctx: ModelContext, pert: PertStates, conditions: number[][]): tf.Tensor2D | null {
-  const { G } = ctx
+export function selfEffect(store: ParamStore, ctx: ModelContext, pert: PertStates, conditions: number[][], columns?: Int32Array): tf.Tensor2D | null {
+  // [B, G], or [B, columns] with only those genes (a perturbed gene outside them is left out)
+  const G = columns ? columns.length : ctx.G
+  const column = columns ? new Map(Array.from(columns, (g, k) => [g, k])) : null
   const B = conditions.length
   const rows: number[] = []
   const genes: number[] = []
@@ -154,10 +166,11 @@ export function selfEffect(store: ParamStore, ctx: ModelContext, pert: PertState
   conditions.forEach((c, b) => {
     for (const p of c) {
       const g = ctx.measured[p]
-      if (g < 0) continue
+      const at = column ? (column.get(g) ?? -1) : g
+      if (g < 0 || at < 0) continue
       rows.push(pert.local.get(p)!)
       genes.push(g)
-      ids.push(b * G + g)
+      ids.push(b * G + at)
     }
   })
   const zeros: Init = { kind: 'zeros' }

@@ -79,16 +79,18 @@ export function fastEncoderLayer(store: ParamStore, name: string, x: tf.Tensor2D
  * base [G, H] + shifts[b] (BioDSNN's fused gene states): the attention scores shared by every
  * condition are computed once (ops/sparse-attention `csrAttentionSharedBase`). `mask` is the
  * one-condition mask. Same output as `fastEncoderLayer` on the stacked rows with the
- * block-diagonal mask.
+ * block-diagonal mask. With `rows`, only those gene rows of each condition ([B · rows, H]): the
+ * rows after the attention are independent, so the rest need not be computed.
  */
-export function sharedBaseEncoderLayer(store: ParamStore, name: string, base: tf.Tensor2D, shifts: tf.Tensor2D, mask: AttentionMask): tf.Tensor2D {
+export function sharedBaseEncoderLayer(store: ParamStore, name: string, base: tf.Tensor2D, shifts: tf.Tensor2D, mask: AttentionMask, rows?: Int32Array): tf.Tensor2D {
   const d = base.shape[1]
   return tf.tidy(() => {
     const projBase = (part: string) => dense(store, `${name}.attn.${part}`, base, d, { init: glorotInit(d, 3 * d), biasInit: { kind: 'zeros' } })
     // The shifts' projections carry no bias: it is in the base's (q = (base + shift)·W + b).
     const projShift = (part: string) => linear(shifts, store.get(`${name}.attn.${part}.weight`) as tf.Tensor2D)
-    const mixed = sparseAttentionSharedBase(projBase('q'), projBase('k'), projBase('v'), projShift('q'), projShift('v'), mask, BIODSNN_ENCODER.numHeads)
-    return encoderTail(store, name, broadcastShifts(base, shifts), mixed, inferenceMode)
+    const mixed = sparseAttentionSharedBase(projBase('q'), projBase('k'), projBase('v'), projShift('q'), projShift('v'), mask, BIODSNN_ENCODER.numHeads, rows)
+    const residual = rows ? tf.gather(base, tf.tensor1d(rows, 'int32')) : base
+    return encoderTail(store, name, broadcastShifts(residual, shifts), mixed, inferenceMode)
   })
 }
 

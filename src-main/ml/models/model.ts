@@ -38,7 +38,8 @@ export interface PerturbationModel {
   spec: ModelSpec
   store: ParamStore
   ctx: ModelContext
-  forward(conditions: number[][], mode: ForwardMode): ModelOutput
+  /** Δ (and log-variance) [B, G]; with `columns` (gene indices) [B, columns], computing less where the architecture allows (inference) */
+  forward(conditions: number[][], mode: ForwardMode, columns?: Int32Array): ModelOutput
   vae?(x: tf.Tensor2D, mode: ForwardMode): VaeOutput
   dispose(): void
 }
@@ -58,8 +59,8 @@ export function createModel(spec: ModelSpec, ctx: ModelContext, seed: number): P
     ctx,
     forward:
       spec.name === 'gears'
-        ? (conditions, mode) => gearsForward(store, ctx, conditions, mode, heads)
-        : (conditions, mode) => biodsnnForward(store, ctx, conditions, mode, { ...heads, mixing: spec.mixing, mask }),
+        ? (conditions, mode, columns) => gearsForward(store, ctx, conditions, mode, { ...heads, columns })
+        : (conditions, mode, columns) => biodsnnForward(store, ctx, conditions, mode, { ...heads, mixing: spec.mixing, mask, columns }),
     dispose: () => store.dispose(),
   }
   if (spec.vae) model.vae = (x, mode) => vaeForward(store, x, mode)

@@ -96,6 +96,21 @@ describe('masked attention for conditions that share a base (inference)', () => 
     }
   })
 
+  it('computes only the query rows asked for, in their order, with the same numbers', () => {
+    const mask = randomPathwayMask(150, 3000, mulberry32(9), { medianPathway: 6, maxPathway: 60 })
+    const dim = 16
+    const B = 3
+    const [q0, k0, v0] = [1, 2, 3].map((s) => random(150 * dim, s))
+    const [qs, vs] = [4, 6].map((s) => random(B * dim, s))
+    const all = csrAttentionSharedBase(q0, k0, v0, qs, vs, mask, 2, dim)
+    const rows = Int32Array.from([149, 3, 77, 0])
+    const some = csrAttentionSharedBase(q0, k0, v0, qs, vs, mask, 2, dim, rows)
+    expect(some).toHaveLength(B * rows.length * dim)
+    for (let b = 0; b < B; b++) {
+      rows.forEach((i, r) => expect(Array.from(some.subarray((b * rows.length + r) * dim, (b * rows.length + r + 1) * dim))).toEqual(Array.from(all.subarray((b * 150 + i) * dim, (b * 150 + i + 1) * dim))))
+    }
+  })
+
   it('stays exact when the shifts spread the scores beyond what exp can hold (rows recomputed directly)', () => {
     const mask = randomPathwayMask(60, 900, mulberry32(4), { medianPathway: 5, maxPathway: 30 })
     const dim = 8

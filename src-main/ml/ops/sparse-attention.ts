@@ -297,16 +297,20 @@ function denseFactors(mask: AttentionMask, drop: Float32Array, head: number): tf
  * prediction and validation only.
  *
  * q0, k0, v0: [size, dim] (projections of the base, biases included); qShift, vShift: [B, dim]
- * (projections of the shifts, no bias). Returns [B · size, dim], conditions stacked like the rows.
+ * (projections of the shifts, no bias). Returns [B · size, dim], conditions stacked like the rows;
+ * with `rows` (query rows) only those, in that order: [B · rows.length, dim]. A row's output reads
+ * every key and value but no other query, so asking for fewer rows only skips work.
  */
-export function csrAttentionSharedBase(q0: Float32Array, k0: Float32Array, v0: Float32Array, qShift: Float32Array, vShift: Float32Array, mask: AttentionMask, numHeads: number, dim: number): Float32Array {
+export function csrAttentionSharedBase(q0: Float32Array, k0: Float32Array, v0: Float32Array, qShift: Float32Array, vShift: Float32Array, mask: AttentionMask, numHeads: number, dim: number, rows?: Int32Array): Float32Array {
   const { size, rowPtr, colIdx } = mask
   const nnz = colIdx.length
   const B = qShift.length / dim
   const d = dim / numHeads
   const width = B * (d + 1) // per gene: for each condition d weighted values, then the weight
   const scale = 1 / Math.sqrt(d)
-  const out = new Float32Array(B * size * dim)
+  const queries = rows ?? Int32Array.from({ length: size }, (_, i) => i)
+  const R = queries.length
+  const out = new Float32Array(B * R * dim)
   const e = new Float64Array(nnz)
   const u = new Float64Array(B * size)
   const right = new Float64Array(size * width)
@@ -314,7 +318,8 @@ export function csrAttentionSharedBase(q0: Float32Array, k0: Float32Array, v0: F
   for (let h = 0; h < numHeads; h++) {
     const hc = h * d
     // E_ij, shared by the conditions
-    for (let i = 0; i < size; i++) {
+    for (let r = 0; r < R; r++) {
+      const i = queries[r]
       const qo = i * dim + hc
       let m = -Infinity
       for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
@@ -346,7 +351,8 @@ export function csrAttentionSharedBase(q0: Float32Array, k0: Float32Array, v0: F
       }
     }
     // out_bi = (E · right)_i, normalised
-    for (let i = 0; i < size; i++) {
+    for (let r = 0; r < R; r++) {
+      const i = queries[r]
       // Four columns at a time over the row's entries: the sums stay in registers.
       const start = rowPtr[i]
       const end = rowPtr[i + 1]
@@ -376,7 +382,7 @@ export function csrAttentionSharedBase(q0: Float32Array, k0: Float32Array, v0: F
       }
       for (let b = 0; b < B; b++) {
         const ao = b * (d + 1)
-        const oo = b * size * dim + i * dim + hc
+        const oo = (b * R + r) * dim + hc
         const so = b * dim + hc
         const den = acc[ao + d]
         if (den > 1e-280) {
@@ -414,11 +420,11 @@ function directRow(q0: Float32Array, k0: Float32Array, v0: Float32Array, u: Floa
   for (let c = 0; c < d; c++) out[oo + c] = acc[c] / sum
 }
 
-/** `csrAttentionSharedBase` on tensors: q0, k0, v0 [size, dim], qShift, vShift [B, dim] → [B · size, dim]. No gradient. */
-export function sparseAttentionSharedBase(q0: tf.Tensor2D, k0: tf.Tensor2D, v0: tf.Tensor2D, qShift: tf.Tensor2D, vShift: tf.Tensor2D, mask: AttentionMask, numHeads: number): tf.Tensor2D {
+/** `csrAttentionSharedBase` on tensors: q0, k0, v0 [size, dim], qShift, vShift [B, dim] → [B · size, dim] (or [B · rows, dim]). No gradient. */
+export function sparseAttentionSharedBase(q0: tf.Tensor2D, k0: tf.Tensor2D, v0: tf.Tensor2D, qShift: tf.Tensor2D, vShift: tf.Tensor2D, mask: AttentionMask, numHeads: number, rows?: Int32Array): tf.Tensor2D {
   const { size, dim } = checkInputs(q0, k0, v0, mask, numHeads)
   if (qShift.shape[1] !== dim || vShift.shape[1] !== dim || qShift.shape[0] !== vShift.shape[0]) throw new Error(`attention: shifts must both have shape [B, ${dim}]`)
   const B = qShift.shape[0]
-  const out = csrAttentionSharedBase(q0.dataSync() as Float32Array, k0.dataSync() as Float32Array, v0.dataSync() as Float32Array, qShift.dataSync() as Float32Array, vShift.dataSync() as Float32Array, mask, numHeads, dim)
-  return tf.tensor2d(out, [B * size, dim])
+  const out = csrAttentionSharedBase(q0.dataSync() as Float32Array, k0.dataSync() as Float32Array, v0.dataSync() as Float32Array, qShift.dataSync() as Float32Array, vShift.dataSync() as Float32Array, mask, numHeads, dim, rows)
+  return tf.tensor2d(out, [B * (rows?.length ?? size), dim])
 }

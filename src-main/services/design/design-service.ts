@@ -3,7 +3,7 @@
  * pairs a dataset measured, the target-phenotype search and the guide plan (model.md §9).
  *
  * Where the work runs: predictions in the prediction worker (batched through predictMany, a
- * chunk of conditions per request), GI scores here, chunk by chunk while the worker predicts the
+ * chunk of conditions per request, on the genes the scores read: `columns`), GI scores here, chunk by chunk while the worker predicts the
  * next chunk; the main thread yields between pairs so the app stays responsive, and the job is
  * cancelled between pairs. Nothing is stored until the map is complete.
  */
@@ -47,7 +47,7 @@ export interface DesignServiceDeps {
   home: string
   predictions: {
     genes(runId: number): Promise<PredictGenes>
-    predictMany(runId: number, sets: string[][], options: { controlCells: number | 'all'; seed: number }): Promise<BatchPrediction>
+    predictMany(runId: number, sets: string[][], options: { controlCells: number | 'all'; seed: number; columns?: Int32Array }): Promise<BatchPrediction>
   }
   datasets: { load(id: number): Promise<PreparedDataset>; require(id: number): { summary: DatasetSummary } }
   knowledgeBase(release: string): Promise<KnowledgeBase | null>
@@ -230,16 +230,17 @@ export class DesignService {
     const known = this.calibration.get(runId)
     if (known) return known
     const probe = genes.slice(0, Math.min(16, genes.length)).map((g) => [g.gene])
-    await this.deps.predictions.predictMany(runId, probe.slice(0, 1), PREDICT_OPTIONS) // loads the model
+    const first = await this.deps.predictions.predictMany(runId, probe.slice(0, 1), PREDICT_OPTIONS) // loads the model
+    // Timed as a map predicts its pairs: on the fit's genes only.
+    const idx = fitGenes(first.source.controlMean, GI_DEFAULTS.expressionThreshold)
     let t = performance.now()
-    const r = await this.deps.predictions.predictMany(runId, probe, PREDICT_OPTIONS)
+    const r = await this.deps.predictions.predictMany(runId, probe, { ...PREDICT_OPTIONS, columns: idx })
     const msPerCondition = (performance.now() - t) / probe.length
-    const G = r.source.genes.length
-    const idx = fitGenes(r.source.controlMean, GI_DEFAULTS.expressionThreshold)
     let msPerPair = 0
     if (idx.length >= 3 && probe.length >= 2) {
-      const a = gather(r.modelChange, idx, 0, G)
-      const b = gather(r.modelChange, idx, 1, G)
+      const all = Int32Array.from(idx, (_, k) => k)
+      const a = gather(r.modelChange, all, 0, idx.length)
+      const b = gather(r.modelChange, all, 1, idx.length)
       const ab = a.map((v, i) => v + b[i])
       giScores(a, b, ab)
       t = performance.now()
@@ -278,11 +279,15 @@ export class DesignService {
     const { source } = singles
     const G = source.genes.length
     const geneIndex = new Map(source.genes.map((g, i) => [g, i]))
+    // The pairs are predicted on the fit's genes only (`columns`): a pair's fit is these less its own genes.
     const base = fitGenes(source.controlMean, settings.expressionThreshold)
     const fitFor = (names: string[]) => {
       const own = new Set(names.map((n) => geneIndex.get(n)).filter((i): i is number => i !== undefined))
       return own.size ? base.filter((g) => !own.has(g)) : base
     }
+    const column = new Map(Array.from(base, (g, k) => [g, k]))
+    const columnsOf = (idx: Int32Array) => idx.map((g) => column.get(g)!)
+    const R = base.length
     const observed = await this.observedSource(source)
     const warnings: string[] = []
     const hasSd = singles.variance !== null
@@ -296,7 +301,7 @@ export class DesignService {
     const list = plan.predicted
     const total = list.length
     let done = 0
-    const predict = (from: number) => this.deps.predictions.predictMany(input.runId, list.slice(from, from + chunk).map(([i, j]) => [genes[i].gene, genes[j].gene]), PREDICT_OPTIONS)
+    const predict = (from: number) => this.deps.predictions.predictMany(input.runId, list.slice(from, from + chunk).map(([i, j]) => [genes[i].gene, genes[j].gene]), { ...PREDICT_OPTIONS, columns: base })
     let next: Promise<BatchPrediction> | null = total ? predict(0) : null
     let lastYield = performance.now()
     let waitMs = 0
@@ -314,7 +319,8 @@ export class DesignService {
         const B = genes[j]
         const seen = Number(SEEN(A.status)) + Number(SEEN(B.status))
         const idx = fitFor([A.gene, B.gene])
-        const uncertainty = batch.variance ? r7(meanSd(batch.variance, idx, r, G)) : null
+        const at = columnsOf(idx)
+        const uncertainty = batch.variance ? r7(meanSd(batch.variance, at, r, R)) : null
         if (seen === 0 && input.scope === 'all' && hasSd) {
           if (cut === null) cut = median(seenUncertainty) ?? Infinity
           if (uncertainty! > cut) {
@@ -324,7 +330,7 @@ export class DesignService {
           }
         } else if (uncertainty !== null) seenUncertainty.push(uncertainty)
         const scoring = performance.now()
-        const fit = scorePair(gather(singles.modelChange, idx, i, G), gather(singles.modelChange, idx, j, G), gather(batch.modelChange, idx, r, G), settings)
+        const fit = scorePair(gather(singles.modelChange, idx, i, G), gather(singles.modelChange, idx, j, G), gather(batch.modelChange, at, r, R), settings)
         const condition = formatCondition([A.gene, B.gene])
         const obs = observed?.pair(condition, idx, settings) ?? null
         scoreMs += performance.now() - scoring
@@ -479,10 +485,13 @@ export class DesignService {
         `None of the ${signature.genes.length} signature genes (${signature.genes.slice(0, 5).join(', ')}${signature.genes.length > 5 ? ', …' : ''}) is measured in dataset ${first.source.datasetName}; the search scores perturbations on the signature genes the dataset measures. Check the symbols (same naming as the dataset's genes).`,
       )
     }
-    const G = first.source.genes.length
+    // Predicted on the signature's genes only (`columns`, distinct), read back by position.
+    const columns = Int32Array.from(new Set(sigIdx)).sort()
+    const position = new Map(Array.from(columns, (g, k) => [g, k]))
+    const sigAt = sigIdx.map((g) => position.get(g)!)
     const hits: SearchHit[] = []
     const chunk = this.deps.chunk ?? 64
-    const predict = (from: number) => this.deps.predictions.predictMany(input.runId, sets.slice(from, from + chunk).map((s) => s.map((i) => genes[i].gene)), PREDICT_OPTIONS)
+    const predict = (from: number) => this.deps.predictions.predictMany(input.runId, sets.slice(from, from + chunk).map((s) => s.map((i) => genes[i].gene)), { ...PREDICT_OPTIONS, columns })
     let next: Promise<BatchPrediction> | null = predict(0)
     for (let from = 0; from < sets.length; from += chunk) {
       const batch = await next!
@@ -490,7 +499,7 @@ export class DesignService {
       next?.catch(() => undefined)
       for (let r = 0; r < batch.sets.length; r++) {
         const own = new Set(input.excludePerturbed ? batch.sets[r].genes.map((g) => axis.get(g.toUpperCase())).filter((i): i is number => i !== undefined) : [])
-        const hit = scoreAgainst(batch, r, G, sigIdx, sigVal, own, first.source.genes)
+        const hit = scoreAgainst(batch, r, columns.length, sigIdx, sigAt, sigVal, own, first.source.genes)
         hits.push({ condition: batch.sets[r].condition, genes: batch.sets[r].flags.map((f) => ({ gene: f.gene, status: f.status })), ...hit })
       }
       job.throwIfCancelled()
@@ -634,7 +643,8 @@ export function observedScorer(ds: PreparedDataset, axis: string[]) {
   }
 }
 
-function scoreAgainst(batch: BatchPrediction, r: number, G: number, sigIdx: number[], sigVal: number[], own: Set<number>, genes: string[]): Omit<SearchHit, 'condition' | 'genes'> {
+/** Row r of the batch against the signature: its genes sigIdx (dataset indices), at columns sigAt of the batch's `width`. */
+function scoreAgainst(batch: BatchPrediction, r: number, width: number, sigIdx: number[], sigAt: number[], sigVal: number[], own: Set<number>, genes: string[]): Omit<SearchHit, 'condition' | 'genes'> {
   // The signature's genes other than the perturbed ones themselves (their own shift says nothing).
   const pred: number[] = []
   const target: number[] = []
@@ -644,7 +654,7 @@ function scoreAgainst(batch: BatchPrediction, r: number, G: number, sigIdx: numb
   const agree: { gene: string; target: number; predicted: number; score: number }[] = []
   for (let k = 0; k < sigIdx.length; k++) {
     if (own.has(sigIdx[k])) continue
-    const p = batch.modelChange[r * G + sigIdx[k]]
+    const p = batch.modelChange[r * width + sigAt[k]]
     const t = sigVal[k]
     pred.push(p)
     target.push(t)
@@ -660,7 +670,7 @@ function scoreAgainst(batch: BatchPrediction, r: number, G: number, sigIdx: numb
   let unc: number | null = null
   if (sd && n) {
     let s = 0
-    for (let k = 0; k < sigIdx.length; k++) if (!own.has(sigIdx[k])) s += Math.sqrt(Math.max(0, sd[r * G + sigIdx[k]]))
+    for (let k = 0; k < sigIdx.length; k++) if (!own.has(sigIdx[k])) s += Math.sqrt(Math.max(0, sd[r * width + sigAt[k]]))
     unc = r7(s / n)
   }
   return {

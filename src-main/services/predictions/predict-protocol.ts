@@ -23,7 +23,7 @@ export interface WireError {
 }
 
 export interface PredictOutput {
-  /** row-major [sets, G] mean predicted expression */
+  /** row-major [sets, G] mean predicted expression ([sets, columns] when the options name columns, and so below) */
   means: Float32Array
   /** row-major [sets, G] variance from the uncertainty head, or null */
   variances: Float32Array | null

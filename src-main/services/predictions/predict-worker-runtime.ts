@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../../ml/backend'
-import { loadModel, predictMeans, unpredictableReason, type LoadedModel } from '../../ml/predict'
+import { loadModel, predictMeans, unpredictableReason, type LoadedModel, type PredictOptions } from '../../ml/predict'
 import { AppError } from '../../../src-shared/contract/envelope'
 import type { PredictOutput, PredictReply, PredictRequest, PredictWorkerInit, WireError } from './predict-protocol'
 
@@ -14,7 +14,7 @@ function toWire(err: unknown): WireError {
 }
 
 /** Means (c̄-or-VAE base + Δ, floored at 0) and variances for gene sets, `batch` conditions per forward pass. */
-export function predictSets(loaded: LoadedModel, sets: string[][], options: { controlCells?: number; seed?: number }, batch: number): Omit<PredictOutput, 'ms'> {
+export function predictSets(loaded: LoadedModel, sets: string[][], options: PredictOptions, batch: number): Omit<PredictOutput, 'ms'> {
   const model = loaded.model
   if (!model) throw new AppError('predict.failed', 'Baselines are predicted by the service, not the worker.')
   for (const genes of sets) {

@@ -133,6 +133,15 @@ describe('BioDSNN (Δ added to VAE-regenerated control cells)', () => {
     const offset = (i: number) => Array.from({ length: G }, (_, g) => batch.change[i * G + g] - batch.modelChange[i * G + g])
     expect(Math.max(...offset(0).map(Math.abs))).toBeGreaterThan(1e-3)
     for (const i of [1, 2]) expect(maxAbsDiff(offset(i), offset(0))).toBeLessThan(1e-5)
+    // Only some genes (what a GI fit reads): the same numbers as those columns of the full batch.
+    const columns = Int32Array.from([G - 1, 0, 5, 17])
+    const some = await fx.ctx.services.predictions.predictMany(runId, genes, { controlCells: 300, seed: 1, columns })
+    expect(Array.from(some.columns!)).toEqual(Array.from(columns))
+    for (const key of ['mean', 'change', 'modelChange'] as const) {
+      expect(some[key]).toHaveLength(genes.length * columns.length)
+      const expected = genes.flatMap((_, i) => Array.from(columns, (g) => batch[key][i * G + g]))
+      expect(maxAbsDiff(some[key], expected)).toBeLessThan(1e-5)
+    }
   }, 120_000)
 })
 

@@ -89,6 +89,11 @@ interface PreparedRun {
 export interface BatchPrediction {
   source: PredictionSource
   sets: ResolvedSet[]
+  /**
+   * the genes (indices into source.genes) the arrays hold when only some were asked for
+   * (`predictMany`'s `columns`); null for all G. Every [sets, G] below is then [sets, columns].
+   */
+  columns: Int32Array | null
   /** row-major [sets, G] */
   mean: Float32Array
   /** row-major [sets, G] mean − the observed control mean (what the prediction screen shows) */
@@ -156,23 +161,30 @@ export class PredictionService {
 
   /**
    * Predicts many gene sets in one worker request (batched forward passes). Refuses the whole
-   * request when a set cannot be predicted, naming every gene at fault.
+   * request when a set cannot be predicted, naming every gene at fault. With `columns` (distinct
+   * gene indices) only those genes are predicted: BioDSNN then computes ~columns/G of its per-gene work.
    */
-  async predictMany(runId: number, sets: string[][], options: PredictOptionsInput): Promise<BatchPrediction> {
+  async predictMany(runId: number, sets: string[][], options: PredictOptionsInput & { columns?: Int32Array }): Promise<BatchPrediction> {
     const p = await this.prepare(runId)
     const resolved = resolveSets(p.vocab, sets, runLabel(p.run), this.aliasLookup(p))
     const source = this.source(p, options)
+    const { columns } = options
     const G = p.data.genes.length
-    const cbar = p.data.controlMean
+    if (columns && (columns.some((g) => !(g >= 0 && g < G)) || new Set(columns).size !== columns.length)) throw new Error(`predictMany: columns must be distinct gene indices below ${G}`)
+    const width = columns ? columns.length : G
+    const cbar = columns ? Float32Array.from(columns, (g) => p.data.controlMean[g]) : p.data.controlMean
     let mean: Float32Array
     let variance: Float32Array | null = null
     let vaeBase: Float32Array | null = null
     let workerMs = 0
     if (p.baseline) {
-      mean = new Float32Array(resolved.length * G)
-      resolved.forEach((s, i) => mean.set(predictBaseline(p.run.model as BaselineName, p.baseline!, s.genes), i * G))
+      mean = new Float32Array(resolved.length * width)
+      resolved.forEach((s, i) => {
+        const row = predictBaseline(p.run.model as BaselineName, p.baseline!, s.genes)
+        mean.set(columns ? Float32Array.from(columns, (g) => row[g]) : row, i * width)
+      })
     } else {
-      const opts = { ...(options.controlCells === 'all' ? {} : { controlCells: options.controlCells }), seed: options.seed }
+      const opts = { ...(options.controlCells === 'all' ? {} : { controlCells: options.controlCells }), seed: options.seed, ...(columns ? { columns } : {}) }
       const out = await this.deps.engine.predict(p.key, () => this.payload(p), resolved.map((s) => s.genes), opts)
       mean = out.means
       variance = out.variances
@@ -182,7 +194,7 @@ export class PredictionService {
     const change = minusEachRow(mean, cbar)
     // Without a VAE the model adds Δ to c̄ itself, so both changes are one array.
     const modelChange = vaeBase ? minusEachRow(mean, vaeBase) : change
-    return { source, sets: resolved, mean, change, modelChange, variance, workerMs }
+    return { source, sets: resolved, columns: columns ?? null, mean, change, modelChange, variance, workerMs }
   }
 
   list(runId: number, limit: number): PredictionListItem[] {
