@@ -50,6 +50,22 @@ describe('GI heatmap', () => {
     expect(stops[40]).toBe('#c2352b')
   })
 
+  it('spans the colours over the 1st–99th percentile when a few pairs are extreme, keeping every value for the tooltip', () => {
+    const genes = Array.from({ length: 15 }, (_, i) => `G${String(i).padStart(2, '0')}`)
+    const pairs: PairGi[] = []
+    for (let i = 0; i < genes.length; i++) for (let j = i + 1; j < genes.length; j++) pairs.push(pair(genes[i], genes[j], scores(i === 0 && j === 1 ? 22 : 1 + ((i * 7 + j * 3) % 10) / 10)))
+    const h = giHeatmap({ ...map, geneList: genes.map((gene) => ({ gene, status: 'seen-single' as const })), pairs }, { score: 'mag' })
+    expect(h.extent).toEqual([1, 22])
+    expect(h.range[1]).toBeLessThanOrEqual(2)
+    const data = (h.option.series as { data: number[][] }[])[0].data
+    const outlier = data.filter((d) => d[3] === 22)
+    expect(outlier).toHaveLength(2)
+    for (const d of outlier) expect(d[2]).toBe(h.range[1])
+    expect((h.option.title as { subtext: string }[])[0].subtext).toContain('1st–99th percentile (all values 1 to 22)')
+    // few cells: the full range, nothing clipped
+    expect(giHeatmap(map, { score: 'mag' }).range).toEqual([0.5, 2.5])
+  })
+
   it('clusters rows that look alike next to each other', () => {
     const rows = [
       [0, 5, 0, 5],

@@ -26,9 +26,19 @@ export interface GiHeatmap {
   option: EChartsOption
   /** the genes along both axes, in drawing order */
   genes: string[]
-  /** the value range coloured */
+  /** the value range the colours span (values beyond it take the end colours) */
   range: [number, number]
+  /** the values' full range */
+  extent: [number, number]
 }
+
+/**
+ * With at least CLIP_MIN_CELLS cells, the colours span the 1st to 99th percentile: a few extreme
+ * pairs (often ill-determined fits, mag 20 where the rest lie below 3) would otherwise wash every
+ * other cell out to the palest colour. Cells beyond take the end colours; tooltips keep the value.
+ */
+const CLIP_QUANTILE = 0.01
+const CLIP_MIN_CELLS = 100
 
 export const SCORE_LABELS: Record<GiScoreName, string> = {
   mag: 'GI magnitude',
@@ -153,24 +163,23 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
   if (order === 'alphabetical') idx.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0))
   else if (order === 'clustered') idx = clusterOrder(full)
   const genes = idx.map((i) => names[i])
-  const data: [number, number, number][] = []
-  let lo = Infinity
-  let hi = -Infinity
+  const cells: [number, number, number][] = []
   idx.forEach((i, x) =>
     idx.forEach((j, y) => {
       const v = full[i][j]
-      if (!Number.isFinite(v)) return
-      data.push([x, y, Number(v.toPrecision(4))])
-      lo = Math.min(lo, v)
-      hi = Math.max(hi, v)
+      if (Number.isFinite(v)) cells.push([x, y, v])
     }),
   )
-  if (!data.length) {
-    lo = 0
-    hi = 1
-  }
+  const sorted = cells.map((c) => c[2]).sort((a, b) => a - b)
+  const at = (q: number) => sorted[Math.round(q * (sorted.length - 1))]
+  const extent: [number, number] = sorted.length ? [sorted[0], sorted[sorted.length - 1]] : [0, 1]
+  let [lo, hi] = sorted.length >= CLIP_MIN_CELLS ? [at(CLIP_QUANTILE), at(1 - CLIP_QUANTILE)] : extent
+  if (hi <= lo) [lo, hi] = extent
   if (hi <= lo) hi = lo + 1e-6
   const range: [number, number] = [lo, hi]
+  const clipped = lo > extent[0] || hi < extent[1]
+  // [x, y, colour value (clamped to the range), value]
+  const data = cells.map(([x, y, v]) => [x, y, Number(Math.min(hi, Math.max(lo, v)).toPrecision(4)), Number(v.toPrecision(4))])
   let colors = ['#f7fbff', '#9ecae1', '#2171b5', '#08306b']
   // Magnitude: white at the additive reference, blue below (suppression), red above (synergy); c1/c2 around 1.
   if (score === 'mag') colors = divergingStops(lo, hi, map.settings.thresholds.magReference)
@@ -191,7 +200,7 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
     title: [
       {
         text: options.title ?? `${SCORE_LABELS[score]} of predicted pairs — ${src.model}, run ${src.runId}`,
-        subtext: `${n} genes (${map.origin}), ${map.pairs.length.toLocaleString('en')} pairs${order === 'clustered' ? ', clustered order' : ''}; grey: no pair${score === 'mag' ? `; white: additive (mag = ${map.settings.thresholds.magReference.toFixed(3)})` : ''}`,
+        subtext: `${n} genes (${map.origin}), ${map.pairs.length.toLocaleString('en')} pairs${order === 'clustered' ? ', clustered order' : ''}; grey: no pair${score === 'mag' ? `; white: additive (mag = ${map.settings.thresholds.magReference.toFixed(3)})` : ''}${clipped ? `; colours span the 1st–99th percentile (all values ${fmt3(extent[0])} to ${fmt3(extent[1])})` : ''}`,
         left: 'center',
         top: 8,
         textStyle: { fontSize: 16 },
@@ -212,10 +221,13 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
       orient: 'vertical',
       right: 10,
       top: 'middle',
-      text: [String(Number(range[1].toPrecision(3))), String(Number(range[0].toPrecision(3)))],
+      text: [`${clipped && hi < extent[1] ? '≥ ' : ''}${fmt3(range[1])}`, `${clipped && lo > extent[0] ? '≤ ' : ''}${fmt3(range[0])}`],
+      dimension: 2,
       inRange: { color: colors },
     },
     series: [{ type: 'heatmap', name: SCORE_LABELS[score], data, progressive: 0, emphasis: { itemStyle: { borderColor: '#333', borderWidth: 1 } } }],
   }
-  return { option, genes, range }
+  return { option, genes, range, extent }
 }
+
+const fmt3 = (v: number) => String(Number(v.toPrecision(3)))
