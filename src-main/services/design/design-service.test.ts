@@ -139,6 +139,14 @@ describe('design:map refuses bad gene sets', () => {
     expect(e.message).toContain(`only ${seen[0]}`)
   })
 
+  it('refuses an expression threshold that leaves too few genes to fit, saying to lower it, and stores nothing', async () => {
+    const before = (await call<GiMapSummary[]>(fx.ctx, 'design:maps', {})).length
+    const e = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes: seen.slice(0, 3), expressionThreshold: 1e6 })
+    expect(e.code).toBe('design.too-few-fit-genes')
+    expect(e.message).toMatch(/Only 0 of .* genes .* above the expression threshold 1000000.*lower the expression threshold/)
+    expect(await call<GiMapSummary[]>(fx.ctx, 'design:maps', {})).toHaveLength(before)
+  })
+
   it('asks for confirmation with the estimated time for 500 genes, and nothing is stored', async () => {
     const genes = vocab.genes.slice(0, 500).map((g) => g.gene)
     expect(genes).toHaveLength(500)

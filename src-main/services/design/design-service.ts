@@ -274,13 +274,18 @@ export class DesignService {
       throw new AppError('design.confirm-needed', `${est.message} Send confirm: true (CLI: --yes) to compute it.`)
     }
     job.progress(0, `Predicting ${genes.length} singles`)
-    const singles = await this.deps.predictions.predictMany(input.runId, genes.map((g) => [g.gene]), PREDICT_OPTIONS)
-    job.throwIfCancelled()
-    const { source } = singles
+    // One single gives the gene axis and the control mean; then everything is predicted on the fit's
+    // genes only (`columns`): a pair's fit is these less its own genes.
+    const { source } = await this.deps.predictions.predictMany(input.runId, [[genes[0].gene]], PREDICT_OPTIONS)
     const G = source.genes.length
     const geneIndex = new Map(source.genes.map((g, i) => [g, i]))
-    // The pairs are predicted on the fit's genes only (`columns`): a pair's fit is these less its own genes.
     const base = fitGenes(source.controlMean, settings.expressionThreshold)
+    // A fit needs 3 genes once the pair's own two are left out.
+    if (base.length < 5) {
+      throw new AppError('design.too-few-fit-genes', `Only ${base.length} of the dataset's ${G.toLocaleString('en')} genes have a control mean above the expression threshold ${settings.expressionThreshold}, too few to fit a pair's interaction; lower the expression threshold (the default is ${GI_DEFAULTS.expressionThreshold}).`)
+    }
+    const singles = await this.deps.predictions.predictMany(input.runId, genes.map((g) => [g.gene]), { ...PREDICT_OPTIONS, columns: base })
+    job.throwIfCancelled()
     const fitFor = (names: string[]) => {
       const own = new Set(names.map((n) => geneIndex.get(n)).filter((i): i is number => i !== undefined))
       return own.size ? base.filter((g) => !own.has(g)) : base
@@ -330,7 +335,7 @@ export class DesignService {
           }
         } else if (uncertainty !== null) seenUncertainty.push(uncertainty)
         const scoring = performance.now()
-        const fit = scorePair(gather(singles.modelChange, idx, i, G), gather(singles.modelChange, idx, j, G), gather(batch.modelChange, at, r, R), settings)
+        const fit = scorePair(gather(singles.modelChange, at, i, R), gather(singles.modelChange, at, j, R), gather(batch.modelChange, at, r, R), settings)
         const condition = formatCondition([A.gene, B.gene])
         const obs = observed?.pair(condition, idx, settings) ?? null
         scoreMs += performance.now() - scoring
@@ -358,7 +363,7 @@ export class DesignService {
     const singleRows = genes.map((g, i) => ({
       gene: g.gene,
       status: g.status,
-      uncertainty: singles.variance ? r7(meanSd(singles.variance, fitFor([g.gene]), i, G)) : null,
+      uncertainty: singles.variance ? r7(meanSd(singles.variance, columnsOf(fitFor([g.gene])), i, R)) : null,
       measured: observed?.has(formatCondition([g.gene])) ?? false,
     }))
     const summary: Omit<GiMap, 'mapId'> = {
