@@ -50,11 +50,12 @@ function mapHuman(map: GiMap, top: number): string {
   // ⚠: nearly collinear singles, so mag and the call are ill-determined
   const row = (p: PairGi) => ({ pair: p.condition, type: `${p.call?.type ?? '—'}${p.call?.illDetermined ? ' ⚠' : ''}`, mag: fmt(p.scores?.mag), corr_fit: fmt(p.scores?.corr_fit), dcor_singles: fmt(p.scores?.dcor_singles), singles_cos: fmt(p.scores?.singles_cos), dominance: fmt(p.scores?.dominance), uncertainty: fmt(p.uncertainty), observed: p.observed?.call?.type ?? '' })
   const cols = ['pair', 'type', 'mag', 'corr_fit', 'dcor_singles', 'singles_cos', 'dominance', 'uncertainty', 'observed']
+  const ill = map.pairs.filter((p) => p.call?.illDetermined).length
   return [
     `Pair map ${map.mapId}: ${map.pairCount.toLocaleString('en')} pairs of ${map.geneCount} genes (${map.origin}), run ${map.runId} (${map.model}), ${map.seconds} s`,
     `types: ${[...byType].map(([t, n]) => `${t} ${n}`).join(', ')}${map.excluded ? `; ${map.excluded} pairs with no seen gene left out` : ''}`,
     ...map.warnings.map((w) => `note: ${w}`),
-    ...(map.pairs.some((p) => p.call?.illDetermined) ? [`⚠ ${map.pairs.filter((p) => p.call?.illDetermined).length} pairs have nearly collinear predicted singles (|singles_cos| > ${map.settings.thresholds.collinearSingles}): their mag and call are ill-determined.`] : []),
+    ...(ill ? [`⚠ ${ill} pairs have nearly collinear predicted singles (|singles_cos| > ${map.settings.thresholds.collinearSingles}): their mag and call are ill-determined.`] : []),
     '',
     `Highest magnitude:`,
     table(ranked.slice(0, top).map(row), cols),
@@ -131,7 +132,7 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
           [
             `Observed GI scores of dataset ${obs.datasetName} (#${obs.datasetId}): ${obs.pairs.length} pairs measured with both singles${obs.skipped.length ? `, ${obs.skipped.length} pairs skipped` : ''}`,
             `types: ${[...counts].map(([t, n]) => `${t} ${n}`).join(', ')}`,
-            table(obs.pairs.slice(0, opts.top * 3).map((p) => ({ pair: p.condition, type: p.call?.type ?? '—', mag: fmt(p.scores?.mag), corr_fit: fmt(p.scores?.corr_fit), dcor_singles: fmt(p.scores?.dcor_singles), singles_cos: fmt(p.scores?.singles_cos), dominance: fmt(p.scores?.dominance) })), ['pair', 'type', 'mag', 'corr_fit', 'dcor_singles', 'dominance']),
+            table(obs.pairs.slice(0, opts.top * 3).map((p) => ({ pair: p.condition, type: p.call?.type ?? '—', mag: fmt(p.scores?.mag), corr_fit: fmt(p.scores?.corr_fit), dcor_singles: fmt(p.scores?.dcor_singles), dominance: fmt(p.scores?.dominance) })), ['pair', 'type', 'mag', 'corr_fit', 'dcor_singles', 'dominance']),
             ...files.map((f) => `Wrote ${f.path}`),
           ].join('\n'),
         )

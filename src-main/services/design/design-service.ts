@@ -238,9 +238,9 @@ export class DesignService {
     const msPerCondition = (performance.now() - t) / probe.length
     let msPerPair = 0
     if (idx.length >= 3 && probe.length >= 2) {
-      const all = Int32Array.from(idx, (_, k) => k)
-      const a = gather(r.modelChange, all, 0, idx.length)
-      const b = gather(r.modelChange, all, 1, idx.length)
+      // the rows hold just the fit's genes
+      const a = Float64Array.from(r.modelChange.subarray(0, idx.length))
+      const b = Float64Array.from(r.modelChange.subarray(idx.length, 2 * idx.length))
       const ab = a.map((v, i) => v + b[i])
       giScores(a, b, ab)
       t = performance.now()
@@ -290,7 +290,7 @@ export class DesignService {
       const own = new Set(names.map((n) => geneIndex.get(n)).filter((i): i is number => i !== undefined))
       return own.size ? base.filter((g) => !own.has(g)) : base
     }
-    const column = new Map(Array.from(base, (g, k) => [g, k]))
+    const column = positionsOf(base)
     const columnsOf = (idx: Int32Array) => idx.map((g) => column.get(g)!)
     const R = base.length
     const observed = await this.observedSource(source)
@@ -492,7 +492,7 @@ export class DesignService {
     }
     // Predicted on the signature's genes only (`columns`, distinct), read back by position.
     const columns = Int32Array.from(new Set(sigIdx)).sort()
-    const position = new Map(Array.from(columns, (g, k) => [g, k]))
+    const position = positionsOf(columns)
     const sigAt = sigIdx.map((g) => position.get(g)!)
     const hits: SearchHit[] = []
     const chunk = this.deps.chunk ?? 64
@@ -646,6 +646,11 @@ export function observedScorer(ds: PreparedDataset, axis: string[]) {
       return { scores: fit.scores, call: fit.scores ? callGi(fit.scores, settings.thresholds) : null, ...(fit.note ? { note: fit.note } : {}) }
     },
   }
+}
+
+/** Gene index → its position among `columns` (how a prediction asked for those columns is read back). */
+function positionsOf(columns: Int32Array): Map<number, number> {
+  return new Map(Array.from(columns, (g, k) => [g, k]))
 }
 
 /** Row r of the batch against the signature: its genes sigIdx (dataset indices), at columns sigAt of the batch's `width`. */
