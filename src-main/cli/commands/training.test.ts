@@ -72,7 +72,7 @@ describe('perturb-studio train / runs', () => {
 
   it('train --model gears --epochs 2 --json reports each epoch: loss, validation metrics, seconds; the best epoch is kept', async () => {
     const r = await json<{ runId: number; bestEpoch: number; epochs: { epoch: number; loss: number; val: Record<string, number>; seconds: number }[]; test: { overall: { n: number } } }>([
-      'train', '--dataset', String(small), '--model', 'gears', '--epochs', '2', '--batch-conditions', '4', '--cells-per-condition', '16',
+      'train', '--dataset', String(small), '--model', 'gears', '--epochs', '2', '--batch-conditions', '4', '--cells-per-condition', '16', '--weight-decay', '0',
     ])
     expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2])
     for (const e of r.epochs) {
@@ -82,9 +82,10 @@ describe('perturb-studio train / runs', () => {
     }
     expect([1, 2]).toContain(r.bestEpoch)
     expect(r.test.overall.n).toBeGreaterThan(0)
-    const shown = await json<{ checkpoints: { epoch: number; isBest: boolean }[]; config: { cellsPerCondition: number } }>(['run', 'show', String(r.runId)])
+    const shown = await json<{ checkpoints: { epoch: number; isBest: boolean }[]; config: { cellsPerCondition: number; weightDecay: number } }>(['run', 'show', String(r.runId)])
     expect(shown.checkpoints.find((c) => c.isBest)?.epoch).toBe(r.bestEpoch)
     expect(shown.config.cellsPerCondition).toBe(16)
+    expect(shown.config.weightDecay).toBe(0)
     await json(['run', 'delete', String(r.runId)])
   })
 

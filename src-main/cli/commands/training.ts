@@ -28,6 +28,7 @@ interface TrainOptions {
   cellsPerCondition?: number | 'all'
   hidden?: number
   lr?: number
+  weightDecay?: number
   schedule?: TrainSetupInput['schedule']
   backend?: TrainSetupInput['backend']
   selfEffect: boolean
@@ -186,6 +187,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
     .option('--cells-per-condition <n|all>', `cells per condition in each step (default ${D.cellsPerCondition})`, cellsPerCondition)
     .option('--hidden <n>', `hidden size (default ${D.hidden})`, int('--hidden'))
     .option('--lr <x>', `learning rate (default ${D.lr})`, num('--lr'))
+    .option('--weight-decay <x>', `Adam's L2 weight decay (default ${D.weightDecay})`, num('--weight-decay'))
     .option('--schedule <s>', `reference | step:EVERY:FACTOR | cosine:MINLR (default ${scheduleText(D.schedule)})`, schedule)
     .addOption(new Option('--backend <name>', 'force a compute backend (default: the best available)').choices([...COMPUTE_BACKENDS]))
     .option('--no-self-effect', 'leave out the self-effect link (ablation)')
@@ -203,6 +205,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
         cellsPerCondition: opts.cellsPerCondition,
         hidden: opts.hidden,
         lr: opts.lr,
+        weightDecay: opts.weightDecay,
         schedule: opts.schedule,
         backend: opts.backend,
         selfEffect: opts.selfEffect,
