@@ -49,8 +49,8 @@ describe('train: bad input', () => {
   })
 })
 
-/** A small, fast GEARS config: hidden 8, 4 conditions per batch, 8 cells per condition. */
-const small = (overrides: Partial<TrainConfig> = {}) => defaultTrainConfig('gears', { hidden: 8, epochs: 3, cellsPerCondition: 8, ...overrides })
+/** A small, fast GEARS config: hidden 8, 8 cells per condition, 4 conditions per batch (not the default 8, so the tiny screen gets the several steps per epoch that the stop and loss tests rely on). */
+const small = (overrides: Partial<TrainConfig> = {}) => defaultTrainConfig('gears', { hidden: 8, epochs: 3, cellsPerCondition: 8, batchConditions: 4, ...overrides })
 
 describe('train: GEARS', () => {
   const data = tinyScreen({ singles: 10, pairs: 10, genes: 30 })
