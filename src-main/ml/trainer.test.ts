@@ -114,6 +114,21 @@ describe('train: GEARS', () => {
     expect(r.test.overall.n).toBeGreaterThan(0)
   })
 
+  it('hears a stop request sent as a message while epochs have a single step', async () => {
+    // The worker's 'stop' arrives as a macrotask: the loop must yield to it even when no epoch
+    // reaches a fourth step (it once yielded only every 4 steps, so such a run could not be cancelled).
+    let stop = false
+    let epochsDone = 0
+    const r = await train(data, small({ epochs: 40, batchConditions: 1000 }), {
+      onEpoch: () => {
+        if (++epochsDone === 2) setImmediate(() => (stop = true))
+      },
+      shouldStop: () => stop,
+    })
+    expect(r.stopped).toBe(true)
+    expect(r.epochs.length).toBeLessThan(5)
+  })
+
   it('predicts from the saved weights exactly as evaluated, and refuses unknown genes', async () => {
     const config = small({ epochs: 2, uncertainty: true })
     const r = await train(data, config)

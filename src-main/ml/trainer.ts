@@ -252,8 +252,9 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
           stopped = true
           break
         }
-        // Let the worker's message loop run (cancel requests, progress delivery).
-        if (s % 4 === 3) await new Promise((r) => setImmediate(r))
+        // Let the worker's message loop run (cancel requests, progress delivery) after every step:
+        // an epoch may have only one or two steps (a small screen, many conditions per step).
+        await new Promise((r) => setImmediate(r))
       }
       if (stopped) break
       const val = validate(model, loaded, data, valNames, truths, config)
