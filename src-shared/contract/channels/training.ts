@@ -53,7 +53,7 @@ export type RunMetrics = Record<RunMetricName, number>
  * GEARS and BioDSNN on Papalexi splits: taken per cell against the control mean, the
  * differentiable direction term pushes Δ of sparsely detected genes down); 8 conditions per step
  * and no weight decay (norman-like, GEARS, 20 epochs, best validation mse_de: 0.1532 at 4
- * conditions and 5e-4, 0.1449 at 4 and 0, 0.1364 at 8 and 5e-4, 0.1298 at 8 and 0, 0.1320 at 16
+ * conditions and 5e-4, < 0.145 at 4 and 0, 0.1364 at 8 and 5e-4, 0.1298 at 8 and 0, 0.1320 at 16
  * and 0). BatchNorm in pert_fuse and the cross-gene MLP normalises over the step's conditions, so
  * 4 gave it 3–4 rows where the reference's per-cell batches spread over ~30 conditions; the L2
  * decay, added to gradients that reach a per-gene readout weight through 1/(cells·genes) of the
