@@ -48,6 +48,7 @@ export interface DesignServiceDeps {
   predictions: {
     genes(runId: number): Promise<PredictGenes>
     predictMany(runId: number, sets: string[][], options: { controlCells: number | 'all'; seed: number; columns?: Int32Array }): Promise<BatchPrediction>
+    sourceOf(runId: number, options: { controlCells: number | 'all'; seed: number }): Promise<PredictionSource>
   }
   datasets: { load(id: number): Promise<PreparedDataset>; require(id: number): { summary: DatasetSummary } }
   knowledgeBase(release: string): Promise<KnowledgeBase | null>
@@ -274,9 +275,8 @@ export class DesignService {
       throw new AppError('design.confirm-needed', `${est.message} Send confirm: true (CLI: --yes) to compute it.`)
     }
     job.progress(0, `Predicting ${genes.length} singles`)
-    // One single gives the gene axis and the control mean; then everything is predicted on the fit's
-    // genes only (`columns`): a pair's fit is these less its own genes.
-    const { source } = await this.deps.predictions.predictMany(input.runId, [[genes[0].gene]], PREDICT_OPTIONS)
+    // Everything is predicted on the fit's genes only (`columns`): a pair's fit is these less its own genes.
+    const source = await this.deps.predictions.sourceOf(input.runId, PREDICT_OPTIONS)
     const G = source.genes.length
     const geneIndex = new Map(source.genes.map((g, i) => [g, i]))
     const base = fitGenes(source.controlMean, settings.expressionThreshold)
@@ -470,9 +470,9 @@ export class DesignService {
       throw new AppError('design.confirm-needed', `${genes.length} genes: ${sets.length.toLocaleString('en')} perturbations (${nPairs.toLocaleString('en')} pairs) to predict, about ${duration(seconds)} on this machine. Send confirm: true (CLI: --yes) to search them, or give fewer genes.`)
     }
     job.progress(0, `Predicting ${sets.length.toLocaleString('en')} perturbations`)
-    // The signature on the measured genes: a first small request gives the gene axis.
-    const first = await this.deps.predictions.predictMany(input.runId, sets.slice(0, 1).map((s) => s.map((i) => genes[i].gene)), PREDICT_OPTIONS)
-    const axis = new Map(first.source.genes.map((g, i) => [g.toUpperCase(), i]))
+    // The signature on the measured genes.
+    const source = await this.deps.predictions.sourceOf(input.runId, PREDICT_OPTIONS)
+    const axis = new Map(source.genes.map((g, i) => [g.toUpperCase(), i]))
     const sigIdx: number[] = []
     const sigVal: number[] = []
     const unmatched: string[] = []
@@ -487,7 +487,7 @@ export class DesignService {
     if (sigIdx.length === 0) {
       throw new AppError(
         'design.signature-no-overlap',
-        `None of the ${signature.genes.length} signature genes (${signature.genes.slice(0, 5).join(', ')}${signature.genes.length > 5 ? ', …' : ''}) is measured in dataset ${first.source.datasetName}; the search scores perturbations on the signature genes the dataset measures. Check the symbols (same naming as the dataset's genes).`,
+        `None of the ${signature.genes.length} signature genes (${signature.genes.slice(0, 5).join(', ')}${signature.genes.length > 5 ? ', …' : ''}) is measured in dataset ${source.datasetName}; the search scores perturbations on the signature genes the dataset measures. Check the symbols (same naming as the dataset's genes).`,
       )
     }
     // Predicted on the signature's genes only (`columns`, distinct), read back by position.
@@ -504,7 +504,7 @@ export class DesignService {
       next?.catch(() => undefined)
       for (let r = 0; r < batch.sets.length; r++) {
         const own = new Set(input.excludePerturbed ? batch.sets[r].genes.map((g) => axis.get(g.toUpperCase())).filter((i): i is number => i !== undefined) : [])
-        const hit = scoreAgainst(batch, r, columns.length, sigIdx, sigAt, sigVal, own, first.source.genes)
+        const hit = scoreAgainst(batch, r, columns.length, sigIdx, sigAt, sigVal, own, source.genes)
         hits.push({ condition: batch.sets[r].condition, genes: batch.sets[r].flags.map((f) => ({ gene: f.gene, status: f.status })), ...hit })
       }
       job.throwIfCancelled()
@@ -515,7 +515,7 @@ export class DesignService {
     hits.sort((a, b) => key(b) - key(a) || (a.condition < b.condition ? -1 : 1))
     return {
       runId: input.runId,
-      source: slimSource(first.source),
+      source: slimSource(source),
       rankBy: input.rankBy,
       signatureGenes: sigIdx.length,
       unmatched: unmatched.slice(0, 50),

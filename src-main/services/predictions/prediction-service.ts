@@ -159,6 +159,11 @@ export class PredictionService {
     return { ...source, conditions }
   }
 
+  /** What a prediction with these options would come from (the gene axis, control mean, provenance), without predicting anything. */
+  async sourceOf(runId: number, options: PredictOptionsInput): Promise<PredictionSource> {
+    return this.source(await this.prepare(runId), options)
+  }
+
   /**
    * Predicts many gene sets in one worker request (batched forward passes). Refuses the whole
    * request when a set cannot be predicted, naming every gene at fault. With `columns` (distinct
