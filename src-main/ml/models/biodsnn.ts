@@ -22,7 +22,7 @@ import { randomNormalArray, mulberry32 } from '../random'
 import type { Mixing } from '../engine-types'
 import type { ModelContext } from './context'
 import type { HeadOptions, ModelOutput } from './gears'
-import { broadcastShifts, fastEncoderLayer, sharedBaseEncoderLayer } from './layers'
+import { broadcastShifts, fastEncoderLayer, pickColumns, sharedBaseEncoderLayer } from './layers'
 import { conditionShifts, crossGene, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
 
 export const VAE_HIDDEN = 32
@@ -64,9 +64,9 @@ export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions:
       if (self) delta = tf.add(delta, self) as tf.Tensor2D
     }
     // The paths that compute every gene (training, other mixings) pick the columns at the end.
-    const idx = options.columns && !rows ? tf.tensor1d(options.columns, 'int32') : null
-    const pick = (t: tf.Tensor2D) => (idx ? (tf.gather(t, idx, 1) as tf.Tensor2D) : t)
-    return options.uncertainty ? { delta: pick(delta), logvar: pick(uncertaintyHead(store, ctx, hidden, B, mode)) } : { delta: pick(delta) }
+    const pick = rows ? undefined : options.columns
+    delta = pickColumns(delta, pick)
+    return options.uncertainty ? { delta, logvar: pickColumns(uncertaintyHead(store, ctx, hidden, B, mode), pick) } : { delta }
   })
 }
 

@@ -8,6 +8,7 @@ import type { ForwardMode } from '../layers/mode'
 import type { ParamStore } from '../layers/param-store'
 import type { ModelContext } from './context'
 import { crossGene, fuseConditions, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
+import { pickColumns } from './layers'
 
 export interface HeadOptions {
   selfEffect: boolean
@@ -39,11 +40,11 @@ export function gearsForward(store: ParamStore, ctx: ModelContext, conditions: n
       if (self) delta = tf.add(delta, self) as tf.Tensor2D
     }
     const { columns } = options
-    const pick = (t: tf.Tensor2D) => (columns ? (tf.gather(t, tf.tensor1d(columns, 'int32'), 1) as tf.Tensor2D) : t)
-    if (!options.uncertainty) return { delta: pick(delta) }
-    if (!columns || mode.training) return { delta: pick(delta), logvar: pick(uncertaintyHead(store, ctx, hidden, B, mode)) }
+    delta = pickColumns(delta, columns)
+    if (!options.uncertainty) return { delta }
+    if (!columns || mode.training) return { delta, logvar: pickColumns(uncertaintyHead(store, ctx, hidden, B, mode), columns) }
     const rows = new Int32Array(B * columns.length)
     for (let b = 0; b < B; b++) for (let k = 0; k < columns.length; k++) rows[b * columns.length + k] = b * G + columns[k]
-    return { delta: pick(delta), logvar: uncertaintyHead(store, ctx, tf.gather(hidden, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, B, mode) }
+    return { delta, logvar: uncertaintyHead(store, ctx, tf.gather(hidden, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, B, mode) }
   })
 }

@@ -94,6 +94,11 @@ export function sharedBaseEncoderLayer(store: ParamStore, name: string, base: tf
   })
 }
 
+/** The genes `columns` of a [B, G] output, [B, columns]; the whole output without columns. */
+export function pickColumns(t: tf.Tensor2D, columns?: Int32Array): tf.Tensor2D {
+  return columns ? (tf.gather(t, tf.tensor1d(columns, 'int32'), 1) as tf.Tensor2D) : t
+}
+
 /** Base [G, H] plus each condition's shift [B, H] on every gene row: [B·G, H], conditions stacked. */
 export function broadcastShifts(base: tf.Tensor2D, shifts: tf.Tensor2D): tf.Tensor2D {
   const [B, H] = shifts.shape
