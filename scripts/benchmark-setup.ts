@@ -5,11 +5,12 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
 import { createAppContext, type AppContext } from '../src-main/app-context'
 import type { BackendName } from '../src-main/ml/backend'
 import { packageRoot } from '../src-main/paths'
 import { synthesizeToFile } from '../src-main/services/synthetic/write'
-import { TRAIN_DEFAULTS, type RunListItem } from '../src-shared/contract'
+import { trainSetupSchema, type RunListItem } from '../src-shared/contract'
 
 export type BenchPreset = 'norman-like' | 'small'
 
@@ -82,8 +83,13 @@ export async function benchRun(
   return { run: runs().find((x) => x.id === done.id)!, trainSeconds: round((performance.now() - t) / 1000, 1) }
 }
 
-/** Whether a cached run was trained the way `benchRun` would train one now. */
-function matchesSetup(ctx: AppContext, run: RunListItem, setup: { seed: number; uncertainty?: boolean }): boolean {
-  if (run.split.kind !== TRAIN_DEFAULTS.split.kind || run.split.seed !== TRAIN_DEFAULTS.split.seed || run.seed !== setup.seed) return false
-  return !setup.uncertainty || ctx.services.training.get(run.id).config.uncertainty === true
+/**
+ * Whether a cached run was trained the way `benchRun` would train one now: the same setup with
+ * today's defaults (a default changed since, e.g. the hidden size, means a new run), whatever its
+ * epochs, name and backend.
+ */
+function matchesSetup(ctx: AppContext, run: RunListItem, setup: { model: string; seed: number; uncertainty?: boolean }): boolean {
+  const comparable = ({ name: _name, backend: _backend, epochs: _epochs, ...rest }: Record<string, unknown>) => rest
+  const wanted = trainSetupSchema.parse({ datasetId: run.datasetId, model: setup.model, seed: setup.seed, uncertainty: setup.uncertainty ?? false })
+  return isDeepStrictEqual(comparable(ctx.services.training.get(run.id).config as unknown as Record<string, unknown>), comparable(wanted))
 }

@@ -1,15 +1,15 @@
 /** Training defaults (model.md §3–§5) and the checks every config goes through before a run. */
-import { TRAIN_DEFAULTS } from '../../src-shared/contract/channels/training'
+import { defaultHidden, TRAIN_DEFAULTS } from '../../src-shared/contract/channels/training'
 import { AppError } from '../../src-shared/contract/envelope'
 import { isBackendName } from './backend'
 import { BASELINE_NAMES, MODEL_NAMES, type Trainable, type TrainConfig } from './engine-types'
 
 export const TRAINABLE_NAMES: readonly Trainable[] = [...MODEL_NAMES, ...BASELINE_NAMES]
 
-/** The defaults written once in the contract (`TRAIN_DEFAULTS`), as an engine config. */
+/** The defaults written once in the contract (`TRAIN_DEFAULTS`, `defaultHidden`), as an engine config. */
 export function defaultTrainConfig(model: Trainable = 'biodsnn', overrides: Partial<TrainConfig> = {}): TrainConfig {
   // A deep copy: configs are mutated by callers, the shared constant must not be.
-  return { model, ...(structuredClone(TRAIN_DEFAULTS) as unknown as Omit<TrainConfig, 'model'>), ...overrides }
+  return { model, ...(structuredClone(TRAIN_DEFAULTS) as unknown as Omit<TrainConfig, 'model' | 'hidden'>), hidden: defaultHidden(model), ...overrides }
 }
 
 const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0

@@ -5,6 +5,7 @@ import {
   COMPUTE_BACKENDS,
   SPLIT_KINDS,
   TRAIN_DEFAULTS,
+  defaultHidden,
   type RunComparison,
   type RunDetail,
   type RunEvaluation,
@@ -185,7 +186,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
     .option('--epochs <n>', `epochs (default ${D.epochs})`, int('--epochs'))
     .option('--batch-conditions <n>', `conditions per step (default ${D.batchConditions})`, int('--batch-conditions'))
     .option('--cells-per-condition <n|all>', `cells per condition in each step (default ${D.cellsPerCondition})`, cellsPerCondition)
-    .option('--hidden <n>', `hidden size (default ${D.hidden})`, int('--hidden'))
+    .option('--hidden <n>', `hidden size (default ${defaultHidden('gears')} for gears, ${defaultHidden('biodsnn')} for the BioDSNN models)`, int('--hidden'))
     .option('--lr <x>', `learning rate (default ${D.lr})`, num('--lr'))
     .option('--weight-decay <x>', `Adam's L2 weight decay (default ${D.weightDecay})`, num('--weight-decay'))
     .option('--schedule <s>', `reference | step:EVERY:FACTOR | cosine:MINLR (default ${scheduleText(D.schedule)})`, schedule)
