@@ -13,6 +13,17 @@ export interface EpochSample {
   seconds: number
   trainConditions: number
   genes: number
+  /** the run's hidden size */
+  hidden: number
+}
+
+/**
+ * An epoch's cost relative to hidden size 64. The recovery MLP ([H, 2H, H] over every gene of
+ * every condition) grows with H², the rest does not: GEARS over all norman-like cells took 24–26 s
+ * at 64, 41–42 s at 96, 64–66 s at 128 (docs/results.md).
+ */
+export function hiddenCostFactor(hidden: number): number {
+  return 0.5 + 0.5 * (hidden / 64) ** 2
 }
 
 // Seconds per (training condition × gene) per epoch on wasm, 2 cores: from the issue's targets
@@ -44,11 +55,12 @@ export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend:
   let rate: number
   let basis: TrainEstimate['basis']
   if (same.length) {
-    const rates = same.map((h) => h.seconds / (h.trainConditions * h.genes)).sort((a, b) => a - b)
+    // scaled to this setup's hidden size: earlier runs may have used another one
+    const rates = same.map((h) => (h.seconds / (h.trainConditions * h.genes)) * (hiddenCostFactor(setup.hidden) / hiddenCostFactor(h.hidden))).sort((a, b) => a - b)
     rate = rates[Math.floor(rates.length / 2)]
     basis = 'history'
   } else {
-    rate = baseline ? 0 : WASM_RATE[setup.model] * BACKEND_FACTOR[backend] * (setup.hidden / 64) * (perCondition / 32) ** 0.5
+    rate = baseline ? 0 : WASM_RATE[setup.model] * BACKEND_FACTOR[backend] * hiddenCostFactor(setup.hidden) * (perCondition / 32) ** 0.5
     basis = 'model'
   }
   const secondsPerEpoch = baseline ? 1 : rate * trainConditions * ds.genes
@@ -62,7 +74,7 @@ export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend:
   const note = baseline
     ? 'Baselines are fitted in closed form: seconds, whatever the dataset.'
     : basis === 'history'
-      ? `From ${same.length} earlier epoch${same.length === 1 ? '' : 's'} of ${setup.model} on ${backend} here, scaled to this dataset's training conditions and genes.`
+      ? `From ${same.length} earlier epoch${same.length === 1 ? '' : 's'} of ${setup.model} on ${backend} here, scaled to this dataset's training conditions and genes and to this hidden size.`
       : `A rough figure for ${setup.model} on ${backend}; it becomes a measured one after the first run of this model on this machine.`
   return { seconds: Math.max(1, Math.round(secondsPerEpoch * epochs)), secondsPerEpoch: Number(secondsPerEpoch.toFixed(1)), memoryMb, trainConditions, cellsPerEpoch, stepsPerEpoch, backend, basis, note }
 }

@@ -204,7 +204,7 @@ export class TrainingService {
       }
       const epochs = this.deps.repo.epochs(r.id)
       const seconds = epochs.reduce((a, e) => a + e.seconds, 0) / Math.max(1, epochs.length)
-      if (epochs.length) history.push({ model: r.model, backend: r.backend.backend, seconds, trainConditions: r.split.train.length, genes })
+      if (epochs.length) history.push({ model: r.model, backend: r.backend.backend, seconds, trainConditions: r.split.train.length, genes, hidden: r.config.hidden })
       if (history.length >= 5) break
     }
     return estimateTraining(setup, ds, backend, history)
