@@ -78,9 +78,9 @@ export const TRAIN_DEFAULTS = {
 
 /**
  * The hidden size H when the setup leaves it out. GEARS: 96, chosen on validation (norman-like,
- * 20 epochs, the defaults above; best validation mse_de 0.1298 at 64, 0.1077 at 96, 0.1163 at
- * 128). 128 took 64–66 s per epoch over all cells on wasm, past the 60 s target (64: 24–26 s);
- * 256 over 2 min. BioDSNN and its ablations keep model.md §4's d_model 64: H is the width of the
+ * 20 epochs, the defaults above; best validation mse_de 0.1298 at 64, 0.1057 at 96, 0.1163 at
+ * 128 with training seed 1; 0.1315 at 64, 0.1189 at 96 with seed 2). 128 took 64–66 s per
+ * epoch over all cells on wasm, past the 60 s target (64: 24–26 s); 256 over 2 min. BioDSNN and its ablations keep model.md §4's d_model 64: H is the width of the
  * gene embeddings its attention layer works on.
  */
 export function defaultHidden(model: TrainableName): number {
