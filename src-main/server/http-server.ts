@@ -96,7 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const serveStatic = (req: IncomingMessage, res: ServerResponse, pathname: string, setCookie: boolean) => {
     const indexFile = path.join(rendererDir, 'index.html')
     if (!fs.existsSync(indexFile)) {
-      send(res, 503, 'The user interface has not been built yet. Run: npm run build', 'text/plain; charset=utf-8')
+      send(res, 503, 'The user interface has not been built yet. Run: npm run build:renderer', 'text/plain; charset=utf-8')
       return
     }
     let file = path.normalize(path.join(rendererDir, decodeURIComponent(pathname)))

@@ -1,6 +1,7 @@
 import { AppError } from '../../../src-shared/contract'
-import { rendererDir } from '../../paths'
+import { packageRoot, rendererDir } from '../../paths'
 import { openBrowser } from '../../server/open-browser'
+import { ensureRendererBuilt } from '../../server/renderer-build'
 import { startServer } from '../../server/http-server'
 import type { CommandRegistrar } from '../context'
 
@@ -16,6 +17,13 @@ export const registerServeCommand: CommandRegistrar = (program, session) => {
       const port = opts.port === undefined ? 0 : Number(opts.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new AppError('cli.invalid-option', `--port must be a whole number between 0 and 65535, got "${opts.port}".`)
+      }
+      // A folder named by PERTURB_STUDIO_RENDERER_DIR is someone else's build: served as it is.
+      if (!process.env.PERTURB_STUDIO_RENDERER_DIR) {
+        const ui = await ensureRendererBuilt(packageRoot(), rendererDir(), { info: (line) => s.out.info(line) }).catch((err: Error) => {
+          throw new AppError('server.ui-not-built', err.message)
+        })
+        if (ui.warning) s.out.info(ui.warning)
       }
       const server = await startServer({ context: s.context, rendererDir: rendererDir(), port }).catch((err: NodeJS.ErrnoException) => {
         throw new AppError('server.listen-failed', `Cannot listen on 127.0.0.1:${port}: ${err.code ?? err.message}. Choose another --port or omit it.`)
