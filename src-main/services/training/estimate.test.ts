@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { trainSetupSchema, type DatasetSummary } from '../../../src-shared/contract'
-import { estimateTraining, hiddenCostFactor, type EpochSample } from './estimate'
+import { cellsCostFactor, estimateTraining, hiddenCostFactor, type EpochSample } from './estimate'
 
 // Only the fields the estimate reads.
 const ds = { cells: 80_000, controlCells: 10_000, genes: 5_000, singles: 100, combos: 130 } as DatasetSummary
-const setup = (hidden: number) => trainSetupSchema.parse({ datasetId: 1, model: 'gears', hidden, epochs: 20 })
-const earlier = (hidden: number): EpochSample => ({ model: 'gears', backend: 'wasm', seconds: 25, trainConditions: 120, genes: 5_000, hidden })
+const setup = (hidden: number, cellsPerCondition: number | 'all' = 32) => trainSetupSchema.parse({ datasetId: 1, model: 'gears', hidden, epochs: 20, cellsPerCondition })
+const earlier = (hidden: number, cellsPerCondition = 32): EpochSample => ({ model: 'gears', backend: 'wasm', seconds: 25, trainConditions: 120, genes: 5_000, hidden, cellsPerCondition })
 
 describe('estimateTraining', () => {
   it('scales an earlier run to this setup’s hidden size, with the H² cost of the recovery MLP', () => {
@@ -27,5 +27,22 @@ describe('estimateTraining', () => {
     const b = estimateTraining(setup(96), ds, 'wasm', [])
     expect(a.basis).toBe('model')
     expect(b.secondsPerEpoch / a.secondsPerEpoch).toBeCloseTo(hiddenCostFactor(96), 1)
+  })
+
+  it('scales an earlier run to this setup’s cells per condition, by what they add to the per-condition work', () => {
+    // 70,000 perturbed cells over 230 conditions: ~304 each. Measured (GEARS, norman-like): 32.5 s
+    // per epoch at 32 cells, ~41 s over all of them; the square root of the cell ratio said 3×.
+    const all = estimateTraining(setup(96, 'all'), ds, 'wasm', [earlier(96, 32)])
+    const same = estimateTraining(setup(96, 32), ds, 'wasm', [earlier(96, 32)])
+    expect(all.secondsPerEpoch / same.secondsPerEpoch).toBeCloseTo(cellsCostFactor(70_000 / 230), 2)
+    expect(all.secondsPerEpoch / same.secondsPerEpoch).toBeGreaterThan(1.2)
+    expect(all.secondsPerEpoch / same.secondsPerEpoch).toBeLessThan(1.35)
+    // and back: a run over all cells makes the 32-cell estimate smaller, not the same
+    const back = estimateTraining(setup(96, 32), ds, 'wasm', [earlier(96, 70_000 / 230)])
+    expect(back.secondsPerEpoch / same.secondsPerEpoch).toBeCloseTo(1 / cellsCostFactor(70_000 / 230), 2)
+    // the rough model-based figure uses the same factor
+    const roughAll = estimateTraining(setup(96, 'all'), ds, 'wasm', [])
+    const rough32 = estimateTraining(setup(96, 32), ds, 'wasm', [])
+    expect(roughAll.secondsPerEpoch / rough32.secondsPerEpoch).toBeCloseTo(cellsCostFactor(70_000 / 230), 2)
   })
 })

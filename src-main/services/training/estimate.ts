@@ -15,6 +15,8 @@ export interface EpochSample {
   genes: number
   /** the run's hidden size */
   hidden: number
+  /** cells per training condition it took each step (its setting, or the dataset's mean for `all`) */
+  cellsPerCondition: number
 }
 
 /**
@@ -24,6 +26,21 @@ export interface EpochSample {
  */
 export function hiddenCostFactor(hidden: number): number {
   return 0.5 + 0.5 * (hidden / 64) ** 2
+}
+
+/**
+ * An epoch's cost relative to 32 cells per condition. The knowledge stream runs once per condition
+ * whatever its cells; only the loss (and BioDSNN's VAE) grows with them: GEARS over norman-like took
+ * 32.5 s per epoch at 32 cells and ~41 s over all (~300 per condition), BioDSNN 86 s and 105–113 s.
+ */
+export function cellsCostFactor(cellsPerCondition: number): number {
+  return 1 + (cellsPerCondition - 32) / 1000
+}
+
+/** Cells per condition a setup takes each step: its setting, at most the dataset's mean. */
+export function effectiveCells(cellsPerCondition: number | 'all', ds: Pick<DatasetSummary, 'cells' | 'controlCells' | 'singles' | 'combos'>): number {
+  const meanCells = Math.max(0, ds.cells - ds.controlCells) / Math.max(1, ds.singles + ds.combos)
+  return cellsPerCondition === 'all' ? meanCells : Math.min(cellsPerCondition, meanCells)
 }
 
 // Seconds per (training condition × gene) per epoch on wasm, 2 cores: from the issue's targets
@@ -44,9 +61,7 @@ export function expectedTrainConditions(setup: TrainSetup, ds: Pick<DatasetSumma
 
 export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend: ComputeBackend, history: EpochSample[]): TrainEstimate {
   const trainConditions = expectedTrainConditions(setup, ds)
-  const perturbedCells = Math.max(0, ds.cells - ds.controlCells)
-  const meanCells = perturbedCells / Math.max(1, ds.singles + ds.combos)
-  const perCondition = setup.cellsPerCondition === 'all' ? meanCells : Math.min(setup.cellsPerCondition, meanCells)
+  const perCondition = effectiveCells(setup.cellsPerCondition, ds)
   const cellsPerEpoch = Math.round(trainConditions * perCondition)
   const stepsPerEpoch = Math.ceil(trainConditions / setup.batchConditions)
   const baseline = !(setup.model in WASM_RATE)
@@ -55,12 +70,13 @@ export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend:
   let rate: number
   let basis: TrainEstimate['basis']
   if (same.length) {
-    // scaled to this setup's hidden size: earlier runs may have used another one
-    const rates = same.map((h) => (h.seconds / (h.trainConditions * h.genes)) * (hiddenCostFactor(setup.hidden) / hiddenCostFactor(h.hidden))).sort((a, b) => a - b)
+    // scaled to this setup's hidden size and cells: earlier runs may have used others
+    const scale = (h: EpochSample) => (hiddenCostFactor(setup.hidden) / hiddenCostFactor(h.hidden)) * (cellsCostFactor(perCondition) / cellsCostFactor(h.cellsPerCondition))
+    const rates = same.map((h) => (h.seconds / (h.trainConditions * h.genes)) * scale(h)).sort((a, b) => a - b)
     rate = rates[Math.floor(rates.length / 2)]
     basis = 'history'
   } else {
-    rate = baseline ? 0 : WASM_RATE[setup.model] * BACKEND_FACTOR[backend] * hiddenCostFactor(setup.hidden) * (perCondition / 32) ** 0.5
+    rate = baseline ? 0 : WASM_RATE[setup.model] * BACKEND_FACTOR[backend] * hiddenCostFactor(setup.hidden) * cellsCostFactor(perCondition)
     basis = 'model'
   }
   const secondsPerEpoch = baseline ? 1 : rate * trainConditions * ds.genes
@@ -74,7 +90,7 @@ export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend:
   const note = baseline
     ? 'Baselines are fitted in closed form: seconds, whatever the dataset.'
     : basis === 'history'
-      ? `From ${same.length} earlier epoch${same.length === 1 ? '' : 's'} of ${setup.model} on ${backend} here, scaled to this dataset's training conditions and genes and to this hidden size.`
+      ? `From ${same.length} earlier epoch${same.length === 1 ? '' : 's'} of ${setup.model} on ${backend} here, scaled to this dataset's training conditions and genes and to this hidden size and cells per condition.`
       : `A rough figure for ${setup.model} on ${backend}; it becomes a measured one after the first run of this model on this machine.`
   return { seconds: Math.max(1, Math.round(secondsPerEpoch * epochs)), secondsPerEpoch: Number(secondsPerEpoch.toFixed(1)), memoryMb, trainConditions, cellsPerEpoch, stepsPerEpoch, backend, basis, note }
 }

@@ -30,7 +30,7 @@ import { shareKept, transferables, type WireError, type WorkerFault, type Worker
 import type { WorkerScript } from '../../ml/worker-script'
 import { listBackends } from './backends'
 import { CheckpointStore, fittedToArtifact } from './checkpoint-store'
-import { estimateTraining, type EpochSample } from './estimate'
+import { effectiveCells, estimateTraining, type EpochSample } from './estimate'
 import { comparison, isResumable, sameConditions, splitKey, toDetail, toListItem } from './run-views'
 
 export interface TrainingServiceDeps {
@@ -196,15 +196,16 @@ export class TrainingService {
     const history: EpochSample[] = []
     for (const r of this.deps.repo.list({ includeBaselines: false }).slice(0, 200)) {
       if (r.status !== 'completed' || !r.split || !r.backend || r.model !== setup.model) continue
-      let genes: number
+      let summary: DatasetSummary
       try {
-        genes = r.datasetId === null ? 0 : this.deps.datasets.require(r.datasetId).summary.genes
+        if (r.datasetId === null) continue
+        summary = this.deps.datasets.require(r.datasetId).summary
       } catch {
         continue
       }
       const epochs = this.deps.repo.epochs(r.id)
       const seconds = epochs.reduce((a, e) => a + e.seconds, 0) / Math.max(1, epochs.length)
-      if (epochs.length) history.push({ model: r.model, backend: r.backend.backend, seconds, trainConditions: r.split.train.length, genes, hidden: r.config.hidden })
+      if (epochs.length) history.push({ model: r.model, backend: r.backend.backend, seconds, trainConditions: r.split.train.length, genes: summary.genes, hidden: r.config.hidden, cellsPerCondition: effectiveCells(r.config.cellsPerCondition, summary) })
       if (history.length >= 5) break
     }
     return estimateTraining(setup, ds, backend, history)
