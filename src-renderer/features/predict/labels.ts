@@ -14,11 +14,16 @@ export const STATUS_HELP: Record<GeneStatus, string> = {
   'unseen-in-knowledge': 'The run never saw this gene perturbed; the prediction comes from its place in the GO knowledge graph.',
 }
 
+/**
+ * The simulation split's test groups. "Seen" is the split's word: a gene drawn to the seen side
+ * whose own conditions then went to validation is counted seen there, though training never
+ * showed it (its chip says unseen), so the labels name the split.
+ */
 export const TEST_GROUP_LABELS: Record<string, string> = {
-  unseen_single: 'unseen single',
-  combo_seen0: 'combination, 0 genes seen',
-  combo_seen1: 'combination, 1 gene seen',
-  combo_seen2: 'combination, 2 genes seen',
+  unseen_single: 'group unseen_single: a gene the split held out',
+  combo_seen0: 'group combo_seen0: a combination of two genes the split held out',
+  combo_seen1: 'group combo_seen1: a combination with one gene from the split’s seen side',
+  combo_seen2: 'group combo_seen2: a combination of two genes from the split’s seen side',
 }
 
 export function modelLabel(model: string): string {
