@@ -32,14 +32,16 @@ describe.skipIf(!canUnshare)('offline CLI journey', () => {
       ...(hasIp
         ? [
             `${cli} serve > ${home.dir}/serve.json & pid=$!`,
-            `for i in $(seq 50); do [ -s ${home.dir}/serve.json ] && break; sleep 0.2; done`,
-            `${node} -e "const {url}=JSON.parse(require('fs').readFileSync('${home.dir}/serve.json','utf8')); const u=new URL(url); fetch(u.origin+'/api/project:list',{method:'POST',headers:{Authorization:'Bearer '+u.searchParams.get('token')},body:'{}'}).then(r=>r.json()).then(j=>{require('fs').writeFileSync('${home.dir}/api.json',JSON.stringify(j))})"`,
-            'kill $pid; wait $pid 2>/dev/null || true',
+            `for i in $(seq 150); do [ -s ${home.dir}/serve.json ] && break; sleep 0.2; done`,
+            // The server is stopped whatever the call did, or it would hold the test's pipes open.
+            `{ ${node} -e "const {url}=JSON.parse(require('fs').readFileSync('${home.dir}/serve.json','utf8')); const u=new URL(url); fetch(u.origin+'/api/project:list',{method:'POST',headers:{Authorization:'Bearer '+u.searchParams.get('token')},body:'{}'}).then(r=>r.json()).then(j=>{require('fs').writeFileSync('${home.dir}/api.json',JSON.stringify(j))})"; s=$?; kill $pid; wait $pid 2>/dev/null; test $s -eq 0; }`,
           ]
         : []),
     ].join(' && ')
     const cmd = hasStrace ? ['strace', '-f', '-qq', '-e', 'trace=connect', '-o', trace, 'sh', '-c', journey] : ['sh', '-c', journey]
-    const r = spawnSync('unshare', ['-n', ...cmd], { encoding: 'utf8', timeout: 60_000 })
+    // The API call needs no UI: an empty UI folder of its own keeps serve from building one here.
+    const env = { ...process.env, PERTURB_STUDIO_RENDERER_DIR: path.join(home.dir, 'no-ui') }
+    const r = spawnSync('unshare', ['-n', ...cmd], { encoding: 'utf8', timeout: 60_000, env })
     expect(r.status, r.stderr).toBe(0)
 
     expect(JSON.parse(fs.readFileSync(`${home.dir}/create.json`, 'utf8'))).toMatchObject({ name: 'Offline' })

@@ -9,6 +9,7 @@ import { oneJson, runCliCaptured } from '../../test-support/cli'
 
 let fx: PredictFixture
 let seen: string[]
+let unseen: string[]
 
 const cli = (args: string[]) => runCliCaptured(['--home', fx.home.dir, ...args])
 
@@ -16,6 +17,7 @@ beforeAll(async () => {
   fx = await predictFixture('ps-cli-design-')
   const vocab = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
   seen = vocab.genes.filter((g) => g.status === 'seen-single').map((g) => g.gene)
+  unseen = vocab.genes.filter((g) => g.status === 'unseen-in-knowledge').map((g) => g.gene)
 }, 180_000)
 
 afterAll(() => fx?.close())
@@ -57,6 +59,17 @@ describe('perturb-studio gi', () => {
     expect(out.pairs.length).toBeGreaterThan(5)
     expect(out.settings.expressionThreshold).toBe(0.5)
   })
+
+  it('keeps only the pairs of two seen genes with --both-seen, and refuses it beside --all-pairs', async () => {
+    const genes = [...seen.slice(0, 3), unseen[0]].join(',')
+    const r = await cli(['gi', '--run', String(fx.runId), '--genes', genes, '--both-seen', '--pairs-only', '--json'])
+    expect(r.code, r.stdout).toBe(0)
+    const out = oneJson<{ pairs: PairJson[] }>(r.stdout)
+    expect(out.pairs.map((p) => p.condition).sort()).toEqual([...seen.slice(0, 3)].sort().flatMap((a, i, all) => all.slice(i + 1).map((b) => `${a}+${b}`)))
+    const both = await cli(['gi', '--run', String(fx.runId), '--genes', genes, '--both-seen', '--all-pairs', '--json'])
+    expect(both.code).toBe(1)
+    expect(oneJson<{ error: { code: string; message: string } }>(both.stdout).error.message).toContain('give one of them')
+  }, 120_000)
 
   it('refuses a set with one gene (exit 1, one JSON error)', async () => {
     const r = await cli(['gi', '--run', String(fx.runId), '--genes', seen[0], '--json'])

@@ -72,6 +72,7 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
     .option('--run <id>', 'run id (see: perturb-studio runs)', positiveInt('--run'))
     .option('--genes <A,B,C>', 'genes of the map (commas or spaces; repeatable)', geneList)
     .option('--pathway <id>', 'take the genes of a Reactome pathway (those the run can predict)')
+    .option('--both-seen', 'only pairs whose two genes the run saw in training (the default takes pairs with at least one)')
     .option('--all-pairs', 'also pairs with no gene seen in training, kept when their uncertainty is at most --max-uncertainty')
     .option('--max-uncertainty <sd|auto>', 'cut for pairs with no seen gene (default auto: the median of the pairs with a seen gene)', (v: string) => (v === 'auto' ? 'auto' : number('--max-uncertainty')(v)), 'auto')
     .option('--pairs-only', 'list only the pairs (not the singles and settings) in the output')
@@ -94,6 +95,7 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
       genes?: string[]
       pathway?: string
       allPairs?: boolean
+      bothSeen?: boolean
       maxUncertainty: number | 'auto'
       pairsOnly?: boolean
       observed?: boolean
@@ -142,13 +144,14 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
       if (opts.map) map = await s.call('design:get', { mapId: opts.map })
       else {
         if (!opts.run) throw new AppError('cli.usage', 'gi needs --run <id> and --genes A,B,C (or --pathway ID); or --observed --dataset ID; or --map ID.')
+        if (opts.allPairs && opts.bothSeen) throw new AppError('cli.usage', '--both-seen and --all-pairs choose opposite scopes; give one of them.')
         const stop = progress(s)
         try {
           map = await s.call('design:map', {
             runId: opts.run,
             genes: opts.genes,
             pathwayId: opts.pathway,
-            scope: opts.allPairs ? 'all' : 'seen',
+            scope: opts.allPairs ? 'all' : opts.bothSeen ? 'both' : 'seen',
             maxUncertainty: opts.maxUncertainty,
             thresholds: opts.threshold,
             expressionThreshold: opts.expressionThreshold,

@@ -79,6 +79,21 @@ describe('design:map', () => {
     expect(again).toEqual(map)
   })
 
+  it('with scope both keeps only the pairs of two seen genes, and says so when there are none', async () => {
+    const genes = [...seen.slice(0, 3), unseen[0], unseen[1]]
+    const est = await call<MapEstimate>(fx.ctx, 'design:estimate', { runId: fx.runId, genes, scope: 'both' })
+    expect(est.pairs).toBe(3)
+    expect(est.message).toContain('7 without two seen genes left out')
+    const both = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'both' })
+    expect(both.scope).toBe('both')
+    expect(both.pairs).toHaveLength(3)
+    expect(both.pairs.every((p) => p.seen === 2)).toBe(true)
+    expect(both.excluded).toBe(10 - 3)
+    const none = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes: [seen[0], unseen[0], unseen[1]], scope: 'both' })
+    expect(none.code).toBe('design.no-pairs-in-scope')
+    expect(none.message).toMatch(/has two genes run \d+ saw in training; choose pairs with at least one seen gene/)
+  }, 120_000)
+
   it('keeps pairs of two unseen genes under the uncertainty cut with scope all', async () => {
     const genes = [seen[0], ...unseen.slice(0, 3)]
     const all = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'all', maxUncertainty: 1e9 })

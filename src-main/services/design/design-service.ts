@@ -222,7 +222,7 @@ export class DesignService {
       conditions,
       seconds: Math.round(seconds),
       needsConfirmation,
-      message: `${genes.length} genes: ${plan.predicted.length.toLocaleString('en')} pairs${plan.left ? ` (${plan.left.toLocaleString('en')} with no seen gene left out)` : ''} and ${genes.length} singles to predict, about ${duration(seconds)} on this machine.${needsConfirmation ? ' Confirm to go ahead.' : ''}`,
+      message: `${genes.length} genes: ${plan.predicted.length.toLocaleString('en')} pairs${plan.left ? ` (${plan.left.toLocaleString('en')} ${scopeLeaves(input.scope)} left out)` : ''} and ${genes.length} singles to predict, about ${duration(seconds)} on this machine.${needsConfirmation ? ' Confirm to go ahead.' : ''}`,
     }
   }
 
@@ -268,7 +268,13 @@ export class DesignService {
     this.requirePairs(vocab)
     const plan = pairPlan(genes, input.scope)
     if (plan.predicted.length === 0) {
-      throw new AppError('design.no-pairs-in-scope', `None of the ${plan.left} pairs of ${genes.map((g) => g.gene).join(', ')} has a gene run ${input.runId} saw in training; choose all pairs (scope all, CLI --all-pairs) to keep them under the uncertainty cut.`)
+      const list = genes.map((g) => g.gene).join(', ')
+      throw new AppError(
+        'design.no-pairs-in-scope',
+        input.scope === 'both'
+          ? `None of the ${plan.left} pairs of ${list} has two genes run ${input.runId} saw in training; choose pairs with at least one seen gene (scope seen, the CLI's default) or all pairs (scope all, CLI --all-pairs).`
+          : `None of the ${plan.left} pairs of ${list} has a gene run ${input.runId} saw in training; choose all pairs (scope all, CLI --all-pairs) to keep them under the uncertainty cut.`,
+      )
     }
     if (plan.predicted.length > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
       const est = await this.estimate({ runId: input.runId, genes: genes.map((g) => g.gene), scope: input.scope })
@@ -597,14 +603,24 @@ function median(values: number[]): number | null {
   return n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
 }
 
-/** Pairs to predict: all of them, those with at least one seen gene first (their uncertainty sets the cut for the rest). */
+/**
+ * Pairs to predict under a scope, and how many it leaves out. With `all`, those with at least one
+ * seen gene come first: their uncertainty sets the cut for the rest.
+ */
 export function pairPlan(genes: PairGene[], scope: MapScope): { predicted: [number, number][]; left: number } {
-  const withSeen: [number, number][] = []
-  const unseen: [number, number][] = []
+  const bySeen: [number, number][][] = [[], [], []]
   for (let i = 0; i < genes.length; i++) {
-    for (let j = i + 1; j < genes.length; j++) (SEEN(genes[i].status) || SEEN(genes[j].status) ? withSeen : unseen).push([i, j])
+    for (let j = i + 1; j < genes.length; j++) bySeen[Number(SEEN(genes[i].status)) + Number(SEEN(genes[j].status))].push([i, j])
   }
-  return scope === 'seen' ? { predicted: withSeen, left: unseen.length } : { predicted: [...withSeen, ...unseen], left: 0 }
+  const [none, one, two] = bySeen
+  if (scope === 'both') return { predicted: two, left: one.length + none.length }
+  if (scope === 'seen') return { predicted: [...two, ...one], left: none.length }
+  return { predicted: [...two, ...one, ...none], left: 0 }
+}
+
+/** What a scope leaves out, in words (estimates and errors). */
+export function scopeLeaves(scope: MapScope): string {
+  return scope === 'both' ? 'without two seen genes' : 'with no seen gene'
 }
 
 function meanSd(variance: Float32Array, idx: Int32Array, row: number, G: number): number {

@@ -143,8 +143,12 @@ export interface GiSettings {
   seed: number
 }
 
-export const MAP_SCOPES = ['seen', 'all'] as const
-/** `seen`: pairs with at least one gene the run saw in training; `all`: every pair, those with no seen gene kept only under the uncertainty cut */
+export const MAP_SCOPES = ['both', 'seen', 'all'] as const
+/**
+ * `both`: pairs whose two genes the run saw in training (GEARS' own setting for interaction maps);
+ * `seen`: pairs with at least one such gene; `all`: every pair, those with no seen gene kept only
+ * under the uncertainty cut
+ */
 export type MapScope = (typeof MAP_SCOPES)[number]
 
 export interface GiMapSummary {
@@ -173,7 +177,7 @@ export interface GiMap extends GiMapSummary {
   skipped: { gene: string; reason: string }[]
   /** the uncertainty cut applied to pairs with no seen gene (scope `all`); null when none */
   maxUncertainty: number | null
-  /** pairs with no seen gene left out by the scope or the cut */
+  /** pairs left out by the scope (see MapScope) or the uncertainty cut */
   excluded: number
   pairs: PairGi[]
   /** single perturbations: the run's predicted change summary */
