@@ -32,6 +32,10 @@ test('imports the Papalexi 10x folder through the wizard and shows its summary',
   await expect(page.getByTestId('condition-table').locator('tbody tr')).toHaveCount(1)
   await page.getByTestId('de-condition').selectOption('STAT1+ctrl')
   await expect(page.getByRole('img', { name: /top differentially expressed genes/ })).toBeVisible()
+  // Clicking the dataset already shown keeps its DE view (it used to go blank until another condition was picked).
+  await page.getByTestId('dataset-list').getByRole('tab').first().click()
+  await page.waitForTimeout(500)
+  await expect(page.getByRole('img', { name: /top differentially expressed genes/ })).toBeVisible()
 })
 
 test('a wrong file gets a clear error in the wizard and nothing is imported', async ({ page, studio }) => {

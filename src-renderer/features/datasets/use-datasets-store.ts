@@ -37,19 +37,26 @@ export const useDatasetsStore = defineStore('datasets', () => {
   async function select(id: number) {
     error.value = null
     try {
-      selected.value = await api.call('dataset:get', { id })
-      de.value = null
+      const detail = await api.call('dataset:get', { id })
+      // Selecting the dataset already shown (a click on it, a refresh) keeps its DE view: the
+      // overview asks for DE only when the dataset or the condition changes.
+      if (selected.value?.datasetId !== detail.datasetId) de.value = null
+      selected.value = detail
     } catch (err) {
       error.value = errorMessage(err)
     }
   }
 
+  let deSeq = 0
   async function loadDe(condition: string) {
     if (!selected.value) return
+    const seq = ++deSeq
     try {
-      de.value = await api.call('dataset:de', { id: selected.value.datasetId, condition, top: 20 })
+      const result = await api.call('dataset:de', { id: selected.value.datasetId, condition, top: 20 })
+      // only the latest request's answer is shown
+      if (seq === deSeq) de.value = result
     } catch (err) {
-      error.value = errorMessage(err)
+      if (seq === deSeq) error.value = errorMessage(err)
     }
   }
 
