@@ -123,7 +123,9 @@ export function mapRows(pairs: PairGi[]): CsvCell[][] {
 
 export function mapCsv(map: GiMap, now = new Date()): string {
   const what = `GI pair map ${map.mapId}${map.name ? ` “${map.name}”` : ''}: ${map.pairCount} pairs of ${map.geneCount} genes (${map.origin}), scope ${map.scope}`
-  return csvText([...MAP_COLUMNS], mapRows(map.pairs), provenanceLines(runProvenance(map.source, what, map.settings), map.source.appVersion, now))
+  // The map's warnings travel with the table, where they are read without the screen.
+  const warnings = map.warnings.map((w): [string, string] => ['warning', w])
+  return csvText([...MAP_COLUMNS], mapRows(map.pairs), provenanceLines(runProvenance(map.source, what, map.settings, warnings), map.source.appVersion, now))
 }
 
 export function mapTableFile(map: GiMap): DesignFile {

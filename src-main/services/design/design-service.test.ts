@@ -6,7 +6,8 @@ import { parseCsv } from '../../../src-shared/exports/csv'
 import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
 import { decodePng, pixelStats } from '../exports/png-check'
 import { call, failure, predictFixture, type PredictFixture } from '../predictions/test-fixture'
-import { GUIDE_PLAN_COLUMNS } from './design-files'
+import { GUIDE_PLAN_COLUMNS, mapCsv } from './design-files'
+import { uncertaintyBlindToUnseen } from './design-service'
 
 let fx: PredictFixture
 let vocab: PredictGenes
@@ -105,7 +106,21 @@ describe('design:map', () => {
     const auto = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'all' })
     expect(auto.maxUncertainty).toBeGreaterThan(0)
     expect(auto.pairs.filter((p) => p.seen === 0).every((p) => p.uncertainty! <= auto.maxUncertainty!)).toBe(true)
+    // The map says when the head rates the pairs with no seen gene as certain as the others.
+    const sd = (seen: boolean) => all.pairs.filter((p) => (p.seen > 0) === seen).map((p) => p.uncertainty!)
+    const blind = uncertaintyBlindToUnseen(sd(true), sd(false)) !== null
+    expect(all.warnings.some((w) => w.includes('no less certain than the others'))).toBe(blind)
+    // and the exported table carries the map's warnings in its provenance
+    expect(mapCsv({ ...all, warnings: ['the head is blind here'] }).split('\n')).toContain('# warning: the head is blind here')
   }, 120_000)
+
+  it('tells an uncertainty head that knows the unseen pairs from one that does not', () => {
+    const blind = uncertaintyBlindToUnseen([1.64, 1.63, 1.65, 1.62], [1.65, 1.66, 1.64])
+    expect(blind!.seen).toBeCloseTo(1.635, 9)
+    expect(blind!.unseen).toBeCloseTo(1.65, 9)
+    expect(uncertaintyBlindToUnseen([1.64, 1.63, 1.65, 1.62], [1.9, 2.1, 1.8])).toBeNull()
+    expect(uncertaintyBlindToUnseen([1.64, 1.63], [1.65, 1.66, 1.64])).toBeNull()
+  })
 
   it('takes the genes of a Reactome pathway, skipping those the run cannot predict', async () => {
     // The smallest pathway of a seen gene that holds 2–15 genes the run can predict.
