@@ -9,7 +9,7 @@
  *  - `precision`: precision@10 of the map's ranking for synergy (highest mag) and suppression
  *    (lowest mag) among the pairs with a declared type, against random rankings (`draws`), for all
  *    of them, the pairs the run trained on and those it did not, the pairs in the map's default
- *    scope (at least one gene seen), the pairs whose two genes it saw,
+ *    scope (at least one gene seen), the pairs whose two genes it saw (the both scope),
  *    the half with the lowest uncertainty, and the fits not flagged ill-determined; `observedData`
  *    is the same ranking of the measured scores (the ceiling).
  * Target (issue 7, wasm, this machine): the 5,460-pair map ≤ 10 min. The screen is generated,
@@ -124,7 +124,7 @@ const pools: [string, PairGi[]][] = [
   ['pairs trained on', labelled.filter((p) => trained.has(p.condition))],
   ['pairs not trained on', labelled.filter((p) => !trained.has(p.condition))],
   ["the map's default scope (a gene seen)", labelled.filter((p) => p.seen >= 1)],
-  ['both genes seen', labelled.filter((p) => p.seen === 2)],
+  ["both genes seen (the map's both scope)", labelled.filter((p) => p.seen === 2)],
   ['lower-uncertainty half', labelled.filter((p) => p.uncertainty === null || p.uncertainty <= sdCut)],
   ['determined fits (no ⚠)', labelled.filter((p) => !p.call?.illDetermined)],
 ]
