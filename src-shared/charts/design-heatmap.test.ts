@@ -50,6 +50,18 @@ describe('GI heatmap', () => {
     expect(stops[40]).toBe('#c2352b')
   })
 
+  it('leaves out a gene the scope left without any pair, and says so', () => {
+    const withUnpaired = { ...map, geneList: [...geneList, { gene: 'E', status: 'unseen-in-knowledge' as const }] }
+    for (const order of ['given', 'alphabetical', 'clustered'] as const) {
+      const h = giHeatmap(withUnpaired, { score: 'mag', order })
+      expect([...h.genes].sort()).toEqual(['A', 'B', 'C', 'D'])
+      const title = (h.option.title as { subtext?: string }[])[0].subtext
+      expect(title).toContain('4 genes (typed; 1 with no pair in scope not drawn)')
+    }
+    // a pair that was predicted but could not be scored still keeps its genes (D, via C+D)
+    expect(giHeatmap(map, { score: 'mag' }).genes).toContain('D')
+  })
+
   it('spans the colours over the 1st–99th percentile when a few pairs are extreme, keeping every value for the tooltip', () => {
     const genes = Array.from({ length: 15 }, (_, i) => `G${String(i).padStart(2, '0')}`)
     const pairs: PairGi[] = []

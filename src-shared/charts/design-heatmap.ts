@@ -159,9 +159,16 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
   const order = options.order ?? 'given'
   const full = scoreMatrix(map, score)
   const names = map.geneList.map((g) => g.gene)
-  let idx = names.map((_, i) => i)
+  // A gene the map's scope left without any pair (an unseen gene under `both` or `seen`) would
+  // only draw an empty grey row and column: it is left out, and the subtitle says how many.
+  const paired = new Set(map.pairs.flatMap((p) => [p.genes[0].gene, p.genes[1].gene]))
+  let idx = names.map((_, i) => i).filter((i) => paired.has(names[i]))
+  const unpaired = names.length - idx.length
   if (order === 'alphabetical') idx.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0))
-  else if (order === 'clustered') idx = clusterOrder(full)
+  else if (order === 'clustered') {
+    const kept = idx
+    idx = clusterOrder(kept.map((i) => kept.map((j) => full[i][j]))).map((k) => kept[k])
+  }
   const genes = idx.map((i) => names[i])
   const cells: [number, number, number][] = []
   idx.forEach((i, x) =>
@@ -200,7 +207,7 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
     title: [
       {
         text: options.title ?? `${SCORE_LABELS[score]} of predicted pairs — ${src.model}, run ${src.runId}`,
-        subtext: `${n} genes (${map.origin}), ${map.pairs.length.toLocaleString('en')} pairs${order === 'clustered' ? ', clustered order' : ''}; grey: no pair${score === 'mag' ? `; white: additive (mag = ${map.settings.thresholds.magReference.toFixed(3)})` : ''}${clipped ? `; colours span the 1st–99th percentile (all values ${fmt3(extent[0])} to ${fmt3(extent[1])})` : ''}`,
+        subtext: `${n} genes (${map.origin}${unpaired ? `; ${unpaired} with no pair in scope not drawn` : ''}), ${map.pairs.length.toLocaleString('en')} pairs${order === 'clustered' ? ', clustered order' : ''}; grey: no pair${score === 'mag' ? `; white: additive (mag = ${map.settings.thresholds.magReference.toFixed(3)})` : ''}${clipped ? `; colours span the 1st–99th percentile (all values ${fmt3(extent[0])} to ${fmt3(extent[1])})` : ''}`,
         left: 'center',
         top: 8,
         textStyle: { fontSize: 16 },
