@@ -10,6 +10,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { newestMtime } from '../newest-mtime'
 import { packageRoot } from '../paths'
 
 export interface WorkerScript {
@@ -55,20 +56,10 @@ async function locate(entry: string): Promise<WorkerScript> {
   }
 }
 
-function newestSource(dir: string): number {
-  let newest = 0
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name)
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p))
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs)
-  }
-  return newest
-}
-
 function isStale(root: string, out: string): boolean {
   if (!fs.existsSync(out)) return true
   const builtAt = fs.statSync(out).mtimeMs
-  const newest = Math.max(fs.statSync(path.join(root, 'package.json')).mtimeMs, ...['src-main', 'src-shared'].map((d) => newestSource(path.join(root, d))))
+  const newest = Math.max(fs.statSync(path.join(root, 'package.json')).mtimeMs, ...['src-main', 'src-shared'].map((d) => newestMtime(path.join(root, d), (name) => name.endsWith('.ts'))))
   return newest > builtAt
 }
 

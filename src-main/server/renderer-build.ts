@@ -9,23 +9,12 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { newestMtime } from '../newest-mtime'
 
 export type RendererState = 'missing' | 'stale' | 'fresh'
 
 /** What the UI is built from: a change to any of these makes the build stale. */
 const SOURCES = ['src-renderer', 'src-shared', 'vite.renderer.config.ts', 'package.json']
-
-function newestMtime(p: string): number {
-  if (!fs.existsSync(p)) return 0
-  const st = fs.statSync(p)
-  if (!st.isDirectory()) return st.mtimeMs
-  let newest = 0
-  for (const e of fs.readdirSync(p, { withFileTypes: true })) {
-    if (e.name === 'node_modules' || e.name.startsWith('.')) continue
-    newest = Math.max(newest, newestMtime(path.join(p, e.name)))
-  }
-  return newest
-}
 
 /** Whether `outDir` holds a build at least as new as the sources under `root`. */
 export function rendererState(root: string, outDir: string): RendererState {
