@@ -13,6 +13,7 @@ import {
   GI_DEFAULTS,
   giThresholds,
   PREDICT_DEFAULTS,
+  scopeLeavesOut,
   type DatasetSummary,
   type GeneStatus,
   type GiMap,
@@ -222,7 +223,7 @@ export class DesignService {
       conditions,
       seconds: Math.round(seconds),
       needsConfirmation,
-      message: `${genes.length} genes: ${plan.predicted.length.toLocaleString('en')} pairs${plan.left ? ` (${plan.left.toLocaleString('en')} ${scopeLeaves(input.scope)} left out)` : ''} and ${genes.length} singles to predict, about ${duration(seconds)} on this machine.${needsConfirmation ? ' Confirm to go ahead.' : ''}`,
+      message: `${genes.length} genes: ${plan.predicted.length.toLocaleString('en')} pairs${plan.left ? ` (${plan.left.toLocaleString('en')} ${scopeLeavesOut(input.scope)} left out)` : ''} and ${genes.length} singles to predict, about ${duration(seconds)} on this machine.${needsConfirmation ? ' Confirm to go ahead.' : ''}`,
     }
   }
 
@@ -637,11 +638,6 @@ export function uncertaintyBlindToUnseen(seenSd: number[], unseenSd: number[]): 
   const seen = median(seenSd)!
   const unseen = median(unseenSd)!
   return unseen < 1.05 * seen ? { seen, unseen } : null
-}
-
-/** What a scope leaves out, in words (estimates and errors). */
-export function scopeLeaves(scope: MapScope): string {
-  return scope === 'both' ? 'without two seen genes' : 'with no seen gene'
 }
 
 function meanSd(variance: Float32Array, idx: Int32Array, row: number, G: number): number {

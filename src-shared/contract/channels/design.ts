@@ -151,6 +151,11 @@ export const MAP_SCOPES = ['both', 'seen', 'all'] as const
  */
 export type MapScope = (typeof MAP_SCOPES)[number]
 
+/** The pairs a scope leaves out, in words ("12 pairs … left out"): for estimates, errors and legends. */
+export function scopeLeavesOut(scope: MapScope): string {
+  return scope === 'both' ? 'without two seen genes' : 'with no seen gene'
+}
+
 export interface GiMapSummary {
   mapId: number
   name: string | null
