@@ -37,10 +37,25 @@ describe('gene sets', () => {
   it('canonicalises sets, ignores case where unambiguous and follows aliases', () => {
     const alias = (q: string) => (q === 'TMEM173' ? 'STING1' : null)
     const r = resolveSets(vocab, [['d', 'A'], ['TMEM173']], 'Run 1', alias)
+    const placed = { share: expect.any(Number), anchors: [{ gene: 'A', weight: expect.any(Number) }] }
     expect(r).toEqual([
-      { genes: ['A', 'D'], condition: 'A+D', flags: [{ gene: 'D', status: 'unseen-in-knowledge' }, { gene: 'A', status: 'seen-single' }] },
-      { genes: ['STING1'], condition: 'STING1+ctrl', flags: [{ gene: 'STING1', status: 'unseen-in-knowledge' }] },
+      { genes: ['A', 'D'], condition: 'A+D', flags: [{ gene: 'D', status: 'unseen-in-knowledge', placedBy: placed }, { gene: 'A', status: 'seen-single' }] },
+      { genes: ['STING1'], condition: 'STING1+ctrl', flags: [{ gene: 'STING1', status: 'unseen-in-knowledge', placedBy: placed }] },
     ])
+  })
+
+  it("says how much of an unseen gene's GO embedding comes from genes the run trained on, with SGConv's own weights", () => {
+    // D's inputs: its self-loop (deg 2: 1/√(2·2)), A (trained; deg 1: 0.5/√(1·2)) and F (untrained; deg 1.5: 0.5/√(1.5·2)).
+    const self = 0.5
+    const a = 0.5 / Math.sqrt(2)
+    const f = 0.5 / Math.sqrt(3)
+    const d = vocab.placement('D')!
+    expect(d.share).toBeCloseTo(a / (self + a + f), 6)
+    expect(d.anchors).toEqual([{ gene: 'A', weight: expect.closeTo(a / (self + a + f), 6) }])
+    // F's only partner is D, which the run never trained on; trained genes and baselines get none.
+    expect(vocab.placement('F')).toEqual({ share: 0, anchors: [] })
+    expect(vocab.placement('A')).toBeNull()
+    expect(buildVocabulary(data(), split, false).placement('D')).toBeNull()
   })
 
   it('refuses with one message naming every gene at fault', () => {

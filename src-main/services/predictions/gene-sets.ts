@@ -7,9 +7,10 @@
  * (model.md §1; the same rule as ml/predict's `unpredictableReason`). Baselines need no
  * knowledge: any vocabulary gene (unseen ones get the training mean).
  */
-import { AppError, type GeneStatus, type PredictedGeneFlag } from '../../../src-shared/contract'
+import { AppError, type GeneStatus, type GoPlacement, type PredictedGeneFlag } from '../../../src-shared/contract'
 import { formatCondition } from '../../../src-shared/domain/conditions'
 import type { Split, TrainingData } from '../../ml/engine-types'
+import { gcnNormalize } from '../../ml/layers/gcn-norm'
 import { GeneResolver } from '../knowledge/gene-resolver'
 
 export interface Vocabulary {
@@ -22,6 +23,8 @@ export interface Vocabulary {
   /** the largest gene set the dataset measured */
   maxSetSize: number
   closest(query: string): string[]
+  /** for an unseen gene a model places by GO: how much of its embedding the run trained on (null otherwise) */
+  placement(gene: string): GoPlacement | null
 }
 
 export function buildVocabulary(data: TrainingData, split: Pick<Split, 'train'>, needsKnowledge: boolean): Vocabulary {
@@ -49,12 +52,44 @@ export function buildVocabulary(data: TrainingData, split: Pick<Split, 'train'>,
     else upper.set(key, [g])
   })
   let resolver: GeneResolver | undefined
+  let placer: ((gene: string) => GoPlacement | null) | undefined
   return {
     status,
     unplaceable,
     upper,
     maxSetSize: Math.max(1, ...data.conditions.map((c) => c.genes.length)),
     closest: (q) => (resolver ??= new GeneResolver({ symbols: [...status.keys()], aliases: new Map(), ensembl: new Map() })).closest(q),
+    placement: (g) => {
+      if (!needsKnowledge || !go || status.get(g) !== 'unseen-in-knowledge') return null
+      placer ??= goPlacer(pert, go, new Set([...single, ...combo]))
+      return placer(g)
+    },
+  }
+}
+
+/**
+ * The weights SGConv gives each gene's inputs (the model's own normalisation, self-loop
+ * included), split into the genes the run trained on and the rest. The graph is normalised once;
+ * each call reads only the gene's incoming edges.
+ */
+export function goPlacer(pert: string[], go: NonNullable<TrainingData['knowledge']['goEdges']>, trained: Set<string>): (gene: string) => GoPlacement | null {
+  const n = gcnNormalize({ numNodes: pert.length, src: go.source, dst: go.target, weight: go.weight })
+  const incoming: number[][] = Array.from({ length: pert.length }, () => [])
+  for (let e = 0; e < n.dst.length; e++) incoming[n.dst[e]].push(e)
+  const index = new Map(pert.map((g, i) => [g, i]))
+  return (gene) => {
+    const i = index.get(gene)
+    if (i === undefined || !incoming[i].some((e) => n.src[e] !== i)) return null
+    let total = 0
+    const anchors: { gene: string; weight: number }[] = []
+    for (const e of incoming[i]) {
+      total += n.weight[e]
+      const j = n.src[e]
+      if (j !== i && trained.has(pert[j])) anchors.push({ gene: pert[j], weight: n.weight[e] })
+    }
+    anchors.sort((a, b) => b.weight - a.weight || a.gene.localeCompare(b.gene))
+    const share = anchors.reduce((sum, a) => sum + a.weight, 0) / total
+    return { share, anchors: anchors.slice(0, 5).map((a) => ({ gene: a.gene, weight: a.weight / total })) }
   }
 }
 
@@ -99,7 +134,11 @@ export function resolveSets(vocab: Vocabulary, sets: string[][], runLabel: strin
       return
     }
     const condition = formatCondition(genes)
-    out.push({ genes: condition.split('+').filter((g) => g !== 'ctrl'), condition, flags: genes.map((g) => ({ gene: g, status: vocab.status.get(g)! })) })
+    out.push({ genes: condition.split('+').filter((g) => g !== 'ctrl'), condition, flags: genes.map((g) => {
+        const placedBy = vocab.placement(g)
+        return { gene: g, status: vocab.status.get(g)!, ...(placedBy ? { placedBy } : {}) }
+      }),
+    })
   })
   if (unknown.size) {
     const named = [...unknown].map(([g, close]) => `${g} (${close.length ? `closest: ${close.join(', ')}` : 'no similar symbol'})`)

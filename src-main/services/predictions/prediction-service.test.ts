@@ -76,6 +76,12 @@ describe('predict:run', () => {
     expect(Object.fromEntries(r.conditions[0].flags.map((f) => [f.gene, f.status]))).toEqual({ [single]: 'seen-single', [unseen]: 'unseen-in-knowledge' })
     if (seenCombo) expect(r.conditions[1].flags).toEqual([{ gene: seenCombo, status: 'seen-combo' }])
     expect(r.conditions[0].measured).toBeNull()
+    // The unseen gene says what of its GO embedding the run trained on; a seen gene needs no such note.
+    const placed = r.conditions[0].flags.find((f) => f.gene === unseen)!.placedBy!
+    expect(placed.share).toBeGreaterThanOrEqual(0)
+    expect(placed.share).toBeLessThan(1)
+    expect(placed.anchors.every((a) => singles.has(a.gene) || inCombos.includes(a.gene))).toBe(true)
+    expect(r.conditions[0].flags.find((f) => f.gene === single)!.placedBy).toBeUndefined()
   })
 
   it('lists the perturbable genes with status and Reactome pathway count for the picker', async () => {

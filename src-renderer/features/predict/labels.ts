@@ -1,5 +1,5 @@
 /** Display words for the Predict screen (presentation only, no science). */
-import { TRAIN_MODELS, type GeneStatus, type PredictionSource, type RunListItem, type TrainModel } from '../../../src-shared/contract'
+import { TRAIN_MODELS, WEAK_PLACEMENT_SHARE, type GeneStatus, type PredictedGeneFlag, type PredictionSource, type RunListItem, type TrainModel } from '../../../src-shared/contract'
 import { fmtDate, MODEL_LABELS } from '../training/labels'
 
 export const STATUS_LABELS: Record<GeneStatus, string> = {
@@ -12,6 +12,25 @@ export const STATUS_HELP: Record<GeneStatus, string> = {
   'seen-single': 'The run was trained on cells where this gene was perturbed on its own.',
   'seen-combo': 'The run saw this gene perturbed only together with another gene.',
   'unseen-in-knowledge': 'The run never saw this gene perturbed; the prediction comes from its place in the GO knowledge graph.',
+}
+
+const pct = (x: number) => `${Math.round(x * 100)} %`
+
+/**
+ * What ties an unseen gene to what the run learned: the trained genes among its GO partners and
+ * their share of its embedding. Below WEAK_PLACEMENT_SHARE the predicted changes are called a
+ * weak guess (docs/results.md: runs predict such genes much as any gene they cannot place), except
+ * the shift of the gene's own expression when it is measured: the self-effect link learns that
+ * from every trained target.
+ */
+export function placementText(flag: PredictedGeneFlag, measured: boolean): string | null {
+  const p = flag.placedBy
+  if (!p) return null
+  const guess = measured ? `Apart from the shift of ${flag.gene}'s own expression, which the run learned from every target it trained on, its predicted changes are a weak guess.` : 'Its predicted changes are a weak guess.'
+  if (p.anchors.length === 0) return `${flag.gene} was not perturbed in training, nor was any of its GO partners. ${guess}`
+  const named = p.anchors.map((a) => `${a.gene} ${pct(a.weight)}`).join(', ')
+  const weak = p.share < WEAK_PLACEMENT_SHARE ? ` ${guess}` : ''
+  return `${flag.gene} was not perturbed in training. ${pct(p.share)} of its GO embedding comes from genes the run trained on (${named}), ${pct(1 - p.share)} from genes it never trained on.${weak}`
 }
 
 /**

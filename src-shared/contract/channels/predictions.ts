@@ -68,7 +68,23 @@ export type PredictRunInput = z.input<typeof predictRunSchema>
 export interface PredictedGeneFlag {
   gene: string
   status: GeneStatus
+  /** for an unseen gene placed by the GO graph (models, not baselines): how much of what places it the run trained on */
+  placedBy?: GoPlacement
 }
+
+/**
+ * How an unseen gene's perturbation embedding is made (model.md §3 step 2: one SGConv hop over
+ * the GO graph, self-loop included): `share` is the part of its normalised weights that comes
+ * from genes the run trained on, `anchors` those genes with their weights (largest first, at
+ * most 5). The rest comes from the gene's own row and partners the run never trained on.
+ */
+export interface GoPlacement {
+  share: number
+  anchors: { gene: string; weight: number }[]
+}
+
+/** Below this share of trained genes, the screen calls an unseen gene's prediction a weak guess (docs/results.md, Papalexi). */
+export const WEAK_PLACEMENT_SHARE = 0.25
 
 /** The observation of a condition the dataset measured. */
 export interface MeasuredCondition {
