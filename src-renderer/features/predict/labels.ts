@@ -18,15 +18,16 @@ const pct = (x: number) => `${Math.round(x * 100)} %`
 
 /**
  * What ties an unseen gene to what the run learned: the trained genes among its GO partners and
- * their share of its embedding. Below WEAK_PLACEMENT_SHARE the predicted changes are called a
- * weak guess (docs/results.md: runs predict such genes much as any gene they cannot place), except
- * the shift of the gene's own expression when it is measured: the self-effect link learns that
- * from every trained target.
+ * their share of its embedding. Below WEAK_PLACEMENT_SHARE the screen says the run predicts it much
+ * as any gene it cannot place (measured on Papalexi, docs/results.md), except the shift of the
+ * gene's own expression when it is measured: the self-effect link learns that from every target.
  */
 export function placementText(flag: PredictedGeneFlag, measured: boolean): string | null {
   const p = flag.placedBy
   if (!p) return null
-  const guess = measured ? `Apart from the shift of ${flag.gene}'s own expression, which the run learned from every target it trained on, its predicted changes are a weak guess.` : 'Its predicted changes are a weak guess.'
+  const guess = measured
+    ? `Apart from the shift of its own expression, which the run learned from every target it trained on, the run predicts it much as it would any gene it cannot place.`
+    : 'The run predicts it much as it would any gene it cannot place.'
   if (p.anchors.length === 0) return `${flag.gene} was not perturbed in training, nor was any of its GO partners. ${guess}`
   const named = p.anchors.map((a) => `${a.gene} ${pct(a.weight)}`).join(', ')
   const weak = p.share < WEAK_PLACEMENT_SHARE ? ` ${guess}` : ''

@@ -83,7 +83,7 @@ export interface GoPlacement {
   anchors: { gene: string; weight: number }[]
 }
 
-/** Below this share of trained genes, the screen calls an unseen gene's prediction a weak guess (docs/results.md, Papalexi). */
+/** Below this share of trained genes, the screen says the run predicts the gene much as any gene it cannot place (docs/results.md, Papalexi). */
 export const WEAK_PLACEMENT_SHARE = 0.25
 
 /** The observation of a condition the dataset measured. */
