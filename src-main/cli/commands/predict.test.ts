@@ -57,7 +57,8 @@ describe('perturb-studio predict', () => {
   it('prints a readable summary, and refuses unknown genes with the closest symbols', async () => {
     const ok = await cli(['predict', '--run', String(fx.runId), '--condition', 'STAT1', '--no-save', '--svg', path.join(fx.home.dir, 'fig.svg')])
     expect(ok.code, ok.stderr).toBe(0)
-    expect(ok.stdout).toMatch(/STAT1\+ctrl {2}STAT1: (seen-single|seen-combo|unseen-in-knowledge)/)
+    // An unseen gene says how much of its GO embedding comes from genes the run trained on.
+    expect(ok.stdout).toMatch(/STAT1\+ctrl {2}STAT1: (seen-single|seen-combo|unseen-in-knowledge \(\d+ % of its GO embedding from trained genes(: [A-Z0-9, ]+)?\))( |$)/m)
     expect(ok.stdout).toContain('not measured in the dataset')
     expect(ok.stdout).toMatch(/Wrote .*fig\.svg \(svg, 1000×600 px, top view\)/)
     const bad = await cli(['predict', '--run', String(fx.runId), '--condition', 'STAT1X+IRF1', '--json'])

@@ -63,10 +63,17 @@ function summary(result: PredictResult, opts: PredictOptions, files: (Omit<Predi
   }
 }
 
+/** `IFNGR1: unseen-in-knowledge (8 % of its GO embedding from trained genes: IFNGR2)` */
+function flagText(f: PredictResult['conditions'][number]['flags'][number]): string {
+  const p = f.placedBy
+  if (!p) return `${f.gene}: ${f.status}`
+  return `${f.gene}: ${f.status} (${Math.round(p.share * 100)} % of its GO embedding from trained genes${p.anchors.length ? `: ${p.anchors.map((a) => a.gene).join(', ')}` : ''})`
+}
+
 function human(result: PredictResult, s: ReturnType<typeof summary>): string {
   const lines = [`Run ${result.runId} (${result.model}) on dataset ${result.datasetName} (#${result.datasetId}); base: ${result.base === 'control-mean' ? 'control mean' : `${result.controlCellsUsed} sampled control cells, seed ${result.seed}`}`]
   for (const c of s.conditions) {
-    lines.push('', `${c.condition}  ${c.flags.map((f) => `${f.gene}: ${f.status}`).join(', ')}${c.predictionId ? `  (saved as prediction ${c.predictionId})` : ''}`)
+    lines.push('', `${c.condition}  ${c.flags.map(flagText).join(', ')}${c.predictionId ? `  (saved as prediction ${c.predictionId})` : ''}`)
     if (c.measured) {
       const where = c.measured.subset ? `${c.measured.subset}${c.measured.testGroup ? `, ${c.measured.testGroup}` : ''}` : 'not in the split'
       const stored = c.measured.storedMetrics ? ` (run stored ${fmt(c.measured.storedMetrics.mse_de)})` : ''
