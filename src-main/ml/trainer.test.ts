@@ -7,6 +7,7 @@ import { loadModel, predict, predictDeltas } from './predict'
 import type { ParamsArtifact } from './serialize'
 import { estimateMemory, MAX_VISIT_CELLS, planEpoch, train } from './trainer'
 import { makeSplit } from './splits'
+import { fitBaselines, predictBaseline } from './baselines'
 import { mulberry32 } from './random'
 import { tinyScreen } from './test-data'
 
@@ -163,6 +164,28 @@ describe('train: GEARS', () => {
   it('refuses a run too large for the wasm heap before it starts', async () => {
     expect(estimateMemory('biodsnn', 5045, 20000, { batchConditions: 4, cellsPerCondition: 'all', hidden: 64 }).bytes).toBeLessThan(3 * 1024 ** 3)
     await expect(train(data, small({ batchConditions: 100000 }))).rejects.toMatchObject({ code: 'train.too-large', message: /--batch-conditions/ })
+  })
+})
+
+describe('train: the starting point', () => {
+  const data = tinyScreen({ singles: 10, pairs: 10, genes: 30 })
+
+  // A step too small to move anything: the weights stay at the start (startFromBaselines). (GEARS'
+  // cross-gene stage, also in biodsnn-no-attention, adds a small random term to that start.)
+  it.each(['biodsnn', 'biodsnn-no-vae'] as const)('%s starts where train_mean_self is, the VAE regenerating the control mean exactly', async (model) => {
+    const config = defaultTrainConfig(model, { hidden: 8, epochs: 1, cellsPerCondition: 8, batchConditions: 4, lr: 1e-12, schedule: { kind: 'step', every: 5, factor: 1 } })
+    const r = await train(data, config)
+    const loaded = loadModel({ params: r.params }, config, data)
+    const fitted = fitBaselines(data, r.split)
+    const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
+    for (const name of r.split.test) {
+      const genes = genesOf.get(name)!
+      const [p] = predict(loaded, [genes])
+      const expected = predictBaseline('train_mean_self', fitted, genes)
+      const worst = Math.max(...Array.from(p.mean, (v, g) => Math.abs(v - Math.max(0, expected[g]))))
+      expect(worst, name).toBeLessThan(1e-4)
+    }
+    loaded.dispose()
   })
 })
 

@@ -16,7 +16,7 @@ import { validateConfig } from './config'
 import { METRIC_NAMES, type EpochReport, type Metrics, type ResumeState, type Trainable, type Split, type TrainCallbacks, type TrainConfig, type TrainingData, type TrainResult } from './engine-types'
 import { controlCells, denseRows } from './expression'
 import { splitCoexpression } from './knowledge-graphs'
-import { trainingMode } from './layers/mode'
+import { inferenceMode, trainingMode } from './layers/mode'
 import { klDivergence, perturbationLoss, reconstructionLoss, type LossVisit } from './losses'
 import { conditionTruth, evaluatePredictions, type ConditionTruth } from './metrics'
 import { buildModelContext } from './models/context'
@@ -312,12 +312,46 @@ export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<
     }
     // The VAE's output bias starts at each gene's mean non-zero control value: the regenerated
     // cell (used where the control cell is non-zero) then starts as a denoised control cell, not 0.
+    // calibrateRegeneratedMean (below) then removes what the random decoder adds to its mean.
     if (spec.vae) store.get('vae.out.bias').assign(tf.tensor1d(nonZeroControlMean(data)))
     if (spec.selfEffect && store.has('self_effect.scale.bias')) {
       store.get('self_effect.scale.bias').assign(tf.tensor1d([fitted.selfEffect[0]]))
       store.get('self_effect.shift.bias').assign(tf.tensor1d([fitted.selfEffect[1]]))
     }
   })
+  if (spec.vae) calibrateRegeneratedMean(model, data)
+}
+
+/**
+ * Shifts the VAE's output bias so that the regenerated control cells (mean z, zeros kept zero,
+ * §4) average to c̄ exactly: with torch's random decoder weights their mean differed from c̄ gene
+ * by gene, and that offset sat in every prediction, so BioDSNN did not start where
+ * `train_mean_self` is. The decoder keeps its random weights (zero weights, which also start at
+ * c̄, validated worse on norman-like). Measured on Papalexi (5 seeds, docs/results.md).
+ */
+export function calibrateRegeneratedMean(model: PerturbationModel, data: TrainingData): void {
+  const ctrl = controlCells(data)
+  const G = data.genes.length
+  const sum = new Float64Array(G)
+  const nonZero = new Float64Array(G)
+  for (let i = 0; i < ctrl.length; i += 512) {
+    const rows = ctrl.subarray(i, i + 512)
+    const xs = denseRows(data.expression, rows)
+    const recon = tf.tidy(() => model.vae!(tf.tensor2d(xs, [rows.length, G]), inferenceMode).recon)
+    const r = recon.dataSync() as Float32Array
+    recon.dispose()
+    for (let k = 0; k < rows.length; k++) {
+      for (let g = 0; g < G; g++) {
+        if (xs[k * G + g] === 0) continue
+        sum[g] += r[k * G + g]
+        nonZero[g]++
+      }
+    }
+  }
+  // mean over all N control cells of the masked reconstruction + δ·(non-zero share) = c̄
+  const N = ctrl.length
+  const shift = Float32Array.from(sum, (v, g) => (nonZero[g] > 0 ? ((data.controlMean[g] - v / N) * N) / nonZero[g] : 0))
+  tf.tidy(() => model.store.get('vae.out.bias').assign(tf.add(model.store.get('vae.out.bias'), tf.tensor1d(shift))))
 }
 
 /** Per gene, the mean of the control cells' non-zero values (0 for a gene never detected). */
