@@ -16,13 +16,13 @@ import { validateConfig } from './config'
 import { METRIC_NAMES, type EpochReport, type Metrics, type ResumeState, type Trainable, type Split, type TrainCallbacks, type TrainConfig, type TrainingData, type TrainResult } from './engine-types'
 import { controlCells, denseRows } from './expression'
 import { splitCoexpression } from './knowledge-graphs'
-import { inferenceMode, trainingMode } from './layers/mode'
+import { trainingMode } from './layers/mode'
 import { klDivergence, perturbationLoss, reconstructionLoss, type LossVisit } from './losses'
 import { conditionTruth, evaluatePredictions, type ConditionTruth } from './metrics'
 import { buildModelContext } from './models/context'
 import { createModel, materialise, modelSpec, type PerturbationModel } from './models/model'
 import { Adam, clipByGlobalNorm, learningRate } from './optimizer'
-import { evaluate, MODEL_FORMAT, modelArtifact, predictMeans, storeCoexpression, unpredictableReason, type LoadedModel, type ModelMeta } from './predict'
+import { evaluate, MODEL_FORMAT, modelArtifact, predictMeans, storeCoexpression, unpredictableReason, vaeControlMean, type LoadedModel, type ModelMeta } from './predict'
 import { hashSeed, mulberry32 } from './random'
 import { loadParams, type ParamsArtifact } from './serialize'
 import { makeSplit, sampleWithoutReplacement } from './splits'
@@ -331,26 +331,13 @@ export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<
  */
 export function calibrateRegeneratedMean(model: PerturbationModel, data: TrainingData): void {
   const ctrl = controlCells(data)
-  const G = data.genes.length
-  const sum = new Float64Array(G)
-  const nonZero = new Float64Array(G)
-  for (let i = 0; i < ctrl.length; i += 512) {
-    const rows = ctrl.subarray(i, i + 512)
-    const xs = denseRows(data.expression, rows)
-    const recon = tf.tidy(() => model.vae!(tf.tensor2d(xs, [rows.length, G]), inferenceMode).recon)
-    const r = recon.dataSync() as Float32Array
-    recon.dispose()
-    for (let k = 0; k < rows.length; k++) {
-      for (let g = 0; g < G; g++) {
-        if (xs[k * G + g] === 0) continue
-        sum[g] += r[k * G + g]
-        nonZero[g]++
-      }
-    }
-  }
-  // mean over all N control cells of the masked reconstruction + δ·(non-zero share) = c̄
+  const regenerated = vaeControlMean(model, data, ctrl)
+  const x = data.expression
+  const nonZero = new Float64Array(x.nCols)
+  for (const r of ctrl) for (let e = x.indptr[r]; e < x.indptr[r + 1]; e++) if (x.data[e] !== 0) nonZero[x.indices[e]]++
+  // The regenerated mean moves by δ·(non-zero share) when the bias moves by δ (zeros stay zero).
   const N = ctrl.length
-  const shift = Float32Array.from(sum, (v, g) => (nonZero[g] > 0 ? ((data.controlMean[g] - v / N) * N) / nonZero[g] : 0))
+  const shift = Float32Array.from(regenerated, (v, g) => (nonZero[g] > 0 ? ((data.controlMean[g] - v) * N) / nonZero[g] : 0))
   tf.tidy(() => model.store.get('vae.out.bias').assign(tf.add(model.store.get('vae.out.bias'), tf.tensor1d(shift))))
 }
 
