@@ -1,7 +1,7 @@
 /**
  * The graph normalisation of SGConv (model.md §2; PyG's gcn_norm with add_remaining_self_loops):
- * plain arrays, no tensors, so the main process can read the weights a model gives each gene
- * (services/predictions/gene-sets.ts) without loading TensorFlow.js.
+ * plain arrays, no tensors, so the main process can read the GO weights a model gives each gene
+ * (services/predictions/gene-sets.ts) from the same code, without loading TensorFlow.js.
  */
 
 /** Directed edges src → dst (messages flow from src to dst); weight 1 when absent. */
@@ -51,4 +51,28 @@ export function gcnNormalize(graph: GraphEdges): NormalizedGraph {
   const inv = deg.map((d) => (d > 0 ? 1 / Math.sqrt(d) : 0))
   for (let i = 0; i < k; i++) w[i] = w[i] * inv[outSrc[i]] * inv[outDst[i]]
   return { numNodes, src: outSrc, dst: outDst, weight: w }
+}
+
+/** The normalised GO graph grouped by target: rows of E_pert feeding each vocabulary gene. */
+export interface IncomingGraph {
+  numNodes: number
+  ptr: Int32Array
+  src: Int32Array
+  weight: Float32Array
+}
+
+export function incomingGraph(numNodes: number, source: Int32Array, target: Int32Array, weight: Float32Array | undefined): IncomingGraph {
+  const n = gcnNormalize({ numNodes, src: source, dst: target, weight })
+  const ptr = new Int32Array(numNodes + 1)
+  for (let e = 0; e < n.dst.length; e++) ptr[n.dst[e] + 1]++
+  for (let i = 0; i < numNodes; i++) ptr[i + 1] += ptr[i]
+  const fill = ptr.slice(0, numNodes)
+  const src = new Int32Array(n.src.length)
+  const w = new Float32Array(n.src.length)
+  for (let e = 0; e < n.dst.length; e++) {
+    const at = fill[n.dst[e]]++
+    src[at] = n.src[e]
+    w[at] = n.weight[e]
+  }
+  return { numNodes, ptr, src, weight: w }
 }

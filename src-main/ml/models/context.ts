@@ -8,15 +8,8 @@ import type { TrainingData } from '../engine-types'
 import type { CoexpressionGraph } from '../knowledge-graphs'
 import { attentionMaskFor } from '../knowledge-graphs'
 import type { AttentionMask } from '../ops/attention-mask'
+import { incomingGraph, type IncomingGraph } from '../layers/gcn-norm'
 import { gcnNormalize, graphTensors, type GraphTensors } from '../layers/sgconv'
-
-/** The normalised GO graph grouped by target: rows of E_pert feeding each vocabulary gene. */
-export interface IncomingGraph {
-  numNodes: number
-  ptr: Int32Array
-  src: Int32Array
-  weight: Float32Array
-}
 
 export interface ModelContext {
   G: number
@@ -32,22 +25,6 @@ export interface ModelContext {
   hasGoPartners: Uint8Array
   controlMean: tf.Tensor1D
   dispose(): void
-}
-
-export function incomingGraph(numNodes: number, source: Int32Array, target: Int32Array, weight: Float32Array | undefined): IncomingGraph {
-  const n = gcnNormalize({ numNodes, src: source, dst: target, weight })
-  const ptr = new Int32Array(numNodes + 1)
-  for (let e = 0; e < n.dst.length; e++) ptr[n.dst[e] + 1]++
-  for (let i = 0; i < numNodes; i++) ptr[i + 1] += ptr[i]
-  const fill = ptr.slice(0, numNodes)
-  const src = new Int32Array(n.src.length)
-  const w = new Float32Array(n.src.length)
-  for (let e = 0; e < n.dst.length; e++) {
-    const at = fill[n.dst[e]]++
-    src[at] = n.src[e]
-    w[at] = n.weight[e]
-  }
-  return { numNodes, ptr, src, weight: w }
 }
 
 export function buildModelContext(data: TrainingData, coexp: CoexpressionGraph, hidden: number): ModelContext {

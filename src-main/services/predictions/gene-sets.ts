@@ -10,7 +10,7 @@
 import { AppError, type GeneStatus, type GoPlacement, type PredictedGeneFlag } from '../../../src-shared/contract'
 import { formatCondition } from '../../../src-shared/domain/conditions'
 import type { Split, TrainingData } from '../../ml/engine-types'
-import { gcnNormalize } from '../../ml/layers/gcn-norm'
+import { incomingGraph } from '../../ml/layers/gcn-norm'
 import { GeneResolver } from '../knowledge/gene-resolver'
 
 export interface Vocabulary {
@@ -68,25 +68,27 @@ export function buildVocabulary(data: TrainingData, split: Pick<Split, 'train'>,
 }
 
 /**
- * The weights SGConv gives each gene's inputs (the model's own normalisation, self-loop
- * included), split into the genes the run trained on and the rest. The graph is normalised once;
- * each call reads only the gene's incoming edges.
+ * The weights SGConv gives each gene's inputs (the model's own normalised GO graph, grouped by
+ * target as the model reads it, self-loop included), split into the genes the run trained on
+ * and the rest. The graph is built once; each call reads only the gene's incoming edges.
  */
 export function goPlacer(pert: string[], go: NonNullable<TrainingData['knowledge']['goEdges']>, trained: Set<string>): (gene: string) => GoPlacement | null {
-  const n = gcnNormalize({ numNodes: pert.length, src: go.source, dst: go.target, weight: go.weight })
-  const incoming: number[][] = Array.from({ length: pert.length }, () => [])
-  for (let e = 0; e < n.dst.length; e++) incoming[n.dst[e]].push(e)
-  const index = new Map(pert.map((g, i) => [g, i]))
+  const g = incomingGraph(pert.length, go.source, go.target, go.weight)
+  const index = new Map(pert.map((name, i) => [name, i]))
   return (gene) => {
     const i = index.get(gene)
-    if (i === undefined || !incoming[i].some((e) => n.src[e] !== i)) return null
+    if (i === undefined) return null
     let total = 0
+    let partners = 0
     const anchors: { gene: string; weight: number }[] = []
-    for (const e of incoming[i]) {
-      total += n.weight[e]
-      const j = n.src[e]
-      if (j !== i && trained.has(pert[j])) anchors.push({ gene: pert[j], weight: n.weight[e] })
+    for (let e = g.ptr[i]; e < g.ptr[i + 1]; e++) {
+      total += g.weight[e]
+      const j = g.src[e]
+      if (j === i) continue
+      partners++
+      if (trained.has(pert[j])) anchors.push({ gene: pert[j], weight: g.weight[e] })
     }
+    if (partners === 0) return null
     anchors.sort((a, b) => b.weight - a.weight || a.gene.localeCompare(b.gene))
     const share = anchors.reduce((sum, a) => sum + a.weight, 0) / total
     return { share, anchors: anchors.slice(0, 5).map((a) => ({ gene: a.gene, weight: a.weight / total })) }
