@@ -292,6 +292,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
 export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<typeof fitBaselines>, data: TrainingData): void {
   const { store, spec } = model
   const bias = spec.mixing === 'cross-gene' ? 'indv_b2' : 'indv_b1'
+  const nonZero = spec.vae ? nonZeroControlStats(data) : null
   tf.tidy(() => {
     store.get(bias).assign(tf.tensor1d(fitted.trainMeanDelta))
     // BioDSNN reads Δ straight from the per-gene linear (no cross-gene stage whose tiny xavier
@@ -313,13 +314,13 @@ export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<
     // The VAE's output bias starts at each gene's mean non-zero control value: the regenerated
     // cell (used where the control cell is non-zero) then starts as a denoised control cell, not 0.
     // calibrateRegeneratedMean (below) then removes what the random decoder adds to its mean.
-    if (spec.vae) store.get('vae.out.bias').assign(tf.tensor1d(nonZeroControlMean(data)))
+    if (nonZero) store.get('vae.out.bias').assign(tf.tensor1d(nonZero.mean))
     if (spec.selfEffect && store.has('self_effect.scale.bias')) {
       store.get('self_effect.scale.bias').assign(tf.tensor1d([fitted.selfEffect[0]]))
       store.get('self_effect.shift.bias').assign(tf.tensor1d([fitted.selfEffect[1]]))
     }
   })
-  if (spec.vae) calibrateRegeneratedMean(model, data)
+  if (nonZero) calibrateRegeneratedMean(model, data, nonZero.count)
 }
 
 /**
@@ -329,20 +330,17 @@ export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<
  * `train_mean_self` is. The decoder keeps its random weights (zero weights, which also start at
  * c̄, validated worse on norman-like). Measured on Papalexi (5 seeds, docs/results.md).
  */
-export function calibrateRegeneratedMean(model: PerturbationModel, data: TrainingData): void {
+export function calibrateRegeneratedMean(model: PerturbationModel, data: TrainingData, nonZero: Float64Array): void {
   const ctrl = controlCells(data)
   const regenerated = vaeControlMean(model, data, ctrl)
-  const x = data.expression
-  const nonZero = new Float64Array(x.nCols)
-  for (const r of ctrl) for (let e = x.indptr[r]; e < x.indptr[r + 1]; e++) if (x.data[e] !== 0) nonZero[x.indices[e]]++
   // The regenerated mean moves by δ·(non-zero share) when the bias moves by δ (zeros stay zero).
   const N = ctrl.length
   const shift = Float32Array.from(regenerated, (v, g) => (nonZero[g] > 0 ? ((data.controlMean[g] - v) * N) / nonZero[g] : 0))
   tf.tidy(() => model.store.get('vae.out.bias').assign(tf.add(model.store.get('vae.out.bias'), tf.tensor1d(shift))))
 }
 
-/** Per gene, the mean of the control cells' non-zero values (0 for a gene never detected). */
-export function nonZeroControlMean(data: TrainingData): Float32Array {
+/** Per gene, the control cells' non-zero values: how many, and their mean (0 for a gene never detected). */
+export function nonZeroControlStats(data: TrainingData): { count: Float64Array; mean: Float32Array } {
   const x = data.expression
   const sum = new Float64Array(x.nCols)
   const n = new Float64Array(x.nCols)
@@ -353,7 +351,7 @@ export function nonZeroControlMean(data: TrainingData): Float32Array {
       n[x.indices[e]]++
     }
   }
-  return Float32Array.from(sum, (s, g) => (n[g] ? s / n[g] : 0))
+  return { count: n, mean: Float32Array.from(sum, (s, g) => (n[g] ? s / n[g] : 0)) }
 }
 
 /** One optimisation step; returns the loss terms. */
