@@ -238,7 +238,7 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
         { ...plan, source: { ...plan.source, genes: undefined, controlMean: undefined }, files },
         [
           table(
-            plan.rows.map((r) => ({ perturbation: r.condition, seen: r.genes.map((g) => (g.status === 'unseen-in-knowledge' ? 'no' : 'yes')).join('/'), type: r.call?.type ?? '', mag: fmt(r.scores?.mag), uncertainty: fmt(r.uncertainty), top: r.topChanges.slice(0, 4).map((t) => t.gene).join(' ') })),
+            plan.rows.map((r) => ({ perturbation: r.condition, seen: r.genes.map((g) => (g.status !== 'unseen-in-knowledge' ? 'yes' : g.placedBy ? `no (${Math.round(g.placedBy.share * 100)} % GO)` : 'no')).join('/'), type: r.call?.type ?? '', mag: fmt(r.scores?.mag), uncertainty: fmt(r.uncertainty), top: r.topChanges.slice(0, 4).map((t) => t.gene).join(' ') })),
             ['perturbation', 'seen', 'type', 'mag', 'uncertainty', 'top'],
           ),
           ...files.map((f) => `Wrote ${f.path}`),

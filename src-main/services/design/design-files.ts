@@ -3,7 +3,7 @@
  * the CLI and the Design screen's exports are the same files: the guide plan (one row per
  * shortlisted perturbation), a pair map as a table, and the map's heatmap as PNG or SVG.
  */
-import { GI_SCORE_NAMES, type GiMap, type ObservedGi, type GiScoreName, type GiSettings, type GuidePlan, type HeatmapOrder, type PairGi, type PredictionSource } from '../../../src-shared/contract'
+import { GI_SCORE_NAMES, WEAK_PLACEMENT_SHARE, type GiMap, type PairGene, type ObservedGi, type GiScoreName, type GiSettings, type GuidePlan, type HeatmapOrder, type PairGi, type PredictionSource } from '../../../src-shared/contract'
 import { giHeatmap } from '../../../src-shared/charts/design-heatmap'
 import { csvText, type CsvCell } from '../../../src-shared/exports/csv'
 import { safeFilename } from '../../../src-shared/exports/file-name'
@@ -33,6 +33,14 @@ function settingsLines(s: GiSettings): [string, string][] {
   ]
 }
 
+/** An unseen gene's share of its GO embedding from genes the run trained on; empty for a seen gene (or a map stored before the share). */
+const goShare = (g: PairGene | undefined): number | null => (g?.placedBy ? Math.round(g.placedBy.share * 1000) / 1000 : null)
+
+const GO_SHARE_LINE: [string, string] = [
+  'gene_a_go_share, gene_b_go_share',
+  `for a gene the run never saw perturbed: the share of its GO embedding (model.md §3 step 2, one SGConv hop, self-loop included) that comes from genes the run trained on; below ${WEAK_PLACEMENT_SHARE} the run predicts it much as any gene it cannot place`,
+]
+
 function runProvenance(src: PredictionSource, what: string, settings: GiSettings, extra: [string, string][] = []): Provenance {
   return {
     what,
@@ -53,6 +61,8 @@ export const GUIDE_PLAN_COLUMNS = [
   'gene_b_seen',
   'gene_a_status',
   'gene_b_status',
+  'gene_a_go_share',
+  'gene_b_go_share',
   'gi_type',
   'gi_criteria',
   'gi_ill_determined',
@@ -75,6 +85,8 @@ export function guidePlanCsv(plan: GuidePlan, now = new Date()): string {
       b ? b.status !== 'unseen-in-knowledge' : null,
       a.status,
       b?.status ?? null,
+      goShare(a),
+      goShare(b),
       r.call?.type ?? null,
       r.call?.criteria.join(';') ?? null,
       r.call?.illDetermined ?? null,
@@ -87,7 +99,7 @@ export function guidePlanCsv(plan: GuidePlan, now = new Date()): string {
     ]
   })
   const what = `guide plan: ${plan.rows.length} perturbation${plan.rows.length === 1 ? '' : 's'}${plan.mapId ? ` shortlisted from pair map ${plan.mapId}` : ''}`
-  const extra: [string, string][] = [['top_changed_genes', 'largest predicted |change over control| (log-normalised expression)']]
+  const extra: [string, string][] = [GO_SHARE_LINE, ['top_changed_genes', 'largest predicted |change over control| (log-normalised expression)']]
   return csvText([...GUIDE_PLAN_COLUMNS], rows, provenanceLines(runProvenance(plan.source, what, plan.settings, extra), plan.source.appVersion, now))
 }
 
@@ -95,7 +107,7 @@ export function guidePlanFile(plan: GuidePlan): DesignFile {
   return { kind: 'guide-plan', format: 'csv', fileName: `${safeFilename(`guide-plan-run${plan.runId}${plan.mapId ? `-map${plan.mapId}` : ''}`)}.csv`, bytes: Buffer.from(guidePlanCsv(plan), 'utf8') }
 }
 
-export const MAP_COLUMNS = ['condition', 'gene_a', 'gene_b', 'gene_a_status', 'gene_b_status', 'seen', 'gi_type', 'gi_criteria', 'gi_ill_determined', 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'uncertainty', 'observed_type', 'observed_mag', 'observed_corr_fit', 'note'] as const
+export const MAP_COLUMNS = ['condition', 'gene_a', 'gene_b', 'gene_a_status', 'gene_b_status', 'gene_a_go_share', 'gene_b_go_share', 'seen', 'gi_type', 'gi_criteria', 'gi_ill_determined', 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'uncertainty', 'observed_type', 'observed_mag', 'observed_corr_fit', 'note'] as const
 
 export function mapRows(pairs: PairGi[]): CsvCell[][] {
   return pairs.map((p) => [
@@ -104,6 +116,8 @@ export function mapRows(pairs: PairGi[]): CsvCell[][] {
     p.genes[1].gene,
     p.genes[0].status,
     p.genes[1].status,
+    goShare(p.genes[0]),
+    goShare(p.genes[1]),
     p.seen,
     p.call?.type ?? null,
     p.call?.criteria.join(';') ?? null,
@@ -124,7 +138,7 @@ export function mapRows(pairs: PairGi[]): CsvCell[][] {
 export function mapCsv(map: GiMap, now = new Date()): string {
   const what = `GI pair map ${map.mapId}${map.name ? ` “${map.name}”` : ''}: ${map.pairCount} pairs of ${map.geneCount} genes (${map.origin}), scope ${map.scope}`
   // The map's warnings travel with the table, where they are read without the screen.
-  const warnings = map.warnings.map((w): [string, string] => ['warning', w])
+  const warnings = [GO_SHARE_LINE, ...map.warnings.map((w): [string, string] => ['warning', w])]
   return csvText([...MAP_COLUMNS], mapRows(map.pairs), provenanceLines(runProvenance(map.source, what, map.settings, warnings), map.source.appVersion, now))
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { GI_DEFAULTS, type ExportSaved, type GiMap, type GiMapSummary, type GuidePlan, type MapEstimate, type ObservedGi, type PredictGenes, type PredictResult, type SearchResult } from '../../../src-shared/contract'
+import { GI_DEFAULTS, WEAK_PLACEMENT_SHARE, type ExportSaved, type GiMap, type GiMapSummary, type GuidePlan, type MapEstimate, type ObservedGi, type PredictGenes, type PredictResult, type SearchResult } from '../../../src-shared/contract'
 import { parseCsv } from '../../../src-shared/exports/csv'
 import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
 import { decodePng, pixelStats } from '../exports/png-check'
@@ -57,6 +57,29 @@ describe('design:map', () => {
       expect(p.uncertainty).toBeGreaterThan(0)
     }
     expect(map.singles.map((s) => s.gene).sort()).toEqual(map.geneList.map((g) => g.gene).sort())
+  })
+
+  it('says for each unseen gene how much of its GO embedding the run trained on, as the Predict screen does', async () => {
+    const predicted = await call<PredictResult>(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [unseen[0], unseen[1]], save: false })
+    for (const [k, gene] of [unseen[0], unseen[1]].entries()) {
+      const inMap = map.geneList.find((g) => g.gene === gene)!
+      expect(inMap.placedBy).toEqual(predicted.conditions[k].flags[0].placedBy)
+      expect(inMap.placedBy!.share).toBeGreaterThanOrEqual(0)
+      expect(map.pairs.filter((p) => p.genes.some((g) => g.gene === gene)).every((p) => p.genes.find((g) => g.gene === gene)!.placedBy!.share === inMap.placedBy!.share)).toBe(true)
+    }
+    expect(map.geneList.filter((g) => g.status !== 'unseen-in-knowledge').every((g) => g.placedBy === undefined)).toBe(true)
+    // The map warns about the unseen genes the run can barely place, naming them.
+    const weak = map.geneList.filter((g) => g.placedBy && g.placedBy.share < WEAK_PLACEMENT_SHARE).map((g) => g.gene)
+    const warning = map.warnings.find((w) => w.includes('of their GO embedding from genes it trained on'))
+    expect(warning !== undefined).toBe(weak.length > 0)
+    for (const g of weak) expect(warning).toContain(g)
+    // and the table carries the share per gene
+    const table = parseCsv(mapCsv(map))
+    const at = (name: string) => table.header.indexOf(name)
+    for (const [r, p] of map.pairs.entries()) {
+      const cells = [table.rows[r][at('gene_a_go_share')], table.rows[r][at('gene_b_go_share')]]
+      expect(cells).toEqual(p.genes.map((g) => (g.placedBy ? String(Math.round(g.placedBy.share * 1000) / 1000) : '')))
+    }
   })
 
   it('computes each pair from the predicted changes exactly as the pure GI scores do', async () => {
@@ -280,6 +303,9 @@ describe('guide plan', () => {
     expect(Number(row.mag)).toBeCloseTo(pick.scores!.mag, 5)
     expect(row.gi_type).toBe(pick.call!.type)
     expect([row.gene_a_seen, row.gene_b_seen].sort()).toEqual(pick.seen === 1 ? ['false', 'true'] : ['true', 'true'])
+    // an unseen gene's GO share, empty for a seen gene
+    expect([row.gene_a_go_share, row.gene_b_go_share]).toEqual(plan.rows[0].genes.map((g) => (g.placedBy ? String(Math.round(g.placedBy.share * 1000) / 1000) : '')))
+    expect(plan.rows[0].genes.filter((g) => g.placedBy)).toHaveLength(pick.seen === 1 ? 1 : 0)
     expect(row.top_changed_genes.split('; ')).toHaveLength(5)
     expect(csv.comments.join('\n')).toMatch(/run: \d+/)
     expect(csv.comments.join('\n')).toMatch(/GI calls: magnitude compared as mag \/ 1\.4142/)

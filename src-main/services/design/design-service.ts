@@ -14,6 +14,7 @@ import {
   giThresholds,
   PREDICT_DEFAULTS,
   scopeLeavesOut,
+  WEAK_PLACEMENT_SHARE,
   type DatasetSummary,
   type GeneStatus,
   type GiMap,
@@ -265,11 +266,11 @@ export class DesignService {
   async map(input: MapInput, job: Job): Promise<GiMap> {
     const started = performance.now()
     const settings = settingsOf(input)
-    const { genes, origin, skipped, vocab } = await this.resolveGenes(input.runId, input, 'map')
+    const { genes: typed, origin, skipped, vocab } = await this.resolveGenes(input.runId, input, 'map')
     this.requirePairs(vocab)
-    const plan = pairPlan(genes, input.scope)
+    const plan = pairPlan(typed, input.scope)
     if (plan.predicted.length === 0) {
-      const list = genes.map((g) => g.gene).join(', ')
+      const list = typed.map((g) => g.gene).join(', ')
       throw new AppError(
         'design.no-pairs-in-scope',
         input.scope === 'both'
@@ -278,10 +279,10 @@ export class DesignService {
       )
     }
     if (plan.predicted.length > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
-      const est = await this.estimate({ runId: input.runId, genes: genes.map((g) => g.gene), scope: input.scope })
+      const est = await this.estimate({ runId: input.runId, genes: typed.map((g) => g.gene), scope: input.scope })
       throw new AppError('design.confirm-needed', `${est.message} Send confirm: true (CLI: --yes) to compute it.`)
     }
-    job.progress(0, `Predicting ${genes.length} singles`)
+    job.progress(0, `Predicting ${typed.length} singles`)
     // Everything is predicted on the fit's genes only (`columns`): a pair's fit is these less its own genes.
     const source = await this.deps.predictions.sourceOf(input.runId, PREDICT_OPTIONS)
     const G = source.genes.length
@@ -291,8 +292,10 @@ export class DesignService {
     if (base.length < 5) {
       throw new AppError('design.too-few-fit-genes', `Only ${base.length} of the dataset's ${G.toLocaleString('en')} genes have a control mean above the expression threshold ${settings.expressionThreshold}, too few to fit a pair's interaction; lower the expression threshold (the default is ${GI_DEFAULTS.expressionThreshold}).`)
     }
-    const singles = await this.deps.predictions.predictMany(input.runId, genes.map((g) => [g.gene]), { ...PREDICT_OPTIONS, columns: base })
+    const singles = await this.deps.predictions.predictMany(input.runId, typed.map((g) => [g.gene]), { ...PREDICT_OPTIONS, columns: base })
     job.throwIfCancelled()
+    // The singles' flags say, for an unseen gene, how much of its GO embedding the run trained on.
+    const genes: PairGene[] = singles.sets.map((s) => s.flags[0])
     const fitFor = (names: string[]) => {
       const own = new Set(names.map((n) => geneIndex.get(n)).filter((i): i is number => i !== undefined))
       return own.size ? base.filter((g) => !own.has(g)) : base
@@ -302,6 +305,12 @@ export class DesignService {
     const R = base.length
     const observed = await this.observedSource(source)
     const warnings: string[] = []
+    const weak = input.scope === 'both' ? [] : genes.filter((g) => g.placedBy && g.placedBy.share < WEAK_PLACEMENT_SHARE).map((g) => g.gene)
+    if (weak.length) {
+      warnings.push(
+        `${weak.length} of the map's genes the run never saw perturbed (${weak.slice(0, 8).join(', ')}${weak.length > 8 ? ', …' : ''}) take less than ${Math.round(WEAK_PLACEMENT_SHARE * 100)} % of their GO embedding from genes it trained on: the run predicts them much as any gene it cannot place, so their pairs' scores say little about them.`,
+      )
+    }
     const hasSd = singles.variance !== null
     if (input.scope === 'all' && !hasSd) warnings.push(`Run ${input.runId} has no uncertainty head, so pairs with no seen gene are kept unfiltered; train with the uncertainty head to filter them.`)
 
@@ -520,7 +529,7 @@ export class DesignService {
       for (let r = 0; r < batch.sets.length; r++) {
         const own = new Set(input.excludePerturbed ? batch.sets[r].genes.map((g) => axis.get(g.toUpperCase())).filter((i): i is number => i !== undefined) : [])
         const hit = scoreAgainst(batch, r, columns.length, sigIdx, sigAt, sigVal, own, source.genes)
-        hits.push({ condition: batch.sets[r].condition, genes: batch.sets[r].flags.map((f) => ({ gene: f.gene, status: f.status })), ...hit })
+        hits.push({ condition: batch.sets[r].condition, genes: batch.sets[r].flags, ...hit })
       }
       job.throwIfCancelled()
       job.progress(Math.min(1, (from + chunk) / sets.length), `${Math.min(sets.length, from + chunk).toLocaleString('en')} of ${sets.length.toLocaleString('en')} perturbations scored`)
@@ -584,7 +593,7 @@ export class DesignService {
       const change = all.change.subarray(r * G, (r + 1) * G)
       rows.push({
         condition: set.condition,
-        genes: set.flags.map((f) => ({ gene: f.gene, status: f.status })),
+        genes: set.flags,
         scores,
         call: scores ? callGi(scores, settings.thresholds) : null,
         uncertainty,

@@ -1,10 +1,17 @@
 /** Display words for the Design screen (presentation only, no science). */
-import type { GiCriterion, GiScoreName, GiThresholds, GiType } from '../../../src-shared/contract'
+import type { GiCriterion, GiScoreName, GiThresholds, GiType, PairGene } from '../../../src-shared/contract'
 import { GI_TYPE_COLORS } from '../../../src-shared/charts/design-scatter'
 import { SCORE_LABELS } from '../../../src-shared/charts/design-heatmap'
 
 export { GI_TYPE_COLORS, SCORE_LABELS }
-export { fmt, fmtDate, modelLabel, runOptionLabel, shortRunLabel, sourceLabel, STATUS_HELP, STATUS_LABELS } from '../predict/labels'
+import { STATUS_LABELS } from '../predict/labels'
+export { fmt, fmtDate, modelLabel, placementText, runOptionLabel, shortRunLabel, sourceLabel, STATUS_HELP, STATUS_LABELS } from '../predict/labels'
+
+/** A gene's hover text in the tables: its status and, when unseen, how much of its GO embedding the run trained on. */
+export function geneTitle(g: PairGene): string {
+  const share = g.placedBy ? `; ${Math.round(g.placedBy.share * 100)} % of its GO embedding from genes the run trained on` : ''
+  return `${STATUS_LABELS[g.status]}${share}`
+}
 
 /** Short column heads for the pair table; the full name is in SCORE_LABELS (the title). */
 export const SCORE_SHORT: Record<GiScoreName, string> = {

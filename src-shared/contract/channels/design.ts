@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { id } from '../names'
 import { returns } from './define'
 import type { ExportSaved } from './exports'
-import type { GeneStatus, PredictionSource } from './predictions'
+import type { GeneStatus, PredictedGeneFlag, PredictionSource } from './predictions'
 
 /**
  * Experiment design (model.md §9): genetic-interaction (GI) scores of gene pairs, from the
@@ -115,10 +115,8 @@ export interface GiCall {
   illDetermined?: boolean
 }
 
-export interface PairGene {
-  gene: string
-  status: GeneStatus
-}
+/** A gene of a pair, search hit or guide-plan row: its status, and for an unseen gene how GO places it (absent on maps stored before). */
+export type PairGene = PredictedGeneFlag
 
 /** One pair of a map: predicted scores, and the observed ones when the dataset measured the pair and both singles. */
 export interface PairGi {
