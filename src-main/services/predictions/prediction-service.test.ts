@@ -7,6 +7,7 @@ import { RunsRepo } from '../../db/runs-repo'
 import { decodePng, pixelStats } from '../exports/png-check'
 import { call, failure, predictFixture, type PredictFixture } from './test-fixture'
 import { maxAbsDiff } from '../../ml/test-utils'
+import { createAppContext } from '../../app-context'
 
 let fx: PredictFixture
 let detail: RunDetail
@@ -82,6 +83,24 @@ describe('predict:run', () => {
     expect(placed.share).toBeLessThan(1)
     expect(placed.anchors.every((a) => singles.has(a.gene) || inCombos.includes(a.gene))).toBe(true)
     expect(r.conditions[0].flags.find((f) => f.gene === single)!.placedBy).toBeUndefined()
+  })
+
+  it('keeps the arrays it still reads when the model goes to the worker: an unseen gene predicted after a seen one', async () => {
+    // A fresh app: the first prediction (here, of a seen gene) builds the model in the worker, and
+    // the unseen gene's placement is read from the GO graph only afterwards.
+    const ctx = createAppContext({ home: fx.home.dir, transport: 'cli', log: () => undefined })
+    try {
+      const genes = await call<PredictGenes>(ctx, 'predict:genes', { runId: fx.runId })
+      const seen = genes.genes.find((g) => g.status === 'seen-single')!.gene
+      const unseen = genes.genes.find((g) => g.status === 'unseen-in-knowledge')!.gene
+      await call<PredictResult>(ctx, 'predict:run', { runId: fx.runId, conditions: [[seen]], save: false })
+      const later = await call<PredictResult>(ctx, 'predict:run', { runId: fx.runId, conditions: [[unseen]], save: false })
+      const before = await predict({ conditions: [[unseen]], save: false })
+      expect(later.conditions[0].flags[0].placedBy).toEqual(before.conditions[0].flags[0].placedBy)
+      expect(later.conditions[0].mean).toEqual(before.conditions[0].mean)
+    } finally {
+      ctx.close()
+    }
   })
 
   it('lists the perturbable genes with status and Reactome pathway count for the picker', async () => {

@@ -39,6 +39,7 @@ import { controlCells as controlRowsOf } from '../../ml/expression'
 import type { ModelMeta, StoredModel } from '../../ml/predict'
 import type { ParamsArtifact } from '../../ml/serialize'
 import { subsetRows } from '../../io/csr'
+import { buffersOf } from '../../ml/worker-protocol'
 import type { KnowledgeBase } from '../knowledge/knowledge-base'
 import type { CheckpointPayload } from '../training/checkpoint-store'
 import { toTrainConfig } from '../training/training-service'
@@ -291,7 +292,9 @@ export class PredictionService {
   private async payload(p: PreparedRun) {
     const { params } = this.deps.checkpoints.load(p.checkpoint)
     const stored: StoredModel = { params }
-    return { stored, config: toTrainConfig(p.run.config), data: forWorker(p.data, p.vae), keep: p.keep }
+    // The prepared run keeps reading its data (the GO graph for placements, the control mean):
+    // only what forWorker made fresh may be transferred, the rest is copied.
+    return { stored, config: toTrainConfig(p.run.config), data: forWorker(p.data, p.vae), keep: new Set([...p.keep, ...buffersOf(p.data)]) }
   }
 
   private source(p: PreparedRun, options: PredictOptionsInput): PredictionSource {
