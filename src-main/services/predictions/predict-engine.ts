@@ -74,6 +74,18 @@ export class PredictEngine {
    * does not hold it. Sets must already be validated against the model's vocabulary.
    */
   async predict(key: string, payload: () => Promise<ModelPayload>, sets: string[][], options: PredictOptions, batch = 8): Promise<PredictOutput> {
+    await this.load(key, payload)
+    const reply = await this.request({ type: 'predict', id: 0, key, sets, options, batch })
+    if (reply.type !== 'predicted') throw new AppError('predict.failed', 'The prediction worker answered out of turn.')
+    return reply.output
+  }
+
+  /**
+   * Starts the worker and loads the model `key` unless it holds it (marking it most recently
+   * used). Called ahead of a first prediction, it takes the worker's start and the model's build
+   * off the wait for it.
+   */
+  async load(key: string, payload: () => Promise<ModelPayload>): Promise<void> {
     if (this.closed) throw new AppError('predict.closed', 'Prediction has been shut down in this process.')
     await this.start()
     if (!this.isLoaded(key)) {
@@ -93,9 +105,6 @@ export class PredictEngine {
       this.loaded.splice(this.loaded.indexOf(key), 1)
       this.loaded.push(key)
     }
-    const reply = await this.request({ type: 'predict', id: 0, key, sets, options, batch })
-    if (reply.type !== 'predicted') throw new AppError('predict.failed', 'The prediction worker answered out of turn.')
-    return reply.output
   }
 
   async close(): Promise<void> {
