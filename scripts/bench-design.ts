@@ -1,6 +1,6 @@
 /**
  * `node bin/bench.js design [--preset norman-like|small] [--seed 1] [--model gears] [--epochs 3]
- *  [--run ID] [--backend wasm] [--genes N] [--draws 1000]`: the experiment-design checks of issue 7,
+ *  [--run ID] [--backend wasm] [--lanes N] [--genes N] [--draws 1000]`: the experiment-design checks of issue 7,
  * one JSON line per figure:
  *  - `observed-calls`: GI calls on the measured pairs (both singles measured) against the types
  *    the synthetic screen declares — the confusion table and the agreement;
@@ -36,7 +36,8 @@ const maxGenes = Number(arg('genes', '0'))
 if (!isBackendName(backend)) throw new Error(`unknown --backend ${backend}`)
 
 // ── the screen and a trained run, prepared once; the app's services, backend forced ─────
-const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-design', preset, seed, { predictBackend: backend })
+const lanes = arg('lanes', '')
+const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-design', preset, seed, { predictBackend: backend, ...(lanes ? { predictLanes: Number(lanes) } : {}) })
 if (prepareSeconds !== null) print({ figure: 'prepare-dataset', preset, seconds: prepareSeconds })
 const runArg = arg('run', '')
 const { run, trainSeconds } = await benchRun(ctx, datasetId, { model, epochs, seed, backend, uncertainty: true, ...(runArg ? { runId: Number(runArg) } : {}) })
@@ -90,7 +91,7 @@ const t0 = performance.now()
 // Every pair (scope all, no uncertainty cut): the whole 5,460-pair map is predicted and scored.
 const map = await design.map({ runId, genes, scope: 'all', maxUncertainty: 1e9, confirm: true, name: 'bench' }, job)
 const seconds = (performance.now() - t0) / 1000
-print({ figure: 'map', preset, model, runId, epochs: run.epochsDone, genes: genes.length, pairs: map.pairCount, illDetermined: map.pairs.filter((p) => p.call?.illDetermined).length, seconds: round(seconds, 1), pairsPerSecond: round(map.pairCount / seconds, 1), predictWaitSeconds: map.timing.predictWaitSeconds, scoreSeconds: map.timing.scoreSeconds, backend: predictions.backend?.backend, device: predictions.backend?.device, target: '≤ 600 s' })
+print({ figure: 'map', preset, model, runId, epochs: run.epochsDone, genes: genes.length, pairs: map.pairCount, illDetermined: map.pairs.filter((p) => p.call?.illDetermined).length, seconds: round(seconds, 1), pairsPerSecond: round(map.pairCount / seconds, 1), predictWaitSeconds: map.timing.predictWaitSeconds, scoreSeconds: map.timing.scoreSeconds, backend: predictions.backend?.backend, device: predictions.backend?.device, workers: predictions.workers, target: '≤ 600 s' })
 
 // ── precision@10 against random rankings ────────────────────────────────────────────
 function precisionAt10(ranked: PairGi[], type: GiType): number {

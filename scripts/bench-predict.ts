@@ -6,7 +6,8 @@
  *  - `predict-one`: one condition after the model is loaded, the whole predict:run path (worker
  *    round trip, the observation and metrics of a measured condition, JSON-ready arrays), and the
  *    worker's share;
- *  - `predict-batch`: N gene pairs in one batched request.
+ *  - `predict-batch`: N gene pairs in one batched request (split over one worker per core, at
+ *    most 4, on wasm; `--lanes 1` for one worker).
  * Targets (issue 6, wasm, this machine, norman-like): one condition ≤ 300 ms, 1,000 ≤ 60 s.
  * The screen is generated, imported and a 1-epoch model trained once into .cache/bench-predict/.
  */
@@ -25,7 +26,8 @@ const repeat = Number(arg('repeat', '20'))
 if (!isBackendName(backend)) throw new Error(`unknown --backend ${backend}`)
 
 // ── a trained run, prepared once; the app's prediction service with the backend forced ───
-const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-predict', preset, seed, { predictBackend: backend })
+const lanes = arg('lanes', '')
+const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-predict', preset, seed, { predictBackend: backend, ...(lanes ? { predictLanes: Number(lanes) } : {}) })
 if (prepareSeconds !== null) print({ figure: 'prepare-dataset', preset, seconds: prepareSeconds })
 const { run, trainSeconds } = await benchRun(ctx, datasetId, { model, epochs: 1, seed, backend })
 if (trainSeconds !== null) print({ figure: 'train', preset, model, epochs: 1, seconds: trainSeconds })
@@ -93,6 +95,7 @@ print({
   workerSeconds: round(batch.workerMs / 1000, 1),
   processCpuSeconds: round((used.user + used.system) / 1e6, 1),
   backend: predictions.backend?.backend,
+  workers: predictions.workers,
   target: '<= 60 s',
 })
 print({ figure: 'peak-rss', mb: Math.round(process.resourceUsage().maxRSS / 1024) })

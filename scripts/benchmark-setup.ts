@@ -37,10 +37,10 @@ export interface BenchSetup {
  * The app context of benchmark `name` in .cache/<name>/<preset>-<seed>, with the synthetic screen
  * imported (generated and imported on first use, the knowledge base built with it).
  */
-export async function benchDataset(name: string, preset: BenchPreset, seed: number, options: { predictBackend?: BackendName } = {}): Promise<BenchSetup> {
+export async function benchDataset(name: string, preset: BenchPreset, seed: number, options: { predictBackend?: BackendName; predictLanes?: number } = {}): Promise<BenchSetup> {
   const home = path.join(packageRoot(), '.cache', name, `${preset}-${seed}`)
   fs.mkdirSync(home, { recursive: true })
-  const ctx = createAppContext({ home, transport: 'cli', log: () => undefined, predictBackend: options.predictBackend })
+  const ctx = createAppContext({ home, transport: 'cli', log: () => undefined, predictBackend: options.predictBackend, predictLanes: options.predictLanes })
   const project = ctx.services.projects.list()[0] ?? ctx.services.projects.create('bench')
   const existing = ctx.services.datasets.list(project.id)[0]?.datasetId
   if (existing !== undefined) return { home, ctx, datasetId: existing, prepareSeconds: null }

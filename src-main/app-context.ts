@@ -43,6 +43,8 @@ export interface AppContextOptions {
   saveFile?: SaveFileDialog
   /** force the prediction worker's backend (benchmarks compare like with like); default: the best that loads */
   predictBackend?: BackendName
+  /** prediction workers a large batch is split over on a one-core backend (PredictEngineOptions.lanes) */
+  predictLanes?: number
 }
 
 export interface AppContext extends CoreDeps {
@@ -59,7 +61,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 
   const events = new EventBus()
   // Started on the first prediction; closed with the context.
-  const predictEngine = new PredictEngine({ log, prefer: options.predictBackend })
+  const predictEngine = new PredictEngine({ log, prefer: options.predictBackend, lanes: options.predictLanes })
   const projects = new ProjectsService(new ProjectsRepo(db))
   const services: Services = {
     projects,

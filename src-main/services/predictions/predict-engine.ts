@@ -1,9 +1,14 @@
 /**
- * The service's side of the prediction worker: spawns it on first use, mirrors which models it
- * holds, and turns requests into promises. A worker that dies fails the requests in flight with
- * the reason and is replaced on the next call; an idle worker does not keep the process alive.
+ * The service's side of the prediction workers: spawns them on first use, mirrors which models
+ * each holds, and turns requests into promises. A worker that dies fails the requests in flight
+ * with the reason and is replaced on the next call; an idle worker does not keep the process alive.
+ *
+ * Why more than one worker: tfjs' wasm and pure-JS backends compute on one core, so a large batch
+ * (a pair map's chunk, a 1,000-condition request) is split over one worker per core ("lanes").
+ * tfjs-node and its GPU build use every core or the GPU themselves and keep one worker.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -37,8 +42,10 @@ export interface ModelPayload {
 export interface PredictEngineOptions {
   script?: () => Promise<WorkerScript>
   prefer?: BackendName
-  /** models the worker keeps loaded */
+  /** models each worker keeps loaded */
   keep?: number
+  /** workers a large batch is split over on a one-core backend (default: the cores, at most 4) */
+  lanes?: number
   log?(message: string): void
 }
 
@@ -47,7 +54,90 @@ interface Pending {
   reject(err: Error): void
 }
 
+/** Backends that compute on one core, so that a batch split over several workers runs in parallel. */
+const ONE_CORE_BACKENDS = new Set(['wasm', 'cpu'])
+
 export class PredictEngine {
+  private readonly lanes: PredictLane[] = []
+  private closed = false
+
+  constructor(private readonly options: PredictEngineOptions = {}) {}
+
+  /** The first worker's backend once it has started. */
+  get backend(): BackendInfo | null {
+    return this.lanes[0]?.backend ?? null
+  }
+
+  /** Workers started so far (a batch split over lanes starts the ones it needs). */
+  get workers(): number {
+    return this.lanes.length
+  }
+
+  /** Whether `key` is loaded in the first worker now (a prediction will not rebuild the model). */
+  isLoaded(key: string): boolean {
+    return this.lanes[0]?.isLoaded(key) ?? false
+  }
+
+  /** Starts the first worker and loads the model `key` there (see PredictLane.load). */
+  async load(key: string, payload: () => Promise<ModelPayload>): Promise<void> {
+    return this.lane(0).load(key, payload)
+  }
+
+  /**
+   * Predicts gene sets with the model `key`, loading it first (from `payload()`) where a worker
+   * does not hold it. Sets must already be validated against the model's vocabulary. On a one-core
+   * backend, at least two forward batches per worker are split over the lanes, in order; each set's
+   * result does not depend on the sets beside it, so the output is the same as from one worker.
+   */
+  async predict(key: string, payload: () => Promise<ModelPayload>, sets: string[][], options: PredictOptions, batch = 8): Promise<PredictOutput> {
+    await this.load(key, payload)
+    const backend = this.backend?.backend ?? ''
+    const lanes = ONE_CORE_BACKENDS.has(backend) ? Math.min(this.laneCount(), Math.floor(sets.length / (2 * batch))) : 1
+    if (lanes <= 1) return this.lane(0).predict(key, payload, sets, options, batch)
+    // Contiguous parts in whole batches, the first ones one batch longer where they do not divide.
+    const batches = Math.ceil(sets.length / batch)
+    const parts: string[][][] = []
+    for (let i = 0, from = 0; i < lanes; i++) {
+      const n = (Math.floor(batches / lanes) + (i < batches % lanes ? 1 : 0)) * batch
+      parts.push(sets.slice(from, from + n))
+      from += n
+    }
+    const outs = await Promise.all(parts.map((part, i) => this.lane(i).predict(key, payload, part, options, batch)))
+    const concat = (arrays: Float32Array[]) => {
+      const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0))
+      let at = 0
+      for (const a of arrays) {
+        out.set(a, at)
+        at += a.length
+      }
+      return out
+    }
+    return {
+      means: concat(outs.map((o) => o.means)),
+      variances: outs[0].variances ? concat(outs.map((o) => o.variances!)) : null,
+      base: outs[0].base,
+      ms: Math.max(...outs.map((o) => o.ms)),
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all(this.lanes.map((l) => l.close()))
+  }
+
+  private laneCount(): number {
+    return Math.max(1, Math.floor(this.options.lanes ?? Math.min(4, os.availableParallelism())))
+  }
+
+  private lane(i: number): PredictLane {
+    if (this.closed) throw new AppError('predict.closed', 'Prediction has been shut down in this process.')
+    while (this.lanes.length <= i) this.lanes.push(new PredictLane(this.options))
+    return this.lanes[i]
+  }
+}
+
+/** One prediction worker thread: its backend, the models it holds, its requests in flight. */
+class PredictLane {
   private worker: Worker | null = null
   private ready: Promise<BackendInfo> | null = null
   private backendInfo: BackendInfo | null = null
@@ -69,11 +159,8 @@ export class PredictEngine {
     return this.loaded.includes(key)
   }
 
-  /**
-   * Predicts gene sets with the model `key`, loading it first (from `payload()`) when the worker
-   * does not hold it. Sets must already be validated against the model's vocabulary.
-   */
-  async predict(key: string, payload: () => Promise<ModelPayload>, sets: string[][], options: PredictOptions, batch = 8): Promise<PredictOutput> {
+  /** Predicts gene sets in this worker, loading the model first when it does not hold it. */
+  async predict(key: string, payload: () => Promise<ModelPayload>, sets: string[][], options: PredictOptions, batch: number): Promise<PredictOutput> {
     await this.load(key, payload)
     const reply = await this.request({ type: 'predict', id: 0, key, sets, options, batch })
     if (reply.type !== 'predicted') throw new AppError('predict.failed', 'The prediction worker answered out of turn.')

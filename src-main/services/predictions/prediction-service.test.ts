@@ -103,6 +103,23 @@ describe('predict:run', () => {
     }
   })
 
+  it('splits a large batch over several workers with the same result as one worker', async () => {
+    const genes = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
+    // 50 sets are 7 forward batches of 8: three workers take 3, 2 and 2 of them.
+    const sets = genes.genes.slice(0, 50).map((g) => [g.gene])
+    const apps = [1, 3].map((lanes) => createAppContext({ home: fx.home.dir, transport: 'cli', log: () => undefined, predictLanes: lanes }))
+    try {
+      const [one, three] = await Promise.all(apps.map((ctx) => ctx.services.predictions.predictMany(fx.runId, sets, { controlCells: 300, seed: 1 })))
+      expect(three.sets.map((s) => s.condition)).toEqual(one.sets.map((s) => s.condition))
+      expect(three.mean).toEqual(one.mean)
+      expect(three.variance).toEqual(one.variance)
+      expect(three.mean.length).toBe(50 * one.source.genes.length)
+      expect(apps.map((ctx) => ctx.services.predictions.workers)).toEqual([1, 3])
+    } finally {
+      for (const ctx of apps) ctx.close()
+    }
+  })
+
   it('lists the perturbable genes with status and Reactome pathway count for the picker', async () => {
     const g = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
     expect(g.maxSetSize).toBe(2)

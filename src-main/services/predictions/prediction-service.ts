@@ -123,6 +123,11 @@ export class PredictionService {
     return this.deps.engine.backend
   }
 
+  /** Prediction workers started so far (large batches are split over one per core on wasm). */
+  get workers(): number {
+    return this.deps.engine.workers
+  }
+
   // ── channels ───────────────────────────────────────────────────────────────────────
 
   async genes(runId: number): Promise<PredictGenes> {
