@@ -12,6 +12,7 @@ import path from 'node:path'
 import { AppError } from '../../../src-shared/contract/envelope'
 import type { CsrMatrix } from '../../io/raw-dataset'
 import type { ConditionStats, DeEntry, PreparedDataset } from './prepared-dataset'
+import { concatTyped } from '../../io/typed-arrays'
 
 export const DATASET_FORMAT = 'perturb-studio.prepared-dataset'
 export const DATASET_FORMAT_VERSION = 1
@@ -66,16 +67,6 @@ const DE_FIELDS: Record<(typeof DE_PARTS)[number], keyof DeEntry> = {
 const bytesOf = (a: TypedArray | Buffer) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
-function concat<T extends Int32Array | Float32Array>(parts: T[], make: (n: number) => T): T {
-  const out = make(parts.reduce((s, p) => s + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
 /** Saves `dataset` as folder `dir` (created; replaced only with `overwrite`). Returns the bytes written. */
 export async function saveDataset(dir: string, dataset: PreparedDataset, options: { overwrite?: boolean } = {}): Promise<{ bytes: number }> {
   if (!os.endianness().startsWith('LE')) throw new AppError('dataset.storage-failed', 'Datasets are stored little-endian; this machine is big-endian.')
@@ -102,14 +93,14 @@ export async function saveDataset(dir: string, dataset: PreparedDataset, options
     'cell-condition': d.cellCondition,
     'control-mean': d.controlMean,
     'condition-means': d.conditionMeans,
-    'de-scores': concat(
+    'de-scores': concatTyped(
       withDe.flatMap((c) => (deOf(c).scores ? [deOf(c).scores as Float32Array] : [])),
       (n) => new Float32Array(n),
     ),
   }
   for (const part of DE_PARTS) {
     arrays[`de-${part}`] = index(
-      concat(
+      concatTyped(
         withDe.map((c) => deOf(c)[DE_FIELDS[part]] as Int32Array),
         (n) => new Int32Array(n),
       ),

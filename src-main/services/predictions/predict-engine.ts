@@ -13,6 +13,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { AppError } from '../../../src-shared/contract'
+import { concatTyped } from '../../io/typed-arrays'
 import type { BackendInfo, BackendName } from '../../ml/backend'
 import type { TrainConfig, TrainingData } from '../../ml/engine-types'
 import type { PredictOptions, StoredModel } from '../../ml/predict'
@@ -73,11 +74,6 @@ export class PredictEngine {
     return this.lanes.length
   }
 
-  /** Whether `key` is loaded in the first worker now (a prediction will not rebuild the model). */
-  isLoaded(key: string): boolean {
-    return this.lanes[0]?.isLoaded(key) ?? false
-  }
-
   /** Starts the first worker and loads the model `key` there (see PredictLane.load). */
   async load(key: string, payload: () => Promise<ModelPayload>): Promise<void> {
     return this.lane(0).load(key, payload)
@@ -103,15 +99,7 @@ export class PredictEngine {
       from += n
     }
     const outs = await Promise.all(parts.map((part, i) => this.lane(i).predict(key, payload, part, options, batch)))
-    const concat = (arrays: Float32Array[]) => {
-      const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0))
-      let at = 0
-      for (const a of arrays) {
-        out.set(a, at)
-        at += a.length
-      }
-      return out
-    }
+    const concat = (arrays: Float32Array[]) => concatTyped(arrays, (n) => new Float32Array(n))
     return {
       means: concat(outs.map((o) => o.means)),
       variances: outs[0].variances ? concat(outs.map((o) => o.variances!)) : null,
