@@ -40,7 +40,7 @@ export interface BenchSetup {
 export async function benchDataset(name: string, preset: BenchPreset, seed: number, options: { predictBackend?: BackendName; predictLanes?: number } = {}): Promise<BenchSetup> {
   const home = path.join(packageRoot(), '.cache', name, `${preset}-${seed}`)
   fs.mkdirSync(home, { recursive: true })
-  const ctx = createAppContext({ home, transport: 'cli', log: () => undefined, predictBackend: options.predictBackend, predictLanes: options.predictLanes })
+  const ctx = createAppContext({ home, transport: 'cli', log: () => undefined, predictBackend: options.predictBackend, predictWorkers: { lanes: options.predictLanes } })
   const project = ctx.services.projects.list()[0] ?? ctx.services.projects.create('bench')
   const existing = ctx.services.datasets.list(project.id)[0]?.datasetId
   if (existing !== undefined) return { home, ctx, datasetId: existing, prepareSeconds: null }

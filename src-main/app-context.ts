@@ -27,7 +27,7 @@ import { CheckpointStore } from './services/training/checkpoint-store'
 import { PredictionsRepo } from './db/predictions-repo'
 import { ExportsRepo } from './db/exports-repo'
 import type { BackendName } from './ml/backend'
-import { PredictEngine } from './services/predictions/predict-engine'
+import { PredictEngine, type PredictEngineOptions } from './services/predictions/predict-engine'
 import { PredictionService } from './services/predictions/prediction-service'
 import { ExportService, type SaveFileDialog } from './services/exports/export-service'
 import { DesignService } from './services/design/design-service'
@@ -43,8 +43,8 @@ export interface AppContextOptions {
   saveFile?: SaveFileDialog
   /** force the prediction worker's backend (benchmarks compare like with like); default: the best that loads */
   predictBackend?: BackendName
-  /** prediction workers a large batch is split over on a one-core backend (PredictEngineOptions.lanes) */
-  predictLanes?: number
+  /** how many prediction workers a large batch is split over, and when the extra ones stop (PredictEngineOptions) */
+  predictWorkers?: Pick<PredictEngineOptions, 'lanes' | 'idleReleaseMs'>
 }
 
 export interface AppContext extends CoreDeps {
@@ -61,7 +61,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 
   const events = new EventBus()
   // Started on the first prediction; closed with the context.
-  const predictEngine = new PredictEngine({ log, prefer: options.predictBackend, lanes: options.predictLanes })
+  const predictEngine = new PredictEngine({ log, prefer: options.predictBackend, ...options.predictWorkers })
   const projects = new ProjectsService(new ProjectsRepo(db))
   const services: Services = {
     projects,

@@ -47,6 +47,8 @@ export interface PredictEngineOptions {
   keep?: number
   /** workers a large batch is split over on a one-core backend (default: the cores, at most 4) */
   lanes?: number
+  /** the extra workers stop after this long without a split batch (default 60 s): each holds a model */
+  idleReleaseMs?: number
   log?(message: string): void
 }
 
@@ -61,6 +63,9 @@ const ONE_CORE_BACKENDS = new Set(['wasm', 'cpu'])
 export class PredictEngine {
   private readonly lanes: PredictLane[] = []
   private closed = false
+  /** split batches in flight, and the timer that stops the extra workers once there are none */
+  private splitting = 0
+  private release: ReturnType<typeof setTimeout> | null = null
 
   constructor(private readonly options: PredictEngineOptions = {}) {}
 
@@ -98,7 +103,14 @@ export class PredictEngine {
       parts.push(sets.slice(from, from + n))
       from += n
     }
-    const outs = await Promise.all(parts.map((part, i) => this.lane(i).predict(key, payload, part, options, batch)))
+    if (this.release) clearTimeout(this.release)
+    this.splitting++
+    let outs: PredictOutput[]
+    try {
+      outs = await Promise.all(parts.map((part, i) => this.lane(i).predict(key, payload, part, options, batch)))
+    } finally {
+      if (--this.splitting === 0) this.scheduleRelease()
+    }
     const concat = (arrays: Float32Array[]) => concatTyped(arrays, (n) => new Float32Array(n))
     return {
       means: concat(outs.map((o) => o.means)),
@@ -110,7 +122,17 @@ export class PredictEngine {
 
   async close(): Promise<void> {
     this.closed = true
+    if (this.release) clearTimeout(this.release)
     await Promise.all(this.lanes.map((l) => l.close()))
+  }
+
+  /** An extra worker holds its own copy of the model (~0.5 GB for BioDSNN on norman-like): stop them when batches stop. */
+  private scheduleRelease(): void {
+    this.release = setTimeout(() => {
+      this.release = null
+      if (this.splitting === 0) for (const lane of this.lanes.splice(1)) void lane.close()
+    }, this.options.idleReleaseMs ?? 60_000)
+    this.release.unref()
   }
 
   private laneCount(): number {
