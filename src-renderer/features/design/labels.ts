@@ -4,12 +4,12 @@ import { GI_TYPE_COLORS } from '../../../src-shared/charts/design-scatter'
 import { SCORE_LABELS } from '../../../src-shared/charts/design-heatmap'
 
 export { GI_TYPE_COLORS, SCORE_LABELS }
-import { STATUS_LABELS } from '../predict/labels'
-export { fmt, fmtDate, modelLabel, placementText, runOptionLabel, shortRunLabel, sourceLabel, STATUS_HELP, STATUS_LABELS } from '../predict/labels'
+import { pct, STATUS_LABELS } from '../predict/labels'
+export { fmt, fmtDate, modelLabel, pct, placementText, runOptionLabel, shortRunLabel, sourceLabel, STATUS_HELP, STATUS_LABELS } from '../predict/labels'
 
 /** A gene's hover text in the tables: its status and, when unseen, how much of its GO embedding the run trained on. */
 export function geneTitle(g: PairGene): string {
-  const share = g.placedBy ? `; ${Math.round(g.placedBy.share * 100)} % of its GO embedding from genes the run trained on` : ''
+  const share = g.placedBy ? `; ${pct(g.placedBy.share)} of its GO embedding from genes the run trained on` : ''
   return `${STATUS_LABELS[g.status]}${share}`
 }
 

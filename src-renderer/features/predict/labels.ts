@@ -14,7 +14,8 @@ export const STATUS_HELP: Record<GeneStatus, string> = {
   'unseen-in-knowledge': 'The run never saw this gene perturbed; the prediction comes from its place in the GO knowledge graph.',
 }
 
-const pct = (x: number) => `${Math.round(x * 100)} %`
+/** A share as a whole percentage, `8 %`. */
+export const pct = (x: number) => `${Math.round(x * 100)} %`
 
 /**
  * What ties an unseen gene to what the run learned: the trained genes among its GO partners and
