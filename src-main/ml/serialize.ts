@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '../../src-shared/contract/envelope'
 import type { ParamStore } from './layers/param-store'
+import { listSome } from '../list-some'
 
 export const PARAMS_FORMAT = 'perturb-studio.params'
 export const PARAMS_VERSION = 1
@@ -85,7 +86,7 @@ export function loadParams(store: ParamStore, artifact: ParamsArtifact, options:
   }
   const missing = store.list().filter((e) => !seen.has(e.name)).map((e) => e.name)
   if (missing.length > 0 && !options.allowMissing) {
-    throw new AppError('model.weights-mismatch', `The checkpoint lacks ${missing.length} weight(s) of the model: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}.`)
+    throw new AppError('model.weights-mismatch', `The checkpoint lacks ${missing.length} weight(s) of the model: ${listSome(missing, 5)}.`)
   }
   for (const e of manifest.entries) {
     // Copy out of `data` so the tensor never aliases the caller's buffer (or its alignment).

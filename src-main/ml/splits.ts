@@ -6,6 +6,7 @@
 import { AppError } from '../../src-shared/contract/envelope'
 import type { Split, SplitConfig, TestGroup } from './engine-types'
 import { mulberry32 } from './random'
+import { listSome } from '../list-some'
 
 export interface SplitCondition {
   condition: string
@@ -139,7 +140,7 @@ function customSplit(conditions: SplitCondition[], config: SplitConfig): Split {
   if (!assignment || Object.keys(assignment).length === 0) throw new AppError('split.custom-empty', 'A custom split needs an assignment of conditions to train, val and test.')
   const known = new Map(conditions.map((c) => [c.condition, c]))
   const unknown = Object.keys(assignment).filter((c) => !known.has(c))
-  if (unknown.length) throw new AppError('split.unknown-condition', `The custom split names conditions the dataset does not have: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}.`)
+  if (unknown.length) throw new AppError('split.unknown-condition', `The custom split names conditions the dataset does not have: ${listSome(unknown, 5)}.`)
   if (known.has(CTRL) && assignment[CTRL] !== undefined && assignment[CTRL] !== 'train') throw new AppError('split.ctrl-not-train', '`ctrl` must be in the training set (model.md §6).')
   const list = (part: 'train' | 'val' | 'test') => Object.keys(assignment).filter((c) => assignment[c] === part && c !== CTRL).sort(byName)
   const train = list('train')

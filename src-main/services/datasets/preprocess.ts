@@ -12,6 +12,7 @@ import { gearsDeEntry, groupMeanVar, groupSums, rankByAbs, welchT } from './de'
 import { highlyVariableGenesSeurat } from './hvg'
 import { detectValues, log1p, normalizeTotal } from './normalise'
 import type { ConditionStats, DeEntry, HvgInfo, Normalisation, PreparedDataset } from './prepared-dataset'
+import { listSome } from '../../list-some'
 
 export type PreprocessStage = 'checking' | 'normalising' | 'selecting-genes' | 'differential-expression'
 
@@ -155,7 +156,7 @@ export function preprocessDataset(raw: RawDataset, options: PreprocessOptions): 
     return { ...base, de }
   })
   if (sums.cells[0] < 2) warnings.push('Only one control cell: Welch t-tests need two, so every DE score is 0.')
-  if (fewCells.length > 0) warnings.push(`${fewCells.length} conditions have a single cell, so their DE scores are all 0: ${fewCells.slice(0, 10).join(', ')}${fewCells.length > 10 ? ', …' : ''}.`)
+  if (fewCells.length > 0) warnings.push(`${fewCells.length} conditions have a single cell, so their DE scores are all 0: ${listSome(fewCells, 10)}.`)
   const computed = names.length - 1 - fromUns.size
   const deSource = fromUns.size === 0 ? 'computed' : computed === 0 ? 'gears-uns' : 'gears-uns+computed'
   if (deSource === 'gears-uns+computed') warnings.push(`DE entries of ${computed} conditions were missing from the file and were computed.`)
@@ -276,6 +277,6 @@ function deFromGearsUns(
       warnings.push(`The file's DE entry "${key}" was recomputed: its ${(err as Error).message}.`)
     }
   }
-  if (unmatched.length > 0) warnings.push(`${unmatched.length} DE entries of the file match no condition in the data and were ignored: ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ', …' : ''}.`)
+  if (unmatched.length > 0) warnings.push(`${unmatched.length} DE entries of the file match no condition in the data and were ignored: ${listSome(unmatched, 5)}.`)
   return result
 }

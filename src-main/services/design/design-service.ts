@@ -44,6 +44,7 @@ import type { KnowledgeBase } from '../knowledge/knowledge-base'
 import type { BatchPrediction } from '../predictions/prediction-service'
 import { MapStore, summaryOf } from './map-store'
 import { parseSignature, type SignatureInput } from './signature'
+import { listSome } from '../../list-some'
 
 export interface DesignServiceDeps {
   home: string
@@ -308,7 +309,7 @@ export class DesignService {
     const weak = input.scope === 'both' ? [] : genes.filter((g) => g.placedBy && g.placedBy.share < WEAK_PLACEMENT_SHARE).map((g) => g.gene)
     if (weak.length) {
       warnings.push(
-        `${weak.length} of the map's genes the run never saw perturbed (${weak.slice(0, 8).join(', ')}${weak.length > 8 ? ', …' : ''}) take less than ${Math.round(WEAK_PLACEMENT_SHARE * 100)} % of their GO embedding from genes it trained on: the run predicts them much as any gene it cannot place, so their pairs' scores say little about them.`,
+        `${weak.length} of the map's genes the run never saw perturbed (${listSome(weak, 8)}) take less than ${Math.round(WEAK_PLACEMENT_SHARE * 100)} % of their GO embedding from genes it trained on: the run predicts them much as any gene it cannot place, so their pairs' scores say little about them.`,
       )
     }
     const hasSd = singles.variance !== null
@@ -511,7 +512,7 @@ export class DesignService {
     if (sigIdx.length === 0) {
       throw new AppError(
         'design.signature-no-overlap',
-        `None of the ${signature.genes.length} signature genes (${signature.genes.slice(0, 5).join(', ')}${signature.genes.length > 5 ? ', …' : ''}) is measured in dataset ${source.datasetName}; the search scores perturbations on the signature genes the dataset measures. Check the symbols (same naming as the dataset's genes).`,
+        `None of the ${signature.genes.length} signature genes (${listSome(signature.genes, 5)}) is measured in dataset ${source.datasetName}; the search scores perturbations on the signature genes the dataset measures. Check the symbols (same naming as the dataset's genes).`,
       )
     }
     // Predicted on the signature's genes only (`columns`, distinct), read back by position.
