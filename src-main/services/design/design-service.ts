@@ -215,7 +215,7 @@ export class DesignService {
     this.requirePairs(vocab)
     const plan = pairPlan(genes, input.scope)
     const conditions = genes.length + plan.predicted.length
-    const cal = await this.calibrate(input.runId, genes)
+    const cal = await this.calibrate(input.runId, vocab)
     const seconds = (conditions * cal.msPerCondition + plan.predicted.length * cal.msPerPair) / 1000
     const needsConfirmation = plan.predicted.length > GI_DEFAULTS.confirmAbovePairs
     return {
@@ -229,14 +229,18 @@ export class DesignService {
     }
   }
 
-  /** Time per predicted condition and per scored pair, measured once per run on a few of its genes. */
-  private async calibrate(runId: number, genes: PairGene[]): Promise<Calibration> {
+  /**
+   * Time per predicted condition and per scored pair, measured once per run. The probe is one
+   * chunk of the run's genes, predicted as a map predicts its chunks (on the fit's genes, split
+   * over the same prediction workers), timed on its second pass: the first starts the workers.
+   */
+  private async calibrate(runId: number, vocab: PredictGenes): Promise<Calibration> {
     const known = this.calibration.get(runId)
     if (known) return known
-    const probe = genes.slice(0, Math.min(16, genes.length)).map((g) => [g.gene])
+    const probe = vocab.genes.slice(0, this.deps.chunk ?? 64).map((g) => [g.gene])
     const first = await this.deps.predictions.predictMany(runId, probe.slice(0, 1), PREDICT_OPTIONS) // loads the model
-    // Timed as a map predicts its pairs: on the fit's genes only.
     const idx = fitGenes(first.source.controlMean, GI_DEFAULTS.expressionThreshold)
+    await this.deps.predictions.predictMany(runId, probe, { ...PREDICT_OPTIONS, columns: idx })
     let t = performance.now()
     const r = await this.deps.predictions.predictMany(runId, probe, { ...PREDICT_OPTIONS, columns: idx })
     const msPerCondition = (performance.now() - t) / probe.length
@@ -490,7 +494,7 @@ export class DesignService {
     if (withPairs) for (let i = 0; i < genes.length; i++) for (let j = i + 1; j < genes.length; j++) sets.push([i, j])
     const nPairs = sets.length - genes.length
     if (nPairs > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
-      const cal = await this.calibrate(input.runId, genes)
+      const cal = await this.calibrate(input.runId, vocab)
       const seconds = (sets.length * cal.msPerCondition) / 1000
       throw new AppError('design.confirm-needed', `${genes.length} genes: ${sets.length.toLocaleString('en')} perturbations (${nPairs.toLocaleString('en')} pairs) to predict, about ${duration(seconds)} on this machine. Send confirm: true (CLI: --yes) to search them, or give fewer genes.`)
     }
