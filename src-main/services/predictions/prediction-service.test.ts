@@ -107,21 +107,25 @@ describe('predict:run', () => {
     const genes = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
     // 50 sets are 7 forward batches of 8: three workers take 3, 2 and 2 of them.
     const sets = genes.genes.slice(0, 50).map((g) => [g.gene])
-    const apps = [1, 3].map((lanes) => createAppContext({ home: fx.home.dir, transport: 'cli', log: () => undefined, predictWorkers: { lanes, idleReleaseMs: 100 } }))
+    const apps = [1, 3].map((lanes) => createAppContext({ home: fx.home.dir, transport: 'cli', log: () => undefined, predictWorkers: { lanes, idleReleaseMs: 300 } }))
+    const [single, split] = apps.map((ctx) => ctx.services.predictions)
+    const predict = (service: typeof single) => service.predictMany(fx.runId, sets, { controlCells: 300, seed: 1 })
     try {
-      const predict = () => Promise.all(apps.map((ctx) => ctx.services.predictions.predictMany(fx.runId, sets, { controlCells: 300, seed: 1 })))
-      const [one, three] = await predict()
+      const one = await predict(single)
+      expect(single.workers).toBe(1)
+      // Read right after the batch: the extra workers stop once batches stop (here after 300 ms).
+      const three = await predict(split)
+      expect(split.workers).toBe(3)
       expect(three.sets.map((s) => s.condition)).toEqual(one.sets.map((s) => s.condition))
       expect(three.mean).toEqual(one.mean)
       expect(three.variance).toEqual(one.variance)
       expect(three.mean.length).toBe(50 * one.source.genes.length)
-      expect(apps.map((ctx) => ctx.services.predictions.workers)).toEqual([1, 3])
-      // The extra workers stop once batches stop, and start again for the next one.
-      await new Promise((r) => setTimeout(r, 400))
-      expect(apps[1].services.predictions.workers).toBe(1)
-      const [, again] = await predict()
+      await new Promise((r) => setTimeout(r, 1000))
+      expect(split.workers).toBe(1)
+      // and start again for the next one
+      const again = await predict(split)
+      expect(split.workers).toBe(3)
       expect(again.mean).toEqual(one.mean)
-      expect(apps[1].services.predictions.workers).toBe(3)
     } finally {
       for (const ctx of apps) ctx.close()
     }
