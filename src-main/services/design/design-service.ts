@@ -52,6 +52,8 @@ export interface DesignServiceDeps {
     genes(runId: number): Promise<PredictGenes>
     predictMany(runId: number, sets: string[][], options: { controlCells: number | 'all'; seed: number; columns?: Int32Array }): Promise<BatchPrediction>
     sourceOf(runId: number, options: { controlCells: number | 'all'; seed: number }): Promise<PredictionSource>
+    /** prediction workers a request of this many sets is split over */
+    workersFor(sets: number): number
   }
   datasets: { load(id: number): Promise<PreparedDataset>; require(id: number): { summary: DatasetSummary } }
   knowledgeBase(release: string): Promise<KnowledgeBase | null>
@@ -230,20 +232,20 @@ export class DesignService {
   }
 
   /**
-   * Time per predicted condition and per scored pair, measured once per run. The probe is one
-   * chunk of the run's genes, predicted as a map predicts its chunks (on the fit's genes, split
-   * over the same prediction workers), timed on its second pass: the first starts the workers.
+   * Time per predicted condition and per scored pair, measured once per run. The probe, 16 of the
+   * run's genes on the fit's genes as a map predicts them, is timed on its second pass (the first
+   * builds the model's kernels), and divided by the workers a map's chunk is split over.
    */
   private async calibrate(runId: number, vocab: PredictGenes): Promise<Calibration> {
     const known = this.calibration.get(runId)
     if (known) return known
-    const probe = vocab.genes.slice(0, this.deps.chunk ?? 64).map((g) => [g.gene])
+    const probe = vocab.genes.slice(0, 16).map((g) => [g.gene])
     const first = await this.deps.predictions.predictMany(runId, probe.slice(0, 1), PREDICT_OPTIONS) // loads the model
     const idx = fitGenes(first.source.controlMean, GI_DEFAULTS.expressionThreshold)
     await this.deps.predictions.predictMany(runId, probe, { ...PREDICT_OPTIONS, columns: idx })
     let t = performance.now()
     const r = await this.deps.predictions.predictMany(runId, probe, { ...PREDICT_OPTIONS, columns: idx })
-    const msPerCondition = (performance.now() - t) / probe.length
+    const msPerCondition = (performance.now() - t) / probe.length / this.deps.predictions.workersFor(this.deps.chunk ?? 64)
     let msPerPair = 0
     if (idx.length >= 3 && probe.length >= 2) {
       // the rows hold just the fit's genes

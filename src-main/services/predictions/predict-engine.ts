@@ -92,8 +92,7 @@ export class PredictEngine {
    */
   async predict(key: string, payload: () => Promise<ModelPayload>, sets: string[][], options: PredictOptions, batch = 8): Promise<PredictOutput> {
     await this.load(key, payload)
-    const backend = this.backend?.backend ?? ''
-    const lanes = ONE_CORE_BACKENDS.has(backend) ? Math.min(this.laneCount(), Math.floor(sets.length / (2 * batch))) : 1
+    const lanes = this.lanesFor(sets.length, batch)
     if (lanes <= 1) return this.lane(0).predict(key, payload, sets, options, batch)
     // Contiguous parts in whole batches, the first ones one batch longer where they do not divide.
     const batches = Math.ceil(sets.length / batch)
@@ -118,6 +117,12 @@ export class PredictEngine {
       base: outs[0].base,
       ms: Math.max(...outs.map((o) => o.ms)),
     }
+  }
+
+  /** Workers a request of `sets` gene sets is split over, once the first worker has started (1 before). */
+  lanesFor(sets: number, batch = 8): number {
+    const backend = this.backend?.backend ?? ''
+    return ONE_CORE_BACKENDS.has(backend) ? Math.max(1, Math.min(this.laneCount(), Math.floor(sets / (2 * batch)))) : 1
   }
 
   async close(): Promise<void> {

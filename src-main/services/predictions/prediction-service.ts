@@ -128,6 +128,11 @@ export class PredictionService {
     return this.deps.engine.workers
   }
 
+  /** Workers a request of `sets` gene sets is split over (known once a prediction has started the first). */
+  workersFor(sets: number): number {
+    return this.deps.engine.lanesFor(sets)
+  }
+
   // ── channels ───────────────────────────────────────────────────────────────────────
 
   async genes(runId: number): Promise<PredictGenes> {
