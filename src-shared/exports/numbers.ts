@@ -18,3 +18,6 @@ export function float32Numbers(a: ArrayLike<number>): number[] {
   for (let i = 0; i < a.length; i++) out[i] = float32Number(a[i])
   return out
 }
+
+/** A share (0–1) as a whole percentage, `8 %`: the GO placement's wording on screen and in the CLI. */
+export const pct = (share: number): string => `${Math.round(share * 100)} %`

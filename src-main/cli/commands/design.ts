@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander'
 import fs from 'node:fs'
 import { AppError, GI_DEFAULTS, GI_SCORE_NAMES, HEATMAP_ORDERS, type GiMap, type GiScoreName, type GiThresholds, type HeatmapOrder, type PairGi } from '../../../src-shared/contract'
+import { pct } from '../../../src-shared/exports/numbers'
 import { guidePlanFile, heatmapFile, mapTableFile, observedFile, type DesignFile } from '../../services/design/design-files'
 import { APP_VERSION } from '../../version'
 import type { CliSession, CommandRegistrar } from '../context'
@@ -238,7 +239,7 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
         { ...plan, source: { ...plan.source, genes: undefined, controlMean: undefined }, files },
         [
           table(
-            plan.rows.map((r) => ({ perturbation: r.condition, seen: r.genes.map((g) => (g.status !== 'unseen-in-knowledge' ? 'yes' : g.placedBy ? `no (${Math.round(g.placedBy.share * 100)} % GO)` : 'no')).join('/'), type: r.call?.type ?? '', mag: fmt(r.scores?.mag), uncertainty: fmt(r.uncertainty), top: r.topChanges.slice(0, 4).map((t) => t.gene).join(' ') })),
+            plan.rows.map((r) => ({ perturbation: r.condition, seen: r.genes.map((g) => (g.status !== 'unseen-in-knowledge' ? 'yes' : g.placedBy ? `no (${pct(g.placedBy.share)} GO)` : 'no')).join('/'), type: r.call?.type ?? '', mag: fmt(r.scores?.mag), uncertainty: fmt(r.uncertainty), top: r.topChanges.slice(0, 4).map((t) => t.gene).join(' ') })),
             ['perturbation', 'seen', 'type', 'mag', 'uncertainty', 'top'],
           ),
           ...files.map((f) => `Wrote ${f.path}`),

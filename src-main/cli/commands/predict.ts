@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander'
 import path from 'node:path'
 import { PREDICTION_VIEWS, type ConditionPrediction, type PredictionView, type PredictResult } from '../../../src-shared/contract'
 import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
+import { pct } from '../../../src-shared/exports/numbers'
 import { predictionFigureFile, predictionTableFile, type PredictionFile } from '../../services/predictions/prediction-files'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
@@ -67,7 +68,7 @@ function summary(result: PredictResult, opts: PredictOptions, files: (Omit<Predi
 function flagText(f: PredictResult['conditions'][number]['flags'][number]): string {
   const p = f.placedBy
   if (!p) return `${f.gene}: ${f.status}`
-  return `${f.gene}: ${f.status} (${Math.round(p.share * 100)} % of its GO embedding from trained genes${p.anchors.length ? `: ${p.anchors.map((a) => a.gene).join(', ')}` : ''})`
+  return `${f.gene}: ${f.status} (${pct(p.share)} of its GO embedding from trained genes${p.anchors.length ? `: ${p.anchors.map((a) => a.gene).join(', ')}` : ''})`
 }
 
 function human(result: PredictResult, s: ReturnType<typeof summary>): string {

@@ -45,6 +45,7 @@ import type { BatchPrediction } from '../predictions/prediction-service'
 import { MapStore, summaryOf } from './map-store'
 import { parseSignature, type SignatureInput } from './signature'
 import { listSome } from '../../list-some'
+import { pct } from '../../../src-shared/exports/numbers'
 
 export interface DesignServiceDeps {
   home: string
@@ -315,7 +316,7 @@ export class DesignService {
     const weak = input.scope === 'both' ? [] : genes.filter((g) => g.placedBy && g.placedBy.share < WEAK_PLACEMENT_SHARE).map((g) => g.gene)
     if (weak.length) {
       warnings.push(
-        `${weak.length} of the map's genes the run never saw perturbed (${listSome(weak, 8)}) take less than ${Math.round(WEAK_PLACEMENT_SHARE * 100)} % of their GO embedding from genes it trained on: the run predicts them much as any gene it cannot place, so their pairs' scores say little about them.`,
+        `${weak.length} of the map's genes the run never saw perturbed (${listSome(weak, 8)}) take less than ${pct(WEAK_PLACEMENT_SHARE)} of their GO embedding from genes it trained on: the run predicts them much as any gene it cannot place, so their pairs' scores say little about them.`,
       )
     }
     const hasSd = singles.variance !== null

@@ -1,5 +1,6 @@
 /** Display words for the Predict screen (presentation only, no science). */
 import { TRAIN_MODELS, WEAK_PLACEMENT_SHARE, type GeneStatus, type PredictedGeneFlag, type PredictionSource, type RunListItem, type TrainModel } from '../../../src-shared/contract'
+import { pct } from '../../../src-shared/exports/numbers'
 import { fmtDate, MODEL_LABELS } from '../training/labels'
 
 export const STATUS_LABELS: Record<GeneStatus, string> = {
@@ -14,8 +15,7 @@ export const STATUS_HELP: Record<GeneStatus, string> = {
   'unseen-in-knowledge': 'The run never saw this gene perturbed; the prediction comes from its place in the GO knowledge graph.',
 }
 
-/** A share as a whole percentage, `8 %`. */
-export const pct = (x: number) => `${Math.round(x * 100)} %`
+export { pct }
 
 /**
  * What ties an unseen gene to what the run learned: the trained genes among its GO partners and
