@@ -153,6 +153,11 @@ export class DesignService {
     this.store = MapStore.forHome(deps.home)
   }
 
+  /** Conditions per prediction request: what maps and searches send, and what the estimate times. */
+  private get chunk(): number {
+    return this.deps.chunk ?? 64
+  }
+
   // ── gene sets ──────────────────────────────────────────────────────────────────────
 
   /** Typed genes or a pathway → genes the run can predict, with their status; refusals name every gene at fault. */
@@ -246,7 +251,7 @@ export class DesignService {
     await this.deps.predictions.predictMany(runId, probe, { ...PREDICT_OPTIONS, columns: idx })
     let t = performance.now()
     const r = await this.deps.predictions.predictMany(runId, probe, { ...PREDICT_OPTIONS, columns: idx })
-    const msPerCondition = (performance.now() - t) / probe.length / this.deps.predictions.workersFor(this.deps.chunk ?? 64)
+    const msPerCondition = (performance.now() - t) / probe.length / this.deps.predictions.workersFor(this.chunk)
     let msPerPair = 0
     if (idx.length >= 3 && probe.length >= 2) {
       // the rows hold just the fit's genes
@@ -327,7 +332,7 @@ export class DesignService {
     const unseenUncertainty: number[] = []
     let cut: number | null = input.scope === 'all' && hasSd && typeof input.maxUncertainty === 'number' ? input.maxUncertainty : null
     let excluded = plan.left
-    const chunk = this.deps.chunk ?? 64
+    const chunk = this.chunk
     const list = plan.predicted
     const total = list.length
     let done = 0
@@ -527,7 +532,7 @@ export class DesignService {
     const position = positionsOf(columns)
     const sigAt = sigIdx.map((g) => position.get(g)!)
     const hits: SearchHit[] = []
-    const chunk = this.deps.chunk ?? 64
+    const chunk = this.chunk
     const predict = (from: number) => this.deps.predictions.predictMany(input.runId, sets.slice(from, from + chunk).map((s) => s.map((i) => genes[i].gene)), { ...PREDICT_OPTIONS, columns })
     let next: Promise<BatchPrediction> | null = predict(0)
     for (let from = 0; from < sets.length; from += chunk) {
