@@ -57,6 +57,9 @@ interface Pending {
   reject(err: Error): void
 }
 
+/** Gene sets per forward pass in a worker; a split gives each worker whole passes of this size. */
+const FORWARD_BATCH = 8
+
 /** Backends that compute on one core, so that a batch split over several workers runs in parallel. */
 const ONE_CORE_BACKENDS = new Set(['wasm', 'cpu'])
 
@@ -90,7 +93,7 @@ export class PredictEngine {
    * backend, at least two forward batches per worker are split over the lanes, in order; each set's
    * result does not depend on the sets beside it, so the output is the same as from one worker.
    */
-  async predict(key: string, payload: () => Promise<ModelPayload>, sets: string[][], options: PredictOptions, batch = 8): Promise<PredictOutput> {
+  async predict(key: string, payload: () => Promise<ModelPayload>, sets: string[][], options: PredictOptions, batch = FORWARD_BATCH): Promise<PredictOutput> {
     await this.load(key, payload)
     const lanes = this.lanesFor(sets.length, batch)
     if (lanes <= 1) return this.lane(0).predict(key, payload, sets, options, batch)
@@ -120,7 +123,7 @@ export class PredictEngine {
   }
 
   /** Workers a request of `sets` gene sets is split over, once the first worker has started (1 before). */
-  lanesFor(sets: number, batch = 8): number {
+  lanesFor(sets: number, batch = FORWARD_BATCH): number {
     const backend = this.backend?.backend ?? ''
     return ONE_CORE_BACKENDS.has(backend) ? Math.max(1, Math.min(this.laneCount(), Math.floor(sets / (2 * batch)))) : 1
   }
