@@ -107,7 +107,13 @@ export function createAppContext(options: AppContextOptions): AppContext {
     exports: new ExportService({ home, transport: options.transport, repo: new ExportsRepo(db), saveFile: options.saveFile }),
     design: new DesignService({
       home,
-      predictions: { genes: (runId) => services.predictions.genes(runId), predictMany: (runId, sets, o) => services.predictions.predictMany(runId, sets, o), sourceOf: (runId, o) => services.predictions.sourceOf(runId, o), workersFor: (n) => services.predictions.workersFor(n) },
+      predictions: {
+        genes: (runId) => services.predictions.genes(runId),
+        placements: (runId, genes) => services.predictions.placements(runId, genes),
+        predictMany: (runId, sets, o) => services.predictions.predictMany(runId, sets, o),
+        sourceOf: (runId, o) => services.predictions.sourceOf(runId, o),
+        workersFor: (n) => services.predictions.workersFor(n),
+      },
       datasets: { load: (id) => services.datasets.load(id), require: (id) => services.datasets.require(id) },
       knowledgeBase: (release) => services.knowledge.base(release),
     }),

@@ -60,15 +60,19 @@ describe('perturb-studio gi', () => {
     expect(out.settings.expressionThreshold).toBe(0.5)
   })
 
-  it('keeps only the pairs of two seen genes with --both-seen, and refuses it beside --all-pairs', async () => {
+  it('keeps only the pairs of two seen genes with --scope both (or --both-seen), and refuses two scopes at once', async () => {
     const genes = [...seen.slice(0, 3), unseen[0]].join(',')
-    const r = await cli(['gi', '--run', String(fx.runId), '--genes', genes, '--both-seen', '--pairs-only', '--json'])
-    expect(r.code, r.stdout).toBe(0)
-    const out = oneJson<{ pairs: PairJson[] }>(r.stdout)
-    expect(out.pairs.map((p) => p.condition).sort()).toEqual([...seen.slice(0, 3)].sort().flatMap((a, i, all) => all.slice(i + 1).map((b) => `${a}+${b}`)))
-    const both = await cli(['gi', '--run', String(fx.runId), '--genes', genes, '--both-seen', '--all-pairs', '--json'])
-    expect(both.code).toBe(1)
-    expect(oneJson<{ error: { code: string; message: string } }>(both.stdout).error.message).toContain('give one of them')
+    const twoSeen = [...seen.slice(0, 3)].sort().flatMap((a, i, all) => all.slice(i + 1).map((b) => `${a}+${b}`))
+    for (const flags of [['--scope', 'both'], ['--both-seen']]) {
+      const r = await cli(['gi', '--run', String(fx.runId), '--genes', genes, ...flags, '--pairs-only', '--json'])
+      expect(r.code, r.stdout).toBe(0)
+      expect(oneJson<{ pairs: PairJson[] }>(r.stdout).pairs.map((p) => p.condition).sort()).toEqual(twoSeen)
+    }
+    for (const flags of [['--both-seen', '--all-pairs'], ['--scope', 'seen', '--all-pairs']]) {
+      const both = await cli(['gi', '--run', String(fx.runId), '--genes', genes, ...flags, '--json'])
+      expect(both.code).toBe(1)
+      expect(oneJson<{ error: { code: string; message: string } }>(both.stdout).error.message).toContain('give one of them')
+    }
   }, 120_000)
 
   it('refuses a set with one gene (exit 1, one JSON error)', async () => {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander'
 import fs from 'node:fs'
-import { AppError, GI_DEFAULTS, GI_SCORE_NAMES, HEATMAP_ORDERS, type GiMap, type GiScoreName, type GiThresholds, type HeatmapOrder, type PairGi } from '../../../src-shared/contract'
+import { AppError, GI_DEFAULTS, GI_SCORE_NAMES, HEATMAP_ORDERS, MAP_SCOPES, type GiMap, type MapScope, type GiScoreName, type GiThresholds, type HeatmapOrder, type PairGi } from '../../../src-shared/contract'
 import { pct } from '../../../src-shared/exports/numbers'
 import { guidePlanFile, heatmapFile, mapTableFile, observedFile, type DesignFile } from '../../services/design/design-files'
 import { APP_VERSION } from '../../version'
@@ -73,8 +73,12 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
     .option('--run <id>', 'run id (see: perturb-studio runs)', positiveInt('--run'))
     .option('--genes <A,B,C>', 'genes of the map (commas or spaces; repeatable)', geneList)
     .option('--pathway <id>', 'take the genes of a Reactome pathway (those the run can predict)')
-    .option('--both-seen', 'only pairs whose two genes the run saw in training (the default takes pairs with at least one)')
-    .option('--all-pairs', 'also pairs with no gene seen in training, kept when their uncertainty is at most --max-uncertainty')
+    .addOption(
+      new Option('--scope <scope>', 'pairs to predict: both (two seen genes), placed (default: a seen gene, the other seen or placed by GO), seen (a seen gene, however weakly the other is placed), all (also no seen gene, under --max-uncertainty)')
+        .choices(MAP_SCOPES),
+    )
+    .option('--both-seen', 'short for --scope both')
+    .option('--all-pairs', 'short for --scope all')
     .option('--max-uncertainty <sd|auto>', 'cut for pairs with no seen gene (default auto: the median of the pairs with a seen gene)', (v: string) => (v === 'auto' ? 'auto' : number('--max-uncertainty')(v)), 'auto')
     .option('--pairs-only', 'list only the pairs (not the singles and settings) in the output')
     .option('--observed', 'score the pairs the dataset measured with both singles (needs --dataset)')
@@ -95,6 +99,7 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
       run?: number
       genes?: string[]
       pathway?: string
+      scope?: MapScope
       allPairs?: boolean
       bothSeen?: boolean
       maxUncertainty: number | 'auto'
@@ -145,14 +150,15 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
       if (opts.map) map = await s.call('design:get', { mapId: opts.map })
       else {
         if (!opts.run) throw new AppError('cli.usage', 'gi needs --run <id> and --genes A,B,C (or --pathway ID); or --observed --dataset ID; or --map ID.')
-        if (opts.allPairs && opts.bothSeen) throw new AppError('cli.usage', '--both-seen and --all-pairs choose opposite scopes; give one of them.')
+        const scopes = [opts.scope, opts.bothSeen && 'both', opts.allPairs && 'all'].filter((x): x is MapScope => Boolean(x))
+        if (scopes.length > 1) throw new AppError('cli.usage', '--scope, --both-seen and --all-pairs each choose the pairs; give one of them.')
         const stop = progress(s)
         try {
           map = await s.call('design:map', {
             runId: opts.run,
             genes: opts.genes,
             pathwayId: opts.pathway,
-            scope: opts.allPairs ? 'all' : opts.bothSeen ? 'both' : 'seen',
+            scope: scopes[0] ?? 'placed',
             maxUncertainty: opts.maxUncertainty,
             thresholds: opts.threshold,
             expressionThreshold: opts.expressionThreshold,

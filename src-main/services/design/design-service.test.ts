@@ -1,13 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { GI_DEFAULTS, WEAK_PLACEMENT_SHARE, type ExportSaved, type GiMap, type GiMapSummary, type GuidePlan, type MapEstimate, type ObservedGi, type PredictGenes, type PredictResult, type SearchResult } from '../../../src-shared/contract'
+import { GI_DEFAULTS, WEAK_PLACEMENT_SHARE, type ExportSaved, type GiMap, type GiMapSummary, type GuidePlan, type MapEstimate, type MapScope, type ObservedGi, type PairGene, type PredictGenes, type PredictResult, type SearchResult } from '../../../src-shared/contract'
 import { parseCsv } from '../../../src-shared/exports/csv'
 import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
 import { decodePng, pixelStats } from '../exports/png-check'
 import { call, failure, predictFixture, type PredictFixture } from '../predictions/test-fixture'
 import { GUIDE_PLAN_COLUMNS, mapCsv } from './design-files'
-import { uncertaintyBlindToUnseen } from './design-service'
+import { pairPlan, uncertaintyBlindToUnseen } from './design-service'
 
 let fx: PredictFixture
 let vocab: PredictGenes
@@ -38,7 +38,7 @@ describe('design:map', () => {
   beforeAll(async () => {
     const genes = [...seen.slice(0, 4), unseen[0], unseen[1]]
     const progress = progressOf('map-job-1')
-    map = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes: genes.join(', '), jobId: 'map-job-1', name: 'first' })
+    map = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes: genes.join(', '), scope: 'seen', jobId: 'map-job-1', name: 'first' })
     progress.off()
     expect(progress.events.length).toBeGreaterThan(1)
     expect(progress.events.at(-1)!.fraction).toBe(1)
@@ -118,6 +118,44 @@ describe('design:map', () => {
     expect(none.message).toMatch(/has two genes run \d+ saw in training; choose pairs with at least one seen gene/)
   }, 120_000)
 
+  it('by default leaves out the pairs of a gene the run cannot place by GO, and says how to keep them', async () => {
+    // On this screen no unseen gene takes a quarter of its GO embedding from trained genes (the most is ~13 %).
+    const placements = await fx.ctx.services.predictions.placements(fx.runId, unseen.slice(0, 50))
+    const weak = unseen.find((_, i) => placements[i] !== null && placements[i]!.share < WEAK_PLACEMENT_SHARE)!
+    const genes = [seen[0], seen[1], weak]
+    const est = await call<MapEstimate>(fx.ctx, 'design:estimate', { runId: fx.runId, genes })
+    expect(est.pairs).toBe(1)
+    expect(est.message).toContain('2 with no seen gene or with a gene the run cannot place left out')
+    const m = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes })
+    expect(m.scope).toBe('placed')
+    expect(m.pairs.map((p) => p.condition)).toEqual([[seen[0], seen[1]].sort().join('+')])
+    expect(m.excluded).toBe(2)
+    const warning = m.warnings.find((w) => w.includes('left out'))!
+    expect(warning).toContain(weak)
+    expect(warning).toContain('scope seen')
+    // scope seen keeps them
+    expect((await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'seen' })).pairs).toHaveLength(3)
+    // and when nothing else is left, the refusal names the weak gene and the scope that maps it
+    const none = await failure(fx.ctx, 'design:map', { runId: fx.runId, genes: [seen[0], weak] })
+    expect(none.code).toBe('design.no-pairs-in-scope')
+    expect(none.message).toContain(weak)
+    expect(none.message).toContain('scope seen')
+  }, 120_000)
+
+  it('plans, per scope, the pairs a seen gene makes with a gene the run places by GO and with one it cannot place', () => {
+    const seenGene = (gene: string): PairGene => ({ gene, status: 'seen-single' })
+    const unseenGene = (gene: string, share: number): PairGene => ({ gene, status: 'unseen-in-knowledge', placedBy: { share, anchors: [] } })
+    const genes = [seenGene('A'), seenGene('B'), unseenGene('PLACED', WEAK_PLACEMENT_SHARE), unseenGene('WEAK', WEAK_PLACEMENT_SHARE - 0.01)]
+    const names = (scope: MapScope) => {
+      const plan = pairPlan(genes, scope)
+      return { pairs: plan.predicted.map(([i, j]) => `${genes[i].gene}+${genes[j].gene}`).sort(), left: plan.left }
+    }
+    expect(names('both')).toEqual({ pairs: ['A+B'], left: 5 })
+    expect(names('placed')).toEqual({ pairs: ['A+B', 'A+PLACED', 'B+PLACED'], left: 3 })
+    expect(names('seen')).toEqual({ pairs: ['A+B', 'A+PLACED', 'A+WEAK', 'B+PLACED', 'B+WEAK'], left: 1 })
+    expect(names('all').pairs).toHaveLength(6)
+  })
+
   it('keeps pairs of two unseen genes under the uncertainty cut with scope all', async () => {
     const genes = [seen[0], ...unseen.slice(0, 3)]
     const all = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, genes, scope: 'all', maxUncertainty: 1e9 })
@@ -153,7 +191,7 @@ describe('design:map', () => {
     const candidates = seen.flatMap((g) => kb.genePathways(g).map((p) => p.id)).filter((id) => count(id) >= 2 && count(id) <= 15)
     const pathway = candidates.length ? kb.pathway(candidates.sort((a, b) => count(a) - count(b))[0]) : undefined
     expect(pathway, 'a pathway with 2–15 predictable genes, one of them seen').toBeDefined()
-    const m = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, pathwayId: pathway!.id })
+    const m = await call<GiMap>(fx.ctx, 'design:map', { runId: fx.runId, pathwayId: pathway!.id, scope: 'seen' })
     expect(m.origin).toContain(pathway!.id)
     expect(m.geneList.map((g) => g.gene).sort()).toEqual(pathway!.allGenes.filter((g) => predictable.has(g)).sort())
     expect(m.skipped.length).toBe(pathway!.allGenes.length - m.geneCount)

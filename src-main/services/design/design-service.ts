@@ -22,6 +22,7 @@ import {
   type GiScores,
   type GiSettings,
   type GiThresholds,
+  type GoPlacement,
   type GuidePlan,
   type GuidePlanRow,
   type MapEstimate,
@@ -51,6 +52,8 @@ export interface DesignServiceDeps {
   home: string
   predictions: {
     genes(runId: number): Promise<PredictGenes>
+    /** an unseen gene's GO placement (null for seen genes and baselines) */
+    placements(runId: number, genes: string[]): Promise<(GoPlacement | null)[]>
     predictMany(runId: number, sets: string[][], options: { controlCells: number | 'all'; seed: number; columns?: Int32Array }): Promise<BatchPrediction>
     sourceOf(runId: number, options: { controlCells: number | 'all'; seed: number }): Promise<PredictionSource>
     /** prediction workers a request of this many sets is split over */
@@ -213,7 +216,9 @@ export class DesignService {
       throw new AppError('design.duplicate-genes', `These names are one gene: ${named.join('; ')}. List each gene once.`)
     }
     if (purpose === 'map' && resolved.length < 2) throw new AppError('design.too-few-genes', `A pair map needs at least two genes; ${resolved.length === 1 ? `only ${resolved[0]} was given` : 'none was given'}.`)
-    return { genes: resolved.map((g) => ({ gene: g, status: status.get(g)! })), origin, skipped, vocab }
+    const placedBy = await this.deps.predictions.placements(runId, resolved)
+    const genes = resolved.map((g, i): PairGene => (placedBy[i] ? { gene: g, status: status.get(g)!, placedBy: placedBy[i]! } : { gene: g, status: status.get(g)! }))
+    return { genes, origin, skipped, vocab }
   }
 
   // ── estimate ───────────────────────────────────────────────────────────────────────
@@ -283,13 +288,7 @@ export class DesignService {
     this.requirePairs(vocab)
     const plan = pairPlan(typed, input.scope)
     if (plan.predicted.length === 0) {
-      const list = typed.map((g) => g.gene).join(', ')
-      throw new AppError(
-        'design.no-pairs-in-scope',
-        input.scope === 'both'
-          ? `None of the ${plan.left} pairs of ${list} has two genes run ${input.runId} saw in training; choose pairs with at least one seen gene (scope seen, the CLI's default) or all pairs (scope all, CLI --all-pairs).`
-          : `None of the ${plan.left} pairs of ${list} has a gene run ${input.runId} saw in training; choose all pairs (scope all, CLI --all-pairs) to keep them under the uncertainty cut.`,
-      )
+      throw new AppError('design.no-pairs-in-scope', noPairsMessage(typed, input.scope, input.runId, plan.left))
     }
     if (plan.predicted.length > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
       const est = await this.estimate({ runId: input.runId, genes: typed.map((g) => g.gene), scope: input.scope })
@@ -318,10 +317,13 @@ export class DesignService {
     const R = base.length
     const observed = await this.observedSource(source)
     const warnings: string[] = []
-    const weak = input.scope === 'both' ? [] : genes.filter((g) => g.placedBy && g.placedBy.share < WEAK_PLACEMENT_SHARE).map((g) => g.gene)
+    const weak = input.scope === 'both' ? [] : genes.filter(weaklyPlaced).map((g) => g.gene)
     if (weak.length) {
+      const cannotPlace = `${weak.length} of the map's genes the run never saw perturbed (${listSome(weak, 8)}) take less than ${pct(WEAK_PLACEMENT_SHARE)} of their GO embedding from genes it trained on: the run predicts them much as any gene it cannot place`
       warnings.push(
-        `${weak.length} of the map's genes the run never saw perturbed (${listSome(weak, 8)}) take less than ${pct(WEAK_PLACEMENT_SHARE)} of their GO embedding from genes it trained on: the run predicts them much as any gene it cannot place, so their pairs' scores say little about them.`,
+        input.scope === 'placed'
+          ? `${cannotPlace}, so their pairs were left out. To map them anyway, choose pairs with at least one seen gene (scope seen, CLI --scope seen).`
+          : `${cannotPlace}, so their pairs' scores say little about them.`,
       )
     }
     const hasSd = singles.variance !== null
@@ -634,6 +636,23 @@ function median(values: number[]): number | null {
   return n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
 }
 
+/** Why a map has no pair to predict under its scope, and which scope would give some. */
+function noPairsMessage(genes: PairGene[], scope: MapScope, runId: number, left: number): string {
+  const list = listSome(genes.map((g) => g.gene), 12)
+  if (scope === 'both') return `None of the ${left} pairs of ${list} has two genes run ${runId} saw in training; choose pairs with at least one seen gene (scope placed, the default) or all pairs (scope all, CLI --scope all).`
+  if (scope === 'placed' && genes.some((g) => SEEN(g.status))) {
+    const weak = genes.filter(weaklyPlaced).map((g) => g.gene)
+    return `Every pair of ${list} has a gene run ${runId} saw in training but pairs it with a gene it cannot place by GO (${listSome(weak, 8)}: less than ${pct(WEAK_PLACEMENT_SHARE)} of its GO embedding from genes it trained on); choose pairs with at least one seen gene (scope seen, CLI --scope seen) to map them anyway.`
+  }
+  return `None of the ${left} pairs of ${list} has a gene run ${runId} saw in training; choose all pairs (scope all, CLI --scope all) to keep them under the uncertainty cut.`
+}
+
+/**
+ * An unseen gene the run cannot place: less than WEAK_PLACEMENT_SHARE of its GO embedding comes
+ * from genes it trained on, so it is predicted much as any gene it knows nothing about.
+ */
+export const weaklyPlaced = (g: PairGene) => !SEEN(g.status) && g.placedBy !== undefined && g.placedBy.share < WEAK_PLACEMENT_SHARE
+
 /**
  * Pairs to predict under a scope, and how many it leaves out. With `all`, those with at least one
  * seen gene come first: their uncertainty sets the cut for the rest.
@@ -645,6 +664,10 @@ export function pairPlan(genes: PairGene[], scope: MapScope): { predicted: [numb
   }
   const [none, one, two] = bySeen
   if (scope === 'both') return { predicted: two, left: one.length + none.length }
+  if (scope === 'placed') {
+    const placed = one.filter(([i, j]) => !weaklyPlaced(genes[i]) && !weaklyPlaced(genes[j]))
+    return { predicted: [...two, ...placed], left: one.length - placed.length + none.length }
+  }
   if (scope === 'seen') return { predicted: [...two, ...one], left: none.length }
   return { predicted: [...two, ...one, ...none], left: 0 }
 }

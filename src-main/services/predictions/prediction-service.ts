@@ -21,6 +21,7 @@ import {
   AppError,
   type ConditionPrediction,
   type DatasetSummary,
+  type GoPlacement,
   type PerturbableGene,
   type PredictGenes,
   type PredictionListItem,
@@ -147,6 +148,15 @@ export class PredictionService {
     const order: Record<string, number> = { 'seen-single': 0, 'seen-combo': 1, 'unseen-in-knowledge': 2 }
     genes.sort((a, b) => order[a.status] - order[b.status] || (a.gene < b.gene ? -1 : a.gene > b.gene ? 1 : 0))
     return { runId, model: p.run.model as TrainableName, knowledgeRelease: p.data.knowledge.release, maxSetSize: p.vocab.maxSetSize, genes }
+  }
+
+  /**
+   * For each gene (as the run names it), how the run places it when unseen: the GO placement of
+   * predict:run's flags, without predicting. Null for genes it saw, and for baselines.
+   */
+  async placements(runId: number, genes: string[]): Promise<(GoPlacement | null)[]> {
+    const { vocab } = await this.prepare(runId)
+    return genes.map((g) => vocab.placement(g))
   }
 
   /** predict:run: each set predicted, compared with its observation when measured, and (by default) kept in the history. */

@@ -1,5 +1,5 @@
 /** Display words for the Design screen (presentation only, no science). */
-import type { GiCriterion, GiScoreName, GiThresholds, GiType, PairGene } from '../../../src-shared/contract'
+import type { GiCriterion, GiScoreName, GiThresholds, GiType, MapScope, PairGene } from '../../../src-shared/contract'
 import { GI_TYPE_COLORS } from '../../../src-shared/charts/design-scatter'
 import { SCORE_LABELS } from '../../../src-shared/charts/design-heatmap'
 
@@ -11,6 +11,14 @@ export { fmt, fmtDate, modelLabel, pct, placementText, runOptionLabel, shortRunL
 export function geneTitle(g: PairGene): string {
   const share = g.placedBy ? `; ${pct(g.placedBy.share)} of its GO embedding from genes the run trained on` : ''
   return `${STATUS_LABELS[g.status]}${share}`
+}
+
+/** A map's scope in the map list. */
+export const SCOPE_LABELS: Record<MapScope, string> = {
+  both: '2 seen genes',
+  placed: '≥ 1 seen gene, all placed',
+  seen: '≥ 1 seen gene',
+  all: 'all, uncertainty cut',
 }
 
 /** Short column heads for the pair table; the full name is in SCORE_LABELS (the title). */

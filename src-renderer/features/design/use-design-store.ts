@@ -101,7 +101,7 @@ export const useDesignStore = defineStore('design', () => {
   const geneText = ref('')
   const pathway = ref<PathwayPick | null>(null)
   const pathwayError = ref<string | null>(null)
-  const scope = ref<MapScope>('seen')
+  const scope = ref<MapScope>('placed')
   /** scope `all`: the uncertainty cut for pairs with no seen gene, `auto` or a value */
   const uncertaintyMode = ref<'auto' | 'value'>('auto')
   const maxUncertainty = ref(0.5)

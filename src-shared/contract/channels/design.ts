@@ -141,17 +141,21 @@ export interface GiSettings {
   seed: number
 }
 
-export const MAP_SCOPES = ['both', 'seen', 'all'] as const
+export const MAP_SCOPES = ['both', 'placed', 'seen', 'all'] as const
 /**
  * `both`: pairs whose two genes the run saw in training (GEARS' own setting for interaction maps);
- * `seen`: pairs with at least one such gene; `all`: every pair, those with no seen gene kept only
- * under the uncertainty cut
+ * `placed` (the default): pairs with at least one such gene whose other gene the run saw too or
+ * can place by GO (at least WEAK_PLACEMENT_SHARE of its GO embedding from genes it trained on);
+ * `seen`: pairs with at least one seen gene, however weakly the other is placed; `all`: every
+ * pair, those with no seen gene kept only under the uncertainty cut
  */
 export type MapScope = (typeof MAP_SCOPES)[number]
 
 /** The pairs a scope leaves out, in words ("12 pairs … left out"): for estimates, errors and legends. */
 export function scopeLeavesOut(scope: MapScope): string {
-  return scope === 'both' ? 'without two seen genes' : 'with no seen gene'
+  if (scope === 'both') return 'without two seen genes'
+  if (scope === 'placed') return 'with no seen gene or with a gene the run cannot place'
+  return 'with no seen gene'
 }
 
 export interface GiMapSummary {
@@ -305,7 +309,7 @@ export const designMapSchema = z
   .object({
     runId: id('Run id'),
     ...geneSource,
-    scope: z.enum(MAP_SCOPES).default('seen'),
+    scope: z.enum(MAP_SCOPES).default('placed'),
     /** scope `all`: pairs with no seen gene are kept when their uncertainty is at most this; `auto`: the median of the pairs with a seen gene */
     maxUncertainty: z.union([positive('maxUncertainty'), z.literal('auto')]).default('auto'),
     ...giSettingsInput,
@@ -360,7 +364,7 @@ export type HeatmapOrder = (typeof HEATMAP_ORDERS)[number]
 
 export const designChannels = {
   /** what a map of these genes would cost, before running it */
-  'design:estimate': returns<MapEstimate>()(z.object({ runId: id('Run id'), ...geneSource, scope: z.enum(MAP_SCOPES).default('seen') }).strict()),
+  'design:estimate': returns<MapEstimate>()(z.object({ runId: id('Run id'), ...geneSource, scope: z.enum(MAP_SCOPES).default('placed') }).strict()),
   /** predicts every pair (and the singles) and scores each; progress and cancel through jobId; stored */
   'design:map': returns<GiMap>()(designMapSchema),
   'design:maps': returns<GiMapSummary[]>()(z.object({ runId: id('Run id').optional() }).strict()),
