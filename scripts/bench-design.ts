@@ -18,11 +18,10 @@
  */
 import { isBackendName } from '../src-main/ml/backend'
 import { mulberry32 } from '../src-main/ml/random'
-import { weaklyPlaced } from '../src-main/services/design/design-service'
 import type { Job } from '../src-main/services/jobs'
 import { generatePlan } from '../src-main/services/synthetic/generate'
 import { loadSyntheticKnowledge } from '../src-main/services/synthetic/knowledge-input'
-import type { GiType, PairGi } from '../src-shared/contract'
+import { isWeaklyPlaced, type GiType, type PairGi } from '../src-shared/contract'
 import { arg, benchDataset, benchRun, knowledgeFolder, type BenchPreset } from './benchmark-setup'
 
 const print = (figure: Record<string, unknown>) => console.log(JSON.stringify({ bench: 'design', ...figure }))
@@ -128,7 +127,7 @@ const pools: [string, PairGi[]][] = [
   ['all labelled pairs', labelled],
   ['pairs trained on', labelled.filter((p) => trained.has(p.condition))],
   ['pairs not trained on', labelled.filter((p) => !trained.has(p.condition))],
-  ["the map's default scope, placed (a gene seen, none the run cannot place by GO)", labelled.filter((p) => p.seen >= 1 && !p.genes.some(weaklyPlaced))],
+  ["the map's default scope, placed (a gene seen, none the run cannot place by GO)", labelled.filter((p) => p.seen >= 1 && !p.genes.some(isWeaklyPlaced))],
   ['scope seen (a gene seen)', labelled.filter((p) => p.seen >= 1)],
   ["both genes seen (the map's both scope)", labelled.filter((p) => p.seen === 2)],
   ['lower-uncertainty half', labelled.filter((p) => p.uncertainty === null || p.uncertainty <= sdCut)],

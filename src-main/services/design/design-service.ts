@@ -12,6 +12,7 @@ import {
   callGi,
   GI_DEFAULTS,
   giThresholds,
+  isWeaklyPlaced,
   PREDICT_DEFAULTS,
   scopeLeavesOut,
   WEAK_PLACEMENT_SHARE,
@@ -306,8 +307,7 @@ export class DesignService {
     }
     const singles = await this.deps.predictions.predictMany(input.runId, typed.map((g) => [g.gene]), { ...PREDICT_OPTIONS, columns: base })
     job.throwIfCancelled()
-    // The singles' flags say, for an unseen gene, how much of its GO embedding the run trained on.
-    const genes: PairGene[] = singles.sets.map((s) => s.flags[0])
+    const genes = typed
     const fitFor = (names: string[]) => {
       const own = new Set(names.map((n) => geneIndex.get(n)).filter((i): i is number => i !== undefined))
       return own.size ? base.filter((g) => !own.has(g)) : base
@@ -317,7 +317,7 @@ export class DesignService {
     const R = base.length
     const observed = await this.observedSource(source)
     const warnings: string[] = []
-    const weak = input.scope === 'both' ? [] : genes.filter(weaklyPlaced).map((g) => g.gene)
+    const weak = input.scope === 'both' ? [] : genes.filter(isWeaklyPlaced).map((g) => g.gene)
     if (weak.length) {
       const cannotPlace = `${weak.length} of the map's genes the run never saw perturbed (${listSome(weak, 8)}) take less than ${pct(WEAK_PLACEMENT_SHARE)} of their GO embedding from genes it trained on: the run predicts them much as any gene it cannot place`
       warnings.push(
@@ -641,17 +641,11 @@ function noPairsMessage(genes: PairGene[], scope: MapScope, runId: number, left:
   const list = listSome(genes.map((g) => g.gene), 12)
   if (scope === 'both') return `None of the ${left} pairs of ${list} has two genes run ${runId} saw in training; choose pairs with at least one seen gene (scope placed, the default) or all pairs (scope all, CLI --scope all).`
   if (scope === 'placed' && genes.some((g) => SEEN(g.status))) {
-    const weak = genes.filter(weaklyPlaced).map((g) => g.gene)
+    const weak = genes.filter(isWeaklyPlaced).map((g) => g.gene)
     return `Every pair of ${list} has a gene run ${runId} saw in training but pairs it with a gene it cannot place by GO (${listSome(weak, 8)}: less than ${pct(WEAK_PLACEMENT_SHARE)} of its GO embedding from genes it trained on); choose pairs with at least one seen gene (scope seen, CLI --scope seen) to map them anyway.`
   }
   return `None of the ${left} pairs of ${list} has a gene run ${runId} saw in training; choose all pairs (scope all, CLI --scope all) to keep them under the uncertainty cut.`
 }
-
-/**
- * An unseen gene the run cannot place: less than WEAK_PLACEMENT_SHARE of its GO embedding comes
- * from genes it trained on, so it is predicted much as any gene it knows nothing about.
- */
-export const weaklyPlaced = (g: PairGene) => !SEEN(g.status) && g.placedBy !== undefined && g.placedBy.share < WEAK_PLACEMENT_SHARE
 
 /**
  * Pairs to predict under a scope, and how many it leaves out. With `all`, those with at least one
@@ -665,7 +659,7 @@ export function pairPlan(genes: PairGene[], scope: MapScope): { predicted: [numb
   const [none, one, two] = bySeen
   if (scope === 'both') return { predicted: two, left: one.length + none.length }
   if (scope === 'placed') {
-    const placed = one.filter(([i, j]) => !weaklyPlaced(genes[i]) && !weaklyPlaced(genes[j]))
+    const placed = one.filter(([i, j]) => !isWeaklyPlaced(genes[i]) && !isWeaklyPlaced(genes[j]))
     return { predicted: [...two, ...placed], left: one.length - placed.length + none.length }
   }
   if (scope === 'seen') return { predicted: [...two, ...one], left: none.length }

@@ -1,5 +1,5 @@
 /** Display words for the Predict screen (presentation only, no science). */
-import { TRAIN_MODELS, WEAK_PLACEMENT_SHARE, type GeneStatus, type PredictedGeneFlag, type PredictionSource, type RunListItem, type TrainModel } from '../../../src-shared/contract'
+import { isWeaklyPlaced, TRAIN_MODELS, type GeneStatus, type PredictedGeneFlag, type PredictionSource, type RunListItem, type TrainModel } from '../../../src-shared/contract'
 import { pct } from '../../../src-shared/exports/numbers'
 import { fmtDate, MODEL_LABELS } from '../training/labels'
 
@@ -31,7 +31,7 @@ export function placementText(flag: PredictedGeneFlag, measured: boolean): strin
     : 'The run predicts it much as it would any gene it cannot place.'
   if (p.anchors.length === 0) return `${flag.gene} was not perturbed in training, nor was any of its GO partners. ${guess}`
   const named = p.anchors.map((a) => `${a.gene} ${pct(a.weight)}`).join(', ')
-  const weak = p.share < WEAK_PLACEMENT_SHARE ? ` ${guess}` : ''
+  const weak = isWeaklyPlaced(flag) ? ` ${guess}` : ''
   return `${flag.gene} was not perturbed in training. ${pct(p.share)} of its GO embedding comes from genes the run trained on (${named}), ${pct(1 - p.share)} from genes it never trained on.${weak}`
 }
 
