@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import h5wasm from 'h5wasm/node'
 import { afterEach, describe, expect, it } from 'vitest'
+import { pythonWith } from '../test-support/python'
 import { SHARED_DIR, tempHome } from '../test-support/temp-home'
 import { readH5ad } from './h5ad-read'
 import { writeH5ad, type H5adWriteInput } from './h5ad-write'
@@ -172,10 +173,9 @@ describe('writeH5ad', () => {
     expect(fs.existsSync(tmp('short.h5ad'))).toBe(false)
   })
 
-  const h5py = spawnSync('python3', ['-c', 'import h5py'], { encoding: 'utf8' })
-  const noH5py = h5py.status !== 0 ? `python3 with h5py is not importable here (${(h5py.stderr || String(h5py.error)).trim().split('\n').pop()})` : ''
-  if (noH5py) console.log(`skipping the h5py check of written files: ${noH5py}`)
-  it.skipIf(Boolean(noH5py))('writes a file h5py opens with the AnnData layout', async () => {
+  const h5py = pythonWith(['h5py'])
+  if (!h5py.python) console.log(`skipping the h5py check of written files: ${h5py.missing}`)
+  it.skipIf(!h5py.python)('writes a file h5py opens with the AnnData layout', async () => {
     const out = tmp('h5py.h5ad')
     await writeH5ad(out, small())
     const script = [
@@ -184,7 +184,7 @@ describe('writeH5ad', () => {
       'a = lambda p: (lambda v: v.decode() if isinstance(v, bytes) else str(v))(f[p].attrs["encoding-type"])',
       'print(json.dumps({"root": (lambda v: v.decode() if isinstance(v, bytes) else str(v))(f.attrs["encoding-type"]), "X": a("X"), "shape": [int(x) for x in f["X"].attrs["shape"]], "nnz": int(f["X/data"].shape[0]), "cond": a("obs/condition"), "cells": [c.decode() if isinstance(c, bytes) else c for c in f["obs/_index"][()]]}))',
     ].join('\n')
-    const r = spawnSync('python3', ['-c', script, out], { encoding: 'utf8' })
+    const r = spawnSync(h5py.python!, ['-c', script, out], { encoding: 'utf8' })
     expect(r.status, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({ root: 'anndata', X: 'csr_matrix', shape: [4, 3], nnz: 4, cond: 'categorical', cells: ['c1', 'c2', 'c3', 'c4'] })
   })

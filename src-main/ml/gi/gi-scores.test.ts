@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { pythonWith } from '../../test-support/python'
 import { mulberry32 } from '../random'
 import { fitGenes, giScores, pairDistanceCorrelations, pairSolutions, spatialMedian2, theilSenNoIntercept } from './gi-scores'
 
@@ -212,16 +213,8 @@ describe('GI scores', () => {
 
 // ── scikit-learn, when a Python with it is installed ─────────────────────────────────
 
-function pythonWithSklearn(): string | null {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(py, ['-c', 'import sklearn, numpy'], { encoding: 'utf8' })
-    if (r.status === 0) return py
-  }
-  return null
-}
-
-const python = pythonWithSklearn()
-if (!python) console.log('gi-scores.test: scikit-learn not found (python3 -c "import sklearn"); skipping the TheilSenRegressor comparison (the independent reference above still runs)')
+const { python, missing } = pythonWith(['sklearn', 'numpy'])
+if (!python) console.log(`gi-scores.test: ${missing}; skipping the TheilSenRegressor comparison (the independent reference above still runs)`)
 
 describe.skipIf(!python)('against scikit-learn', () => {
   it("agrees with TheilSenRegressor(fit_intercept=False) as GEARS configures it, to 1e-3", () => {

@@ -36,7 +36,7 @@ describe('design inputs', () => {
   it('splits pasted genes on commas, spaces and lines', () => {
     const r = designChannels['design:map'].input.parse({ runId: 1, genes: 'A, B;C\n D\tE' })
     expect(r.genes).toEqual(['A', 'B', 'C', 'D', 'E'])
-    expect(r).toMatchObject({ scope: 'seen', maxUncertainty: 'auto', confirm: false })
+    expect(r).toMatchObject({ scope: 'placed', maxUncertainty: 'auto', confirm: false })
   })
 
   it('refuses unknown thresholds and a signature of the wrong shape', () => {
