@@ -227,19 +227,23 @@ export class DesignService {
   async estimate(input: GeneSourceInput & { runId: number; scope: MapScope }): Promise<MapEstimate> {
     const { genes, vocab } = await this.resolveGenes(input.runId, input, 'map')
     this.requirePairs(vocab)
-    const plan = pairPlan(genes, input.scope)
+    return this.estimateOf(input.runId, vocab, genes, pairPlan(genes, input.scope), input.scope)
+  }
+
+  /** The estimate of a map whose genes are resolved and pairs planned (design:estimate, and a map that asks for confirmation). */
+  private async estimateOf(runId: number, vocab: PredictGenes, genes: PairGene[], plan: PairPlan, scope: MapScope): Promise<MapEstimate> {
     const conditions = genes.length + plan.predicted.length
-    const cal = await this.calibrate(input.runId, vocab)
+    const cal = await this.calibrate(runId, vocab)
     const seconds = (conditions * cal.msPerCondition + plan.predicted.length * cal.msPerPair) / 1000
     const needsConfirmation = plan.predicted.length > GI_DEFAULTS.confirmAbovePairs
     return {
-      runId: input.runId,
+      runId,
       genes: genes.length,
       pairs: plan.predicted.length,
       conditions,
       seconds: Math.round(seconds),
       needsConfirmation,
-      message: `${genes.length} genes: ${plan.predicted.length.toLocaleString('en')} pairs${plan.left ? ` (${plan.left.toLocaleString('en')} ${scopeLeavesOut(input.scope)} left out)` : ''} and ${genes.length} singles to predict, about ${duration(seconds)} on this machine.${needsConfirmation ? ' Confirm to go ahead.' : ''}`,
+      message: `${genes.length} genes: ${plan.predicted.length.toLocaleString('en')} pairs${plan.left ? ` (${plan.left.toLocaleString('en')} ${scopeLeavesOut(scope)} left out)` : ''} and ${genes.length} singles to predict, about ${duration(seconds)} on this machine.${needsConfirmation ? ' Confirm to go ahead.' : ''}`,
     }
   }
 
@@ -292,7 +296,7 @@ export class DesignService {
       throw new AppError('design.no-pairs-in-scope', noPairsMessage(typed, input.scope, input.runId, plan.left))
     }
     if (plan.predicted.length > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
-      const est = await this.estimate({ runId: input.runId, genes: typed.map((g) => g.gene), scope: input.scope })
+      const est = await this.estimateOf(input.runId, vocab, typed, plan, input.scope)
       throw new AppError('design.confirm-needed', `${est.message} Send confirm: true (CLI: --yes) to compute it.`)
     }
     job.progress(0, `Predicting ${typed.length} singles`)
@@ -647,11 +651,17 @@ function noPairsMessage(genes: PairGene[], scope: MapScope, runId: number, left:
   return `None of the ${left} pairs of ${list} has a gene run ${runId} saw in training; choose all pairs (scope all, CLI --scope all) to keep them under the uncertainty cut.`
 }
 
+/** Pairs to predict, as indices into the gene list, and how many pairs the scope leaves out. */
+export interface PairPlan {
+  predicted: [number, number][]
+  left: number
+}
+
 /**
  * Pairs to predict under a scope, and how many it leaves out. With `all`, those with at least one
  * seen gene come first: their uncertainty sets the cut for the rest.
  */
-export function pairPlan(genes: PairGene[], scope: MapScope): { predicted: [number, number][]; left: number } {
+export function pairPlan(genes: PairGene[], scope: MapScope): PairPlan {
   const bySeen: [number, number][][] = [[], [], []]
   for (let i = 0; i < genes.length; i++) {
     for (let j = i + 1; j < genes.length; j++) bySeen[Number(SEEN(genes[i].status)) + Number(SEEN(genes[j].status))].push([i, j])
