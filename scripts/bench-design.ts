@@ -37,8 +37,7 @@ const maxGenes = Number(arg('genes', '0'))
 if (!isBackendName(backend)) throw new Error(`unknown --backend ${backend}`)
 
 // ── the screen and a trained run, prepared once; the app's services, backend forced ─────
-const lanes = arg('lanes', '')
-const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-design', preset, seed, { predictBackend: backend, ...(lanes ? { predictLanes: Number(lanes) } : {}) })
+const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-design', preset, seed, { predictBackend: backend })
 if (prepareSeconds !== null) print({ figure: 'prepare-dataset', preset, seconds: prepareSeconds })
 const runArg = arg('run', '')
 const { run, trainSeconds } = await benchRun(ctx, datasetId, { model, epochs, seed, backend, uncertainty: true, ...(runArg ? { runId: Number(runArg) } : {}) })

@@ -26,8 +26,7 @@ const repeat = Number(arg('repeat', '20'))
 if (!isBackendName(backend)) throw new Error(`unknown --backend ${backend}`)
 
 // ── a trained run, prepared once; the app's prediction service with the backend forced ───
-const lanes = arg('lanes', '')
-const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-predict', preset, seed, { predictBackend: backend, ...(lanes ? { predictLanes: Number(lanes) } : {}) })
+const { ctx, datasetId, prepareSeconds } = await benchDataset('bench-predict', preset, seed, { predictBackend: backend })
 if (prepareSeconds !== null) print({ figure: 'prepare-dataset', preset, seconds: prepareSeconds })
 const { run, trainSeconds } = await benchRun(ctx, datasetId, { model, epochs: 1, seed, backend })
 if (trainSeconds !== null) print({ figure: 'train', preset, model, epochs: 1, seconds: trainSeconds })

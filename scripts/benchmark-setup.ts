@@ -35,12 +35,14 @@ export interface BenchSetup {
 
 /**
  * The app context of benchmark `name` in .cache/<name>/<preset>-<seed>, with the synthetic screen
- * imported (generated and imported on first use, the knowledge base built with it).
+ * imported (generated and imported on first use, the knowledge base built with it). `--lanes N`
+ * on the command line sets how many prediction workers a large batch is split over.
  */
-export async function benchDataset(name: string, preset: BenchPreset, seed: number, options: { predictBackend?: BackendName; predictLanes?: number } = {}): Promise<BenchSetup> {
+export async function benchDataset(name: string, preset: BenchPreset, seed: number, options: { predictBackend?: BackendName } = {}): Promise<BenchSetup> {
   const home = path.join(packageRoot(), '.cache', name, `${preset}-${seed}`)
   fs.mkdirSync(home, { recursive: true })
-  const ctx = createAppContext({ home, transport: 'cli', log: () => undefined, predictBackend: options.predictBackend, predictWorkers: { lanes: options.predictLanes } })
+  const lanes = arg('lanes', '')
+  const ctx = createAppContext({ home, transport: 'cli', log: () => undefined, predictBackend: options.predictBackend, predictWorkers: { lanes: lanes ? Number(lanes) : undefined } })
   const project = ctx.services.projects.list()[0] ?? ctx.services.projects.create('bench')
   const existing = ctx.services.datasets.list(project.id)[0]?.datasetId
   if (existing !== undefined) return { home, ctx, datasetId: existing, prepareSeconds: null }
