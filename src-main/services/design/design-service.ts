@@ -289,17 +289,17 @@ export class DesignService {
   async map(input: MapInput, job: Job): Promise<GiMap> {
     const started = performance.now()
     const settings = settingsOf(input)
-    const { genes: typed, origin, skipped, vocab } = await this.resolveGenes(input.runId, input, 'map')
+    const { genes, origin, skipped, vocab } = await this.resolveGenes(input.runId, input, 'map')
     this.requirePairs(vocab)
-    const plan = pairPlan(typed, input.scope)
+    const plan = pairPlan(genes, input.scope)
     if (plan.predicted.length === 0) {
-      throw new AppError('design.no-pairs-in-scope', noPairsMessage(typed, input.scope, input.runId, plan.left))
+      throw new AppError('design.no-pairs-in-scope', noPairsMessage(genes, input.scope, input.runId, plan.left))
     }
     if (plan.predicted.length > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
-      const est = await this.estimateOf(input.runId, vocab, typed, plan, input.scope)
+      const est = await this.estimateOf(input.runId, vocab, genes, plan, input.scope)
       throw new AppError('design.confirm-needed', `${est.message} Send confirm: true (CLI: --yes) to compute it.`)
     }
-    job.progress(0, `Predicting ${typed.length} singles`)
+    job.progress(0, `Predicting ${genes.length} singles`)
     // Everything is predicted on the fit's genes only (`columns`): a pair's fit is these less its own genes.
     const source = await this.deps.predictions.sourceOf(input.runId, PREDICT_OPTIONS)
     const G = source.genes.length
@@ -309,9 +309,8 @@ export class DesignService {
     if (base.length < 5) {
       throw new AppError('design.too-few-fit-genes', `Only ${base.length} of the dataset's ${G.toLocaleString('en')} genes have a control mean above the expression threshold ${settings.expressionThreshold}, too few to fit a pair's interaction; lower the expression threshold (the default is ${GI_DEFAULTS.expressionThreshold}).`)
     }
-    const singles = await this.deps.predictions.predictMany(input.runId, typed.map((g) => [g.gene]), { ...PREDICT_OPTIONS, columns: base })
+    const singles = await this.deps.predictions.predictMany(input.runId, genes.map((g) => [g.gene]), { ...PREDICT_OPTIONS, columns: base })
     job.throwIfCancelled()
-    const genes = typed
     const fitFor = (names: string[]) => {
       const own = new Set(names.map((n) => geneIndex.get(n)).filter((i): i is number => i !== undefined))
       return own.size ? base.filter((g) => !own.has(g)) : base
