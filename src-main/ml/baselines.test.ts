@@ -54,7 +54,7 @@ describe('baselines', () => {
     expect(a).toBeCloseTo(2, 12)
     expect(b).toBeCloseTo(1, 12)
     expect(fitLine([2, 2], [1, 3])).toEqual([0, 2])
-    const back = fittedFromRecord(fittedRecord(fitted), data.genes)
+    const back = fittedFromRecord(fittedRecord(fitted), data)
     expect(predictBaseline('additive', back, ['G1', 'G2'])).toEqual(predictBaseline('additive', fitted, ['G1', 'G2']))
     expect(predictBaseline('train_mean_self', back, ['G3'])).toEqual(predictBaseline('train_mean_self', fitted, ['G3']))
   })

@@ -13,6 +13,7 @@ import { BASELINE_NAMES } from './engine-types'
 import { conditionIndex, geneIndex, rowsMean } from './expression'
 import { CTRL } from './splits'
 import { floorAtZero } from './mean-expression'
+import { fitKnowledgePrior, KnowledgePrior, priorFromRecord, priorRecord } from './knowledge-prior'
 
 export interface FittedBaselines {
   controlMean: Float32Array
@@ -24,6 +25,15 @@ export interface FittedBaselines {
   selfEffect: Float32Array
   /** gene symbol → expression column, for the self-effect */
   geneIdx: Map<string, number>
+  /** the compositional prior (model.md §11.1), fitted only for the baselines that use it */
+  prior?: KnowledgePrior
+}
+
+/** Fits the baselines, and the compositional prior when `withPrior`. */
+export function fitBaselinesWithPrior(data: TrainingData, split: Split): FittedBaselines {
+  const fitted = fitBaselines(data, split)
+  fitted.prior = new KnowledgePrior(fitKnowledgePrior(data, split, fitted), data)
+  return fitted
 }
 
 export function isBaseline(name: string): name is BaselineName {
@@ -94,6 +104,12 @@ export function predictBaseline(name: BaselineName, fitted: FittedBaselines, gen
   const { controlMean: c, trainMeanDelta: tm } = fitted
   const out = Float32Array.from(c)
   if (name === 'no_perturb' || genes.length === 0) return out
+  if (name === 'knowledge_prior') {
+    if (!fitted.prior) throw new AppError('model.weights-corrupt', 'The knowledge_prior baseline was stored without its prior.')
+    const d = fitted.prior.delta(genes)
+    for (let g = 0; g < out.length; g++) out[g] += d[g]
+    return floorAtZero(out)
+  }
   if (name === 'additive' && genes.every((g) => fitted.singles.has(g))) {
     for (const gene of genes) {
       const d = fitted.singles.get(gene)!
@@ -116,15 +132,25 @@ export function predictBaseline(name: BaselineName, fitted: FittedBaselines, gen
 export function fittedRecord(fitted: FittedBaselines): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = { control_mean: fitted.controlMean, train_mean_delta: fitted.trainMeanDelta, self_effect: fitted.selfEffect }
   for (const [gene, d] of fitted.singles) out[`single:${gene}`] = d
+  if (fitted.prior) Object.assign(out, priorRecord(fitted.prior.state))
   return out
 }
 
 /** Rebuilds a FittedBaselines from TrainResult.fitted (to predict with a stored baseline run). */
-export function fittedFromRecord(record: Record<string, Float32Array>, genes: string[]): FittedBaselines {
+export function fittedFromRecord(record: Record<string, Float32Array>, data: Pick<TrainingData, 'genes' | 'controlMean' | 'knowledge'>): FittedBaselines {
+  const genes = data.genes
   const need = ['control_mean', 'train_mean_delta', 'self_effect']
   const missing = need.filter((k) => !record[k])
   if (missing.length) throw new AppError('model.weights-corrupt', `The stored baseline lacks ${missing.join(', ')}.`)
   const singles = new Map<string, Float32Array>()
   for (const [k, v] of Object.entries(record)) if (k.startsWith('single:')) singles.set(k.slice('single:'.length), v)
-  return { controlMean: record.control_mean, trainMeanDelta: record.train_mean_delta, selfEffect: record.self_effect, singles, geneIdx: new Map(genes.map((g, i) => [g, i])) }
+  const priorState = priorFromRecord(record)
+  return {
+    controlMean: record.control_mean,
+    trainMeanDelta: record.train_mean_delta,
+    selfEffect: record.self_effect,
+    singles,
+    geneIdx: new Map(genes.map((g, i) => [g, i])),
+    ...(priorState ? { prior: new KnowledgePrior(priorState, data) } : {}),
+  }
 }

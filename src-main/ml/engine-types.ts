@@ -145,6 +145,12 @@ export interface KnowledgeData {
   pertGenes: string[]
   /** GO perturbation graph over `pertGenes`: top-20 Jaccard partners, weight = Jaccard */
   goEdges: { source: Int32Array; target: Int32Array; weight: Float32Array } | null
+  /**
+   * Per vocabulary row (`pertGenes`), its sorted GO term ids and lowest-level (L1) Reactome pathway
+   * ids as CSR lists: the compositional prior (model.md §11.1) finds a gene's neighbours among the
+   * trained genes by the Jaccard index of these sets. Absent without a knowledge release.
+   */
+  annotations?: { goPtr: Int32Array; goTerms: Int32Array; l1Ptr: Int32Array; l1Pathways: Int32Array } | null
   /** attention mask over the dataset's genes (shares an L1 pathway, self, co-expression fallback) */
   mask: {
     size: number

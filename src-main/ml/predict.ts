@@ -93,7 +93,7 @@ export interface StoredModel {
 export function loadModel(stored: StoredModel, config: TrainConfig, data: TrainingData): LoadedModel {
   if (isBaseline(config.model)) {
     if (!stored.fitted) throw new AppError('model.weights-corrupt', `The ${config.model} run has no fitted values to predict with.`)
-    return { config, data, model: null, baseline: fittedFromRecord(stored.fitted, data.genes), seenGenes: new Set(), baseCache: new Map(), dispose: () => {} }
+    return { config, data, model: null, baseline: fittedFromRecord(stored.fitted, data), seenGenes: new Set(), baseCache: new Map(), dispose: () => {} }
   }
   if (!stored.params) throw new AppError('model.weights-corrupt', `The ${config.model} run has no weights to predict with.`)
   const meta = stored.params.manifest.meta as unknown as ModelMeta | undefined

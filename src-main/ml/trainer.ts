@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '../../src-shared/contract/envelope'
 import { describeBackend, memoryNow, wasmHeapBytes } from './backend-info'
-import { fitBaselines, fittedRecord, isBaseline, predictBaseline } from './baselines'
+import { fitBaselines, fitBaselinesWithPrior, fittedRecord, isBaseline, predictBaseline } from './baselines'
 import { validateConfig } from './config'
 import { METRIC_NAMES, type EpochReport, type Metrics, type ResumeState, type Trainable, type Split, type TrainCallbacks, type TrainConfig, type TrainingData, type TrainResult } from './engine-types'
 import { controlCells, denseRows } from './expression'
@@ -56,7 +56,7 @@ export async function train(data: TrainingData, config: TrainConfig, callbacks: 
 function trainBaseline(data: TrainingData, config: TrainConfig, split: Split): Omit<TrainResult, 'backend'> {
   const name = config.model
   if (!isBaseline(name)) throw new Error(`${name} is not a baseline`)
-  const fitted = fitBaselines(data, split)
+  const fitted = name === 'knowledge_prior' ? fitBaselinesWithPrior(data, split) : fitBaselines(data, split)
   const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
   const predictions = new Map(split.test.map((c) => [c, predictBaseline(name, fitted, genesOf.get(c) ?? [])]))
   return { split, bestEpoch: 0, epochs: [], test: evaluatePredictions(data, split.test, predictions, split.testGroups), fitted: fittedRecord(fitted) }

@@ -21,6 +21,14 @@ import { attentionMask, maskPairs, type MaskOptions, type SparseMask } from './m
 import { ReactomeNet } from './reactome-net'
 import { KNOWLEDGE_SCHEMA_VERSION } from './schema'
 
+/** Sorted GO term and L1 pathway ids per gene, CSR (row i = the i-th gene asked for). */
+export interface GeneAnnotations {
+  goPtr: Int32Array
+  goTerms: Int32Array
+  l1Ptr: Int32Array
+  l1Pathways: Int32Array
+}
+
 interface Index {
   aliases: Map<string, number[]>
   pathwayIds: string[]
@@ -173,6 +181,36 @@ export class KnowledgeBase {
       weight[e++] = jaccard
     }
     return { genes: annotated.map((g) => ix.symbols[g]), source: source.slice(0, e), target: target.slice(0, e), weight: weight.slice(0, e) }
+  }
+
+  /**
+   * For each knowledge gene index (−1 = unknown: empty lists), its GO terms and its lowest-level
+   * (L1) Reactome pathways as CSR lists: what the compositional prior (model.md §11.1) measures
+   * gene similarity with.
+   */
+  geneAnnotations(geneIndices: ArrayLike<number>): GeneAnnotations {
+    const ix = this.idx()
+    const termsOf = new Map<number, number[]>()
+    for (const [gene, term] of this.db.prepare('SELECT gene, term FROM gene_go').raw().iterate() as Iterable<[number, number]>) {
+      const list = termsOf.get(gene)
+      if (list) list.push(term)
+      else termsOf.set(gene, [term])
+    }
+    const n = geneIndices.length
+    const goPtr = new Int32Array(n + 1)
+    const l1Ptr = new Int32Array(n + 1)
+    const go: number[] = []
+    const l1: number[] = []
+    for (let i = 0; i < n; i++) {
+      const g = geneIndices[i]
+      if (g >= 0) {
+        for (const t of (termsOf.get(g) ?? []).sort((a, b) => a - b)) go.push(t)
+        if (ix.net.listing(g).length) for (const p of ix.net.l1Pathways(g)) l1.push(p)
+      }
+      goPtr[i + 1] = go.length
+      l1Ptr[i + 1] = l1.length
+    }
+    return { goPtr, goTerms: Int32Array.from(go), l1Ptr, l1Pathways: Int32Array.from(l1) }
   }
 
   gene(query: string): GeneView {

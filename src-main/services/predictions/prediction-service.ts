@@ -284,7 +284,7 @@ export class PredictionService {
     const { data, keep } = await this.deps.buildData(run.datasetId!, run.config)
     const split = run.split
     if (!split) throw new AppError('predict.run-not-finished', `${runLabel(run)} has no split stored; it has not finished.`)
-    const baseline = isBaseline(run.model) ? fittedFromRecord(artifactRecord(this.deps.checkpoints.load(checkpoint).params), data.genes) : null
+    const baseline = isBaseline(run.model) ? fittedFromRecord(artifactRecord(this.deps.checkpoints.load(checkpoint).params), data) : null
     if (!baseline) {
       // The weights were shaped by the data's gene list and vocabulary: say so plainly when they moved.
       const meta = this.deps.checkpoints.load(checkpoint).params.manifest.meta as unknown as ModelMeta | undefined

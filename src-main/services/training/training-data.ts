@@ -78,6 +78,7 @@ function knowledgeData(kb: KnowledgeBase, genes: string[], perturbed: string[], 
     release: kb.release,
     pertGenes,
     goEdges: { source: go.source, target: go.target, weight: go.weight },
+    annotations: kb.geneAnnotations(kb.resolveGenes(pertGenes).geneIndices),
     mask: {
       size: m.size,
       rowPtr: m.rowPtr,

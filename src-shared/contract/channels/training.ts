@@ -13,7 +13,7 @@ import { none, returns } from './define'
  */
 
 export const TRAIN_MODELS = ['gears', 'biodsnn', 'biodsnn-no-vae', 'biodsnn-no-attention', 'biodsnn-no-mask'] as const
-export const TRAIN_BASELINES = ['no_perturb', 'train_mean', 'additive', 'train_mean_self'] as const
+export const TRAIN_BASELINES = ['no_perturb', 'train_mean', 'additive', 'train_mean_self', 'knowledge_prior'] as const
 export const TRAINABLE = [...TRAIN_MODELS, ...TRAIN_BASELINES] as const
 export type TrainModel = (typeof TRAIN_MODELS)[number]
 export type TrainBaseline = (typeof TRAIN_BASELINES)[number]
