@@ -119,6 +119,16 @@ ALTER TABLE epoch_metrics ADD COLUMN lr REAL;
 CREATE INDEX runs_dataset_split ON runs(dataset_id, split_key);
 `,
   },
+  {
+    version: 3,
+    name: 'residual models: the share of the correction kept per epoch; how the run chose its epoch',
+    sql: `
+ALTER TABLE epoch_metrics ADD COLUMN alpha REAL;
+ALTER TABLE epoch_metrics ADD COLUMN alpha_pairs REAL;
+-- model.md §11.3: cross-validation's choice of epoch and α, with the fold scores (JSON).
+ALTER TABLE runs ADD COLUMN selection_json TEXT;
+`,
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

@@ -1,6 +1,6 @@
 import type { RunStatus, TrainSetup } from '../../src-shared/contract'
 import type { BackendInfo } from '../ml/backend'
-import type { EpochReport, Evaluation, Split } from '../ml/engine-types'
+import type { EpochReport, Evaluation, RunSelection, Split } from '../ml/engine-types'
 import { nowIso, type Db } from './database'
 
 interface RunRow {
@@ -19,6 +19,7 @@ interface RunRow {
   test_json: string | null
   split_key: string | null
   split_json: string | null
+  selection_json: string | null
   owner: string | null
   created_at: string
   started_at: string | null
@@ -44,6 +45,8 @@ export interface RunRecord {
   test: Evaluation | null
   splitKey: string | null
   split: Split | null
+  /** residual runs on small screens: how the epoch and α were chosen */
+  selection: RunSelection | null
   owner: string | null
   createdAt: string
   startedAt: string | null
@@ -103,6 +106,7 @@ function toRecord(r: RunRow): RunRecord {
     test: parse<Evaluation>(r.test_json),
     splitKey: r.split_key,
     split: parse<Split>(r.split_json),
+    selection: parse<RunSelection>(r.selection_json),
     owner: r.owner,
     createdAt: r.created_at,
     startedAt: r.started_at,
@@ -183,6 +187,11 @@ export class RunsRepo {
     this.db.prepare('UPDATE runs SET split_json = ? WHERE id = ?').run(json(split), id)
   }
 
+  /** How cross-validation chose the run's epoch and α (model.md §11.3). */
+  setSelection(id: number, selection: RunSelection): void {
+    this.db.prepare('UPDATE runs SET selection_json = ? WHERE id = ?').run(json(selection), id)
+  }
+
   /** The run's last state: completed, failed or cancelled, with what it produced. */
   finish(id: number, end: { status: 'completed' | 'failed' | 'cancelled'; error?: { code: string; message: string }; bestEpoch?: number | null; test?: Evaluation | null }): void {
     this.db
@@ -195,21 +204,31 @@ export class RunsRepo {
   addEpoch(runId: number, report: EpochReport, isBest: boolean): void {
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, seconds, losses_json, val_json, lr) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(runId, report.epoch, report.seconds, json(report.losses), json(report.val), report.lr)
+        .prepare('INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, seconds, losses_json, val_json, lr, alpha, alpha_pairs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(runId, report.epoch, report.seconds, json(report.losses), json(report.val), report.lr, report.alpha ?? null, report.alphaPairs ?? null)
       if (isBest) this.db.prepare('UPDATE runs SET best_epoch = ? WHERE id = ?').run(report.epoch, runId)
     })()
   }
 
   epochs(runId: number): EpochReport[] {
-    const rows = this.db.prepare('SELECT epoch, seconds, losses_json, val_json, lr FROM epoch_metrics WHERE run_id = ? ORDER BY epoch').all(runId) as {
+    const rows = this.db.prepare('SELECT epoch, seconds, losses_json, val_json, lr, alpha, alpha_pairs FROM epoch_metrics WHERE run_id = ? ORDER BY epoch').all(runId) as {
       epoch: number
       seconds: number | null
       losses_json: string
       val_json: string
       lr: number | null
+      alpha: number | null
+      alpha_pairs: number | null
     }[]
-    return rows.map((r) => ({ epoch: r.epoch, seconds: r.seconds ?? 0, losses: JSON.parse(r.losses_json), val: JSON.parse(r.val_json), lr: r.lr ?? 0 }))
+    return rows.map((r) => ({
+      epoch: r.epoch,
+      seconds: r.seconds ?? 0,
+      losses: JSON.parse(r.losses_json),
+      val: JSON.parse(r.val_json),
+      lr: r.lr ?? 0,
+      ...(r.alpha !== null ? { alpha: r.alpha } : {}),
+      ...(r.alpha_pairs !== null ? { alphaPairs: r.alpha_pairs } : {}),
+    }))
   }
 
   /** Resume: forget epochs after the checkpoint it continues from (they will be trained again). */

@@ -14,6 +14,7 @@ import { conditionIndex, geneIndex, rowsMean } from './expression'
 import { CTRL } from './splits'
 import { floorAtZero } from './mean-expression'
 import { fitKnowledgePrior, KnowledgePrior, priorFromRecord, priorRecord } from './knowledge-prior'
+import { fitLinearBaseline, linearFromRecord, linearRecord, predictLinear, type LinearFit } from './linear-baseline'
 
 export interface FittedBaselines {
   controlMean: Float32Array
@@ -27,6 +28,16 @@ export interface FittedBaselines {
   geneIdx: Map<string, number>
   /** the compositional prior (model.md §11.1), fitted only for the baselines that use it */
   prior?: KnowledgePrior
+  /** the `linear` baseline (model.md §8), whose unseen genes take their P row from the prior's neighbours */
+  linear?: LinearFit
+}
+
+/** Fits what one baseline needs: the prior for `knowledge_prior` and `linear`, the linear model for `linear`. */
+export function fitBaselineFor(name: BaselineName, data: TrainingData, split: Split): FittedBaselines {
+  if (name !== 'knowledge_prior' && name !== 'linear') return fitBaselines(data, split)
+  const fitted = fitBaselinesWithPrior(data, split)
+  if (name === 'linear') fitted.linear = fitLinearBaseline(data, split)
+  return fitted
 }
 
 /** Fits the baselines, and the compositional prior when `withPrior`. */
@@ -104,6 +115,13 @@ export function predictBaseline(name: BaselineName, fitted: FittedBaselines, gen
   const { controlMean: c, trainMeanDelta: tm } = fitted
   const out = Float32Array.from(c)
   if (name === 'no_perturb' || genes.length === 0) return out
+  if (name === 'linear') {
+    if (!fitted.linear || !fitted.prior) throw new AppError('model.weights-corrupt', 'The linear baseline was stored without its fit.')
+    const prior = fitted.prior
+    const d = predictLinear(fitted.linear, genes, (gene) => prior.neighbourWeights(gene))
+    for (let g = 0; g < out.length; g++) out[g] += d[g]
+    return floorAtZero(out)
+  }
   if (name === 'knowledge_prior') {
     if (!fitted.prior) throw new AppError('model.weights-corrupt', 'The knowledge_prior baseline was stored without its prior.')
     const d = fitted.prior.delta(genes)
@@ -133,6 +151,7 @@ export function fittedRecord(fitted: FittedBaselines): Record<string, Float32Arr
   const out: Record<string, Float32Array> = { control_mean: fitted.controlMean, train_mean_delta: fitted.trainMeanDelta, self_effect: fitted.selfEffect }
   for (const [gene, d] of fitted.singles) out[`single:${gene}`] = d
   if (fitted.prior) Object.assign(out, priorRecord(fitted.prior.state))
+  if (fitted.linear) Object.assign(out, linearRecord(fitted.linear))
   return out
 }
 
@@ -152,5 +171,6 @@ export function fittedFromRecord(record: Record<string, Float32Array>, data: Pic
     singles,
     geneIdx: new Map(genes.map((g, i) => [g, i])),
     ...(priorState ? { prior: new KnowledgePrior(priorState, data) } : {}),
+    ...(record.linear_mean ? { linear: linearFromRecord(record) } : {}),
   }
 }

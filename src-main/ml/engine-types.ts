@@ -13,6 +13,7 @@ import {
   type RunGroupMetrics,
   type RunMetricName,
   type RunProgress,
+  type RunSelection,
   type RunTestGroup,
   type SplitKindName,
   type TrainBaseline,
@@ -108,6 +109,8 @@ export interface TrainConfig {
   uncertaintyReference: boolean
   /** attention mask level (model.md §2) */
   maskLevel: { kind: 'l1' } | { kind: 'max-genes'; maxGenes: number }
+  /** model.md §11.2: the network adds a correction to the knowledge prior, or (`none`) predicts the change itself; absent = `none` (runs stored before the option) */
+  prior?: 'knowledge' | 'none'
   backend?: BackendName
 }
 
@@ -197,6 +200,7 @@ export interface Evaluation {
 export type TrainProgress = RunProgress
 
 export type EpochReport = RunEpoch
+export type { RunSelection }
 
 export interface TrainResult {
   backend: BackendInfo
@@ -210,6 +214,8 @@ export interface TrainResult {
   fitted?: Record<string, Float32Array>
   /** true when `shouldStop` ended the run early (the result holds the best completed epoch) */
   stopped?: boolean
+  /** residual runs on small screens: how cross-validation chose the epoch and α (model.md §11.3) */
+  selection?: RunSelection
 }
 
 /** Hooks the trainer calls; the training service turns them into events, database rows and files. */

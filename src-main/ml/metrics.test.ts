@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { aggregateEvaluation, conditionMetrics, conditionTruth, evaluatePredictions, percentile, type ConditionTruth } from './metrics'
+import { aggregateEvaluation, conditionMetrics, conditionTruth, evaluatePredictions, percentile, perturbedTrainingMean, type ConditionTruth } from './metrics'
 import { pearson } from '../../src-shared/domain/statistics'
 import { tinyScreen } from './test-data'
 import type { Metrics } from './engine-types'
@@ -44,6 +44,21 @@ describe('conditionMetrics', () => {
     expect(m.frac_opposite_direction_top20_non_dropout).toBe(0.5)
     // per-gene 45–55th percentiles: gene2 [0,0,0] (1.5 out), gene0 [1,2,3] 1.9–2.1 (1.5 out), gene1 [1,1,1] (1 in), gene3 (1 in)
     expect(m.frac_in_range_45_55).toBe(0.5)
+    // no p̄ given: the centroid metric is undefined (left out of averages)
+    expect(m.pearson_delta_centroid).toBeNaN()
+  })
+
+  it('computes pearson_delta_centroid against the perturbed-training mean p̄ by hand', () => {
+    const pbar = Float32Array.from([1.5, 0.5, 1, 2])
+    const got = conditionMetrics(pred, truth, ctrl, pbar)
+    // pred − p̄ = [0, 0.5, 0.5, −1] (mean 0); truth − p̄ = [0.5, 0.5, −1, −1] (mean −0.25)
+    // centred: a = [0, .5, .5, −1], b = [.75, .75, −.75, −.75]
+    // Σab = 0.75, Σa² = 1.5, Σb² = 2.25 → r = 0.75 / √3.375 = 1/√6
+    expect(got.pearson_delta_centroid).toBeCloseTo(1 / Math.sqrt(6), 7)
+    // the other metrics do not depend on p̄
+    expect({ ...got, pearson_delta_centroid: 0 }).toEqual({ ...m, pearson_delta_centroid: 0 })
+    // predicting p̄ itself has a constant side: undefined, not 0
+    expect(conditionMetrics(pbar, truth, ctrl, pbar).pearson_delta_centroid).toBeNaN()
   })
 
   it('agrees with a direct reimplementation on a real condition', () => {
@@ -71,7 +86,7 @@ describe('conditionMetrics', () => {
 })
 
 describe('aggregation', () => {
-  const metric = (v: number): Metrics => ({ mse: v, pearson: v, mse_de: v, pearson_de: v, pearson_delta: v, pearson_delta_de: v, frac_opposite_direction_top20_non_dropout: v, mse_top20_de_non_dropout: v, frac_in_range_45_55: v })
+  const metric = (v: number): Metrics => ({ mse: v, pearson: v, mse_de: v, pearson_de: v, pearson_delta: v, pearson_delta_de: v, pearson_delta_centroid: v, frac_opposite_direction_top20_non_dropout: v, mse_top20_de_non_dropout: v, frac_in_range_45_55: v })
 
   it('averages per group and overall, skips NaN and normalises mse_de by no_perturb', () => {
     const per = { a: metric(1), b: metric(3), c: { ...metric(5), pearson: NaN } }
@@ -92,5 +107,39 @@ describe('aggregation', () => {
     const e = evaluatePredictions(data, names, new Map(names.map((n) => [n, data.controlMean])), {})
     expect(e.overall.mse_de_norm).toBeCloseTo(1, 12)
     expect(e.overall.n).toBe(4)
+  })
+})
+
+describe('perturbedTrainingMean', () => {
+  it('pools the cells of the perturbed training conditions (not ctrl, not the held-out ones) and feeds the centroid metric', () => {
+    const data = tinyScreen({ singles: 6, pairs: 3, cellsPerCondition: 5, controlCells: 9 })
+    // unequal cell counts, so pooling cells differs from averaging condition means
+    data.conditions[2] = { ...data.conditions[2], cells: data.conditions[2].cells.slice(0, 2) }
+    const train = ['ctrl', data.conditions[1].condition, data.conditions[2].condition, data.conditions[7].condition]
+    const G = data.genes.length
+    const x = data.expression
+    const cells = [1, 2, 7].flatMap((i) => Array.from(data.conditions[i].cells))
+    const expected = new Float64Array(G)
+    for (const r of cells) for (let e = x.indptr[r]; e < x.indptr[r + 1]; e++) expected[x.indices[e]] += x.data[e] / cells.length
+    const pbar = perturbedTrainingMean(data, train)!
+    expect(pbar).toHaveLength(G)
+    pbar.forEach((v, g) => expect(v).toBeCloseTo(expected[g], 5))
+    expect(perturbedTrainingMean(data, ['ctrl'])).toBeNull()
+    expect(perturbedTrainingMean(data, [])).toBeNull()
+
+    const names = data.conditions.slice(3, 6).map((c) => c.condition)
+    const preds = new Map(names.map((n, i) => [n, Float32Array.from(data.controlMean, (v, g) => v + 0.2 * Math.sin(g + i))]))
+    const withP = evaluatePredictions(data, names, preds, {}, undefined, pbar)
+    for (const n of names) {
+      const t = conditionTruth(data, data.conditions.findIndex((c) => c.condition === n))
+      const dp = Array.from(preds.get(n)!, (v, g) => v - pbar[g])
+      const dt = Array.from(t.mean, (v, g) => v - pbar[g])
+      expect(withP.perCondition[n].pearson_delta_centroid).toBeCloseTo(pearson(dp, dt), 6)
+    }
+    expect(Number.isFinite(withP.overall.pearson_delta_centroid)).toBe(true)
+    // without p̄ the metric is left out (NaN), the others unchanged
+    const without = evaluatePredictions(data, names, preds, {})
+    expect(without.overall.pearson_delta_centroid).toBeNaN()
+    expect(without.overall.pearson_delta).toBe(withP.overall.pearson_delta)
   })
 })

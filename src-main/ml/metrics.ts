@@ -7,9 +7,14 @@
  * `de_idx` from `rank_genes_groups_cov_all`); the `_non_dropout` metrics use
  * `top_non_dropout_de_20`. A Pearson correlation with a constant side is undefined (NaN) and that
  * condition is left out of that metric's averages (numpy's nanmean), not counted as 0.
+ *
+ * `pearson_delta_centroid` (Systema) centres on p̄, the mean expression over all perturbed
+ * training cells, instead of the control mean; where p̄ is not given (validation, a measured
+ * condition shown beside a prediction) it is NaN, which the averages leave out.
  */
 import { METRIC_NAMES, TEST_GROUPS, type Evaluation, type GroupMetrics, type Metrics, type TestGroup, type TrainingData } from './engine-types'
 import { rowsMean } from './expression'
+import { CTRL } from './splits'
 import { pearson } from '../../src-shared/domain/statistics'
 
 export interface ConditionTruth {
@@ -63,7 +68,27 @@ export function percentile(values: ArrayLike<number>, q: number): number {
   return v[lo] + (v[hi] - v[lo]) * (pos - lo)
 }
 
-export function conditionMetrics(pred: ArrayLike<number>, truth: ConditionTruth, controlMean: ArrayLike<number>): Metrics {
+/**
+ * p̄ of `pearson_delta_centroid`: the mean expression over all cells of the perturbed (non-ctrl)
+ * training conditions, pooled (a condition weighs by its cells); null without any.
+ */
+export function perturbedTrainingMean(data: TrainingData, trainConditions: readonly string[]): Float32Array | null {
+  const wanted = new Set(trainConditions)
+  wanted.delete(CTRL)
+  const parts = data.conditions.filter((c) => wanted.has(c.condition) && c.genes.length > 0).map((c) => c.cells)
+  const n = parts.reduce((s, p) => s + p.length, 0)
+  if (n === 0) return null
+  const cells = new Int32Array(n)
+  let at = 0
+  for (const p of parts) {
+    cells.set(p, at)
+    at += p.length
+  }
+  return rowsMean(data.expression, cells)
+}
+
+/** `perturbedMean`: p̄ of `pearson_delta_centroid` (perturbedTrainingMean); without it that metric is NaN. */
+export function conditionMetrics(pred: ArrayLike<number>, truth: ConditionTruth, controlMean: ArrayLike<number>, perturbedMean?: ArrayLike<number> | null): Metrics {
   const { mean, de20, topNonDropoutDe20: nd } = truth
   let opposite = 0
   for (let i = 0; i < nd.length; i++) {
@@ -88,6 +113,7 @@ export function conditionMetrics(pred: ArrayLike<number>, truth: ConditionTruth,
     pearson_de: pearson(pred, mean, de20),
     pearson_delta: pearson(pred, mean, null, controlMean, controlMean),
     pearson_delta_de: pearson(pred, mean, de20, controlMean, controlMean),
+    pearson_delta_centroid: perturbedMean ? pearson(pred, mean, null, perturbedMean, perturbedMean) : NaN,
     frac_opposite_direction_top20_non_dropout: nd.length ? opposite / nd.length : NaN,
     mse_top20_de_non_dropout: mse(pred, mean, nd),
     frac_in_range_45_55: k && nCells ? inRange / k : NaN,
@@ -133,6 +159,8 @@ export function aggregateEvaluation(perCondition: Record<string, Metrics>, noPer
 /**
  * Evaluates mean predictions for `conditions` (names) against the data; `truths` may be passed
  * in to reuse them across epochs. The no-perturbation baseline (control mean) is computed here.
+ * `perturbedMean`: p̄ of `pearson_delta_centroid`, i.e. perturbedTrainingMean(data, split.train);
+ * without it that metric is NaN.
  */
 export function evaluatePredictions(
   data: TrainingData,
@@ -140,6 +168,7 @@ export function evaluatePredictions(
   predictions: Map<string, Float32Array>,
   testGroups: Record<string, TestGroup>,
   truths?: Map<string, ConditionTruth>,
+  perturbedMean?: ArrayLike<number> | null,
 ): Evaluation {
   const perCondition: Record<string, Metrics> = {}
   const noPerturb: Record<string, Metrics> = {}
@@ -149,8 +178,8 @@ export function evaluatePredictions(
     const ci = index.get(name)
     if (!pred || ci === undefined) continue
     const truth = truths?.get(name) ?? conditionTruth(data, ci)
-    perCondition[name] = conditionMetrics(pred, truth, data.controlMean)
-    noPerturb[name] = conditionMetrics(data.controlMean, truth, data.controlMean)
+    perCondition[name] = conditionMetrics(pred, truth, data.controlMean, perturbedMean)
+    noPerturb[name] = conditionMetrics(data.controlMean, truth, data.controlMean, perturbedMean)
   }
   return aggregateEvaluation(perCondition, noPerturb, testGroups)
 }

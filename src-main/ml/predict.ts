@@ -12,9 +12,10 @@ import { meanExpression } from './mean-expression'
 import type { Evaluation, Split, TrainConfig, TrainingData } from './engine-types'
 import { controlCells, denseRows } from './expression'
 import type { CoexpressionGraph } from './knowledge-graphs'
+import { KnowledgePrior, type PriorState } from './knowledge-prior'
 import { inferenceMode } from './layers/mode'
 import { ParamStore } from './layers/param-store'
-import { evaluatePredictions } from './metrics'
+import { evaluatePredictions, perturbedTrainingMean } from './metrics'
 import { buildModelContext } from './models/context'
 import { createModel, modelSpec, type PerturbationModel } from './models/model'
 import { mulberry32 } from './random'
@@ -35,6 +36,8 @@ export interface ModelMeta {
   /** genes of training conditions: the rest are unseen and need GO partners to be predicted (§1) */
   seenGenes: string[]
   epoch: number
+  /** residual models (model.md §11.2): the genes the stored prior measured alone, in its rows' order */
+  priorGenes?: string[]
 }
 
 const COEXP = ['graph.coexp.source', 'graph.coexp.target', 'graph.coexp.weight'] as const
@@ -46,6 +49,41 @@ export function storeCoexpression(store: ParamStore, coexp: CoexpressionGraph): 
   store.add(COEXP[0], tf.tensor1d(Float32Array.from(coexp.source), 'float32').reshape([n]), false)
   store.add(COEXP[1], tf.tensor1d(Float32Array.from(coexp.target), 'float32').reshape([n]), false)
   store.add(COEXP[2], tf.tensor1d(coexp.weight, 'float32').reshape([n]), false)
+}
+
+const PRIOR = { deltas: 'prior.deltas', cells: 'prior.cells', trainMeanDelta: 'prior.train_mean_delta', selfEffect: 'prior.self_effect', weights: 'prior.weights' } as const
+/**
+ * The share α of a residual model's correction that its predictions keep (model.md §11.3), one for
+ * single genes and one for sets of two or more: the network may place unseen genes well and pairs
+ * badly, or the reverse, and validation tells them apart.
+ */
+export const RESIDUAL_ALPHA = 'residual.alpha'
+export interface Alpha {
+  single: number
+  pairs: number
+}
+/** α values tried on validation after every epoch. */
+export const ALPHA_GRID = [0, 0.25, 0.5, 0.75, 1]
+const alphaOf = (a: Alpha, genes: number) => (genes > 1 ? a.pairs : a.single)
+
+/** Adds a residual model's prior (non-trainable, so it is saved with every checkpoint) and α = 1. */
+export function storePrior(store: ParamStore, state: PriorState): void {
+  for (const [key, name] of Object.entries(PRIOR) as [keyof typeof PRIOR, string][]) store.add(name, tf.tensor1d(state[key]), false)
+  store.add(RESIDUAL_ALPHA, tf.tensor1d([1, 1]), false)
+}
+
+export function readAlpha(store: ParamStore): Alpha {
+  const [single, pairs] = store.get(RESIDUAL_ALPHA).dataSync()
+  return { single, pairs: pairs ?? single }
+}
+
+export function writeAlpha(store: ParamStore, alpha: Alpha): void {
+  tf.tidy(() => store.get(RESIDUAL_ALPHA).assign(tf.tensor1d([alpha.single, alpha.pairs])))
+}
+
+export function readPrior(store: ParamStore, trained: string[]): PriorState {
+  const read = (name: string) => Float32Array.from(store.get(name).dataSync() as Float32Array)
+  return { trained, deltas: read(PRIOR.deltas), cells: read(PRIOR.cells), trainMeanDelta: read(PRIOR.trainMeanDelta), selfEffect: read(PRIOR.selfEffect), weights: read(PRIOR.weights) }
 }
 
 export function readCoexpression(store: ParamStore, nGenes: number): CoexpressionGraph {
@@ -79,6 +117,8 @@ export interface LoadedModel {
   data: TrainingData
   model: PerturbationModel | null
   baseline: FittedBaselines | null
+  /** residual models: the prior the network's correction is added to, and the share α of the correction kept */
+  residual?: { prior: KnowledgePrior; alpha: Alpha }
   seenGenes: Set<string>
   /** c̄ or the VAE's regenerated control mean, by the options it was computed with */
   baseCache: Map<string, Float32Array>
@@ -109,11 +149,13 @@ export function loadModel(stored: StoredModel, config: TrainConfig, data: Traini
   const ctx = buildModelContext(data, coexp, meta.hidden)
   const model = createModel(modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), ctx, config.seed)
   loadParams(model.store, stored.params)
+  const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: readAlpha(model.store) } : undefined
   const loaded: LoadedModel = {
     config,
     data,
     model,
     baseline: null,
+    ...(residual ? { residual } : {}),
     seenGenes: new Set(meta.seenGenes),
     baseCache: new Map(),
     dispose: () => {
@@ -127,11 +169,12 @@ export function loadModel(stored: StoredModel, config: TrainConfig, data: Traini
   return loaded
 }
 
-/** Why a condition cannot be predicted by `loaded`, or null. */
-export function unpredictableReason(loaded: Pick<LoadedModel, 'model' | 'seenGenes'>, genes: string[]): string | null {
+/** Why a condition cannot be predicted by `loaded`, or null. A residual model predicts any gene of its vocabulary: the prior places what the network cannot. */
+export function unpredictableReason(loaded: Pick<LoadedModel, 'model' | 'seenGenes' | 'residual'>, genes: string[]): string | null {
   const model = loaded.model
   if (!model) return null
   for (const g of genes) {
+    if (loaded.residual && model.ctx.pertIndex.has(g)) continue
     const p = model.ctx.pertIndex.get(g)
     if (p === undefined) return `${g} is not in the perturbation vocabulary (not a GO-annotated gene nor a perturbed gene of the dataset)`
     if (!loaded.seenGenes.has(g) && !model.ctx.hasGoPartners[p]) return `${g} was not perturbed in training and has no GO partners in the knowledge base, so the model has nothing to predict it from`
@@ -200,16 +243,65 @@ export function predictDeltas(model: PerturbationModel, conditions: number[][], 
  * added to (the control mean, or the VAE's regenerated control mean), a copy. With
  * `options.columns` every array holds only those genes.
  */
-export function predictMeans(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache'>, rows: number[][], options: PredictOptions = {}, batch = 8): { means: Float32Array; variances: Float32Array | null; base: Float32Array } {
+export function predictMeans(
+  loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual' | 'seenGenes'>,
+  rows: number[][],
+  options: PredictOptions = {},
+  batch = 8,
+  alpha: Alpha = loaded.residual?.alpha ?? { single: 1, pairs: 1 },
+): { means: Float32Array; variances: Float32Array | null; base: Float32Array } {
+  const { base, delta, variances } = predictParts(loaded, rows, options, batch)
+  if (delta.prior) return { means: meanExpression(base, combineResidual(delta, rows, base.length, alpha)), variances, base }
+  return { means: meanExpression(base, delta.network), variances, base }
+}
+
+/** prior + α·network per row (the prior alone where `priorOnly`), α by the row's set size. */
+export function combineResidual(delta: { network: Float32Array; prior: Float32Array | null; priorOnly: Uint8Array }, rows: number[][], width: number, alpha: Alpha): Float32Array {
+  const out = Float32Array.from(delta.prior!)
+  rows.forEach((r, i) => {
+    const a = delta.priorOnly[i] ? 0 : alphaOf(alpha, r.length)
+    if (a === 0) return
+    for (let k = i * width; k < (i + 1) * width; k++) out[k] += a * delta.network[k]
+  })
+  return out
+}
+
+/**
+ * The parts of a prediction: the base Δ is added to, the network's output and, for a residual
+ * model (model.md §11.2), the prior rows and which rows are the prior alone — a gene set that is
+ * one gene measured alone in training (measured data beats any correction) or holds a gene the
+ * network cannot place (unseen, no GO partner). Rows of `rows` are vocabulary indices.
+ */
+export function predictParts(
+  loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual' | 'seenGenes'>,
+  rows: number[][],
+  options: PredictOptions = {},
+  batch = 8,
+): { base: Float32Array; variances: Float32Array | null; delta: { network: Float32Array; prior: Float32Array | null; priorOnly: Uint8Array } } {
   const model = loaded.model
   if (!model) throw new Error('predictMeans: baselines have no Δ to add (use predictBaseline)')
   const { columns } = options
   if (columns?.some((g) => !(g >= 0 && g < model.ctx.G))) throw new Error(`predictMeans: columns must be gene indices below ${model.ctx.G}`)
   const full = controlBase(loaded, options)
   const base = columns ? Float32Array.from(columns, (g) => full[g]) : full.slice()
-  const { delta, logvar } = predictDeltas(model, rows, batch, columns)
+  const priorOnly = new Uint8Array(rows.length)
+  let prior: Float32Array | null = null
+  let netRows = rows
+  if (loaded.residual) {
+    const { prior: kp } = loaded.residual
+    const pert = loaded.data.knowledge.pertGenes
+    const sets = rows.map((r) => r.map((p) => pert[p]))
+    prior = kp.deltas(sets, false, columns)
+    netRows = rows.map((r, i) => {
+      const alone = r.length === 1 && kp.isMeasured(pert[r[0]])
+      const unplaced = r.some((p) => p < 0 || (!loaded.seenGenes.has(pert[p]) && !model.ctx.hasGoPartners[p]))
+      if (alone || unplaced) priorOnly[i] = 1
+      return unplaced ? [] : r
+    })
+  }
+  const { delta, logvar } = predictDeltas(model, netRows, batch, columns)
   if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
-  return { means: meanExpression(base, delta), variances: logvar, base }
+  return { base, variances: logvar, delta: { network: delta, prior, priorOnly } }
 }
 
 /** Mean predicted expression (floored at 0, see mean-expression) for each gene set; refuses genes the model cannot predict. */
@@ -224,7 +316,7 @@ export function predict(loaded: LoadedModel, conditions: string[][], options: Pr
     const why = unpredictableReason(loaded, genes)
     if (why) throw new AppError('predict.unknown-gene', `Cannot predict ${genes.join('+') || 'ctrl'}: ${why}.`)
   }
-  const rows = conditions.map((genes) => genes.map((g) => model.ctx.pertIndex.get(g)!))
+  const rows = conditions.map((genes) => genes.map((g) => model.ctx.pertIndex.get(g) ?? -1))
   const { means, variances } = predictMeans(loaded, rows, options)
   const G = model.ctx.G
   return conditions.map((genes, i) => {
@@ -259,6 +351,6 @@ export function evaluate(loaded: LoadedModel, split: Split, conditions: string[]
     else ok.push(c)
   }
   const preds = predict(loaded, ok.map((c) => genesOf.get(c)!), EVALUATION_BASE)
-  const evaluation = evaluatePredictions(loaded.data, ok, new Map(ok.map((c, i) => [c, preds[i].mean])), split.testGroups)
+  const evaluation = evaluatePredictions(loaded.data, ok, new Map(ok.map((c, i) => [c, preds[i].mean])), split.testGroups, undefined, perturbedTrainingMean(loaded.data, split.train))
   return Object.keys(excluded).length ? { ...evaluation, excluded } : evaluation
 }

@@ -50,8 +50,12 @@ describe('train: bad input', () => {
   })
 })
 
-/** A small, fast GEARS config: hidden 8, 8 cells per condition, 4 conditions per batch (not the default 8, so the tiny screen gets the several steps per epoch that the stop and loss tests rely on). */
-const small = (overrides: Partial<TrainConfig> = {}) => defaultTrainConfig('gears', { hidden: 8, epochs: 3, cellsPerCondition: 8, batchConditions: 4, ...overrides })
+/**
+ * A small, fast GEARS config in the papers' formulation (`prior: 'none'`; the residual default is
+ * tested in residual.test.ts): hidden 8, 8 cells per condition, 4 conditions per batch (not the
+ * default 8, so the tiny screen gets the several steps per epoch that the stop and loss tests rely on).
+ */
+const small = (overrides: Partial<TrainConfig> = {}) => defaultTrainConfig('gears', { hidden: 8, epochs: 3, cellsPerCondition: 8, batchConditions: 4, prior: 'none', ...overrides })
 
 describe('train: GEARS', () => {
   const data = tinyScreen({ singles: 10, pairs: 10, genes: 30 })
@@ -173,7 +177,7 @@ describe('train: the starting point', () => {
   // A step too small to move anything: the weights stay at the start (startFromBaselines). (GEARS'
   // cross-gene stage, also in biodsnn-no-attention, adds a small random term to that start.)
   it.each(['biodsnn', 'biodsnn-no-vae'] as const)('%s starts where train_mean_self is, the VAE regenerating the control mean exactly', async (model) => {
-    const config = defaultTrainConfig(model, { hidden: 8, epochs: 1, cellsPerCondition: 8, batchConditions: 4, lr: 1e-12, schedule: { kind: 'step', every: 5, factor: 1 } })
+    const config = defaultTrainConfig(model, { hidden: 8, epochs: 1, cellsPerCondition: 8, batchConditions: 4, lr: 1e-12, schedule: { kind: 'step', every: 5, factor: 1 }, prior: 'none' })
     const r = await train(data, config)
     const loaded = loadModel({ params: r.params }, config, data)
     const fitted = fitBaselines(data, r.split)

@@ -11,21 +11,22 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '../../src-shared/contract/envelope'
 import { describeBackend, memoryNow, wasmHeapBytes } from './backend-info'
-import { fitBaselines, fitBaselinesWithPrior, fittedRecord, isBaseline, predictBaseline } from './baselines'
+import { fitBaselineFor, fitBaselines, fitBaselinesWithPrior, fittedRecord, isBaseline, predictBaseline } from './baselines'
 import { validateConfig } from './config'
-import { METRIC_NAMES, type EpochReport, type Metrics, type ResumeState, type Trainable, type Split, type TrainCallbacks, type TrainConfig, type TrainingData, type TrainResult } from './engine-types'
+import { METRIC_NAMES, type EpochReport, type Evaluation, type RunSelection, type Metrics, type ResumeState, type Trainable, type Split, type TrainCallbacks, type TrainConfig, type TrainingData, type TrainResult } from './engine-types'
 import { controlCells, denseRows } from './expression'
 import { splitCoexpression } from './knowledge-graphs'
 import { trainingMode } from './layers/mode'
 import { klDivergence, perturbationLoss, reconstructionLoss, type LossVisit } from './losses'
-import { conditionTruth, evaluatePredictions, type ConditionTruth } from './metrics'
+import { conditionTruth, evaluatePredictions, perturbedTrainingMean, type ConditionTruth } from './metrics'
 import { buildModelContext } from './models/context'
 import { createModel, materialise, modelSpec, type PerturbationModel } from './models/model'
 import { Adam, clipByGlobalNorm, learningRate } from './optimizer'
-import { evaluate, MODEL_FORMAT, modelArtifact, predictMeans, storeCoexpression, unpredictableReason, vaeControlMean, type LoadedModel, type ModelMeta } from './predict'
+import { ALPHA_GRID, combineResidual, evaluate, MODEL_FORMAT, modelArtifact, predictParts, readAlpha, storeCoexpression, storePrior, unpredictableReason, vaeControlMean, writeAlpha, type Alpha, type LoadedModel, type ModelMeta } from './predict'
+import { meanExpression } from './mean-expression'
 import { hashSeed, mulberry32 } from './random'
 import { loadParams, type ParamsArtifact } from './serialize'
-import { makeSplit, sampleWithoutReplacement } from './splits'
+import { CTRL, makeSplit, sampleWithoutReplacement } from './splits'
 
 /** Largest visit with `cellsPerCondition: 'all'`. */
 export const MAX_VISIT_CELLS = 1024
@@ -50,16 +51,111 @@ export async function train(data: TrainingData, config: TrainConfig, callbacks: 
   const split = makeSplit(data.conditions, config.split)
   const backend = await describeBackend()
   if (isBaseline(config.model)) return { backend, ...trainBaseline(data, config, split) }
+  if (!resume && usesCrossValidation(data, config, split)) return { backend, ...(await trainWithCrossValidation(data, config, split, callbacks)) }
   return { backend, ...(await trainModel(data, config, split, callbacks, resume)) }
+}
+
+// ── selection by cross-validation (model.md §11.3) ───────────────────────────────────
+
+/** Residual runs on screens with fewer perturbed genes than this choose their epoch and α by K-fold cross-validation. */
+export const CV_MAX_GENES = 60
+export const CV_FOLDS = 5
+
+/** The perturbed genes of the split's training and validation conditions, sorted. */
+function poolGenes(data: TrainingData, split: Split): string[] {
+  const byName = new Map(data.conditions.map((c) => [c.condition, c.genes]))
+  return [...new Set([...split.train, ...split.val].flatMap((c) => byName.get(c) ?? []))].sort()
+}
+
+export function usesCrossValidation(data: TrainingData, config: TrainConfig, split: Split): boolean {
+  const n = poolGenes(data, split).length
+  return config.prior === 'knowledge' && n < CV_MAX_GENES && n >= CV_FOLDS
+}
+
+/** K folds of genes, disjoint and covering them all (sizes differ by at most one), seeded. */
+export function geneFolds(genes: string[], k: number, seed: number): string[][] {
+  const order = sampleWithoutReplacement([...genes].sort(), genes.length, mulberry32(hashSeed(`${seed}:folds`)))
+  const folds: string[][] = Array.from({ length: k }, () => [])
+  order.forEach((g, i) => folds[i % k].push(g))
+  return folds.map((f) => f.sort())
+}
+
+/**
+ * Small screens (model.md §11.3): a validation set of two or three genes cannot tell a network that
+ * helps from one that fits noise. The training and validation conditions are split into K folds by
+ * gene; a model is trained on each fold's complement and validated on the fold (a condition with a
+ * fold gene belongs to it), and the epoch and α (single genes, larger sets) with the lowest
+ * validation mse_de summed over the folds are chosen. The run then trains on the split's own
+ * training conditions for that many epochs and keeps that α: the test conditions and the baselines
+ * it is compared with stay those of the split. Epoch 0 chosen means the network adds nothing.
+ */
+async function trainWithCrossValidation(data: TrainingData, config: TrainConfig, split: Split, callbacks: TrainCallbacks): Promise<Omit<TrainResult, 'backend'>> {
+  const byName = new Map(data.conditions.map((c) => [c.condition, c.genes]))
+  const pool = [...split.train, ...split.val].filter((c) => c !== CTRL)
+  const genes = poolGenes(data, split)
+  const folds = geneFolds(genes, CV_FOLDS, config.seed)
+  const E = config.epochs
+  // sums[e].single[a]: validation mse_de summed over folds and conditions
+  const sums = Array.from({ length: E + 1 }, () => ({ single: ALPHA_GRID.map(() => 0), pairs: ALPHA_GRID.map(() => 0) }))
+  const total = (CV_FOLDS + 1) * E
+  let stopped = false
+  for (let f = 0; f < folds.length && !stopped; f++) {
+    const held = new Set(folds[f])
+    const val = pool.filter((c) => byName.get(c)!.some((g) => held.has(g)))
+    const train = [CTRL, ...pool.filter((c) => !byName.get(c)!.some((g) => held.has(g)))]
+    const foldSplit: Split = { ...split, train, val, test: [], testGroups: {} }
+    const r = await trainModel(
+      data,
+      config,
+      foldSplit,
+      {
+        onProgress: callbacks.onProgress ? (p) => callbacks.onProgress!({ ...p, epoch: f * E + p.epoch, epochs: total, etaSeconds: p.etaSeconds + (CV_FOLDS - f) * E * (p.etaSeconds / Math.max(1, E - p.epoch + 1)) }) : undefined,
+        shouldStop: callbacks.shouldStop,
+      },
+      undefined,
+      {
+        noTest: true,
+        onValidation: (e, errors) => {
+          if (!errors) return
+          ALPHA_GRID.forEach((_, a) => {
+            sums[e].single[a] += errors.single[a]
+            sums[e].pairs[a] += errors.pairs[a]
+          })
+        },
+      },
+    )
+    stopped = r.stopped === true || r.epochs.length < E
+  }
+  const hasPairs = pool.some((c) => byName.get(c)!.length > 1)
+  const hasSingles = pool.some((c) => byName.get(c)!.length === 1)
+  let choice = { epoch: 0, alpha: { single: 0, pairs: 0 }, error: Infinity }
+  if (!stopped) {
+    sums.forEach((s, e) => {
+      const a = { single: hasSingles ? ALPHA_GRID[argmin(s.single)] : 0, pairs: hasPairs ? ALPHA_GRID[argmin(s.pairs)] : 0 }
+      const error = Math.min(...s.single) + Math.min(...s.pairs)
+      if (error < choice.error - 1e-12) choice = { epoch: e, alpha: e === 0 ? { single: 0, pairs: 0 } : a, error }
+    })
+  }
+  const selection: RunSelection = {
+    kind: 'cross-validation',
+    folds: folds.map((f) => [...f]),
+    epoch: choice.epoch,
+    alpha: choice.alpha,
+    errors: sums.map((s, e) => ({ epoch: e, single: s.single, pairs: s.pairs })),
+  }
+  const final = await trainModel(data, config, split, { ...callbacks, onProgress: callbacks.onProgress ? (p) => callbacks.onProgress!({ ...p, epoch: CV_FOLDS * E + p.epoch, epochs: CV_FOLDS * E + choice.epoch }) : undefined }, undefined, {
+    fixed: { epochs: choice.epoch, alpha: choice.alpha },
+  })
+  return { ...final, selection, ...(stopped ? { stopped } : {}) }
 }
 
 function trainBaseline(data: TrainingData, config: TrainConfig, split: Split): Omit<TrainResult, 'backend'> {
   const name = config.model
   if (!isBaseline(name)) throw new Error(`${name} is not a baseline`)
-  const fitted = name === 'knowledge_prior' ? fitBaselinesWithPrior(data, split) : fitBaselines(data, split)
+  const fitted = fitBaselineFor(name, data, split)
   const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
   const predictions = new Map(split.test.map((c) => [c, predictBaseline(name, fitted, genesOf.get(c) ?? [])]))
-  return { split, bestEpoch: 0, epochs: [], test: evaluatePredictions(data, split.test, predictions, split.testGroups), fitted: fittedRecord(fitted) }
+  return { split, bestEpoch: 0, epochs: [], test: evaluatePredictions(data, split.test, predictions, split.testGroups, undefined, perturbedTrainingMean(data, split.train)), fitted: fittedRecord(fitted) }
 }
 
 // ── batches ──────────────────────────────────────────────────────────────────────────
@@ -151,7 +247,22 @@ function checkMemory(estimate: MemoryEstimate, config: TrainConfig): void {
 const finiteOr = (x: number, fallback: number) => (Number.isFinite(x) ? x : fallback)
 const stripGroup = (m: Metrics): Metrics => Object.fromEntries(METRIC_NAMES.map((k) => [k, m[k]])) as Metrics
 
-async function trainModel(data: TrainingData, config: TrainConfig, split: Split, callbacks: TrainCallbacks, resume?: ResumeState): Promise<Omit<TrainResult, 'backend'>> {
+/** Summed validation `mse_de` at each α of ALPHA_GRID, for single genes and for larger sets (how α is chosen). */
+export interface AlphaErrors {
+  single: number[]
+  pairs: number[]
+}
+
+interface TrainModelOptions {
+  /** after each validation (epoch 0 = the start): the errors α is chosen from (cross-validation folds) */
+  onValidation?(epoch: number, errors: AlphaErrors | null): void
+  /** fold runs: no test evaluation */
+  noTest?: boolean
+  /** the run after cross-validation: train this many epochs and keep the last, with this α */
+  fixed?: { epochs: number; alpha: Alpha }
+}
+
+async function trainModel(data: TrainingData, config: TrainConfig, split: Split, callbacks: TrainCallbacks, resume?: ResumeState, options: TrainModelOptions = {}): Promise<Omit<TrainResult, 'backend'>> {
   const spec = modelSpec(config)
   const index = new Map(data.conditions.map((c) => [c.condition, c]))
   const trainGenes = new Set(split.train.flatMap((c) => index.get(c)?.genes ?? []))
@@ -163,10 +274,17 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   const model = createModel(spec, ctx, config.seed)
   const exampleGene = [...trainGenes].sort().find((g) => ctx.measured[ctx.pertIndex.get(g)!] >= 0) ?? [...trainGenes].sort()[0]
   materialise(model, [ctx.pertIndex.get(exampleGene)!])
-  if (!resume) startFromBaselines(model, fitBaselines(data, split), data)
+  const residual = config.prior === 'knowledge'
+  const fitted = residual ? fitBaselinesWithPrior(data, split) : fitBaselines(data, split)
+  if (!resume) (residual ? startAtPrior : startFromBaselines)(model, fitted, data)
   storeCoexpression(model.store, coexp)
+  const prior = fitted.prior ?? null
+  if (prior) storePrior(model.store, prior.state)
   const adam = new Adam(model.store, { lr: config.lr, weightDecay: config.weightDecay })
-  const loaded: LoadedModel = { config, data, model, baseline: null, seenGenes: trainGenes, baseCache: new Map(), dispose: () => {} }
+  const loaded: LoadedModel = { config, data, model, baseline: null, ...(prior ? { residual: { prior, alpha: { single: 1, pairs: 1 } } } : {}), seenGenes: trainGenes, baseCache: new Map(), dispose: () => {} }
+  const genesOfCondition = new Map(data.conditions.map((c) => [c.condition, c.genes]))
+  // The training prior of a batch (a trained single stands in for an unseen gene: its leave-one-out estimate).
+  const batchPrior = prior ? (batch: Visit[]) => prior.deltas(batch.map((v) => genesOfCondition.get(v.condition)!), true) : () => null
   const meta = (epoch: number): ModelMeta => ({
     format: MODEL_FORMAT,
     model: config.model,
@@ -177,7 +295,19 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     pertGenes: ctx.P,
     seenGenes: [...trainGenes].sort(),
     epoch,
+    ...(prior ? { priorGenes: prior.state.trained } : {}),
   })
+  /** Chooses α on validation (residual models) and stores it with the weights; returns the metrics at that α. */
+  const validateAndChoose = (epoch: number): { val: Metrics; alpha?: Alpha } => {
+    const start = epoch === 0
+    const { val, alpha, errors } = validate(model, loaded, data, valNames, truths, config, start, start ? undefined : options.fixed?.alpha)
+    options.onValidation?.(epoch, errors ?? null)
+    if (prior && alpha) {
+      writeAlpha(model.store, alpha)
+      loaded.residual!.alpha = alpha
+    }
+    return alpha ? { val, alpha } : { val }
+  }
 
   const epochs: EpochReport[] = resume ? [...resume.epochs] : []
   let bestEpoch = resume?.bestEpoch ?? 0
@@ -205,7 +335,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   if (!resume && valNames.length > 0) {
     // The starting point (the baselines' fit, see startFromBaselines) competes as "epoch 0": a run
     // whose epochs never beat it on validation keeps it instead of a worse trained state.
-    bestScore = finiteOr(validate(model, loaded, data, valNames, truths, config).mse_de, Infinity)
+    bestScore = finiteOr(validateAndChoose(0).val.mse_de, Infinity)
     bestParams = await modelArtifact(model, meta(0))
     bestEpoch = 0
   }
@@ -213,7 +343,8 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   const firstEpoch = resume ? resume.fromEpoch : 0
   let lastProgress = 0
   try {
-    for (let e = firstEpoch; e < config.epochs && !stopped; e++) {
+    const lastEpoch = options.fixed ? options.fixed.epochs : config.epochs
+    for (let e = firstEpoch; e < lastEpoch && !stopped; e++) {
       const epochStart = performance.now()
       const rand = mulberry32(hashSeed(`${config.seed}:epoch:${e}`))
       const batches = planEpoch(data, split, ctx.pertIndex, config, rand)
@@ -224,7 +355,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
       let doneCells = 0
       for (let s = 0; s < batches.length; s++) {
         const batch = batches[s]
-        const terms = trainStep(model, data, batch, config, lossOptions, trainingMode(Math.floor(rand() * 4294967296)), adam, lr, vars, nameOf)
+        const terms = trainStep(model, data, batch, batchPrior(batch), config, lossOptions, trainingMode(Math.floor(rand() * 4294967296)), adam, lr, vars, nameOf)
         steps++
         doneConds += batch.length
         doneCells += batch.reduce((n, v) => n + v.cells.length, 0)
@@ -257,11 +388,12 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
         await new Promise((r) => setImmediate(r))
       }
       if (stopped) break
-      const val = validate(model, loaded, data, valNames, truths, config)
-      const report: EpochReport = { epoch: e + 1, seconds: (performance.now() - epochStart) / 1000, losses: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, steps)])), val, lr }
+      const { val, alpha } = validateAndChoose(e + 1)
+      const report: EpochReport = { epoch: e + 1, seconds: (performance.now() - epochStart) / 1000, losses: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, steps)])), val, lr, ...(alpha ? { alpha: alpha.single, alphaPairs: alpha.pairs } : {}) }
       epochs.push(report)
       const score = finiteOr(val.mse_de, Infinity)
-      const isBest = bestParams === undefined || score < bestScore
+      // After cross-validation the epoch was chosen beforehand: the last one is the run's.
+      const isBest = bestParams === undefined || score < bestScore || options.fixed !== undefined
       const params = await modelArtifact(model, meta(e + 1))
       if (isBest) {
         bestScore = score
@@ -272,8 +404,10 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     }
     if (bestParams) loadParams(model.store, bestParams)
     else bestParams = await modelArtifact(model, meta(0))
+    if (options.fixed && bestEpoch === 0 && loaded.residual) writeAlpha(model.store, { single: 0, pairs: 0 })
+    if (loaded.residual) loaded.residual.alpha = readAlpha(model.store)
     loaded.baseCache.clear()
-    const test = evaluate(loaded, split)
+    const test = options.noTest ? { overall: {} as Evaluation['overall'], groups: {}, perCondition: {} } : evaluate(loaded, split)
     return { split, bestEpoch, epochs, test, params: bestParams, ...(stopped ? { stopped } : {}) }
   } finally {
     adam.dispose()
@@ -354,11 +488,36 @@ export function nonZeroControlStats(data: TrainingData): { count: Float64Array; 
   return { count: n, mean: Float32Array.from(sum, (s, g) => (n[g] ? s / n[g] : 0)) }
 }
 
-/** One optimisation step; returns the loss terms. */
+/**
+ * The residual models' start (model.md §11.2): the network's output is exactly 0, so the untrained
+ * model predicts the prior. GEARS: the per-gene readouts and the cross-gene part start at 0 with
+ * indv_w2.self at 1, so the first steps' gradients reach indv_w1 at once (a zero product of two
+ * zero factors would never move); the bias and the self-effect link (the prior holds both) at 0.
+ * BioDSNN reads Δ from its per-gene linear, which starts at 0; its VAE starts calibrated to c̄.
+ */
+export function startAtPrior(model: PerturbationModel, _fitted: ReturnType<typeof fitBaselines>, data: TrainingData): void {
+  const { store, spec } = model
+  const nonZero = spec.vae ? nonZeroControlStats(data) : null
+  tf.tidy(() => {
+    const zero = (name: string) => store.get(name).assign(tf.zerosLike(store.get(name)))
+    zero('indv_w1')
+    zero('indv_b1')
+    if (spec.mixing === 'cross-gene') {
+      zero('indv_w2.cross')
+      zero('indv_b2')
+      store.get('indv_w2.self').assign(tf.onesLike(store.get('indv_w2.self')))
+    }
+    if (nonZero) store.get('vae.out.bias').assign(tf.tensor1d(nonZero.mean))
+  })
+  if (nonZero) calibrateRegeneratedMean(model, data, nonZero.count)
+}
+
+/** One optimisation step; returns the loss terms. `prior`: a residual model's prior rows [batch, G], added to the network's Δ. */
 function trainStep(
   model: PerturbationModel,
   data: TrainingData,
   batch: Visit[],
+  prior: Float32Array | null,
   config: TrainConfig,
   lossOptions: Parameters<typeof perturbationLoss>[1],
   mode: ReturnType<typeof trainingMode>,
@@ -387,7 +546,8 @@ function trainStep(
       rec = reconstructionLoss(v.recon, x)
       extra = tf.add(tf.mul(kl, config.loss.betaKl), tf.mul(rec, config.loss.betaReconstruction)) as tf.Scalar
     }
-    const { loss, terms: t } = perturbationLoss({ delta: out.delta, visits: batch, expression: data.expression, controlMean: data.controlMean, recon, logvar: out.logvar }, lossOptions)
+    const delta = prior ? (tf.add(out.delta, tf.tensor2d(prior, [batch.length, data.genes.length])) as tf.Tensor2D) : out.delta
+    const { loss, terms: t } = perturbationLoss({ delta, visits: batch, expression: data.expression, controlMean: data.controlMean, recon, logvar: out.logvar }, lossOptions)
     terms = { autofocus: t.autofocus, direction: t.direction, ...(out.logvar ? { nll: t.nll } : {}) }
     kept = [kl, rec].filter((s): s is tf.Scalar => s !== null).map((s) => tf.keep(s))
     return extra ? (tf.add(loss, extra) as tf.Scalar) : loss
@@ -409,15 +569,52 @@ function trainStep(
   return terms
 }
 
-/** Validation metrics (overall mean over the validation conditions) for the current weights. */
-function validate(model: PerturbationModel, loaded: LoadedModel, data: TrainingData, names: string[], truths: Map<string, ConditionTruth>, config: TrainConfig): Metrics {
-  if (names.length === 0) return Object.fromEntries(METRIC_NAMES.map((k) => [k, NaN])) as Metrics
+/**
+ * Validation metrics (overall mean over the validation conditions) for the current weights. A
+ * residual model is scored at each α of ALPHA_GRID (prior + α·network), α chosen apart for single
+ * genes and for larger sets, each by the summed `mse_de` of its validation conditions (a kind with
+ * no validation condition keeps α = 0: nothing shows the network helps there); the metrics at the
+ * chosen α are returned. At the start (`start`) the network adds nothing, α = 0.
+ */
+function validate(
+  model: PerturbationModel,
+  loaded: LoadedModel,
+  data: TrainingData,
+  names: string[],
+  truths: Map<string, ConditionTruth>,
+  config: TrainConfig,
+  start = false,
+  given?: Alpha,
+): { val: Metrics; alpha?: Alpha; errors?: AlphaErrors } {
+  const none = Object.fromEntries(METRIC_NAMES.map((k) => [k, NaN])) as Metrics
+  if (names.length === 0) return loaded.residual ? { val: none, alpha: { single: 0, pairs: 0 } } : { val: none }
   loaded.baseCache.clear()
   const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
-  const rows = names.map((c) => genesOf.get(c)!.map((g) => model.ctx.pertIndex.get(g)!))
-  const { means } = predictMeans(loaded, rows, {}, Math.max(2, config.batchConditions))
+  const rows = names.map((c) => genesOf.get(c)!.map((g) => model.ctx.pertIndex.get(g) ?? -1))
+  const { base, delta } = predictParts(loaded, rows, {}, Math.max(2, config.batchConditions))
   const G = data.genes.length
-  const preds = new Map(names.map((c, i) => [c, means.subarray(i * G, (i + 1) * G)]))
-  return stripGroup(evaluatePredictions(data, names, preds, {}, truths).overall)
+  const evaluateAt = (d: Float32Array) => evaluatePredictions(data, names, new Map(names.map((c, i) => [c, meanExpression(base.subarray(0, G), d.subarray(i * G, (i + 1) * G))])), {}, truths)
+  if (!delta.prior) return { val: stripGroup(evaluateAt(delta.network).overall) }
+  // Per-condition mse_de at each α; the two kinds are chosen apart (the overall mean is their sum ÷ n).
+  const isPair = names.map((c) => genesOf.get(c)!.length > 1)
+  const errors: AlphaErrors = { single: [], pairs: [] }
+  const grid = start ? [0] : ALPHA_GRID
+  for (const a of grid) {
+    const per = evaluateAt(combineResidual(delta, rows, G, { single: a, pairs: a })).perCondition
+    for (const kind of ['single', 'pairs'] as const) errors[kind].push(names.reduce((s, c, i) => (isPair[i] === (kind === 'pairs') ? s + finiteOr(per[c]?.mse_de, 1e9) : s), 0))
+  }
+  // The start predicts the prior whatever α is.
+  if (start) for (const kind of ['single', 'pairs'] as const) errors[kind] = ALPHA_GRID.map(() => errors[kind][0])
+  const has = { single: isPair.some((p) => !p), pairs: isPair.some((p) => p) }
+  const pick = (kind: keyof AlphaErrors) => (has[kind] ? ALPHA_GRID[argmin(errors[kind])] : 0)
+  const alpha = start ? { single: 0, pairs: 0 } : (given ?? { single: pick('single'), pairs: pick('pairs') })
+  return { val: stripGroup(evaluateAt(combineResidual(delta, rows, G, alpha)).overall), alpha, errors }
+}
+
+/** Index of the smallest value (the first of ties). */
+function argmin(values: number[]): number {
+  let best = 0
+  for (let i = 1; i < values.length; i++) if (values[i] < values[best] - 1e-12) best = i
+  return best
 }
 

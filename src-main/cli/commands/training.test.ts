@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TRAIN_BASELINES, type RunVerdict } from '../../../src-shared/contract'
 import { openDatabase } from '../../db/database'
 import { DatasetsRepo } from '../../db/datasets-repo'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
@@ -65,14 +66,14 @@ describe('perturb-studio train / runs', () => {
     expect(Object.keys(r.test.groups).sort()).toEqual(['combo_seen0', 'combo_seen1', 'combo_seen2', 'unseen_single'])
     expect(Object.keys(r.test.overall)).toEqual(expect.arrayContaining(['mse_de', 'pearson_delta', 'mse_de_norm', 'n', 'frac_in_range_45_55']))
     expect(r.test.overall.n).toBe(r.split.test)
-    expect(Object.keys(r.baselines).sort()).toEqual(['additive', 'no_perturb', 'train_mean_self'])
+    expect(Object.keys(r.baselines).sort()).toEqual(TRAIN_BASELINES.filter((b) => b !== 'train_mean').sort())
     // mse_de is normalised by no_perturb's.
     expect(r.test.overall.mse_de_norm).toBeCloseTo(r.test.overall.mse_de / r.baselines.no_perturb.test.overall.mse_de, 6)
   })
 
   it('train --model gears --epochs 2 --json reports each epoch: loss, validation metrics, seconds; the best epoch is kept', async () => {
     const r = await json<{ runId: number; bestEpoch: number; epochs: { epoch: number; loss: number; val: Record<string, number>; seconds: number }[]; test: { overall: { n: number } } }>([
-      'train', '--dataset', String(small), '--model', 'gears', '--epochs', '2', '--batch-conditions', '4', '--cells-per-condition', '16', '--weight-decay', '0',
+      'train', '--dataset', String(small), '--model', 'gears', '--epochs', '2', '--batch-conditions', '4', '--cells-per-condition', '16', '--weight-decay', '0', '--prior', 'none',
     ])
     expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2])
     for (const e of r.epochs) {
@@ -91,13 +92,30 @@ describe('perturb-studio train / runs', () => {
 
   it('runs --dataset --json lists the run and its baselines; run compare puts them in one table', async () => {
     const list = await json<{ id: number; model: string; kind: string; status: string }[]>(['runs', '--dataset', String(small)])
-    expect(list.map((r) => r.model).sort()).toEqual(['additive', 'no_perturb', 'train_mean', 'train_mean_self'])
+    expect(list.map((r) => r.model).sort()).toEqual([...TRAIN_BASELINES].sort())
     expect(list.every((r) => r.status === 'completed' && r.kind === 'baseline')).toBe(true)
     expect(await json(['runs', '--dataset', String(small), '--no-baselines'])).toEqual([])
     const trainMean = list.find((r) => r.model === 'train_mean')!
     const cmp = await json<{ runs: { model: string; added: boolean }[]; rows: { group: string }[] }>(['run', 'compare', String(trainMean.id)])
-    expect(cmp.runs.map((r) => r.model).sort()).toEqual(['additive', 'no_perturb', 'train_mean', 'train_mean_self'])
-    expect(cmp.rows.filter((row) => row.group === 'overall')).toHaveLength(4)
+    expect(cmp.runs.map((r) => r.model).sort()).toEqual([...TRAIN_BASELINES].sort())
+    expect(cmp.rows.filter((row) => row.group === 'overall')).toHaveLength(TRAIN_BASELINES.length)
+  })
+
+  it('a default (residual) gears run reports its verdict against the best baseline and how cross-validation chose its epoch', async () => {
+    const r = await json<{ runId: number; bestEpoch: number; verdict: RunVerdict }>(['train', '--dataset', String(small), '--model', 'gears', '--epochs', '1', '--batch-conditions', '4', '--cells-per-condition', '8'])
+    const overall = r.verdict.groups.overall!
+    expect(TRAIN_BASELINES).toContain(overall.best_baseline)
+    expect(['better', 'no-better', 'worse']).toContain(overall.call)
+    expect(overall.lo).toBeLessThanOrEqual(overall.hi)
+    expect(overall.text).toMatch(/better|worse|no better|too few/)
+    expect(r.verdict.vsPrior?.overall?.best_baseline).toBe('knowledge_prior')
+    const shown = await json<{ selection: { kind: string; epoch: number; folds: string[][] }; verdict: RunVerdict }>(['run', 'show', String(r.runId)])
+    expect(shown.selection.kind).toBe('cross-validation')
+    expect(shown.selection.epoch).toBe(r.bestEpoch)
+    expect(shown.verdict.addsNothing).toBe(r.bestEpoch === 0 || (shown.verdict.alpha === 0 && shown.verdict.alphaPairs === 0))
+    const human = await cli(['run', 'show', String(r.runId)])
+    expect(human.stdout).toMatch(/Verdict/)
+    await json(['run', 'delete', String(r.runId)])
   })
 
   it('refuses epochs 0, an unknown model, and bad numbers, before queueing anything', async () => {

@@ -3,6 +3,8 @@ import fs from 'node:fs'
 import {
   AppError,
   COMPUTE_BACKENDS,
+  MODEL_PRIORS,
+  TRAIN_BASELINES,
   SPLIT_KINDS,
   TRAIN_DEFAULTS,
   defaultHidden,
@@ -13,6 +15,7 @@ import {
   type TrainProgressEvent,
   type TrainSetupInput,
 } from '../../../src-shared/contract'
+import { ADDS_NOTHING_TEXT } from '../../../src-shared/domain/verdict'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
 
@@ -34,6 +37,7 @@ interface TrainOptions {
   backend?: TrainSetupInput['backend']
   selfEffect: boolean
   uncertainty?: boolean
+  prior?: TrainSetupInput['prior']
 }
 
 const int = (what: string) => (v: string) => {
@@ -100,6 +104,7 @@ function trainResult(d: RunDetail, baselines: (BaselineResult & { model: string 
     epochs: d.epochLog.map((e) => ({ epoch: e.epoch, loss: e.losses.total ?? null, losses: e.losses, val: e.val, seconds: e.seconds, lr: e.lr })),
     test: testOf(d.test),
     baselines: Object.fromEntries(baselines.map(({ model, ...b }) => [model, b])),
+    verdict: d.verdict,
   }
 }
 
@@ -112,6 +117,11 @@ function humanResult(r: ReturnType<typeof trainResult>): string {
   if (groups.length) {
     const rows = groups.map(([g, m]) => ({ group: g, n: m?.n, mse_de: fmt(m?.mse_de), pearson_delta: fmt(m?.pearson_delta), 'mse_de / no_perturb': fmt(m?.mse_de_norm, 3), ...Object.fromEntries(Object.entries(r.baselines).map(([b, v]) => [`${b} mse_de`, fmt(g === 'overall' ? v.test.overall?.mse_de : v.test.groups[g]?.mse_de)])) }))
     lines.push('', 'Test', table(rows, ['group', 'n', 'mse_de', 'pearson_delta', 'mse_de / no_perturb', ...Object.keys(r.baselines).map((b) => `${b} mse_de`)]))
+  }
+  if (r.verdict) {
+    lines.push('', 'Verdict (test mse_de against the best baseline of each group; 95 % paired-bootstrap interval)')
+    for (const [group, v] of Object.entries(r.verdict.groups)) if (v) lines.push(`  ${group.padEnd(14)} ${v.text}`)
+    if (r.verdict.addsNothing) lines.push(`  ${ADDS_NOTHING_TEXT}`)
   }
   return lines.join('\n')
 }
@@ -177,7 +187,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
     .command('train')
     .description('train a model (or fit a baseline) on an imported dataset; baselines of the same split are fitted first')
     .requiredOption('--dataset <id>', 'dataset id (see: perturb-studio dataset list)', ID('--dataset'))
-    .requiredOption('--model <name>', 'gears, biodsnn, biodsnn-no-vae, biodsnn-no-attention, biodsnn-no-mask, or a baseline: no_perturb, train_mean, additive, train_mean_self')
+    .requiredOption('--model <name>', `gears, biodsnn, biodsnn-no-vae, biodsnn-no-attention, biodsnn-no-mask, or a baseline: ${TRAIN_BASELINES.join(', ')}`)
     .option('--name <label>', 'a label for the run list')
     .addOption(new Option('--split <kind>', 'how conditions are split').choices([...SPLIT_KINDS]).default('simulation'))
     .option('--split-seed <n>', 'seed of the split (default: --seed)', int('--split-seed'))
@@ -192,6 +202,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
     .option('--schedule <s>', `reference | step:EVERY:FACTOR | cosine:MINLR (default ${scheduleText(D.schedule)})`, schedule)
     .addOption(new Option('--backend <name>', 'force a compute backend (default: the best available)').choices([...COMPUTE_BACKENDS]))
     .option('--no-self-effect', 'leave out the self-effect link (ablation)')
+    .addOption(new Option('--prior <kind>', `knowledge: the network learns a correction to the knowledge_prior baseline; none: the papers' formulation (default ${D.prior})`).choices([...MODEL_PRIORS]))
     .option('--uncertainty', 'add the uncertainty head')
     .action(async (opts: TrainOptions) => {
       const s = session()
@@ -211,6 +222,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
         backend: opts.backend,
         selfEffect: opts.selfEffect,
         uncertainty: opts.uncertainty,
+        prior: opts.prior,
       }
       for (const k of Object.keys(setup) as (keyof TrainSetupInput)[]) if (setup[k] === undefined) delete setup[k]
       // The command waits: the worker lives in this process, so leaving would interrupt the run.

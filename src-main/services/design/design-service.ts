@@ -279,6 +279,7 @@ export class DesignService {
   }
 
   private requirePairs(vocab: PredictGenes): void {
+    // Every run predicts pairs (model.md §11.4), also from a screen of singles: the map flags them.
     if (vocab.maxSetSize < 2) {
       throw new AppError('design.no-pairs', `Run ${vocab.runId} was trained on a dataset without measured pairs, so it was never taught to predict two genes at once; train on a screen with combinations to map interactions.`)
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { TrainingData } from '../../ml/engine-types'
-import { buildVocabulary, resolveSets } from './gene-sets'
+import { buildVocabulary, MAX_SET_SIZE, resolveSets } from './gene-sets'
 
 /** Vocabulary A..F: A, B trained alone; C only in A+C; D unseen with a GO partner; E unseen without; F only in GO. */
 function data(withGo = true): TrainingData {
@@ -29,7 +29,9 @@ describe('gene sets', () => {
   it('gives each placeable gene its status and sets apart the ones a model cannot place', () => {
     expect(Object.fromEntries(vocab.status)).toEqual({ A: 'seen-single', B: 'seen-single', C: 'seen-combo', D: 'unseen-in-knowledge', F: 'unseen-in-knowledge', STING1: 'unseen-in-knowledge' })
     expect([...vocab.unplaceable]).toEqual(['E'])
-    expect(vocab.maxSetSize).toBe(2)
+    // Any set up to MAX_SET_SIZE (model.md §11.4); the largest measured one is what a larger set is flagged against.
+    expect(vocab.maxSetSize).toBe(MAX_SET_SIZE)
+    expect(vocab.measuredSetSize).toBe(2)
     // Baselines need no knowledge: every vocabulary gene.
     expect(buildVocabulary(data(false), split, false).status.get('E')).toBe('unseen-in-knowledge')
   })
@@ -62,7 +64,9 @@ describe('gene sets', () => {
     expect(() => resolveSets(vocab, [['A', 'ZZZ9'], ['E']], 'Run 1')).toThrow(expect.objectContaining({ code: 'predict.unknown-gene', message: expect.stringMatching(/Unknown gene: ZZZ9 \(no similar symbol\).*Run 1 cannot predict E: it was not perturbed in training and has no GO partners/) }))
     expect(() => resolveSets(vocab, [['E']], 'Run 1')).toThrow(expect.objectContaining({ code: 'predict.unplaceable-gene' }))
     expect(() => resolveSets(vocab, [['Aa']], 'Run 1')).toThrow(/Unknown gene: Aa \(closest: A\)/)
-    expect(() => resolveSets(vocab, [['A', 'B', 'C']], 'Run 1')).toThrow(expect.objectContaining({ code: 'predict.too-many-genes' }))
+    expect(resolveSets(vocab, [['A', 'B', 'C']], 'Run 1')[0].condition).toBe('A+B+C')
+    const tooMany = Array.from({ length: MAX_SET_SIZE + 1 }, () => 'A')
+    expect(() => resolveSets(vocab, [tooMany], 'Run 1')).toThrow(expect.objectContaining({ code: 'predict.too-many-genes' }))
     expect(() => resolveSets(vocab, [['A'], []], 'Run 1')).toThrow(expect.objectContaining({ code: 'predict.empty-set', message: expect.stringMatching(/^Gene set 2 is empty/) }))
   })
 })

@@ -20,12 +20,28 @@ export interface Vocabulary {
   unplaceable: Set<string>
   /** upper-case symbol → symbols, for case-insensitive input */
   upper: Map<string, string[]>
-  /** the largest gene set the dataset measured */
+  /** the largest gene set the run predicts (model.md §11.4: any set up to MAX_SET_SIZE, pairs on a singles-only screen included) */
   maxSetSize: number
+  /** the largest gene set the dataset measured: a larger one is flagged `no-pair-trained` */
+  measuredSetSize: number
   closest(query: string): string[]
   /** for an unseen gene a model places by GO: how much of its embedding the run trained on (null otherwise) */
   placement(gene: string): GoPlacement | null
 }
+
+/** Whether the network can place a gene: seen in training, or with a GO partner to place it by (model.md §1). */
+export function placeableBy(data: TrainingData, split: Pick<Split, 'train'>): (gene: string) => boolean {
+  const byName = new Map(data.conditions.map((c) => [c.condition, c]))
+  const seen = new Set(split.train.flatMap((c) => byName.get(c)?.genes ?? []))
+  const pert = data.knowledge.pertGenes
+  const partners = new Set<string>()
+  const go = data.knowledge.goEdges
+  if (go) for (let e = 0; e < go.source.length; e++) if (go.source[e] !== go.target[e]) partners.add(pert[go.target[e]])
+  return (gene) => seen.has(gene) || partners.has(gene)
+}
+
+/** The largest gene set predicted at once: models compose perturbations (GEARS sums their embeddings, the prior their changes). */
+export const MAX_SET_SIZE = 8
 
 export function buildVocabulary(data: TrainingData, split: Pick<Split, 'train'>, needsKnowledge: boolean): Vocabulary {
   const byName = new Map(data.conditions.map((c) => [c.condition, c]))
@@ -57,7 +73,8 @@ export function buildVocabulary(data: TrainingData, split: Pick<Split, 'train'>,
     status,
     unplaceable,
     upper,
-    maxSetSize: Math.max(1, ...data.conditions.map((c) => c.genes.length)),
+    maxSetSize: MAX_SET_SIZE,
+    measuredSetSize: Math.max(1, ...data.conditions.map((c) => c.genes.length)),
     closest: (q) => (resolver ??= new GeneResolver({ symbols: [...status.keys()], aliases: new Map(), ensembl: new Map() })).closest(q),
     placement: (g) => {
       if (!needsKnowledge || !go || status.get(g) !== 'unseen-in-knowledge') return null
@@ -131,7 +148,7 @@ export function resolveSets(vocab: Vocabulary, sets: string[][], runLabel: strin
     if (typed.length > vocab.maxSetSize) {
       problems.push({
         code: 'predict.too-many-genes',
-        message: `${where} (${typed.join('+')}) has ${typed.length} genes; ${runLabel} was trained on a dataset whose largest measured set has ${vocab.maxSetSize} gene${vocab.maxSetSize === 1 ? '' : 's'}, so it was never taught larger sets. Predict at most ${vocab.maxSetSize} genes at a time.`,
+        message: `${where} (${typed.join('+')}) has ${typed.length} genes; ${runLabel} predicts at most ${vocab.maxSetSize} genes at a time. Split the set into smaller ones.`,
       })
       return
     }

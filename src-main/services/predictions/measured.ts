@@ -9,7 +9,7 @@ import { float32Number, float32Numbers } from '../../../src-shared/exports/numbe
 import type { Evaluation, Split, TrainingData } from '../../ml/engine-types'
 import { conditionMetrics, conditionTruth } from '../../ml/metrics'
 
-export function measuredCondition(data: TrainingData, conditionIdx: number, pred: Float32Array, split: Split | null, test: Evaluation | null): MeasuredCondition {
+export function measuredCondition(data: TrainingData, conditionIdx: number, pred: Float32Array, split: Split | null, test: Evaluation | null, perturbedMean: Float32Array | null = null): MeasuredCondition {
   const c = data.conditions[conditionIdx]
   const truth = conditionTruth(data, conditionIdx)
   const cbar = data.controlMean
@@ -31,7 +31,7 @@ export function measuredCondition(data: TrainingData, conditionIdx: number, pred
     testGroup: subset === 'test' ? ((split?.testGroups[c.condition] as RunTestGroup | undefined) ?? null) : null,
     observedChange: float32Numbers(observedChange),
     de: { genes: Array.from(truth.de20, (g) => data.genes[g]), index: Array.from(truth.de20), cellChanges },
-    metrics: conditionMetrics(pred, truth, cbar) as RunMetrics,
+    metrics: conditionMetrics(pred, truth, cbar, perturbedMean ?? undefined) as RunMetrics,
     storedMetrics: stored ? (stored as RunMetrics) : null,
   }
 }

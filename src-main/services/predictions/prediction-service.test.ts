@@ -6,6 +6,7 @@ import { PREDICTION_COLUMNS } from '../../../src-shared/exports/prediction-table
 import { RunsRepo } from '../../db/runs-repo'
 import { decodePng, pixelStats } from '../exports/png-check'
 import { call, failure, predictFixture, type PredictFixture } from './test-fixture'
+import { MAX_SET_SIZE } from './gene-sets'
 import { maxAbsDiff } from '../../ml/test-utils'
 import { createAppContext } from '../../app-context'
 
@@ -133,7 +134,8 @@ describe('predict:run', () => {
 
   it('lists the perturbable genes with status and Reactome pathway count for the picker', async () => {
     const g = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
-    expect(g.maxSetSize).toBe(2)
+    expect(g.maxSetSize).toBe(MAX_SET_SIZE)
+    expect(g.measuredSetSize).toBe(2)
     expect(g.genes.length).toBeGreaterThan(1000)
     const statuses = new Set(g.genes.map((x) => x.status))
     expect(statuses).toEqual(new Set(['seen-single', 'seen-combo', 'unseen-in-knowledge'].filter((s) => statuses.has(s as never))))
@@ -206,9 +208,13 @@ describe('refusals', () => {
     expect((await failure(fx.ctx, 'predict:run', { runId: fx.runId, conditions: ['ctrl'] })).code).toBe('predict.empty-set')
     expect((await failure(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [[]] })).code).toBe('predict.empty-set')
     const genes = (await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })).genes.map((g) => g.gene)
-    const big = await failure(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [genes.slice(0, 3)] })
+    const big = await failure(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [genes.slice(0, MAX_SET_SIZE + 1)] })
     expect(big.code).toBe('predict.too-many-genes')
-    expect(big.message).toMatch(/has 3 genes.*at most 2/)
+    expect(big.message).toMatch(new RegExp(`has ${MAX_SET_SIZE + 1} genes.*at most ${MAX_SET_SIZE}`))
+    // A set larger than any the screen measured is predicted, and flagged (model.md §11.4).
+    const triple = await call<PredictResult>(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [genes.slice(0, 3)], save: false })
+    expect(triple.conditions[0].setFlags).toEqual(['no-pair-trained'])
+    expect(triple.conditions[0].additiveChange).toHaveLength(triple.genes.length)
     expect((await failure(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [] })).code).toBe('contract.invalid-input')
   })
 

@@ -25,6 +25,7 @@ import {
   type PerturbableGene,
   type PredictGenes,
   type PredictionListItem,
+  type PredictionOrigin,
   type PredictionSource,
   type PredictResult,
   type TrainableName,
@@ -44,7 +45,9 @@ import { buffersOf } from '../../ml/worker-protocol'
 import type { KnowledgeBase } from '../knowledge/knowledge-base'
 import type { CheckpointPayload } from '../training/checkpoint-store'
 import { toTrainConfig } from '../training/training-service'
-import { buildVocabulary, resolveSets, type ResolvedSet, type Vocabulary } from './gene-sets'
+import { buildVocabulary, placeableBy, resolveSets, type ResolvedSet, type Vocabulary } from './gene-sets'
+import { testGroupOf } from '../../ml/splits'
+import { perturbedTrainingMean } from '../../ml/metrics'
 import { measuredCondition } from './measured'
 import type { BackendInfo } from '../../ml/backend'
 import type { PredictEngine } from './predict-engine'
@@ -85,6 +88,29 @@ interface PreparedRun {
   conditionIndex: Map<string, number>
   kb: KnowledgeBase | null
   dataset: DatasetSummary
+  /** a residual run's share of the network's correction kept for single genes and for larger sets (0: the prediction is the prior) */
+  alpha: { single: number; pairs: number } | null
+  /** p̄ of `pearson_delta_centroid` (mean over the training split's perturbed cells), once needed */
+  perturbedMean?: Float32Array | null
+  /** genes the network can place: seen in training, or with GO partners */
+  networkPlaces: (gene: string) => boolean
+}
+
+/** The α a residual run kept at its best epoch (0 at epoch 0: the prior). */
+function alphaOfRun(run: RunRecord, runs: RunsRepo): { single: number; pairs: number } {
+  if (!run.bestEpoch) return { single: 0, pairs: 0 }
+  const e = runs.epochs(run.id).find((x) => x.epoch === run.bestEpoch)
+  return { single: e?.alpha ?? 1, pairs: e?.alphaPairs ?? 1 }
+}
+
+/** Where a set's prediction comes from (contract `PredictionOrigin`). */
+function originOf(p: PreparedRun, genes: string[]): PredictionOrigin {
+  if (p.baseline) return 'baseline'
+  if (p.run.config.prior !== 'knowledge') return 'model'
+  const measuredAlone = genes.length === 1 && p.split.train.some((c) => c === `${genes[0]}+ctrl` || c === `ctrl+${genes[0]}`)
+  if (measuredAlone) return 'measured'
+  const kept = genes.length > 1 ? p.alpha?.pairs : p.alpha?.single
+  return kept === 0 || !genes.every(p.networkPlaces) ? 'prior' : 'model'
 }
 
 /** Many conditions at once (the design screens): raw arrays, nothing stored. */
@@ -147,7 +173,7 @@ export class PredictionService {
     const genes: PerturbableGene[] = [...p.vocab.status].map(([gene, status]) => ({ gene, status, pathways: counts ? (counts.get(gene) ?? 0) : null, measured: measured.has(gene) }))
     const order: Record<string, number> = { 'seen-single': 0, 'seen-combo': 1, 'unseen-in-knowledge': 2 }
     genes.sort((a, b) => order[a.status] - order[b.status] || (a.gene < b.gene ? -1 : a.gene > b.gene ? 1 : 0))
-    return { runId, model: p.run.model as TrainableName, knowledgeRelease: p.data.knowledge.release, maxSetSize: p.vocab.maxSetSize, genes }
+    return { runId, model: p.run.model as TrainableName, knowledgeRelease: p.data.knowledge.release, maxSetSize: p.vocab.maxSetSize, measuredSetSize: p.vocab.measuredSetSize, genes }
   }
 
   /**
@@ -165,6 +191,9 @@ export class PredictionService {
     const p = await this.prepare(input.runId)
     const { source } = batch
     const G = source.genes.length
+    const additive = await this.additiveChanges(input.runId, batch.sets, input)
+    const seen = new Set(p.split.train.flatMap((c) => p.data.conditions[p.conditionIndex.get(c) ?? -1]?.genes ?? []))
+    const trainedSets = new Set(p.split.train)
     const conditions: ConditionPrediction[] = batch.sets.map((set, i) => {
       const mean = batch.mean.subarray(i * G, (i + 1) * G)
       const ci = p.conditionIndex.get(set.condition)
@@ -175,13 +204,34 @@ export class PredictionService {
         mean: float32Numbers(mean),
         change: float32Numbers(batch.change.subarray(i * G, (i + 1) * G)),
         sd: batch.variance ? float32Numbers(Float32Array.from(batch.variance.subarray(i * G, (i + 1) * G), Math.sqrt)) : null,
-        measured: ci === undefined ? null : measuredCondition(p.data, ci, mean, p.split, p.run.test),
+        measured: ci === undefined ? null : measuredCondition(p.data, ci, mean, p.split, p.run.test, (p.perturbedMean ??= perturbedTrainingMean(p.data, p.split.train))),
+        origin: originOf(p, set.genes),
+        group: trainedSets.has(set.condition) ? null : testGroupOf(set.genes, seen),
+        setFlags: set.genes.length > p.vocab.measuredSetSize ? ['no-pair-trained'] : [],
+        additiveChange: additive.get(set.condition) ?? null,
       }
     })
     if (input.save) {
       for (const c of conditions) c.predictionId = this.store(source, c)
     }
     return { ...source, conditions }
+  }
+
+  /** For each set of two or more genes, the sum of the run's predicted changes of its genes alone (model.md §11.4's additive expectation). */
+  private async additiveChanges(runId: number, sets: ResolvedSet[], options: PredictOptionsInput): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>()
+    const multi = sets.filter((s) => s.genes.length > 1)
+    if (!multi.length) return out
+    const singles = [...new Set(multi.flatMap((s) => s.genes))].sort()
+    const batch = await this.predictMany(runId, singles.map((g) => [g]), options)
+    const G = batch.source.genes.length
+    const row = new Map(singles.map((g, i) => [g, batch.change.subarray(i * G, (i + 1) * G)]))
+    for (const s of multi) {
+      const sum = new Float32Array(G)
+      for (const g of s.genes) row.get(g)!.forEach((v, k) => (sum[k] += v))
+      out.set(s.condition, float32Numbers(sum))
+    }
+    return out
   }
 
   /** What a prediction with these options would come from (the gene axis, control mean, provenance), without predicting anything. */
@@ -303,12 +353,14 @@ export class PredictionService {
       data,
       keep: keep ?? new Set(),
       split,
-      vocab: buildVocabulary(data, split, !baseline),
+      vocab: buildVocabulary(data, split, !baseline && run.config.prior !== 'knowledge'),
       baseline,
       vae: !baseline && MODEL_ARCHITECTURES[run.model as ModelName].vae,
       conditionIndex: new Map(data.conditions.map((c, i) => [c.condition, i])),
       kb: release ? await this.deps.knowledgeBase(release) : null,
       dataset,
+      alpha: !baseline && run.config.prior === 'knowledge' ? alphaOfRun(run, this.deps.runs) : null,
+      networkPlaces: placeableBy(data, split),
     }
   }
 

@@ -42,7 +42,7 @@ export async function predictFixture(prefix: string): Promise<PredictFixture> {
   await ok(['synth', '--preset', 'small', '--seed', '1', '--out', file, '--knowledge', knowledge])
   await ok(['import', file, '--condition-column', 'condition', '--control-label', 'ctrl'])
   const ctx = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
-  const { runId } = await call<{ runId: number }>(ctx, 'train:start', { datasetId: 1, model: 'gears', epochs: 1, uncertainty: true })
+  const { runId } = await call<{ runId: number }>(ctx, 'train:start', { datasetId: 1, model: 'gears', epochs: 1, uncertainty: true, prior: 'none' })
   const run = await ctx.services.training.waitFor(runId)
   if (run.status !== 'completed') throw new Error(`the fixture run ${runId} ended ${run.status}: ${run.error}`)
   return {

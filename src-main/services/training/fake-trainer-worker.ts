@@ -20,6 +20,7 @@ const metrics = (mse_de: number): Metrics => ({
   pearson_de: 0.5,
   pearson_delta: 1 - mse_de,
   pearson_delta_de: 0.4,
+  pearson_delta_centroid: 0.3,
   frac_opposite_direction_top20_non_dropout: 0.1,
   mse_top20_de_non_dropout: mse_de,
   frac_in_range_45_55: 0.2,

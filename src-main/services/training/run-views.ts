@@ -15,8 +15,10 @@ import {
   type RunProgress,
   type RunSplit,
   type RunTestGroup,
+  type RunVerdict,
   type TrainableName,
 } from '../../../src-shared/contract'
+import { runVerdict } from '../../../src-shared/domain/verdict'
 import type { CheckpointRecord, RunRecord } from '../../db/runs-repo'
 import type { BackendInfo, BackendName } from '../../ml/backend'
 import type { EpochReport, Evaluation, MetricName, Metrics, Split, TestGroup, Trainable, TrainProgress } from '../../ml/engine-types'
@@ -63,7 +65,27 @@ export function toListItem(r: RunRecord): RunListItem {
   }
 }
 
-export function toDetail(r: RunRecord, extra: { epochs: EpochReport[]; checkpoints: CheckpointRecord[]; progress: TrainProgress | null; queuePosition: number | null }): RunDetail {
+/**
+ * The verdict of a model run against the baselines of its split (model.md §11.5), or null for
+ * baselines and runs without a test evaluation. Baselines left out by the model's exclusions are
+ * paired on the conditions the model was scored on.
+ */
+export function runVerdictOf(r: RunRecord, baselines: RunRecord[], epochs: EpochReport[]): RunVerdict | null {
+  if (r.kind !== 'model' || !r.test || !r.split) return null
+  const mseDe = (perCondition: Record<string, Metrics>) => Object.fromEntries(Object.entries(perCondition).map(([c, m]) => [c, m.mse_de]))
+  const model = mseDe(r.test.perCondition)
+  const scored = baselines.filter((b) => b.test && b.model !== r.model)
+  const groups = runVerdict({ model, baselines: Object.fromEntries(scored.map((b) => [b.model, mseDe(b.test!.perCondition)])), groups: r.split.testGroups })
+  const prior = scored.find((b) => b.model === 'knowledge_prior')
+  const vsPrior = prior ? runVerdict({ model, baselines: { knowledge_prior: mseDe(prior.test!.perCondition) }, groups: r.split.testGroups }) : null
+  const residual = r.config.prior === 'knowledge'
+  const best = r.bestEpoch ? epochs.find((e) => e.epoch === r.bestEpoch) : undefined
+  const alpha = residual ? (r.bestEpoch ? (best?.alpha ?? null) : 0) : null
+  const alphaPairs = residual ? (r.bestEpoch ? (best?.alphaPairs ?? null) : 0) : null
+  return { metric: 'mse_de', groups, vsPrior, addsNothing: residual && (r.bestEpoch === 0 || (alpha === 0 && alphaPairs === 0)), alpha, alphaPairs }
+}
+
+export function toDetail(r: RunRecord, extra: { epochs: EpochReport[]; checkpoints: CheckpointRecord[]; progress: TrainProgress | null; queuePosition: number | null; verdict?: RunVerdict | null }): RunDetail {
   return {
     ...toListItem(r),
     config: r.config,
@@ -74,6 +96,8 @@ export function toDetail(r: RunRecord, extra: { epochs: EpochReport[]; checkpoin
     checkpoints: extra.checkpoints.map((c) => ({ epoch: c.epoch, bytes: c.bytes, sha256: c.sha256, isBest: c.isBest, createdAt: c.createdAt })),
     progress: extra.progress,
     queuePosition: extra.queuePosition,
+    verdict: extra.verdict ?? null,
+    selection: r.selection,
   }
 }
 

@@ -50,7 +50,7 @@ describe('training with the real engine', () => {
     try {
       const progress: number[] = []
       ctx.events.subscribe((e) => e === 'train:progress' && progress.push(Date.now()))
-      const { runId } = await call<{ runId: number }>(ctx, 'train:start', { datasetId, model: 'gears', epochs: 4, batchConditions: 4 })
+      const { runId } = await call<{ runId: number }>(ctx, 'train:start', { datasetId, model: 'gears', epochs: 4, batchConditions: 4, prior: 'none' })
       await untilEpoch(ctx, runId, 1)
       await call(ctx, 'train:cancel', { runId })
       const cancelled = await ctx.services.training.waitFor(runId)
@@ -77,7 +77,7 @@ describe('training with the real engine', () => {
 
   it('a run the app was closed on is failed as interrupted, resumable, and a new app resumes it', async () => {
     const first = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
-    const { runId } = await call<{ runId: number }>(first, 'train:start', { datasetId, model: 'gears', epochs: 3, batchConditions: 4, seed: 7 })
+    const { runId } = await call<{ runId: number }>(first, 'train:start', { datasetId, model: 'gears', epochs: 3, batchConditions: 4, seed: 7, prior: 'none' })
     await untilEpoch(first, runId, 1)
     first.close()
     const second = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { AppError, trainSetupSchema, type EventName, type EventPayload, type TrainSetupInput } from '../../../src-shared/contract'
+import { AppError, TRAIN_BASELINES, trainSetupSchema, type EventName, type EventPayload, type TrainSetupInput } from '../../../src-shared/contract'
 import { openDatabase, type Db } from '../../db/database'
 import { DatasetsRepo } from '../../db/datasets-repo'
 import { ProjectsRepo } from '../../db/projects-repo'
@@ -122,7 +122,7 @@ describe('TrainingService with a worker thread', () => {
     expect(new Float32Array(new CheckpointStore(home.dir, repo).load(best).params.data.buffer)[0]).toBe(2)
     // Baselines of the same dataset and split ran first, as runs of their own.
     const baselines = s.list({ datasetId }).filter((r) => r.kind === 'baseline')
-    expect(baselines.map((r) => [r.model, r.status]).sort()).toEqual([['additive', 'completed'], ['no_perturb', 'completed'], ['train_mean', 'completed'], ['train_mean_self', 'completed']])
+    expect(baselines.map((r) => [r.model, r.status]).sort()).toEqual([...TRAIN_BASELINES].sort().map((b) => [b, 'completed']))
     expect(baselines.every((b) => b.id < runId)).toBe(true)
     // The data went to the worker by transfer, except buffers the dataset cache still owns.
     expect(lastData!.expression.data.byteLength).toBe(0)
@@ -130,7 +130,7 @@ describe('TrainingService with a worker thread', () => {
     // A second run on the same split does not fit the baselines again.
     const second = s.start(setup({ model: 'biodsnn', epochs: 1 }))
     await s.waitFor(second.runId)
-    expect(s.list({ datasetId }).filter((r) => r.kind === 'baseline')).toHaveLength(4)
+    expect(s.list({ datasetId }).filter((r) => r.kind === 'baseline')).toHaveLength(TRAIN_BASELINES.length)
   })
 
   it('sends at most ~10 progress events per second and the last step of every epoch', async () => {
@@ -278,11 +278,11 @@ describe('TrainingService with a worker thread', () => {
     await s.waitFor(a.runId)
     await s.waitFor(b.runId)
     const cmp = s.compare([a.runId], true)
-    expect(cmp.runs.map((r) => [r.model, r.added])).toEqual([['gears', false], ['no_perturb', true], ['train_mean', true], ['additive', true], ['train_mean_self', true]])
+    expect(cmp.runs.map((r) => [r.model, r.added])).toEqual([['gears', false], ...TRAIN_BASELINES.map((b) => [b, true])])
     expect(cmp.groups).toEqual(['overall', 'unseen_single'])
     expect(cmp.rows.find((r) => r.runId === a.runId && r.group === 'unseen_single')).toMatchObject({ n: 1, mse_de: 0.3, mse_de_norm: 0.3 })
     // Baselines of the other split are not mixed in.
-    expect(s.compare([a.runId, b.runId], true).runs.filter((r) => r.added)).toHaveLength(8)
+    expect(s.compare([a.runId, b.runId], true).runs.filter((r) => r.added)).toHaveLength(2 * TRAIN_BASELINES.length)
     expect(s.compare([a.runId], false).runs).toHaveLength(1)
 
     expect(s.delete(a.runId)).toEqual({ deleted: a.runId })

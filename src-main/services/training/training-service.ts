@@ -31,7 +31,7 @@ import type { WorkerScript } from '../../ml/worker-script'
 import { listBackends } from './backends'
 import { CheckpointStore, fittedToArtifact } from './checkpoint-store'
 import { effectiveCells, estimateTraining, type EpochSample } from './estimate'
-import { comparison, isResumable, sameConditions, splitKey, toDetail, toListItem } from './run-views'
+import { comparison, isResumable, runVerdictOf, sameConditions, splitKey, toDetail, toListItem } from './run-views'
 
 export interface TrainingServiceDeps {
   home: string
@@ -218,7 +218,17 @@ export class TrainingService {
   get(id: number): RunDetail {
     const r = this.require(id)
     const position = this.queuePosition(id)
-    return toDetail(r, { epochs: this.deps.repo.epochs(id), checkpoints: this.deps.repo.checkpoints(id), progress: r.status === 'running' ? (this.progress.get(id) ?? null) : null, queuePosition: position })
+    const epochs = this.deps.repo.epochs(id)
+    const verdict = r.status === 'completed' ? runVerdictOf(r, this.newestBaselines(r), epochs) : null
+    return toDetail(r, { epochs, checkpoints: this.deps.repo.checkpoints(id), progress: r.status === 'running' ? (this.progress.get(id) ?? null) : null, queuePosition: position, verdict })
+  }
+
+  /** The newest completed run of each baseline on the run's dataset and split, in TRAIN_BASELINES order. */
+  private newestBaselines(r: RunRecord, skip: ReadonlySet<number> = new Set()): RunRecord[] {
+    if (r.datasetId === null || !r.splitKey) return []
+    const seen = new Set<string>()
+    const newest = this.deps.repo.baselines(r.datasetId, r.splitKey).filter((b) => b.status === 'completed' && !skip.has(b.id) && !seen.has(b.model) && seen.add(b.model))
+    return newest.sort((x, y) => TRAIN_BASELINES.indexOf(x.model as TrainBaseline) - TRAIN_BASELINES.indexOf(y.model as TrainBaseline))
   }
 
   compare(ids: number[], withBaselines: boolean): RunComparison {
@@ -227,12 +237,7 @@ export class TrainingService {
     if (withBaselines) {
       const have = new Set(selected.map((r) => r.id))
       for (const r of selected) {
-        if (r.datasetId === null || !r.splitKey) continue
-        const seen = new Set<string>()
-        // The newest completed run of each baseline on the same dataset and split.
-        const newest = this.deps.repo.baselines(r.datasetId, r.splitKey).filter((b) => b.status === 'completed' && !have.has(b.id) && !seen.has(b.model) && seen.add(b.model))
-        newest.sort((x, y) => TRAIN_BASELINES.indexOf(x.model as TrainBaseline) - TRAIN_BASELINES.indexOf(y.model as TrainBaseline))
-        for (const b of newest) {
+        for (const b of this.newestBaselines(r, have)) {
           have.add(b.id)
           added.push(b)
         }
@@ -425,6 +430,7 @@ export class TrainingService {
         if (!r) return this.settle(msg.runId)
         const { result } = msg
         this.deps.repo.setSplit(msg.runId, result.split)
+        if (result.selection) this.deps.repo.setSelection(msg.runId, result.selection)
         if (result.fitted) this.checkpoints.save(msg.runId, 0, { params: fittedToArtifact(result.fitted, { kind: 'baseline', model: r.model }) }, true)
         else if (result.params && !this.deps.repo.checkpoints(msg.runId).some((c) => c.epoch === result.bestEpoch)) {
           this.checkpoints.save(msg.runId, result.bestEpoch, { params: result.params }, true)
@@ -564,6 +570,7 @@ export function toTrainConfig(s: TrainSetup): TrainConfig {
     uncertainty: s.uncertainty,
     uncertaintyReference: s.uncertaintyReference,
     maskLevel: s.maskLevel,
+    ...(s.prior ? { prior: s.prior } : {}),
     ...(s.backend ? { backend: s.backend } : {}),
   }
 }

@@ -119,7 +119,26 @@ export interface ConditionPrediction {
   /** per-gene standard deviation from the uncertainty head, when the run has it */
   sd: number[] | null
   measured: MeasuredCondition | null
+  /** where the prediction comes from (absent in predictions stored before it was recorded) */
+  origin?: PredictionOrigin
+  /** the kind of condition for this run (a test-group name: how many of its genes the run trained on); null for a gene set the run trained on */
+  group?: RunTestGroup | null
+  /** `no-pair-trained`: larger than any gene set the screen measured (e.g. a pair from a screen of singles) */
+  setFlags?: SetFlag[]
+  /** sets of two or more genes: the sum of the run's predicted changes of each gene alone (the additive expectation), per gene */
+  additiveChange?: number[] | null
 }
+
+/**
+ * Where a prediction comes from (model.md §11): `measured` — the gene was measured alone in
+ * training and the run returns that measurement; `prior` — the knowledge prior alone (the network
+ * adds nothing on this screen, or cannot place a gene of the set); `model` — the network (with a
+ * residual run, the prior plus the network's correction); `baseline` — a baseline run.
+ */
+export const PREDICTION_ORIGINS = ['measured', 'prior', 'model', 'baseline'] as const
+export type PredictionOrigin = (typeof PREDICTION_ORIGINS)[number]
+export const SET_FLAGS = ['no-pair-trained'] as const
+export type SetFlag = (typeof SET_FLAGS)[number]
 
 /** Where a prediction came from: enough for the figure's caption and an export's provenance. */
 export interface PredictionSource {
@@ -165,8 +184,10 @@ export interface PredictGenes {
   runId: number
   model: TrainableName
   knowledgeRelease: string | null
-  /** largest gene set this run predicts (the largest set the dataset measured) */
+  /** largest gene set this run predicts */
   maxSetSize: number
+  /** largest gene set the dataset measured: larger sets are predicted without a measured example (`no-pair-trained`) */
+  measuredSetSize: number
   genes: PerturbableGene[]
 }
 

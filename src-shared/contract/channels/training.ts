@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { displayName, id } from '../names'
 import type { RunStatus, RunSummary } from '../types'
+import type { GroupVerdict } from '../../domain/verdict'
 import { none, returns } from './define'
 
 /**
@@ -13,7 +14,7 @@ import { none, returns } from './define'
  */
 
 export const TRAIN_MODELS = ['gears', 'biodsnn', 'biodsnn-no-vae', 'biodsnn-no-attention', 'biodsnn-no-mask'] as const
-export const TRAIN_BASELINES = ['no_perturb', 'train_mean', 'additive', 'train_mean_self', 'knowledge_prior'] as const
+export const TRAIN_BASELINES = ['no_perturb', 'train_mean', 'additive', 'train_mean_self', 'knowledge_prior', 'linear'] as const
 export const TRAINABLE = [...TRAIN_MODELS, ...TRAIN_BASELINES] as const
 export type TrainModel = (typeof TRAIN_MODELS)[number]
 export type TrainBaseline = (typeof TRAIN_BASELINES)[number]
@@ -36,6 +37,7 @@ export const RUN_METRICS = [
   'pearson_de',
   'pearson_delta',
   'pearson_delta_de',
+  'pearson_delta_centroid',
   'frac_opposite_direction_top20_non_dropout',
   'mse_top20_de_non_dropout',
   'frac_in_range_45_55',
@@ -74,7 +76,16 @@ export const TRAIN_DEFAULTS = {
   uncertainty: false,
   uncertaintyReference: false,
   maskLevel: { kind: 'l1' },
+  prior: 'knowledge',
 } as const
+
+/**
+ * What a model's network is added to (model.md §11.2): `knowledge` — the compositional prior, the
+ * `knowledge_prior` baseline, so the network learns only what the prior misses (the default);
+ * `none` — the papers' formulations, where the network predicts the whole change.
+ */
+export const MODEL_PRIORS = ['knowledge', 'none'] as const
+export type ModelPrior = (typeof MODEL_PRIORS)[number]
 
 /**
  * The hidden size H when the setup leaves it out. GEARS: 96, chosen on validation (norman-like,
@@ -156,6 +167,7 @@ export const trainSetupSchema = z
     uncertainty: z.boolean().default(TRAIN_DEFAULTS.uncertainty),
     uncertaintyReference: z.boolean().default(TRAIN_DEFAULTS.uncertaintyReference),
     maskLevel: maskLevelSchema.default({ kind: 'l1' }),
+    prior: z.enum(MODEL_PRIORS, { error: `The prior is one of ${MODEL_PRIORS.join(', ')}` }).default(TRAIN_DEFAULTS.prior),
     /** force a compute backend; without it the worker picks the best available */
     backend: z.enum(COMPUTE_BACKENDS, { error: `The backend is one of ${COMPUTE_BACKENDS.join(', ')}` }).optional(),
   })
@@ -205,6 +217,24 @@ export interface RunEpoch {
   /** validation metrics of this epoch */
   val: RunMetrics
   lr: number
+  /** residual models (model.md §11.3): the share α of the network's correction kept for single genes, chosen on validation */
+  alpha?: number
+  /** the same for gene sets of two or more */
+  alphaPairs?: number
+}
+
+/**
+ * How a residual run on a small screen chose its epoch and α (model.md §11.3): K folds of the
+ * training and validation genes, each validated by a model trained without it; `errors[e]` is the
+ * validation mse_de summed over folds and conditions after epoch e (0 = the prior) at each α of
+ * `alphas`, for single genes and for larger sets.
+ */
+export interface RunSelection {
+  kind: 'cross-validation'
+  folds: string[][]
+  epoch: number
+  alpha: { single: number; pairs: number }
+  errors: { epoch: number; single: number[]; pairs: number[] }[]
 }
 
 export interface RunGroupMetrics extends RunMetrics {
@@ -258,6 +288,23 @@ export interface RunListItem extends RunSummary {
   resumable: boolean
 }
 
+/**
+ * How a model run compares with the best baseline, per test group and overall (model.md §11.5):
+ * test `mse_de`, paired bootstrap over conditions. `addsNothing`: a residual run whose network
+ * was shrunk to nothing (best epoch 0, or α = 0): its predictions are the knowledge prior.
+ */
+export interface RunVerdict {
+  metric: 'mse_de'
+  groups: Partial<Record<CompareGroup, GroupVerdict>>
+  /** the same comparison against the knowledge_prior baseline alone: did the network beat the prior on this kind of condition */
+  vsPrior: Partial<Record<CompareGroup, GroupVerdict>> | null
+  addsNothing: boolean
+  /** the share α of the network's correction the run keeps for single genes (residual runs) */
+  alpha: number | null
+  /** the same for sets of two or more genes */
+  alphaPairs: number | null
+}
+
 export interface RunDetail extends RunListItem {
   config: TrainSetup
   backendInfo: RunBackend | null
@@ -270,6 +317,10 @@ export interface RunDetail extends RunListItem {
   progress: RunProgress | null
   /** position in the queue (1 = next), while queued */
   queuePosition: number | null
+  /** model runs with a test evaluation and their split's baselines: how the model compares with the best of them */
+  verdict: RunVerdict | null
+  /** residual runs on small screens: how cross-validation chose the epoch and α */
+  selection: RunSelection | null
 }
 
 export interface TrainEstimate {

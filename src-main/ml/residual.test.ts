@@ -1,0 +1,98 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { initBackend } from './backend'
+import { fitBaselinesWithPrior, predictBaseline } from './baselines'
+import { defaultTrainConfig } from './config'
+import type { ModelName } from './engine-types'
+import { splitCoexpression } from './knowledge-graphs'
+import { buildModelContext } from './models/context'
+import { createModel, materialise, modelSpec } from './models/model'
+import { loadModel, MODEL_FORMAT, modelArtifact, predict, storeCoexpression, storePrior, type LoadedModel } from './predict'
+import { makeSplit } from './splits'
+import { tinyScreen } from './test-data'
+import { CV_FOLDS, geneFolds, startAtPrior, train, usesCrossValidation } from './trainer'
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'wasm' })
+})
+
+describe('residual models (model.md §11.2)', () => {
+  const data = tinyScreen({ singles: 10, pairs: 12, genes: 30 })
+  const split = makeSplit(data.conditions, { kind: 'simulation', seed: 2 })
+  const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
+  const sets = [...split.test, ...split.train.slice(0, 6)].map((c) => genesOf.get(c)!).filter((g) => g.length > 0)
+
+  it.each(['gears', 'biodsnn-no-vae'] as ModelName[])('untrained %s predicts exactly the knowledge prior, also once stored and loaded', async (name) => {
+    const config = defaultTrainConfig(name, { hidden: 8 })
+    const coexp = splitCoexpression(data, split)
+    const ctx = buildModelContext(data, coexp, config.hidden)
+    const model = createModel(modelSpec(config), ctx, config.seed)
+    materialise(model, [ctx.pertIndex.get('G0')!])
+    const fitted = fitBaselinesWithPrior(data, split)
+    startAtPrior(model, fitted, data)
+    storeCoexpression(model.store, coexp)
+    storePrior(model.store, fitted.prior!.state)
+    const seen = new Set(split.train.flatMap((c) => genesOf.get(c)!))
+    const loaded: LoadedModel = { config, data, model, baseline: null, residual: { prior: fitted.prior!, alpha: { single: 1, pairs: 1 } }, seenGenes: seen, baseCache: new Map(), dispose: () => {} }
+    const expected = sets.map((g) => predictBaseline('knowledge_prior', fitted, g))
+    const check = (got: { mean: Float32Array }[]) => got.forEach((p, i) => p.mean.forEach((v, g) => expect(Math.abs(v - expected[i][g])).toBeLessThan(1e-6)))
+    check(predict(loaded, sets))
+    const params = await modelArtifact(model, { format: MODEL_FORMAT, model: name, hidden: 8, selfEffect: true, uncertainty: false, genes: ctx.G, pertGenes: ctx.P, seenGenes: [...seen].sort(), epoch: 0, priorGenes: fitted.prior!.state.trained })
+    const back = loadModel({ params }, config, data)
+    check(predict(back, sets))
+    back.dispose()
+    model.dispose()
+    ctx.dispose()
+  })
+
+  it('is the default; a run keeps the prior when no epoch beats it, and α is stored with the run', async () => {
+    const r = await train(data, defaultTrainConfig('gears', { hidden: 8, epochs: 2, cellsPerCondition: 8 }))
+    for (const e of r.epochs) expect(e.alpha).toBeGreaterThanOrEqual(0)
+    const back = loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8 }), data)
+    expect(back.residual).toBeDefined()
+    const alpha = back.residual!.alpha
+    if (r.bestEpoch === 0) expect(alpha).toEqual({ single: 0, pairs: 0 })
+    else expect(alpha).toEqual({ single: r.epochs[r.bestEpoch - 1].alpha, pairs: r.epochs[r.bestEpoch - 1].alphaPairs })
+    back.dispose()
+  })
+
+  it('--prior none trains the papers’ formulation, without a prior', async () => {
+    const r = await train(data, defaultTrainConfig('gears', { hidden: 8, epochs: 1, cellsPerCondition: 8, prior: 'none' }))
+    const back = loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8, prior: 'none' }), data)
+    expect(back.residual).toBeUndefined()
+    expect(r.epochs[0].alpha).toBeUndefined()
+    back.dispose()
+  })
+
+  it('folds for cross-validation are disjoint by gene and cover every gene', () => {
+    const genes = Array.from({ length: 23 }, (_, i) => `G${i}`)
+    const folds = geneFolds(genes, CV_FOLDS, 3)
+    expect(folds).toHaveLength(CV_FOLDS)
+    expect(folds.flat().sort()).toEqual([...genes].sort())
+    expect(new Set(folds.flat()).size).toBe(genes.length)
+    for (const f of folds) expect(f.length === 4 || f.length === 5).toBe(true)
+    expect(geneFolds(genes, CV_FOLDS, 3)).toEqual(folds)
+    expect(geneFolds(genes, CV_FOLDS, 4)).not.toEqual(folds)
+  })
+
+  it('on a small screen, chooses the epoch and α by cross-validation over genes and stores the choice', async () => {
+    const small = tinyScreen({ singles: 12, pairs: 8, genes: 30 })
+    const config = defaultTrainConfig('gears', { hidden: 8, epochs: 2, cellsPerCondition: 8 })
+    const s = makeSplit(small.conditions, config.split)
+    expect(usesCrossValidation(small, config, s)).toBe(true)
+    expect(usesCrossValidation(small, { ...config, prior: 'none' }, s)).toBe(false)
+    const r = await train(small, config)
+    const sel = r.selection!
+    expect(sel.kind).toBe('cross-validation')
+    expect(sel.folds.flat().sort()).toEqual([...new Set([...s.train, ...s.val].flatMap((c) => small.conditions.find((x) => x.condition === c)!.genes))].sort())
+    expect(sel.errors).toHaveLength(config.epochs + 1)
+    // The choice is the lowest summed validation error over epochs (each at its best α).
+    const totals = sel.errors.map((e) => Math.min(...e.single) + Math.min(...e.pairs))
+    expect(sel.epoch).toBe(totals.indexOf(Math.min(...totals)))
+    // The run trains exactly the chosen epochs and keeps the last, with the chosen α.
+    expect(r.epochs).toHaveLength(sel.epoch)
+    expect(r.bestEpoch).toBe(sel.epoch)
+    const back = loadModel({ params: r.params }, config, small)
+    expect(back.residual!.alpha).toEqual(sel.epoch === 0 ? { single: 0, pairs: 0 } : sel.alpha)
+    back.dispose()
+  })
+})
