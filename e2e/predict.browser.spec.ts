@@ -44,6 +44,9 @@ test('predict a combination with a freshly trained GEARS run, export its table a
   // A test condition: the screen's prediction scores what the run stored at its test evaluation.
   await expect(page.getByTestId('predict-measured')).toContainText('test set')
   await expect(page.getByTestId('predict-mse-de')).toHaveText(/^\d\.\d{4}$/)
+  // Where the prediction comes from, and the additive expectation of the pair beside it.
+  await expect(page.getByTestId('predict-origin')).toHaveText(/^(Model|Knowledge prior): /)
+  await expect(page.getByTestId('predict-sort-additive')).toContainText('Additive (sum of singles)')
   expect(await page.getByTestId('predict-stored-mse-de').textContent()).toBe(await page.getByTestId('predict-mse-de').textContent())
   await expect(chart.locator('canvas')).toBeVisible()
   const table = page.getByTestId('predict-table')

@@ -42,6 +42,10 @@ test('train on the demo dataset: watch the loss, cancel one run, complete anothe
   await page.getByTestId('train-start').click()
   await expect(page.getByTestId('train-status')).toHaveText('completed', { timeout: 90_000 })
   await expect(page.getByTestId('train-val-chart')).toHaveAttribute('data-points', '2')
+  // The verdict: how the tested model compares with the best baseline, overall first, with its call.
+  const overallVerdict = page.getByTestId('train-verdict').getByTestId('train-verdict-overall')
+  await expect(overallVerdict).toContainText(/Overall .*(better than|worse than|too few conditions)/)
+  await expect(overallVerdict.getByTestId('verdict-call')).toHaveText(/^(better|no better|worse)$/)
   const runs = page.getByTestId('run-list')
   await expect(runs.locator('tbody tr')).toHaveCount(2)
   await expect(runs.locator('tbody tr', { hasText: 'GEARS short' })).toContainText('completed')

@@ -1,7 +1,20 @@
 /** Display words for the Predict screen (presentation only, no science). */
-import { isWeaklyPlaced, TRAIN_MODELS, type GeneStatus, type PredictedGeneFlag, type PredictionSource, type RunListItem, type TrainModel } from '../../../src-shared/contract'
+import {
+  isWeaklyPlaced,
+  TRAIN_MODELS,
+  type CompareGroup,
+  type ConditionPrediction,
+  type GeneStatus,
+  type ModelPrior,
+  type PredictedGeneFlag,
+  type PredictionSource,
+  type RunListItem,
+  type RunVerdict,
+  type TrainModel,
+} from '../../../src-shared/contract'
+import { ADDS_NOTHING_TEXT } from '../../../src-shared/domain/verdict'
 import { pct } from '../../../src-shared/exports/numbers'
-import { fmtDate, MODEL_LABELS } from '../training/labels'
+import { fmtDate, GROUP_PLAIN, MODEL_LABELS, priorPhrase } from '../training/labels'
 
 export const STATUS_LABELS: Record<GeneStatus, string> = {
   'seen-single': 'seen alone',
@@ -12,7 +25,7 @@ export const STATUS_LABELS: Record<GeneStatus, string> = {
 export const STATUS_HELP: Record<GeneStatus, string> = {
   'seen-single': 'The run was trained on cells where this gene was perturbed on its own.',
   'seen-combo': 'The run saw this gene perturbed only together with another gene.',
-  'unseen-in-knowledge': 'The run never saw this gene perturbed; the prediction comes from its place in the GO knowledge graph.',
+  'unseen-in-knowledge': 'The run never saw this gene perturbed; the prediction comes from the genes it is linked to in the knowledge graphs (Reactome pathways, GO).',
 }
 
 export { pct }
@@ -74,3 +87,54 @@ export function pathwayCount(n: number | null): string {
 }
 
 export { fmt, fmtDate } from '../training/labels'
+
+/**
+ * Where a prediction comes from, in plain words (contract `PredictionOrigin`): a bold head and
+ * the sentence after it. Null for predictions stored before the origin was recorded.
+ */
+export function originText(c: ConditionPrediction, run: { verdict: RunVerdict | null; prior: ModelPrior | undefined } | null): { head: string; text: string } | null {
+  const single = c.flags.length === 1
+  switch (c.origin) {
+    case 'measured':
+      return { head: 'Measured', text: 'this gene was measured alone in the screen, so the run returns that measurement.' }
+    case 'prior': {
+      const what = single
+        ? 'the average change of the trained genes that share its pathways and GO terms (the run did not train on this gene alone).'
+        : 'the sum of each gene’s change alone: measured where the run trained on it, else estimated from the trained genes that share its pathways and GO terms.'
+      const v = run?.verdict
+      const kept = single ? v?.alpha : v?.alphaPairs
+      const why = !run
+        ? ''
+        : v?.addsNothing
+          ? ` ${ADDS_NOTHING_TEXT}`
+          : kept === 0
+            ? ` The run keeps none of the network’s correction for ${single ? 'single genes' : 'pairs'} (α = 0, chosen on validation), so this is the prior alone.`
+            : ' The network cannot place a gene of this set, so the prior stands alone.'
+      return { head: 'Knowledge prior', text: `${what}${why}` }
+    }
+    case 'model':
+      return run && run.prior !== 'knowledge'
+        ? { head: 'Model', text: 'the network predicts the whole change, as in the published model.' }
+        : { head: 'Model', text: 'the knowledge prior plus the network’s correction, learned on this screen.' }
+    case 'baseline':
+      return { head: 'Baseline', text: 'a baseline fitted on this screen, without a network.' }
+    default:
+      return null
+  }
+}
+
+/** "On genes it never saw perturbed the model beat the prior by 12 % [4, 19]." — or why there is no such line. */
+export function priorVerdictLine(group: CompareGroup, verdict: RunVerdict | null): string | null {
+  const vs = verdict?.vsPrior
+  if (!vs) return null
+  const v = vs[group]
+  if (!v) return `The run’s test set had no ${GROUP_PLAIN[group]}, so how the model compares with the prior on them is not known.`
+  return `On ${GROUP_PLAIN[group]}, the model ${priorPhrase(v)}.`
+}
+
+/** The notice of a set larger than any the screen measured. */
+export function composedNotice(size: number): string {
+  return size === 2
+    ? 'No pair was measured in this screen: this pair is composed from single perturbations.'
+    : `No set of ${size} genes was measured in this screen: this set is composed from smaller perturbations.`
+}

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import type { PerturbableGene, PredictGenes, PredictionListItem, PredictResult, RunListItem } from '../../../src-shared/contract'
+import type { ModelPrior, PerturbableGene, PredictGenes, PredictionListItem, PredictResult, RunListItem, RunVerdict } from '../../../src-shared/contract'
 import { api, errorMessage } from '../../api/client'
 import { useProjectsStore } from '../projects/use-projects-store'
 
@@ -81,6 +81,19 @@ export const usePredictStore = defineStore('predict', () => {
       if (runId.value === id) genes.value = g
     } catch (err) {
       if (runId.value === id) genesError.value = errorMessage(err)
+    }
+  }
+
+  // ── the run's verdict ──────────────────────────────────────────────────────────────
+  /** How the run did against the knowledge prior per test group (its run:get), and its formulation; null until loaded or when it failed to load. */
+  const runInfo = ref<{ runId: number; verdict: RunVerdict | null; prior: ModelPrior | undefined } | null>(null)
+
+  async function loadRunInfo(id: number) {
+    try {
+      const d = await api.call('run:get', { id })
+      if (runId.value === id) runInfo.value = { runId: id, verdict: d.verdict ?? null, prior: d.config.prior }
+    } catch {
+      // The prediction shows without the verdict line.
     }
   }
 
@@ -219,6 +232,7 @@ export const usePredictStore = defineStore('predict', () => {
     predicting.value = false
     genes.value = null
     genesError.value = null
+    runInfo.value = null
     primary.value = null
     secondary.value = null
     secondaryError.value = null
@@ -227,6 +241,7 @@ export const usePredictStore = defineStore('predict', () => {
     if (compareRunId.value === id) compareRunId.value = null
     if (id !== null) {
       void loadGenes(id)
+      void loadRunInfo(id)
       void loadHistory(id)
     }
   }
@@ -267,6 +282,7 @@ export const usePredictStore = defineStore('predict', () => {
     error,
     genes,
     genesError,
+    runInfo,
     chosenSymbols,
     chosen,
     unknown,

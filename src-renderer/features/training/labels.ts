@@ -1,7 +1,9 @@
 /** Display names and number formats for the training screens (presentation only, no science). */
-import type { CompareGroup, RunMetricName, TrainableName } from '../../../src-shared/contract'
+import type { CompareGroup, ModelPrior, RunMetricName, TrainableName } from '../../../src-shared/contract'
+import type { GroupVerdict, VerdictCall } from '../../../src-shared/domain/verdict'
 
-export const MODEL_LABELS: Record<TrainableName, string> = {
+/** Every trainable name, and `linear` ahead of its arrival in TRAIN_BASELINES. */
+export const MODEL_LABELS: Record<TrainableName | 'linear', string> = {
   gears: 'GEARS',
   biodsnn: 'BioDSNN',
   'biodsnn-no-vae': 'BioDSNN without VAE',
@@ -11,6 +13,8 @@ export const MODEL_LABELS: Record<TrainableName, string> = {
   train_mean: 'train_mean (mean training effect)',
   additive: 'additive (sum of singles)',
   train_mean_self: 'train_mean_self (train_mean + self-effect)',
+  knowledge_prior: 'Knowledge prior (measured singles + pathway mates)',
+  linear: 'Linear (PCA + ridge)',
 }
 
 export const MODEL_HINTS: Record<string, string> = {
@@ -29,6 +33,50 @@ export const GROUP_LABELS: Record<CompareGroup, string> = {
   combo_seen2: 'combo, 2 genes seen',
 }
 
+/** The test groups in plain words ("On genes it never saw perturbed, …"). */
+export const GROUP_PLAIN: Record<CompareGroup, string> = {
+  overall: 'all test conditions',
+  unseen_single: 'genes it never saw perturbed',
+  combo_seen0: 'pairs with neither gene seen',
+  combo_seen1: 'pairs with one gene seen',
+  combo_seen2: 'pairs with both genes seen',
+}
+
+/** The model formulations of the setup (model.md §11.2), with their one-line explanation. */
+export const PRIOR_LABELS: Record<ModelPrior, string> = {
+  knowledge: 'Grounded: knowledge prior + network correction (recommended)',
+  none: 'As published (GEARS/BioDSNN papers)',
+}
+export const PRIOR_HELP: Record<ModelPrior, string> = {
+  knowledge: 'Starts from the knowledge prior (each gene’s measured change alone, or its pathway mates’ for a gene never measured) and trains the network only on what the prior misses.',
+  none: 'The network predicts the whole change from control, as in the GEARS and BioDSNN papers.',
+}
+/** A run's formulation in a few words; runs stored before the choice existed are as published. */
+export function priorShort(prior: ModelPrior | undefined): string {
+  return prior === 'knowledge' ? 'grounded (knowledge prior + network)' : 'as published'
+}
+
+export const CALL_LABELS: Record<VerdictCall, string> = { better: 'better', 'no-better': 'no better', worse: 'worse' }
+
+/** A verdict's text with its figures kept on one line: "by 12 % [4, 19]", "(ratio 0.98 [0.91, 1.06])". */
+export function verdictWords(text: string): string {
+  return text.replace(/\([^)]*\)|\[[^\]]*\]|\d %/g, (m) => m.replace(/ /g, '\u00a0'))
+}
+
+/** Whole percentages, as the core's verdict text writes them. */
+const pctOf = (x: number) => Math.round(x * 100)
+
+/**
+ * A comparison with the knowledge prior alone, as a verb phrase after "the model":
+ * "beat the prior by 12 % [4, 19]", "was no better than the prior", "was worse than the prior by …".
+ */
+export function priorPhrase(v: GroupVerdict): string {
+  if (v.n < 2 || v.best_baseline === '') return `had too few test conditions to compare with the prior (n = ${v.n})`
+  if (v.call === 'better') return verdictWords(`beat the prior by ${pctOf(1 - v.ratio)} % [${pctOf(1 - v.hi)}, ${pctOf(1 - v.lo)}]`)
+  if (v.call === 'worse') return verdictWords(`was worse than the prior by ${pctOf(v.ratio - 1)} % [${pctOf(v.lo - 1)}, ${pctOf(v.hi - 1)}]`)
+  return verdictWords(`was no better than the prior (mse_de ratio ${v.ratio.toFixed(2)} [${v.lo.toFixed(2)}, ${v.hi.toFixed(2)}])`)
+}
+
 /** Short column heads for the metric table; the full name is in the title. */
 export const METRIC_SHORT: Record<RunMetricName | 'mse_de_norm', string> = {
   mse: 'mse',
@@ -37,6 +85,7 @@ export const METRIC_SHORT: Record<RunMetricName | 'mse_de_norm', string> = {
   pearson_de: 'pearson_de',
   pearson_delta: 'pearson_delta',
   pearson_delta_de: 'pearson_delta_de',
+  pearson_delta_centroid: 'pearson Δ vs avg. perturbation',
   frac_opposite_direction_top20_non_dropout: 'opposite dir. (top 20)',
   mse_top20_de_non_dropout: 'mse top 20 DE',
   frac_in_range_45_55: 'in 45–55 %',
@@ -50,6 +99,7 @@ export const METRIC_HELP: Record<RunMetricName | 'mse_de_norm', string> = {
   pearson_de: 'Pearson correlation over the top-20 DE genes',
   pearson_delta: 'Correlation of predicted and observed change from control, all genes (headline; higher is better)',
   pearson_delta_de: 'Correlation of predicted and observed change from control, top-20 DE genes',
+  pearson_delta_centroid: 'pearson_delta_centroid: Pearson of changes vs the average perturbation — correlation of predicted and observed change from the mean of all perturbed training cells, all genes (predicting the average perturbation scores nothing; higher is better)',
   frac_opposite_direction_top20_non_dropout: 'frac_opposite_direction_top20_non_dropout: share of the top-20 non-dropout DE genes predicted to move the wrong way (lower is better)',
   mse_top20_de_non_dropout: 'mse_top20_de_non_dropout: mean squared error over the top-20 non-dropout DE genes',
   frac_in_range_45_55: 'frac_in_range_45_55: share of top-20 DE genes predicted within the 45th–55th percentile of observed cells',

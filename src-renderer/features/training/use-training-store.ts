@@ -4,9 +4,11 @@ import {
   TRAIN_DEFAULTS,
   type BackendList,
   type ComputeBackend,
+  type ModelPrior,
   type RunComparison,
   type RunDetail,
   type RunListItem,
+  type RunVerdict,
   type TrainEstimate,
   type TrainModel,
   type TrainSetupInput,
@@ -43,6 +45,8 @@ export const useTrainingStore = defineStore('training', () => {
     model: 'gears' as TrainModel,
     name: '',
     selfEffect: TRAIN_DEFAULTS.selfEffect as boolean,
+    /** model.md §11.2: grounded (knowledge prior + network correction) or as published */
+    prior: TRAIN_DEFAULTS.prior as ModelPrior,
     splitKind: 'simulation' as 'simulation' | 'single',
     splitSeed: TRAIN_DEFAULTS.split.seed as number,
     seed: TRAIN_DEFAULTS.seed as number,
@@ -66,6 +70,7 @@ export const useTrainingStore = defineStore('training', () => {
       batchConditions: Number(form.batchConditions),
       cellsPerCondition: form.allCells ? 'all' : Number(form.cellsPerCondition),
       selfEffect: form.selfEffect,
+      prior: form.prior,
       ...(form.backend ? { backend: form.backend } : {}),
     }
   })
@@ -223,7 +228,23 @@ export const useTrainingStore = defineStore('training', () => {
   const compareIds = ref<number[]>([])
   const comparison = ref<RunComparison | null>(null)
   const compareError = ref<string | null>(null)
+  /** the verdict of each compared model run (from its run:get), null when it has none */
+  const verdicts = ref<Record<number, RunVerdict | null>>({})
   let compareSeq = 0
+
+  async function loadVerdicts(c: RunComparison) {
+    const missing = c.runs.filter((r) => r.kind === 'model' && r.status === 'completed' && !(r.runId in verdicts.value))
+    await Promise.all(
+      missing.map(async (r) => {
+        try {
+          const d = await api.call('run:get', { id: r.runId })
+          verdicts.value[r.runId] = d.verdict ?? null
+        } catch {
+          // The comparison itself still shows; the verdict line is left out.
+        }
+      }),
+    )
+  }
 
   async function compare() {
     const ids = [...compareIds.value]
@@ -238,6 +259,7 @@ export const useTrainingStore = defineStore('training', () => {
       if (seq !== compareSeq) return
       comparison.value = c
       compareError.value = null
+      void loadVerdicts(c)
     } catch (err) {
       if (seq === compareSeq) compareError.value = errorMessage(err)
     }
@@ -284,6 +306,7 @@ export const useTrainingStore = defineStore('training', () => {
       } else void loadDetail(e.runId)
     }
     if (e.status === 'running' && !backends.value?.worker) void loadBackends()
+    if (TERMINAL.includes(e.status) || e.status === 'deleted') delete verdicts.value[e.runId]
     if (compareIds.value.length && (TERMINAL.includes(e.status) || e.status === 'deleted')) {
       if (e.status === 'deleted') compareIds.value = compareIds.value.filter((x) => x !== e.runId)
       compareTimer = later(compareTimer, () => void compare())
@@ -295,6 +318,7 @@ export const useTrainingStore = defineStore('training', () => {
     () => {
       clearSelection()
       compareIds.value = []
+      verdicts.value = {}
       runs.value = []
       loaded.value = false
       form.datasetId = null
@@ -318,6 +342,7 @@ export const useTrainingStore = defineStore('training', () => {
     compareIds,
     comparison,
     compareError,
+    verdicts,
     refresh,
     refreshEstimate,
     loadBackends,
