@@ -9,7 +9,7 @@ import { createModel, materialise, modelSpec } from './models/model'
 import { loadModel, MODEL_FORMAT, modelArtifact, predict, storeCoexpression, storePrior, type LoadedModel } from './predict'
 import { makeSplit } from './splits'
 import { tinyScreen } from './test-data'
-import { CV_FOLDS, geneFolds, startAtPrior, train, usesCrossValidation } from './trainer'
+import { beatsPrior, CV_FOLDS, geneFolds, startAtPrior, train, usesCrossValidation } from './trainer'
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' })
@@ -85,14 +85,24 @@ describe('residual models (model.md §11.2)', () => {
     expect(sel.kind).toBe('cross-validation')
     expect(sel.folds.flat().sort()).toEqual([...new Set([...s.train, ...s.val].flatMap((c) => small.conditions.find((x) => x.condition === c)!.genes))].sort())
     expect(sel.errors).toHaveLength(config.epochs + 1)
-    // The choice is the lowest summed validation error over epochs (each at its best α).
+    // The choice is the lowest summed validation error over epochs (each at its best α), or the
+    // prior (epoch 0) when that does not beat the prior by more than noise.
     const totals = sel.errors.map((e) => Math.min(...e.single) + Math.min(...e.pairs))
-    expect(sel.epoch).toBe(totals.indexOf(Math.min(...totals)))
+    expect([0, totals.indexOf(Math.min(...totals))]).toContain(sel.epoch)
     // The run trains exactly the chosen epochs and keeps the last, with the chosen α.
     expect(r.epochs).toHaveLength(sel.epoch)
     expect(r.bestEpoch).toBe(sel.epoch)
     const back = loadModel({ params: r.params }, config, small)
     expect(back.residual!.alpha).toEqual(sel.epoch === 0 ? { single: 0, pairs: 0 } : sel.alpha)
     back.dispose()
+  })
+
+  it('keeps the network only where it beats the prior by more than one standard error', () => {
+    const prior = [1, 1, 1, 1, 1, 1]
+    expect(beatsPrior([0.8, 0.82, 0.79, 0.81, 0.8, 0.78], prior)).toBe(true)
+    // A lower mean that one condition carries is noise.
+    expect(beatsPrior([0.2, 1.1, 1.05, 1.1, 1.02, 1.08], prior)).toBe(false)
+    expect(beatsPrior([1.1, 1.2, 1.1, 1.2, 1.1, 1.2], prior)).toBe(false)
+    expect(beatsPrior([0.5], [1])).toBe(false)
   })
 })
