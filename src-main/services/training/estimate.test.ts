@@ -8,6 +8,18 @@ const setup = (hidden: number, cellsPerCondition: number | 'all' = 32) => trainS
 const earlier = (hidden: number, cellsPerCondition = 32): EpochSample => ({ model: 'gears', backend: 'wasm', seconds: 25, trainConditions: 120, genes: 5_000, hidden, cellsPerCondition })
 
 describe('estimateTraining', () => {
+  it('includes the folds of cross-validation for a residual run on a small screen, and says so', () => {
+    const small = { ...ds, singles: 25, combos: 0 } as DatasetSummary
+    const residual = estimateTraining(trainSetupSchema.parse({ datasetId: 1, model: 'gears', epochs: 20, split: { kind: 'single', seed: 1 } }), small, 'wasm', [])
+    const published = estimateTraining(trainSetupSchema.parse({ datasetId: 1, model: 'gears', epochs: 20, split: { kind: 'single', seed: 1 }, prior: 'none' }), small, 'wasm', [])
+    expect(residual.crossValidationFolds).toBe(5)
+    expect(published.crossValidationFolds).toBeNull()
+    expect(residual.seconds / published.seconds).toBeCloseTo(6, 1)
+    expect(residual.note).toMatch(/5-fold cross-validation/)
+    // norman-like's 100 genes choose on the validation split: no folds
+    expect(estimateTraining(setup(96), ds, 'wasm', []).crossValidationFolds).toBeNull()
+  })
+
   it('scales an earlier run to this setup’s hidden size, with the H² cost of the recovery MLP', () => {
     // measured: 24–26 s per epoch at 64, 41–42 s at 96, 64–66 s at 128
     expect(hiddenCostFactor(64)).toBe(1)

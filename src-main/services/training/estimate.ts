@@ -5,6 +5,7 @@
  * memory from the dataset's size and the batch. Both are labelled as estimates.
  */
 import type { ComputeBackend, DatasetSummary, TrainEstimate, TrainSetup } from '../../../src-shared/contract'
+import { CV_FOLDS, CV_MAX_GENES } from '../../ml/trainer'
 
 /** A finished epoch of an earlier run, with the sizes it ran at. */
 export interface EpochSample {
@@ -80,17 +81,21 @@ export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend:
     basis = 'model'
   }
   const secondsPerEpoch = baseline ? 1 : rate * trainConditions * ds.genes
-  const epochs = baseline ? 1 : setup.epochs
+  // Residual runs on small screens train a model per fold first (model.md §11.3), about as large as the run's own.
+  const poolGenes = Math.round(ds.singles * (setup.split.kind === 'single' ? 0.9 : 0.85))
+  const folds = !baseline && setup.prior === 'knowledge' && poolGenes < CV_MAX_GENES && poolGenes >= CV_FOLDS ? CV_FOLDS : null
+  const epochs = baseline ? 1 : setup.epochs * (folds ? folds + 1 : 1)
 
   // Worker runtime + the expression matrix (CSR, a copy in the worker) + activations and gradients of one step.
   const expressionMb = (ds.cells * ds.genes * DENSITY * 8 + ds.cells * 4) / 1048576
   const stepMb = baseline ? 0 : (setup.batchConditions * (perCondition + setup.hidden) * ds.genes * 4 * 24) / 1048576
   const memoryMb = Math.round(300 + expressionMb * 2 + stepMb)
 
-  const note = baseline
+  const how = baseline
     ? 'Baselines are fitted in closed form: seconds, whatever the dataset.'
     : basis === 'history'
       ? `From ${same.length} earlier epoch${same.length === 1 ? '' : 's'} of ${setup.model} on ${backend} here, scaled to this dataset's training conditions and genes and to this hidden size and cells per condition.`
       : `A rough figure for ${setup.model} on ${backend}; it becomes a measured one after the first run of this model on this machine.`
-  return { seconds: Math.max(1, Math.round(secondsPerEpoch * epochs)), secondsPerEpoch: Number(secondsPerEpoch.toFixed(1)), memoryMb, trainConditions, cellsPerEpoch, stepsPerEpoch, backend, basis, note }
+  const note = folds ? `${how} With about ${poolGenes} perturbed genes, the run first trains one model per fold of a ${folds}-fold cross-validation to choose its epoch (at most ${folds + 1}× the time of one training).` : how
+  return { seconds: Math.max(1, Math.round(secondsPerEpoch * epochs)), secondsPerEpoch: Number(secondsPerEpoch.toFixed(1)), memoryMb, trainConditions, cellsPerEpoch, stepsPerEpoch, backend, basis, note, crossValidationFolds: folds }
 }

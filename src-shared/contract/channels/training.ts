@@ -336,6 +336,8 @@ export interface TrainEstimate {
   backend: ComputeBackend
   /** how the figure was obtained: earlier runs on this machine, or a rough model */
   basis: 'history' | 'model'
+  /** residual runs on small screens: the folds of the cross-validation the time includes (model.md §11.3), else null */
+  crossValidationFolds: number | null
   note: string
 }
 
