@@ -129,6 +129,13 @@ ALTER TABLE epoch_metrics ADD COLUMN alpha_pairs REAL;
 ALTER TABLE runs ADD COLUMN selection_json TEXT;
 `,
   },
+  {
+    version: 4,
+    name: 'the perturbation graph a model run used',
+    sql: `
+ALTER TABLE runs ADD COLUMN pert_graph TEXT;
+`,
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

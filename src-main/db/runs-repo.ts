@@ -1,6 +1,6 @@
 import type { RunStatus, TrainSetup } from '../../src-shared/contract'
 import type { BackendInfo } from '../ml/backend'
-import type { EpochReport, Evaluation, RunSelection, Split } from '../ml/engine-types'
+import type { EpochReport, Evaluation, PertGraph, RunSelection, Split } from '../ml/engine-types'
 import { nowIso, type Db } from './database'
 
 interface RunRow {
@@ -20,6 +20,7 @@ interface RunRow {
   split_key: string | null
   split_json: string | null
   selection_json: string | null
+  pert_graph: string | null
   owner: string | null
   created_at: string
   started_at: string | null
@@ -47,6 +48,8 @@ export interface RunRecord {
   split: Split | null
   /** residual runs on small screens: how the epoch and α were chosen */
   selection: RunSelection | null
+  /** model runs: the perturbation graph(s) used */
+  pertGraph: PertGraph | null
   owner: string | null
   createdAt: string
   startedAt: string | null
@@ -107,6 +110,7 @@ function toRecord(r: RunRow): RunRecord {
     splitKey: r.split_key,
     split: parse<Split>(r.split_json),
     selection: parse<RunSelection>(r.selection_json),
+    pertGraph: (r.pert_graph as PertGraph | null) ?? null,
     owner: r.owner,
     createdAt: r.created_at,
     startedAt: r.started_at,
@@ -185,6 +189,10 @@ export class RunsRepo {
 
   setSplit(id: number, split: Split): void {
     this.db.prepare('UPDATE runs SET split_json = ? WHERE id = ?').run(json(split), id)
+  }
+
+  setPertGraph(id: number, graph: PertGraph): void {
+    this.db.prepare('UPDATE runs SET pert_graph = ? WHERE id = ?').run(graph, id)
   }
 
   /** How cross-validation chose the run's epoch and α (model.md §11.3). */

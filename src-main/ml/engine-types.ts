@@ -76,6 +76,8 @@ export type LrSchedule =
   | { kind: 'step'; every: number; factor: number }
   | { kind: 'cosine'; minLr: number }
 
+export type PertGraph = 'go' | 'reactome' | 'both'
+
 export interface TrainConfig {
   model: Trainable
   split: SplitConfig
@@ -111,6 +113,8 @@ export interface TrainConfig {
   maskLevel: { kind: 'l1' } | { kind: 'max-genes'; maxGenes: number }
   /** model.md §11.2: the network adds a correction to the knowledge prior, or (`none`) predicts the change itself; absent = `none` (runs stored before the option) */
   prior?: 'knowledge' | 'none'
+  /** the perturbation graph(s) of GEARS step 2 (model.md §2); `auto` chooses by the prior's validated Reactome share; absent = `go` */
+  pertGraph?: PertGraph | 'auto'
   backend?: BackendName
 }
 
@@ -216,6 +220,8 @@ export interface TrainResult {
   stopped?: boolean
   /** residual runs on small screens: how cross-validation chose the epoch and α (model.md §11.3) */
   selection?: RunSelection
+  /** models: the perturbation graph(s) the run used */
+  pertGraph?: PertGraph
 }
 
 /** Hooks the trainer calls; the training service turns them into events, database rows and files. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { attentionMaskFor, coexpressionRows } from './knowledge-graphs'
+import { attentionMaskFor, coexpressionRows, reactomePerturbationGraph } from './knowledge-graphs'
 import { makeSplit } from './splits'
 import { tinyScreen } from './test-data'
 
@@ -33,5 +33,19 @@ describe('split-dependent graphs', () => {
     // Without a knowledge base every gene falls back to its co-expression neighbours.
     const bare = attentionMaskFor({ ...data, knowledge: { ...data.knowledge, mask: null } }, coexp)
     expect(Array.from(bare.colIdx.subarray(bare.rowPtr[0], bare.rowPtr[1]))).toEqual([0, 5])
+  })
+})
+
+describe('reactomePerturbationGraph', () => {
+  it('links genes sharing a lowest-level pathway, weighted by the Jaccard index of their pathway sets, top partners per gene', () => {
+    // genes 0: {1, 2}, 1: {2}, 2: {3}, 3: {} → 0–1 share pathway 2 (Jaccard 1/2); 2 and 3 have no partner
+    const annotations = { goPtr: new Int32Array(5), goTerms: new Int32Array(0), l1Ptr: Int32Array.from([0, 2, 3, 4, 4]), l1Pathways: Int32Array.from([1, 2, 2, 3]) }
+    const g = reactomePerturbationGraph(annotations)
+    const edges = Array.from(g.source, (s, i) => [s, g.target[i], g.weight[i]])
+    expect(edges).toEqual([
+      [1, 0, 0.5],
+      [0, 1, 0.5],
+    ])
+    expect(reactomePerturbationGraph(annotations, 0).source).toHaveLength(0)
   })
 })

@@ -1,11 +1,12 @@
 /**
- * The split-dependent graphs (model.md §2): the co-expression graph over training cells of control
+ * The knowledge graphs the trainer builds (model.md §2): the Reactome perturbation graph from the
+ * genes' L1 pathways, and the split-dependent graphs: the co-expression graph over training cells of control
  * and single perturbations (combinations excluded, as in the reference), and the attention mask
  * with its co-expression fallback for genes without a pathway. Computed by the trainer per split,
  * stored with the run's weights, so no test cell leaks into either.
  */
 import { coexpressionGraph, type CoexpressionGraph } from '../services/knowledge/coexpression'
-import type { Split, TrainingData } from './engine-types'
+import type { KnowledgeData, Split, TrainingData } from './engine-types'
 import { maskFromRows, type AttentionMask } from './ops/attention-mask'
 
 export type { CoexpressionGraph }
@@ -58,4 +59,38 @@ export function attentionMaskFor(data: TrainingData, coexp: CoexpressionGraph): 
     rows[b].push(a)
   }
   return maskFromRows(rows)
+}
+
+/**
+ * The Reactome perturbation graph (model.md §2): genes that share a lowest-level (L1) Reactome
+ * pathway, weight = Jaccard of their L1 pathway sets, each gene's top `topK` partners, as edges
+ * partner → gene over the vocabulary rows of `annotations` (the GO graph's layout).
+ */
+export function reactomePerturbationGraph(annotations: NonNullable<KnowledgeData['annotations']>, topK = 20): { source: Int32Array; target: Int32Array; weight: Float32Array } {
+  const { l1Ptr: ptr, l1Pathways: items } = annotations
+  const P = ptr.length - 1
+  const members = new Map<number, number[]>()
+  for (let g = 0; g < P; g++) for (let e = ptr[g]; e < ptr[g + 1]; e++) {
+    const list = members.get(items[e])
+    if (list) list.push(g)
+    else members.set(items[e], [g])
+  }
+  const source: number[] = []
+  const target: number[] = []
+  const weight: number[] = []
+  const shared = new Map<number, number>()
+  for (let g = 0; g < P; g++) {
+    const n = ptr[g + 1] - ptr[g]
+    if (n === 0) continue
+    shared.clear()
+    for (let e = ptr[g]; e < ptr[g + 1]; e++) for (const h of members.get(items[e])!) if (h !== g) shared.set(h, (shared.get(h) ?? 0) + 1)
+    const scored = [...shared].map(([h, both]) => [h, both / (n + (ptr[h + 1] - ptr[h]) - both)] as const)
+    scored.sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    for (const [h, j] of scored.slice(0, topK)) {
+      source.push(h)
+      target.push(g)
+      weight.push(j)
+    }
+  }
+  return { source: Int32Array.from(source), target: Int32Array.from(target), weight: Float32Array.from(weight) }
 }

@@ -9,7 +9,7 @@ import { PREDICT_DEFAULTS } from '../../src-shared/contract/channels/predictions
 import { AppError } from '../../src-shared/contract/envelope'
 import { fittedFromRecord, isBaseline, predictBaseline, type FittedBaselines } from './baselines'
 import { meanExpression } from './mean-expression'
-import type { Evaluation, Split, TrainConfig, TrainingData } from './engine-types'
+import type { Evaluation, PertGraph, Split, TrainConfig, TrainingData } from './engine-types'
 import { controlCells, denseRows } from './expression'
 import type { CoexpressionGraph } from './knowledge-graphs'
 import { KnowledgePrior, type PriorState } from './knowledge-prior'
@@ -38,6 +38,8 @@ export interface ModelMeta {
   epoch: number
   /** residual models (model.md §11.2): the genes the stored prior measured alone, in its rows' order */
   priorGenes?: string[]
+  /** the perturbation graph(s) of step 2 (absent: GO, as before the option) */
+  pertGraph?: PertGraph
 }
 
 const COEXP = ['graph.coexp.source', 'graph.coexp.target', 'graph.coexp.weight'] as const
@@ -146,7 +148,7 @@ export function loadModel(stored: StoredModel, config: TrainConfig, data: Traini
   loadParams(probe, stored.params)
   const coexp = readCoexpression(probe, data.genes.length)
   probe.dispose()
-  const ctx = buildModelContext(data, coexp, meta.hidden)
+  const ctx = buildModelContext(data, coexp, meta.hidden, meta.pertGraph ?? 'go')
   const model = createModel(modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), ctx, config.seed)
   loadParams(model.store, stored.params)
   const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: readAlpha(model.store) } : undefined

@@ -9,7 +9,7 @@ import { createModel, materialise, modelSpec } from './models/model'
 import { loadModel, MODEL_FORMAT, modelArtifact, predict, storeCoexpression, storePrior, type LoadedModel } from './predict'
 import { makeSplit } from './splits'
 import { tinyScreen } from './test-data'
-import { beatsPrior, CV_FOLDS, geneFolds, startAtPrior, train, usesCrossValidation } from './trainer'
+import { beatsPrior, choosePertGraph, CV_FOLDS, geneFolds, startAtPrior, train, usesCrossValidation } from './trainer'
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' })
@@ -104,5 +104,26 @@ describe('residual models (model.md §11.2)', () => {
     expect(beatsPrior([0.2, 1.1, 1.05, 1.1, 1.02, 1.08], prior)).toBe(false)
     expect(beatsPrior([1.1, 1.2, 1.1, 1.2, 1.1, 1.2], prior)).toBe(false)
     expect(beatsPrior([0.5], [1])).toBe(false)
+  })
+
+  it('trains with GO, Reactome or both perturbation graphs, and keeps the graph with the weights', async () => {
+    const r = await train(data, defaultTrainConfig('gears', { hidden: 8, epochs: 1, cellsPerCondition: 8, pertGraph: 'both', prior: 'none' }))
+    expect(r.pertGraph).toBe('both')
+    const names = r.params!.manifest.entries.map((e) => e.name)
+    expect(names).toEqual(expect.arrayContaining(['sim_layers.0.lin.weight', 'sim_layers.reactome.lin.weight']))
+    const back = loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8, prior: 'none' }), data)
+    expect(back.model!.ctx.pertGraphs.map((g) => g.name)).toEqual(['go', 'reactome'])
+    back.dispose()
+  })
+
+  it('auto chooses the perturbation graph by the prior’s validated Reactome share', () => {
+    const prior = (lambda: number, rho: number) => ({ lambda, rho }) as unknown as Parameters<typeof choosePertGraph>[1]
+    const withKnowledge = { knowledge: { annotations: {} } } as unknown as Parameters<typeof choosePertGraph>[2]
+    expect(choosePertGraph({ pertGraph: 'auto' }, prior(0.9, 0.5), withKnowledge)).toBe('reactome')
+    expect(choosePertGraph({ pertGraph: 'auto' }, prior(0.5, 0.5), withKnowledge)).toBe('both')
+    expect(choosePertGraph({ pertGraph: 'auto' }, prior(0.1, 0.5), withKnowledge)).toBe('go')
+    expect(choosePertGraph({ pertGraph: 'auto' }, prior(0.9, 0), withKnowledge)).toBe('go')
+    expect(choosePertGraph({ pertGraph: 'auto' }, undefined, withKnowledge)).toBe('go')
+    expect(choosePertGraph({ pertGraph: 'reactome' }, undefined, withKnowledge)).toBe('reactome')
   })
 })

@@ -13,7 +13,7 @@ import { AppError } from '../../src-shared/contract/envelope'
 import { describeBackend, memoryNow, wasmHeapBytes } from './backend-info'
 import { fitBaselineFor, fitBaselines, fitBaselinesWithPrior, fittedRecord, isBaseline, predictBaseline } from './baselines'
 import { validateConfig } from './config'
-import { METRIC_NAMES, type EpochReport, type Evaluation, type RunSelection, type Metrics, type ResumeState, type Trainable, type Split, type TrainCallbacks, type TrainConfig, type TrainingData, type TrainResult } from './engine-types'
+import { METRIC_NAMES, type EpochReport, type Evaluation, type PertGraph, type RunSelection, type Metrics, type ResumeState, type Trainable, type Split, type TrainCallbacks, type TrainConfig, type TrainingData, type TrainResult } from './engine-types'
 import { controlCells, denseRows } from './expression'
 import { splitCoexpression } from './knowledge-graphs'
 import { trainingMode } from './layers/mode'
@@ -27,6 +27,7 @@ import { meanExpression } from './mean-expression'
 import { hashSeed, mulberry32 } from './random'
 import { loadParams, type ParamsArtifact } from './serialize'
 import { CTRL, makeSplit, sampleWithoutReplacement } from './splits'
+import type { KnowledgePrior } from './knowledge-prior'
 
 /** Largest visit with `cellsPerCondition: 'all'`. */
 export const MAX_VISIT_CELLS = 1024
@@ -298,13 +299,15 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   if (trainGenes.size === 0) throw new AppError('train.single-condition', 'The split leaves no perturbed condition to train on. Use a dataset with more perturbations or another split.')
   checkMemory(estimateMemory(config.model, data.genes.length, data.knowledge.pertGenes.length, config), config)
 
+  const residual = config.prior === 'knowledge'
+  const fitted = residual ? fitBaselinesWithPrior(data, split) : fitBaselines(data, split)
+  // A resumed run keeps the graph its weights were shaped by (GO for checkpoints older than the option).
+  const pertGraph = resume ? ((resume.params.manifest.meta as unknown as ModelMeta | undefined)?.pertGraph ?? 'go') : choosePertGraph(config, fitted.prior, data)
   const coexp = splitCoexpression(data, split)
-  const ctx = buildModelContext(data, coexp, config.hidden)
+  const ctx = buildModelContext(data, coexp, config.hidden, pertGraph)
   const model = createModel(spec, ctx, config.seed)
   const exampleGene = [...trainGenes].sort().find((g) => ctx.measured[ctx.pertIndex.get(g)!] >= 0) ?? [...trainGenes].sort()[0]
   materialise(model, [ctx.pertIndex.get(exampleGene)!])
-  const residual = config.prior === 'knowledge'
-  const fitted = residual ? fitBaselinesWithPrior(data, split) : fitBaselines(data, split)
   if (!resume) (residual ? startAtPrior : startFromBaselines)(model, fitted, data)
   storeCoexpression(model.store, coexp)
   const prior = fitted.prior ?? null
@@ -325,6 +328,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     seenGenes: [...trainGenes].sort(),
     epoch,
     ...(prior ? { priorGenes: prior.state.trained } : {}),
+    pertGraph,
   })
   /** Chooses α on validation (residual models) and stores it with the weights; returns the metrics at that α. */
   // Each validation condition's mse_de with the prior alone (epoch 0): what α must beat (beatsPrior).
@@ -442,7 +446,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     if (loaded.residual) loaded.residual.alpha = readAlpha(model.store)
     loaded.baseCache.clear()
     const test = options.noTest ? { overall: {} as Evaluation['overall'], groups: {}, perCondition: {} } : evaluate(loaded, split)
-    return { split, bestEpoch, epochs, test, params: bestParams, ...(stopped ? { stopped } : {}) }
+    return { split, bestEpoch, epochs, test, params: bestParams, pertGraph, ...(stopped ? { stopped } : {}) }
   } finally {
     adam.dispose()
     model.dispose()
@@ -520,6 +524,18 @@ export function nonZeroControlStats(data: TrainingData): { count: Float64Array; 
     }
   }
   return { count: n, mean: Float32Array.from(sum, (s, g) => (n[g] ? s / n[g] : 0)) }
+}
+
+/**
+ * The perturbation graph of GEARS step 2 (model.md §2) when the setup leaves it to the run
+ * (`auto`): the prior's Reactome share λ, fitted by leave-one-gene-out on the training genes, says
+ * which knowledge places this screen's genes best — Reactome (λ ≥ 0.7), GO (λ ≤ 0.3, or the prior
+ * found no use for neighbours at all), else both. The papers' formulation keeps GEARS' GO graph.
+ */
+export function choosePertGraph(config: Pick<TrainConfig, 'pertGraph' | 'prior'>, prior: KnowledgePrior | undefined, data: TrainingData): PertGraph {
+  if (config.pertGraph && config.pertGraph !== 'auto') return config.pertGraph
+  if (!prior || !data.knowledge.annotations || prior.rho === 0) return 'go'
+  return prior.lambda >= 0.7 ? 'reactome' : prior.lambda <= 0.3 ? 'go' : 'both'
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   AppError,
   COMPUTE_BACKENDS,
   MODEL_PRIORS,
+  PERT_GRAPHS,
   TRAIN_BASELINES,
   SPLIT_KINDS,
   TRAIN_DEFAULTS,
@@ -38,6 +39,7 @@ interface TrainOptions {
   selfEffect: boolean
   uncertainty?: boolean
   prior?: TrainSetupInput['prior']
+  pertGraph?: TrainSetupInput['pertGraph']
 }
 
 const int = (what: string) => (v: string) => {
@@ -105,6 +107,8 @@ function trainResult(d: RunDetail, baselines: (BaselineResult & { model: string 
     test: testOf(d.test),
     baselines: Object.fromEntries(baselines.map(({ model, ...b }) => [model, b])),
     verdict: d.verdict,
+    pertGraph: d.pertGraph,
+    selection: d.selection,
   }
 }
 
@@ -113,6 +117,8 @@ function humanResult(r: ReturnType<typeof trainResult>): string {
   const lines = [
     `Run ${r.runId} (${r.model}) ${r.status} on ${r.backend ?? '?'} (${r.device ?? '?'}); split ${r.split.kind} seed ${r.split.seed}: ${r.split.train} train, ${r.split.val} val, ${r.split.test} test conditions; best epoch ${r.bestEpoch ?? '—'}`,
   ]
+  if (r.pertGraph) lines.push(`Perturbation graph: ${r.pertGraph}`)
+  if (r.selection) lines.push(`Chosen by ${r.selection.folds.length}-fold cross-validation over genes: epoch ${r.selection.epoch}, α ${r.selection.alpha.single} for single genes, ${r.selection.alpha.pairs} for pairs`)
   if (r.epochs.length) lines.push(table(r.epochs.map((e) => ({ epoch: e.epoch, loss: fmt(e.loss), 'val mse_de': fmt(e.val.mse_de), 'val pearson_delta': fmt(e.val.pearson_delta), seconds: e.seconds.toFixed(1) })), ['epoch', 'loss', 'val mse_de', 'val pearson_delta', 'seconds']))
   if (groups.length) {
     const rows = groups.map(([g, m]) => ({ group: g, n: m?.n, mse_de: fmt(m?.mse_de), pearson_delta: fmt(m?.pearson_delta), 'mse_de / no_perturb': fmt(m?.mse_de_norm, 3), ...Object.fromEntries(Object.entries(r.baselines).map(([b, v]) => [`${b} mse_de`, fmt(g === 'overall' ? v.test.overall?.mse_de : v.test.groups[g]?.mse_de)])) }))
@@ -202,6 +208,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
     .option('--schedule <s>', `reference | step:EVERY:FACTOR | cosine:MINLR (default ${scheduleText(D.schedule)})`, schedule)
     .addOption(new Option('--backend <name>', 'force a compute backend (default: the best available)').choices([...COMPUTE_BACKENDS]))
     .option('--no-self-effect', 'leave out the self-effect link (ablation)')
+    .addOption(new Option('--pert-graph <graph>', 'the perturbation graph genes are placed by: go, reactome, both, or auto (chosen by the run from the prior\'s validated Reactome share; default)').choices([...PERT_GRAPHS]))
     .addOption(new Option('--prior <kind>', `knowledge: the network learns a correction to the knowledge_prior baseline; none: the papers' formulation (default ${D.prior})`).choices([...MODEL_PRIORS]))
     .option('--uncertainty', 'add the uncertainty head')
     .action(async (opts: TrainOptions) => {
@@ -223,6 +230,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
         selfEffect: opts.selfEffect,
         uncertainty: opts.uncertainty,
         prior: opts.prior,
+        pertGraph: opts.pertGraph,
       }
       for (const k of Object.keys(setup) as (keyof TrainSetupInput)[]) if (setup[k] === undefined) delete setup[k]
       // The command waits: the worker lives in this process, so leaving would interrupt the run.

@@ -154,11 +154,16 @@ describe('BioDSNN and its ablations', () => {
   })
 
   it.each(MODEL_NAMES.filter((m) => m !== 'gears'))('%s trains end to end on a tiny screen', async (name) => {
-    const r = await train(data, defaultTrainConfig(name, { hidden: 8, epochs: 2, cellsPerCondition: 6 }))
+    const r = await train(data, defaultTrainConfig(name, { hidden: 8, epochs: 2, cellsPerCondition: 6, prior: 'none' }))
     expect(r.epochs).toHaveLength(2)
     const keys = Object.keys(r.epochs[0].losses)
     if (name !== 'biodsnn-no-vae') expect(keys).toEqual(expect.arrayContaining(['kl', 'reconstruction']))
     expect(r.epochs.every((e) => Number.isFinite(e.losses.total))).toBe(true)
     expect(r.test.overall.n).toBeGreaterThan(0)
+    // The default, residual on the prior: cross-validation on this small screen trains at most the epochs asked for.
+    const residual = await train(data, defaultTrainConfig(name, { hidden: 8, epochs: 2, cellsPerCondition: 6 }))
+    expect(residual.selection?.kind).toBe('cross-validation')
+    expect(residual.epochs.length).toBeLessThanOrEqual(2)
+    expect(residual.test.overall.n).toBe(r.test.overall.n)
   })
 })

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { TrainingData } from '../engine-types'
 import type { CoexpressionGraph } from '../knowledge-graphs'
-import { attentionMaskFor } from '../knowledge-graphs'
+import { attentionMaskFor, reactomePerturbationGraph } from '../knowledge-graphs'
+import type { PertGraph } from '../engine-types'
 import type { AttentionMask } from '../ops/attention-mask'
 import { incomingGraph, type IncomingGraph } from '../layers/gcn-norm'
 import { gcnNormalize, graphTensors, type GraphTensors } from '../layers/sgconv'
@@ -16,27 +17,37 @@ export interface ModelContext {
   H: number
   P: number
   coexp: GraphTensors
-  go: IncomingGraph
+  /** the perturbation graphs (model.md §2), each an SGConv hop of its own whose outputs are summed: GO, Reactome or both */
+  pertGraphs: { name: 'go' | 'reactome'; graph: IncomingGraph }[]
   mask: AttentionMask
   pertIndex: Map<string, number>
   /** vocabulary row → expression column, −1 when the gene is not measured */
   measured: Int32Array
-  /** vocabulary rows with at least one GO partner (other than itself) */
+  /** vocabulary rows with at least one partner (other than itself) in a perturbation graph: the network can place them unseen */
   hasGoPartners: Uint8Array
   controlMean: tf.Tensor1D
   dispose(): void
 }
 
-export function buildModelContext(data: TrainingData, coexp: CoexpressionGraph, hidden: number): ModelContext {
+export function buildModelContext(data: TrainingData, coexp: CoexpressionGraph, hidden: number, pertGraph: PertGraph = 'go'): ModelContext {
   const G = data.genes.length
   const pert = data.knowledge.pertGenes
   const P = pert.length
   const go = data.knowledge.goEdges
   // GEARS builds G_coexpress from the gene → partner lists; messages flow from the partner.
   const coexpTensors = graphTensors(gcnNormalize({ numNodes: G, src: coexp.target, dst: coexp.source, weight: coexp.weight }))
-  const incoming = incomingGraph(P, go?.source ?? new Int32Array(0), go?.target ?? new Int32Array(0), go?.weight)
+  const ann = data.knowledge.annotations
+  const edges = {
+    go: () => go ?? { source: new Int32Array(0), target: new Int32Array(0), weight: new Float32Array(0) },
+    reactome: () => (ann ? reactomePerturbationGraph(ann) : { source: new Int32Array(0), target: new Int32Array(0), weight: new Float32Array(0) }),
+  }
+  const names: ('go' | 'reactome')[] = pertGraph === 'both' ? ['go', 'reactome'] : [pertGraph]
   const hasGoPartners = new Uint8Array(P)
-  if (go) for (let e = 0; e < go.source.length; e++) if (go.source[e] !== go.target[e]) hasGoPartners[go.target[e]] = 1
+  const pertGraphs = names.map((name) => {
+    const e = edges[name]()
+    for (let k = 0; k < e.source.length; k++) if (e.source[k] !== e.target[k]) hasGoPartners[e.target[k]] = 1
+    return { name, graph: incomingGraph(P, e.source, e.target, e.weight) }
+  })
   const col = new Map(data.genes.map((g, i) => [g, i]))
   const measured = Int32Array.from(pert, (g) => col.get(g) ?? -1)
   const controlMean = tf.tensor1d(data.controlMean)
@@ -45,7 +56,7 @@ export function buildModelContext(data: TrainingData, coexp: CoexpressionGraph, 
     H: hidden,
     P,
     coexp: coexpTensors,
-    go: incoming,
+    pertGraphs,
     mask: attentionMaskFor(data, coexp),
     pertIndex: new Map(pert.map((g, i) => [g, i])),
     measured,

@@ -47,28 +47,34 @@ export function pertStates(store: ParamStore, ctx: ModelContext, conditions: num
     store.param('pert_emb.weight', [ctx.P, ctx.H], { kind: 'normal', std: 1 })
     return { local, h: tf.zeros([0, ctx.H]) as tf.Tensor2D }
   }
-  const { ptr, src, weight } = ctx.go
-  const srcRows: number[] = []
-  const seg: number[] = []
-  const w: number[] = []
-  needed.forEach((p, i) => {
-    for (let e = ptr[p]; e < ptr[p + 1]; e++) {
-      srcRows.push(src[e])
-      seg.push(i)
-      w.push(weight[e])
-    }
+  // One SGConv hop per perturbation graph, each with its own linear; their outputs are summed (model.md §2).
+  const hops = ctx.pertGraphs.map(({ name, graph: { ptr, src, weight } }) => {
+    const srcRows: number[] = []
+    const seg: number[] = []
+    const w: number[] = []
+    needed.forEach((p, i) => {
+      for (let e = ptr[p]; e < ptr[p + 1]; e++) {
+        srcRows.push(src[e])
+        seg.push(i)
+        w.push(weight[e])
+      }
+    })
+    return { layer: name === 'go' ? 'sim_layers.0.lin' : 'sim_layers.reactome.lin', srcRows, seg, w }
   })
   // Look up each source row once (max-norm renormalises exactly the rows read, as PyTorch does).
-  const uniq = [...new Set(srcRows)].sort((a, b) => a - b)
+  const uniq = [...new Set(hops.flatMap((h) => h.srcRows))].sort((a, b) => a - b)
   const at = new Map(uniq.map((r, i) => [r, i]))
   return {
     local,
     h: tf.tidy(() => {
       const table = embedding(store, 'pert_emb', ctx.P, ctx.H, { maxNorm: 1, indices: Int32Array.from(uniq) })
-      const idx = tf.tensor1d(Int32Array.from(srcRows, (r) => at.get(r)!), 'int32')
-      const segIds = tf.tensor1d(Int32Array.from(seg), 'int32')
-      const msgs = tf.mul(gatherRows(table, idx), tf.tensor2d(Float32Array.from(w), [w.length, 1])) as tf.Tensor2D
-      return dense(store, 'sim_layers.0.lin', segmentSum(msgs, segIds, needed.length), ctx.H)
+      const outs = hops.map(({ layer, srcRows, seg, w }) => {
+        const idx = tf.tensor1d(Int32Array.from(srcRows, (r) => at.get(r)!), 'int32')
+        const segIds = tf.tensor1d(Int32Array.from(seg), 'int32')
+        const msgs = tf.mul(gatherRows(table, idx), tf.tensor2d(Float32Array.from(w), [w.length, 1])) as tf.Tensor2D
+        return dense(store, layer, segmentSum(msgs, segIds, needed.length), ctx.H)
+      })
+      return (outs.length === 1 ? outs[0] : tf.addN(outs)) as tf.Tensor2D
     }),
   }
 }

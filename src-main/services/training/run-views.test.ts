@@ -33,6 +33,7 @@ function run(id: number, model: string, kind: 'model' | 'baseline', perCondition
     errorCode: null,
     backend: null,
     selection: null,
+    pertGraph: null,
     bestEpoch: 1,
     test: { overall, groups: { unseen_single: overall }, perCondition },
     splitKey: 'k',

@@ -98,6 +98,7 @@ export function toDetail(r: RunRecord, extra: { epochs: EpochReport[]; checkpoin
     queuePosition: extra.queuePosition,
     verdict: extra.verdict ?? null,
     selection: r.selection,
+    pertGraph: r.pertGraph,
   }
 }
 

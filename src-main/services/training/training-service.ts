@@ -431,6 +431,7 @@ export class TrainingService {
         const { result } = msg
         this.deps.repo.setSplit(msg.runId, result.split)
         if (result.selection) this.deps.repo.setSelection(msg.runId, result.selection)
+        if (result.pertGraph) this.deps.repo.setPertGraph(msg.runId, result.pertGraph)
         if (result.fitted) this.checkpoints.save(msg.runId, 0, { params: fittedToArtifact(result.fitted, { kind: 'baseline', model: r.model }) }, true)
         else if (result.params && !this.deps.repo.checkpoints(msg.runId).some((c) => c.epoch === result.bestEpoch)) {
           this.checkpoints.save(msg.runId, result.bestEpoch, { params: result.params }, true)
@@ -571,6 +572,7 @@ export function toTrainConfig(s: TrainSetup): TrainConfig {
     uncertaintyReference: s.uncertaintyReference,
     maskLevel: s.maskLevel,
     ...(s.prior ? { prior: s.prior } : {}),
+    ...(s.pertGraph ? { pertGraph: s.pertGraph } : {}),
     ...(s.backend ? { backend: s.backend } : {}),
   }
 }

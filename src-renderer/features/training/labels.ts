@@ -137,3 +137,6 @@ export function fmtMemory(mb: number | null | undefined): string {
 export function fmtDate(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '—'
 }
+
+/** The perturbation graph a run placed unseen genes by (model.md §2), in plain words. */
+export const PERT_GRAPH_WORDS: Record<'go' | 'reactome' | 'both', string> = { go: 'GO terms', reactome: 'Reactome pathways', both: 'GO terms and Reactome pathways' }

@@ -5,6 +5,7 @@ import {
   type BackendList,
   type ComputeBackend,
   type ModelPrior,
+  type PertGraphOption,
   type RunComparison,
   type RunDetail,
   type RunListItem,
@@ -47,6 +48,8 @@ export const useTrainingStore = defineStore('training', () => {
     selfEffect: TRAIN_DEFAULTS.selfEffect as boolean,
     /** model.md §11.2: grounded (knowledge prior + network correction) or as published */
     prior: TRAIN_DEFAULTS.prior as ModelPrior,
+    /** model.md §2: which knowledge places unseen genes (auto: the run chooses) */
+    pertGraph: 'auto' as PertGraphOption,
     splitKind: 'simulation' as 'simulation' | 'single',
     splitSeed: TRAIN_DEFAULTS.split.seed as number,
     seed: TRAIN_DEFAULTS.seed as number,
@@ -71,6 +74,7 @@ export const useTrainingStore = defineStore('training', () => {
       cellsPerCondition: form.allCells ? 'all' : Number(form.cellsPerCondition),
       selfEffect: form.selfEffect,
       prior: form.prior,
+      pertGraph: form.pertGraph,
       ...(form.backend ? { backend: form.backend } : {}),
     }
   })

@@ -85,6 +85,13 @@ export const TRAIN_DEFAULTS = {
  * `none` — the papers' formulations, where the network predicts the whole change.
  */
 export const MODEL_PRIORS = ['knowledge', 'none'] as const
+/**
+ * The perturbation graph(s) GEARS step 2 places genes with (model.md §2): GO (the paper's),
+ * Reactome (genes sharing a lowest-level pathway) or both (two hops summed); `auto` lets the run
+ * choose by the knowledge prior's validated Reactome share.
+ */
+export const PERT_GRAPHS = ['auto', 'go', 'reactome', 'both'] as const
+export type PertGraphOption = (typeof PERT_GRAPHS)[number]
 export type ModelPrior = (typeof MODEL_PRIORS)[number]
 
 /**
@@ -168,6 +175,7 @@ export const trainSetupSchema = z
     uncertaintyReference: z.boolean().default(TRAIN_DEFAULTS.uncertaintyReference),
     maskLevel: maskLevelSchema.default({ kind: 'l1' }),
     prior: z.enum(MODEL_PRIORS, { error: `The prior is one of ${MODEL_PRIORS.join(', ')}` }).default(TRAIN_DEFAULTS.prior),
+    pertGraph: z.enum(PERT_GRAPHS, { error: `The perturbation graph is one of ${PERT_GRAPHS.join(', ')}` }).default('auto'),
     /** force a compute backend; without it the worker picks the best available */
     backend: z.enum(COMPUTE_BACKENDS, { error: `The backend is one of ${COMPUTE_BACKENDS.join(', ')}` }).optional(),
   })
@@ -321,6 +329,8 @@ export interface RunDetail extends RunListItem {
   verdict: RunVerdict | null
   /** residual runs on small screens: how cross-validation chose the epoch and α */
   selection: RunSelection | null
+  /** model runs: the perturbation graph(s) the run placed genes with (chosen by the run when its setup said `auto`) */
+  pertGraph: Exclude<PertGraphOption, 'auto'> | null
 }
 
 export interface TrainEstimate {
