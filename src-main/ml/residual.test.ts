@@ -126,4 +126,17 @@ describe('residual models (model.md §11.2)', () => {
     expect(choosePertGraph({ pertGraph: 'auto' }, undefined, withKnowledge)).toBe('go')
     expect(choosePertGraph({ pertGraph: 'reactome' }, undefined, withKnowledge)).toBe('reactome')
   })
+
+  it('a run on a screen of singles predicts pairs: the prior’s sum of singles, with no network correction it was never validated on', async () => {
+    const singles = tinyScreen({ singles: 10, pairs: 0, genes: 30 })
+    const config = defaultTrainConfig('gears', { hidden: 8, epochs: 2, cellsPerCondition: 8 })
+    const r = await train(singles, config)
+    const back = loadModel({ params: r.params }, config, singles)
+    expect(back.residual!.alpha.pairs).toBe(0)
+    const [pair] = predict(back, [['G0', 'G1']])
+    const prior = back.residual!.prior
+    const expected = prior.delta(['G0', 'G1']).map((d, g) => Math.max(0, singles.controlMean[g] + d))
+    pair.mean.forEach((v, g) => expect(Math.abs(v - expected[g])).toBeLessThan(1e-5))
+    back.dispose()
+  })
 })
