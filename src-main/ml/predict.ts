@@ -40,6 +40,8 @@ export interface ModelMeta {
   priorGenes?: string[]
   /** the perturbation graph(s) of step 2 (absent: GO, as before the option) */
   pertGraph?: PertGraph
+  /** residual models with the per-condition prior scale (absent in weights saved before it) */
+  priorScale?: boolean
 }
 
 const COEXP = ['graph.coexp.source', 'graph.coexp.target', 'graph.coexp.weight'] as const
@@ -149,7 +151,7 @@ export function loadModel(stored: StoredModel, config: TrainConfig, data: Traini
   const coexp = readCoexpression(probe, data.genes.length)
   probe.dispose()
   const ctx = buildModelContext(data, coexp, meta.hidden, meta.pertGraph ?? 'go')
-  const model = createModel(modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), ctx, config.seed)
+  const model = createModel({ ...modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), priorScale: meta.priorScale === true }, ctx, config.seed)
   loadParams(model.store, stored.params)
   const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: readAlpha(model.store) } : undefined
   const loaded: LoadedModel = {
@@ -223,19 +225,21 @@ export function vaeControlMean(model: PerturbationModel, data: TrainingData, row
  * Δ (and log-variance) for conditions given as vocabulary rows, `batch` conditions per forward
  * pass, in inference mode. Returns row-major [conditions, G], or [conditions, columns].
  */
-export function predictDeltas(model: PerturbationModel, conditions: number[][], batch = 8, columns?: Int32Array): { delta: Float32Array; logvar: Float32Array | null } {
+export function predictDeltas(model: PerturbationModel, conditions: number[][], batch = 8, columns?: Int32Array): { delta: Float32Array; logvar: Float32Array | null; priorScale: Float32Array | null } {
   const G = columns ? columns.length : model.ctx.G
   const delta = new Float32Array(conditions.length * G)
   const logvar = model.spec.uncertainty ? new Float32Array(conditions.length * G) : null
+  const priorScale = model.spec.priorScale ? new Float32Array(conditions.length) : null
   for (let i = 0; i < conditions.length; i += batch) {
     const part = conditions.slice(i, i + batch)
     tf.tidy(() => {
       const out = model.forward(part, inferenceMode, columns)
       delta.set(out.delta.dataSync(), i * G)
       if (logvar && out.logvar) logvar.set(out.logvar.dataSync(), i * G)
+      if (priorScale && out.priorScale) priorScale.set(out.priorScale.dataSync(), i)
     })
   }
-  return { delta, logvar }
+  return { delta, logvar, priorScale }
 }
 
 /**
@@ -301,8 +305,13 @@ export function predictParts(
       return unplaced ? [] : r
     })
   }
-  const { delta, logvar } = predictDeltas(model, netRows, batch, columns)
+  const { delta, logvar, priorScale } = predictDeltas(model, netRows, batch, columns)
   if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
+  // The correction r = network + scale·prior (knowledge-stream `priorScale`).
+  if (prior && priorScale) {
+    const width = base.length
+    for (let i = 0; i < rows.length; i++) for (let k = i * width; k < (i + 1) * width; k++) delta[k] += priorScale[i] * prior[k]
+  }
   return { base, variances: logvar, delta: { network: delta, prior, priorOnly } }
 }
 

@@ -97,9 +97,11 @@ describe('residual models (model.md §11.2)', () => {
     back.dispose()
   })
 
-  it('keeps the network only where it beats the prior by more than one standard error', () => {
+  it('keeps the network only where it beats the prior by more than two standard errors', () => {
     const prior = [1, 1, 1, 1, 1, 1]
     expect(beatsPrior([0.8, 0.82, 0.79, 0.81, 0.8, 0.78], prior)).toBe(true)
+    // mean gain 0.1 with a standard error of ~0.07: within two of them, not kept
+    expect(beatsPrior([0.7, 1.1, 0.75, 1.05, 0.8, 1.0], prior)).toBe(false)
     // A lower mean that one condition carries is noise.
     expect(beatsPrior([0.2, 1.1, 1.05, 1.1, 1.02, 1.08], prior)).toBe(false)
     expect(beatsPrior([1.1, 1.2, 1.1, 1.2, 1.1, 1.2], prior)).toBe(false)

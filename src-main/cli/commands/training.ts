@@ -103,7 +103,7 @@ function trainResult(d: RunDetail, baselines: (BaselineResult & { model: string 
     device: d.backendInfo?.device ?? null,
     split: { kind: d.split.kind, seed: d.split.seed, train: d.splitDetail?.train.length ?? null, val: d.splitDetail?.val.length ?? null, test: d.splitDetail?.test.length ?? null },
     bestEpoch: d.bestEpoch,
-    epochs: d.epochLog.map((e) => ({ epoch: e.epoch, loss: e.losses.total ?? null, losses: e.losses, val: e.val, seconds: e.seconds, lr: e.lr })),
+    epochs: d.epochLog.map((e) => ({ epoch: e.epoch, loss: e.losses.total ?? null, losses: e.losses, val: e.val, seconds: e.seconds, lr: e.lr, ...(e.alpha !== undefined ? { alpha: e.alpha, alphaPairs: e.alphaPairs } : {}) })),
     test: testOf(d.test),
     baselines: Object.fromEntries(baselines.map(({ model, ...b }) => [model, b])),
     verdict: d.verdict,

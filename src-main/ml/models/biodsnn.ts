@@ -23,7 +23,7 @@ import type { Mixing } from '../engine-types'
 import type { ModelContext } from './context'
 import type { HeadOptions, ModelOutput } from './gears'
 import { broadcastShifts, fastEncoderLayer, pickColumns, sharedBaseEncoderLayer } from './layers'
-import { conditionShifts, crossGene, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
+import { conditionShifts, crossGene, geneBase, pertStates, priorScale, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
 
 export const VAE_HIDDEN = 32
 export const VAE_LATENT = 16
@@ -48,6 +48,7 @@ export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions:
     const pert = pertStates(store, ctx, conditions)
     const base = geneBase(store, ctx, mode)
     const shifts = conditionShifts(store, ctx, pert, conditions, mode)
+    const scale = options.priorScale ? { priorScale: priorScale(store, shifts) } : {}
     // In inference the conditions' shared base lets the attention scores be computed once per batch,
     // and after the attention every gene row is independent: only the genes asked for are computed.
     const sharedBase = options.mixing === 'masked-attention' && !mode.training
@@ -66,7 +67,7 @@ export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions:
     // The paths that compute every gene (training, other mixings) pick the columns at the end.
     const pick = rows ? undefined : options.columns
     delta = pickColumns(delta, pick)
-    return options.uncertainty ? { delta, logvar: pickColumns(uncertaintyHead(store, ctx, hidden, B, mode), pick) } : { delta }
+    return options.uncertainty ? { delta, logvar: pickColumns(uncertaintyHead(store, ctx, hidden, B, mode), pick), ...scale } : { delta, ...scale }
   })
 }
 

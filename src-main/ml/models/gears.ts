@@ -7,12 +7,14 @@ import * as tf from '@tensorflow/tfjs'
 import type { ForwardMode } from '../layers/mode'
 import type { ParamStore } from '../layers/param-store'
 import type { ModelContext } from './context'
-import { crossGene, fuseConditions, geneBase, pertStates, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
-import { pickColumns } from './layers'
+import { conditionShifts, crossGene, geneBase, pertStates, priorScale, recovery, selfEffect, uncertaintyHead } from './knowledge-stream'
+import { broadcastShifts, pickColumns } from './layers'
 
 export interface HeadOptions {
   selfEffect: boolean
   uncertainty: boolean
+  /** residual models: the per-condition scale of the prior (`priorScale`) */
+  priorScale?: boolean
 }
 
 export interface ModelOutput {
@@ -20,6 +22,8 @@ export interface ModelOutput {
   delta: tf.Tensor2D
   /** [B, G] log-variance (uncertainty head) */
   logvar?: tf.Tensor2D
+  /** [B, 1] residual models: the share of the prior added to it (0 at the start) */
+  priorScale?: tf.Tensor2D
 }
 
 /**
@@ -32,7 +36,9 @@ export function gearsForward(store: ParamStore, ctx: ModelContext, conditions: n
   const { G } = ctx
   return tf.tidy(() => {
     const pert = pertStates(store, ctx, conditions)
-    const x = fuseConditions(store, ctx, geneBase(store, ctx, mode), pert, conditions, mode)
+    const shifts = conditionShifts(store, ctx, pert, conditions, mode)
+    const x = broadcastShifts(geneBase(store, ctx, mode), shifts)
+    const scale = options.priorScale ? { priorScale: priorScale(store, shifts) } : {}
     const { z, hidden } = recovery(store, ctx, x, B, mode)
     let delta = crossGene(store, ctx, z, mode)
     if (options.selfEffect) {
@@ -41,10 +47,10 @@ export function gearsForward(store: ParamStore, ctx: ModelContext, conditions: n
     }
     const { columns } = options
     delta = pickColumns(delta, columns)
-    if (!options.uncertainty) return { delta }
-    if (!columns || mode.training) return { delta, logvar: pickColumns(uncertaintyHead(store, ctx, hidden, B, mode), columns) }
+    if (!options.uncertainty) return { delta, ...scale }
+    if (!columns || mode.training) return { delta, logvar: pickColumns(uncertaintyHead(store, ctx, hidden, B, mode), columns), ...scale }
     const rows = new Int32Array(B * columns.length)
     for (let b = 0; b < B; b++) for (let k = 0; k < columns.length; k++) rows[b * columns.length + k] = b * G + columns[k]
-    return { delta, logvar: uncertaintyHead(store, ctx, tf.gather(hidden, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, B, mode) }
+    return { delta, logvar: uncertaintyHead(store, ctx, tf.gather(hidden, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, B, mode), ...scale }
   })
 }

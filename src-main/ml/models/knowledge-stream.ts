@@ -109,6 +109,17 @@ export function conditionShifts(store: ParamStore, ctx: ModelContext, pert: Pert
   })
 }
 
+/**
+ * Residual models (model.md §11.2): a scale of the prior per condition, [B, 1], read from the
+ * condition's fused perturbation vector and starting at 0. The correction r = network + scale·prior
+ * can then say "this pair is sub-additive" or "this gene's estimate is too strong" in one number,
+ * which a per-gene readout that never sees the prior cannot.
+ */
+export function priorScale(store: ParamStore, shifts: tf.Tensor2D): tf.Tensor2D {
+  const zeros: Init = { kind: 'zeros' }
+  return dense(store, 'prior_scale', shifts, 1, { init: zeros, biasInit: zeros })
+}
+
 /** Step 3: [B·G, H] post-perturbation gene states (base + fuse(Σ h_pert) on every gene row). */
 export function fuseConditions(store: ParamStore, ctx: ModelContext, base: tf.Tensor2D, pert: PertStates, conditions: number[][], mode: ForwardMode): tf.Tensor2D {
   return tf.tidy(() => broadcastShifts(base, conditionShifts(store, ctx, pert, conditions, mode)))

@@ -19,12 +19,14 @@ export interface ModelSpec {
   vae: boolean
   selfEffect: boolean
   uncertainty: boolean
+  /** residual models (model.md §11.2): the per-condition scale of the prior */
+  priorScale: boolean
 }
 
-export function modelSpec(config: Pick<TrainConfig, 'model' | 'selfEffect' | 'uncertainty'>): ModelSpec {
+export function modelSpec(config: Pick<TrainConfig, 'model' | 'selfEffect' | 'uncertainty' | 'prior'>): ModelSpec {
   const name = config.model as ModelName
   if (!Object.hasOwn(MODEL_ARCHITECTURES, name)) throw new AppError('train.unknown-model', `Unknown model "${String(config.model)}".`)
-  return { name, ...MODEL_ARCHITECTURES[name], selfEffect: config.selfEffect, uncertainty: config.uncertainty }
+  return { name, ...MODEL_ARCHITECTURES[name], selfEffect: config.selfEffect, uncertainty: config.uncertainty, priorScale: config.prior === 'knowledge' }
 }
 
 export interface VaeOutput {
@@ -46,7 +48,7 @@ export interface PerturbationModel {
 
 export function createModel(spec: ModelSpec, ctx: ModelContext, seed: number): PerturbationModel {
   const store = new ParamStore(seed)
-  const heads = { selfEffect: spec.selfEffect, uncertainty: spec.uncertainty }
+  const heads = { selfEffect: spec.selfEffect, uncertainty: spec.uncertainty, priorScale: spec.priorScale }
   const masks = new Map<number, AttentionMask>()
   const mask = (blocks: number) => {
     let m = masks.get(blocks)
