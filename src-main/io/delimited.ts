@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../src-shared/contract'
 import { inferColumn, joinCellMetadata, pickRows, readCellMetadata } from './cell-metadata'
@@ -7,6 +6,7 @@ import { readCsvRecords, sniffFile, type Delimiter } from './csv'
 import { fractionMatching, geneLikeScore, looksLikeGeneSymbol } from './gene-names'
 import { subProgress, throwIfCancelled, yieldToLoop, type ReadControl } from './progress'
 import type { CsrMatrix, ObsColumn, RawDataset } from './raw-dataset'
+import { statForReading } from './file-access'
 import { checkTextFile, isGzipFile } from './text-input'
 
 /**
@@ -134,7 +134,7 @@ interface TableRead {
 }
 
 function estimateLines(file: string, layout: DelimitedLayout): number {
-  const bytes = fs.statSync(file).size * (isGzipFile(file) ? 4 : 1)
+  const bytes = statForReading(file, 'table').size * (isGzipFile(file, 'table') ? 4 : 1)
   const sample = layout.sampleRows.slice(0, 5)
   const avg = sample.reduce((s, r) => s + r.join(layout.delimiter).length + 1, 0) / Math.max(1, sample.length)
   return Math.max(1, bytes / Math.max(1, avg))

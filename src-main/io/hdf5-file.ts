@@ -1,7 +1,7 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import h5wasm, { Dataset, Group, type File as H5File } from 'h5wasm/node'
 import { AppError } from '../../src-shared/contract'
+import { errnoError, readError, readHead, statForReading } from './file-access'
 
 export { Dataset, Group }
 export type { H5File }
@@ -21,17 +21,11 @@ export function hasHdf5Signature(head: Buffer): boolean {
  */
 export function checkHdf5File(file: string): void {
   const name = path.basename(file)
-  let size: number
-  try {
-    const stat = fs.statSync(file)
-    if (stat.isDirectory()) throw new AppError('dataset.unreadable', `${file} is a folder, not an .h5ad file.`)
-    size = stat.size
-  } catch (err) {
-    if (err instanceof AppError) throw err
-    throw new AppError('dataset.not-found', `Cannot open ${file}: ${(err as Error).message}. Check the path.`)
-  }
+  const stat = statForReading(file, '.h5ad file')
+  if (stat.isDirectory()) throw readError(file, errnoError('EISDIR', file), '.h5ad file')
+  const size = stat.size
   if (size === 0) throw new AppError('dataset.empty', `${name} is empty (0 bytes). Copy or download the file again.`)
-  const head = readHead(file, 4096 + 64)
+  const head = readHead(file, 4096 + 64, '.h5ad file')
   const at = SIGNATURE_OFFSETS.find((o) => head.length >= o + 8 && head.subarray(o, o + 8).equals(SIGNATURE))
   if (at === undefined) {
     throw new AppError('dataset.unreadable', `${name} is not an HDF5 file (${describeContent(head)}), so it cannot be an AnnData .h5ad. Choose the file written by anndata's write_h5ad, or pick the matching format (10x folder, CSV table).`)
@@ -57,17 +51,6 @@ export async function openHdf5(file: string): Promise<H5File> {
 export async function createHdf5(file: string): Promise<H5File> {
   await h5wasm.ready
   return new h5wasm.File(file, 'w')
-}
-
-export function readHead(file: string, bytes: number): Buffer {
-  const fd = fs.openSync(file, 'r')
-  try {
-    const buf = Buffer.alloc(bytes)
-    const n = fs.readSync(fd, buf, 0, bytes, 0)
-    return buf.subarray(0, n)
-  } finally {
-    fs.closeSync(fd)
-  }
 }
 
 /** A short human description of what a non-HDF5 file starts with. */

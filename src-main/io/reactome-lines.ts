@@ -1,7 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { pipeline } from 'node:stream'
 import zlib from 'node:zlib'
 import { AppError } from '../../src-shared/contract'
+import { ignoreLateError, isFileSystemError, KNOWLEDGE_FILE, openForReading, readError, readHeadOf, readWhole, statForReading, streamFrom } from './file-access'
 
 /**
  * Line reading for the knowledge files (Reactome and NCBI): plain, gzipped (detected by the
@@ -25,17 +27,21 @@ export interface LineReadOptions {
   onBytes?: (read: number, total: number) => void
 }
 
+const ROLE = 'knowledge file'
+
 export function detectCompression(file: string): Compression {
-  const fd = fs.openSync(file, 'r')
+  const fd = openForReading(file, ROLE, KNOWLEDGE_FILE)
   try {
-    const head = Buffer.alloc(4)
-    const n = fs.readSync(fd, head, 0, 4, 0)
-    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip'
-    if (n === 4 && head.readUInt32LE(0) === 0x04034b50) return 'zip'
-    return 'none'
+    return compressionOf(readHeadOf(fd, 4, file, ROLE, KNOWLEDGE_FILE))
   } finally {
     fs.closeSync(fd)
   }
+}
+
+function compressionOf(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip'
+  if (head.length === 4 && head.readUInt32LE(0) === 0x04034b50) return 'zip'
+  return 'none'
 }
 
 /**
@@ -44,13 +50,14 @@ export function detectCompression(file: string): Compression {
  */
 export async function forEachLine(file: string, onLine: (line: string, lineNo: number) => void, options: LineReadOptions = {}): Promise<LineReadResult> {
   const name = path.basename(file)
-  let total: number
+  const total = statForReading(file, ROLE, KNOWLEDGE_FILE).size
+  const fd = openForReading(file, ROLE, KNOWLEDGE_FILE)
   let compression: Compression
   try {
-    total = fs.statSync(file).size
-    compression = detectCompression(file)
+    compression = compressionOf(readHeadOf(fd, 4, file, ROLE, KNOWLEDGE_FILE))
   } catch (err) {
-    throw new AppError('knowledge.unreadable', `Cannot read ${file}: ${(err as Error).message}.`)
+    fs.closeSync(fd)
+    throw err
   }
 
   let rest = ''
@@ -67,6 +74,7 @@ export async function forEachLine(file: string, onLine: (line: string, lineNo: n
   }
 
   if (compression === 'zip') {
+    fs.closeSync(fd)
     const text = readSingleZipEntry(file).toString('utf8')
     push(text)
     options.onBytes?.(total, total)
@@ -74,7 +82,7 @@ export async function forEachLine(file: string, onLine: (line: string, lineNo: n
   }
 
   const decoder = new TextDecoder('utf-8')
-  const source = fs.createReadStream(file, { highWaterMark: 1 << 20 })
+  const source = streamFrom(fd, { highWaterMark: 1 << 20 })
   let read = 0
   const count = (n: number) => {
     read += n
@@ -85,8 +93,9 @@ export async function forEachLine(file: string, onLine: (line: string, lineNo: n
     const gunzip = zlib.createGunzip()
     // pipe() already listens to 'data', so a second listener only observes the compressed bytes.
     source.on('data', (chunk) => count(chunk.length))
-    source.on('error', (err) => gunzip.destroy(err))
-    stream = source.pipe(gunzip)
+    // pipeline destroys both streams on any error (closing the file) and hands it to gunzip's reader
+    pipeline(source, gunzip, ignoreLateError)
+    stream = gunzip
   }
   try {
     for await (const chunk of stream) {
@@ -102,6 +111,7 @@ export async function forEachLine(file: string, onLine: (line: string, lineNo: n
       throw new AppError('knowledge.truncated', `${name} ends abruptly (the gzip stream is cut off after ${lineNo} lines): the download is incomplete. Download ${name} again.`)
     }
     if (e.code === 'Z_DATA_ERROR') throw new AppError('knowledge.unreadable', `${name} is not a valid gzip file (${e.message}). Download it again, or unpack it and use the plain file.`)
+    if (isFileSystemError(e)) throw readError(file, e, ROLE, KNOWLEDGE_FILE)
     throw new AppError('knowledge.unreadable', `Cannot read ${file}: ${e.message}.`)
   }
   push(decoder.decode())
@@ -111,7 +121,7 @@ export async function forEachLine(file: string, onLine: (line: string, lineNo: n
 /** The one file inside a zip archive (Reactome's `ReactomePathways.gmt.zip`), inflated. */
 export function readSingleZipEntry(file: string): Buffer {
   const name = path.basename(file)
-  const buf = fs.readFileSync(file)
+  const buf = readWhole(file, ROLE, KNOWLEDGE_FILE)
   const bad = (why: string) => new AppError('knowledge.unreadable', `${name} is not a zip archive this app can read (${why}). Unzip it and put the file it contains in the knowledge folder instead.`)
   // End-of-central-directory record: the last 22 bytes, plus up to 64 KiB of comment.
   let eocd = -1

@@ -1,15 +1,15 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../src-shared/contract'
 import { inferColumn, joinCellMetadata, readCellMetadata } from './cell-metadata'
 import { readCsvRecords } from './csv'
 import { detectDelimitedLayout, readDelimited, type Orientation } from './delimited'
 import { readH5ad, summarizeH5ad } from './h5ad-read'
-import { checkHdf5File, describeContent, hasHdf5Signature, readHead } from './hdf5-file'
+import { readHead, statForReading } from './file-access'
+import { checkHdf5File, describeContent, hasHdf5Signature } from './hdf5-file'
 import type { ReadControl } from './progress'
 import type { DatasetFormat, ObsColumn, RawDataset } from './raw-dataset'
 import { locateTenxFiles, readTenx, summarizeTenx } from './tenx'
-import { checkTextFile, headLines, isGzipFile } from './text-input'
+import { checkTextFile, headLines } from './text-input'
 
 /** One entry point for every dataset format: detection by content, reading, and the wizard's preview. */
 
@@ -55,12 +55,7 @@ const HDF5_NAMES = /\.(h5ad|h5|hdf5|he5|loom)$/i
 const PREVIEW_ROWS = 5
 
 export async function detectFormat(p: string): Promise<DatasetFormat> {
-  let stat: fs.Stats
-  try {
-    stat = fs.statSync(p)
-  } catch (err) {
-    throw new AppError('dataset.not-found', `Cannot open ${p}: ${(err as Error).message}. Check the path.`)
-  }
+  const stat = statForReading(p, 'dataset')
   if (stat.isDirectory()) {
     try {
       locateTenxFiles(p)
@@ -71,15 +66,15 @@ export async function detectFormat(p: string): Promise<DatasetFormat> {
     }
   }
   if (stat.size === 0) throw new AppError('dataset.empty', `${path.basename(p)} is empty (0 bytes). Copy or download the file again.`)
-  const head = readHead(p, 4096 + 16)
+  const head = readHead(p, 4096 + 16, 'dataset')
   if (hasHdf5Signature(head)) return 'h5ad'
   // an .h5ad that is not HDF5 (a renamed text file, a failed download): say so instead of guessing
   if (HDF5_NAMES.test(p)) checkHdf5File(p)
   if (head.toString('latin1', 0, 4) === 'PK\u0003\u0004') throw new AppError('dataset.unknown-format', `${path.basename(p)} is a zip archive. Unpack it and choose the .h5ad file or the 10x folder inside.`)
-  const gz = isGzipFile(p)
+  const gz = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b
   let firstLine: string
   if (gz) {
-    firstLine = (await headLines(p, 1, 'file'))[0] ?? ''
+    firstLine = (await headLines(p, 1, 'dataset'))[0] ?? ''
   } else {
     if (head.subarray(0, 1024).includes(0)) throw new AppError('dataset.unknown-format', `${path.basename(p)} is not a supported dataset (${describeContent(head)}). Supported: AnnData .h5ad, a 10x folder (matrix.mtx, features.tsv, barcodes.tsv), CSV/TSV tables.`)
     firstLine = head.toString('utf8').split(/\r?\n/)[0]

@@ -1,10 +1,10 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../src-shared/contract'
 import { joinCellMetadata, readCellMetadata, type CellMetadata } from './cell-metadata'
 import { csrFromCoo, describeValue, subsetColumns, subsetRows, validateAndSortCsr } from './csr'
 import { subProgress, throwIfCancelled, type ReadControl } from './progress'
 import type { CsrMatrix, RawDataset } from './raw-dataset'
+import { listFolder, statForReading } from './file-access'
 import { checkTextFile, openBytes, readLines, streamError } from './text-input'
 
 /**
@@ -53,13 +53,8 @@ const METADATA = /^(cells|metadata|cell_metadata|cell-metadata|obs)\.(csv|tsv|tx
 /** Finds the three files in a folder (Cell Ranger names, also with a GEO-style `GSM…_` prefix). */
 export function locateTenxFiles(input: string | TenxFiles): TenxFiles {
   if (typeof input !== 'string') return input
-  let dir = input
-  try {
-    if (fs.statSync(input).isFile()) dir = path.dirname(input)
-  } catch {
-    throw new AppError('dataset.not-found', `Cannot open ${input}. Check the path.`)
-  }
-  const names = fs.readdirSync(dir)
+  const dir = statForReading(input, '10x folder').isDirectory() ? input : path.dirname(input)
+  const names = listFolder(dir, '10x folder')
   const pick = (re: RegExp, what: string, fallback: string): string => {
     const found = names.filter((n) => re.test(n))
     if (found.length === 0) throw new AppError('dataset.missing-file', `The 10x folder ${dir} has no ${what} file (expected ${fallback}). Put the matrix, features and barcodes files of one sample in one folder.`)
@@ -81,7 +76,7 @@ export function locateTenxFiles(input: string | TenxFiles): TenxFiles {
 /** A `cells.csv`-like metadata file next to the matrix, if there is exactly one. */
 export function findMetadataBeside(files: TenxFiles): string | null {
   const dir = path.dirname(files.matrix)
-  const found = fs.readdirSync(dir).filter((n) => METADATA.test(n))
+  const found = listFolder(dir, '10x folder').filter((n) => METADATA.test(n))
   return found.length === 1 ? path.join(dir, found[0]) : null
 }
 
@@ -370,7 +365,7 @@ async function readMtxBody(files: TenxFiles, features: { ids: string[]; symbols:
     }
   }
 
-  const input = openBytes(file)
+  const input = openBytes(file, 'matrix file')
   let leftover: Buffer | null = null
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {

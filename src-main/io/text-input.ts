@@ -1,44 +1,53 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
-import type { Readable } from 'node:stream'
+import { pipeline, type Readable } from 'node:stream'
 import zlib from 'node:zlib'
 import { AppError } from '../../src-shared/contract'
-import { readHead } from './hdf5-file'
+import { errnoError, ignoreLateError, isFileSystemError, openForReading, readError, readHead, readHeadOf, statForReading, streamFrom } from './file-access'
 
 /** Text inputs (mtx, tsv, csv), gzip-compressed or not: decided by the gzip magic bytes, not the name. */
 
-export function isGzipFile(file: string): boolean {
-  const head = readHead(file, 2)
-  return head.length === 2 && head[0] === 0x1f && head[1] === 0x8b
+const isGzipHead = (head: Buffer) => head.length === 2 && head[0] === 0x1f && head[1] === 0x8b
+
+export function isGzipFile(file: string, role = 'file'): boolean {
+  return isGzipHead(readHead(file, 2, role))
 }
 
-/** Fails with `dataset.not-found` / `dataset.empty` before any parsing starts. */
+/** Fails with `dataset.not-found` / `dataset.unreadable` / `dataset.empty` before any parsing starts. */
 export function checkTextFile(file: string, role: string): void {
-  let size: number
+  const stat = statForReading(file, role)
+  if (stat.isDirectory()) throw readError(file, errnoError('EISDIR', file), role)
+  if (!stat.isFile()) throw new AppError('dataset.unreadable', `The ${role} ${file} is not a regular file. Choose the file itself.`)
+  if (stat.size === 0) throw new AppError('dataset.empty', `The ${role} ${path.basename(file)} is empty (0 bytes). Copy or download it again.`)
+}
+
+/**
+ * Decompressed byte stream of a file. Open errors are thrown here, as `readError`s; read and gzip
+ * errors reach the consumer as the stream's 'error' (map them with `streamError`), and no stream
+ * in between is left without an error listener.
+ */
+export function openBytes(file: string, role = 'file'): Readable {
+  const fd = openForReading(file, role)
+  let gz: boolean
   try {
-    const stat = fs.statSync(file)
-    if (!stat.isFile()) throw new AppError('dataset.not-found', `${role} ${file} is not a file.`)
-    size = stat.size
+    gz = isGzipHead(readHeadOf(fd, 2, file, role))
   } catch (err) {
-    if (err instanceof AppError) throw err
-    throw new AppError('dataset.not-found', `Cannot open the ${role} ${file}: ${(err as Error).message}. Check the path.`)
+    fs.closeSync(fd)
+    throw err
   }
-  if (size === 0) throw new AppError('dataset.empty', `The ${role} ${path.basename(file)} is empty (0 bytes). Copy or download it again.`)
-}
-
-/** Decompressed byte stream of a file. */
-export function openBytes(file: string): Readable {
-  const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 })
-  if (!isGzipFile(file)) return raw
+  const raw = streamFrom(fd, { highWaterMark: 1 << 20 })
+  if (!gz) return raw
   const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 })
-  raw.on('error', (err) => gunzip.destroy(err))
-  return raw.pipe(gunzip)
+  // pipeline destroys both streams on any error (closing the file) and hands it to gunzip's consumer
+  pipeline(raw, gunzip, ignoreLateError)
+  return gunzip
 }
 
-/** Turns a stream failure (bad gzip, truncated file) into a clear `dataset.unreadable`. */
+/** Turns a stream failure (unreadable file, bad gzip, truncated file) into a clear `dataset.unreadable`. */
 export function streamError(err: unknown, file: string, role: string): AppError {
   if (err instanceof AppError) return err
+  if (isFileSystemError(err)) return readError(file, err, role)
   const e = err as NodeJS.ErrnoException
   const why = e?.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e?.message ?? '') ? 'the gzip data ends early (truncated file)' : (e?.message ?? String(err))
   return new AppError('dataset.unreadable', `The ${role} ${path.basename(file)} could not be read: ${why}. Copy or download it again.`)
@@ -46,7 +55,7 @@ export function streamError(err: unknown, file: string, role: string): AppError 
 
 /** Lines of a (possibly gzipped) text file, without line endings. */
 export async function* readLines(file: string, role: string): AsyncGenerator<string> {
-  const input = openBytes(file)
+  const input = openBytes(file, role)
   const lines = readline.createInterface({ input, crlfDelay: Infinity })
   // readline does not forward stream errors to the iterator; remember and rethrow them
   let failure: unknown = null

@@ -1,10 +1,11 @@
 import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { createAppContext, type AppContext } from '../app-context'
 import { tempHome } from '../test-support/temp-home'
+import { makeUnreadable, restoreReadable, writeTinyTenx } from '../test-support/unreadable'
 import { startServer, type RunningServer } from './http-server'
 
 let home: ReturnType<typeof tempHome>
@@ -44,6 +45,8 @@ beforeAll(async () => {
   context = createAppContext({ home: path.join(home.dir, 'data'), transport: 'browser', log: () => undefined })
   server = await startServer({ context, rendererDir })
 })
+
+afterEach(() => vi.restoreAllMocks())
 
 afterAll(async () => {
   await server.close()
@@ -115,6 +118,21 @@ describe('browser-mode server', () => {
     expect(env.data.path.startsWith(path.join(context.home, 'uploads'))).toBe(true)
     expect(path.basename(env.data.path)).toBe('passwd')
     expect(fs.readFileSync(env.data.path, 'utf8')).toBe('a,b\n1,2\n')
+  })
+
+  it('answers a preview of a file it cannot read with a clear 422, and keeps serving', async () => {
+    for (const name of ['features.tsv.gz', 'matrix.mtx', 'barcodes.tsv', 'cells.csv']) {
+      const dir = writeTinyTenx(path.join(home.dir, `tenx-${name}`))
+      const file = path.join(dir, name)
+      const how = makeUnreadable(file)
+      const r = await api('dataset:preview', JSON.stringify({ path: dir, format: 'auto' }))
+      restoreReadable(file, how)
+      expect(r.status, r.body).toBe(422)
+      expect(JSON.parse(r.body).error).toMatchObject({ code: 'dataset.unreadable', message: expect.stringContaining(`${file}: permission denied`) })
+      // an unhandled stream error would have ended the process (and this test run) by now
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect((await api('project:list', '{}')).status).toBe(200)
+    }
   })
 
   it('pushes events over the WebSocket only to authorised clients', async () => {

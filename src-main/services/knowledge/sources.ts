@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../../src-shared/contract'
 import type { KnowledgeRole, KnowledgeSourceFile, KnowledgeSourceSlot } from '../../../src-shared/contract/channels/knowledge'
+import { KNOWLEDGE_FILE, openForReading, readError, streamFrom } from '../../io/file-access'
 
 /**
  * Finding the five knowledge files in a folder (or its immediate sub-folders, e.g. the
@@ -102,7 +103,12 @@ export function locateSources(folder: string): LocatedSources {
 
 export async function hashFile(file: string): Promise<string> {
   const hash = crypto.createHash('sha256')
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer)
+  const stream = streamFrom(openForReading(file, 'knowledge file', KNOWLEDGE_FILE), { highWaterMark: 1 << 20 })
+  try {
+    for await (const chunk of stream) hash.update(chunk as Buffer)
+  } catch (err) {
+    throw readError(file, err, 'knowledge file', KNOWLEDGE_FILE)
+  }
   return hash.digest('hex')
 }
 
