@@ -119,6 +119,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
     }),
   }
   services.training.recoverInterrupted()
+  try {
+    services.datasets.sweepPartials()
+  } catch (err) {
+    log(`dataset partial-folder sweep: ${(err as Error).message}`)
+  }
   const deps: CoreDeps = { home, transport: options.transport, db, events, services }
 
   const router = createRouter(

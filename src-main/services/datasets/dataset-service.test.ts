@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatasetSummary } from '../../../src-shared/contract'
@@ -95,5 +97,27 @@ describe('dataset import (Papalexi 2021, real files)', () => {
     expect(s.warnings.join(' ')).toContain("'feature_name'")
     const detail = await call<{ conditionTable: { condition: string; genes: string[] }[] }>('dataset:get', { id: s.datasetId })
     expect(detail.conditionTable.some((c) => c.genes.length === 2)).toBe(true)
+  })
+})
+
+describe('start of the app', () => {
+  it('sweeps the partial dataset folders a killed import left, keeping those of live writers', () => {
+    const start = tempHome('ps-sweep-')
+    try {
+      const host = os.hostname().replace(/[^A-Za-z0-9.]/g, '_')
+      const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout)
+      const root = path.join(start.dir, 'datasets')
+      const killed = path.join(root, `.0b7f2a9e-0000-4000-8000-000000000001.partial-${host}-${dead}-0123456789ab`)
+      const writing = path.join(root, `.0b7f2a9e-0000-4000-8000-000000000002.partial-${host}-${process.pid}-0123456789ab`)
+      for (const dir of [killed, writing]) {
+        fs.mkdirSync(dir, { recursive: true })
+        fs.writeFileSync(path.join(dir, 'x-data.bin'), Buffer.alloc(4096))
+      }
+      const started = createAppContext({ home: start.dir, transport: 'cli', log: () => undefined })
+      started.close()
+      expect(fs.readdirSync(root)).toEqual([path.basename(writing)])
+    } finally {
+      start.cleanup()
+    }
   })
 })

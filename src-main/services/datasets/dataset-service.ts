@@ -18,7 +18,7 @@ import { scanSources } from '../knowledge/sources'
 import type { SyntheticPreset } from '../synthetic/types'
 import { synthesizeToFile } from '../synthetic/write'
 import type { ProjectsService } from '../projects'
-import { loadDataset, saveDataset } from './dataset-store'
+import { loadDataset, saveDataset, sweepPartialDatasets, type PartialSweep } from './dataset-store'
 import type { PreparedDataset } from './prepared-dataset'
 import { preprocessDataset } from './preprocess'
 
@@ -234,6 +234,16 @@ export class DatasetService {
         change: means[g] - ds.controlMean[g],
       })),
     }
+  }
+
+  /**
+   * Removes what a killed import left under `datasets/` (partial folders of dead writers); run at
+   * start, as the checkpoint sweep is. See `sweepPartialDatasets`.
+   */
+  sweepPartials(): PartialSweep {
+    let used: Set<string> | undefined
+    const stillUsed = (name: string) => (used ??= new Set(this.deps.repo.list().map((r) => r.storageDir))).has(path.join(STORAGE_ROOT, name))
+    return sweepPartialDatasets(path.join(this.deps.home, STORAGE_ROOT), { stillUsed })
   }
 
   delete(id: number): { deleted: number } {

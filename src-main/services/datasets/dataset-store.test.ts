@@ -1,10 +1,13 @@
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import fsPromises from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { mapToConditions } from '../../../src-shared/domain/conditions'
 import type { RawDataset } from '../../io/raw-dataset'
 import { tempHome } from '../../test-support/temp-home'
-import { DATASET_FORMAT_VERSION, loadDataset, readDatasetManifest, saveDataset } from './dataset-store'
+import { DATASET_FORMAT_VERSION, loadDataset, PARTIAL_MIN_AGE_MS, readDatasetManifest, saveDataset, sweepPartialDatasets } from './dataset-store'
 import type { PreparedDataset } from './prepared-dataset'
 import { preprocessDataset } from './preprocess'
 import { loadPapalexiTenX } from './test-papalexi'
@@ -141,5 +144,114 @@ describe('dataset store', () => {
       })
       await expect(loadDataset(dir)).rejects.toThrowError(code('dataset.storage-version'))
     })
+  })
+})
+
+describe('partial folders left by a killed import', () => {
+  let home: ReturnType<typeof tempHome>
+  beforeAll(() => {
+    home = tempHome('ps-partials-')
+  })
+  afterEach(() => vi.restoreAllMocks())
+  afterAll(() => home.cleanup())
+
+  const host = os.hostname().replace(/[^A-Za-z0-9.]/g, '_')
+  const hex = () => Math.random().toString(16).slice(2, 14).padEnd(12, '0')
+  /** A partial folder with a file in it, as a killed `saveDataset` leaves it. */
+  function partial(root: string, name: string, ageMs = 0): string {
+    const dir = path.join(root, name)
+    fs.mkdirSync(dir, { recursive: true })
+    fs.writeFileSync(path.join(dir, 'x-data.bin'), Buffer.alloc(1024))
+    const t = (Date.now() - ageMs) / 1000
+    fs.utimesSync(path.join(dir, 'x-data.bin'), t, t)
+    fs.utimesSync(dir, t, t)
+    return dir
+  }
+  /** The pid of a process that has exited. */
+  function deadPid(): number {
+    const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    return Number(r.stdout)
+  }
+  function tinyDataset(): PreparedDataset {
+    const cells = ['c1', 'c2', 'c3', 'c4']
+    const raw: RawDataset = {
+      source: { path: 'tiny.h5ad', format: 'h5ad' },
+      X: { nRows: 4, nCols: 2, indptr: Int32Array.from([0, 2, 3, 4, 6]), indices: Int32Array.from([0, 1, 0, 1, 0, 1]), data: Float32Array.from([3, 1, 2, 4, 5, 1]) },
+      cells,
+      genes: { id: ['STAT1', 'TNMD'], symbol: ['STAT1', 'TNMD'] },
+      obs: {},
+      warnings: [],
+    }
+    return preprocessDataset(raw, { conditions: mapToConditions(['ctrl', 'STAT1', 'ctrl', 'STAT1'], { controlLabels: ['ctrl'] }).conditions })
+  }
+
+  it('saveDataset writes its temp folder under a name carrying this host and pid, which the sweep leaves alone while it writes', async () => {
+    const root = path.join(home.dir, 'named')
+    const made: string[] = []
+    const mkdir = fsPromises.mkdir
+    vi.spyOn(fsPromises, 'mkdir').mockImplementation(async (p, o) => {
+      made.push(String(p))
+      // the sweep, run by another start of the app while this import writes
+      const r = await mkdir(p, o)
+      expect(sweepPartialDatasets(root).kept).toEqual([path.basename(String(p))])
+      return r
+    })
+    await saveDataset(path.join(root, 'ds1'), tinyDataset())
+    expect(made).toHaveLength(1)
+    expect(path.basename(made[0])).toMatch(new RegExp(`^\\.ds1\\.partial-${host.replace(/\./g, '\\.')}-${process.pid}-[0-9a-f]{12}$`))
+    expect(fs.readdirSync(root)).toEqual(['ds1'])
+  })
+
+  it('removes the partial folder of a killed writer (kill -9), not that of a live one', async () => {
+    const root = path.join(home.dir, 'killed')
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+    await new Promise((resolve) => child.once('spawn', resolve))
+    const mine = partial(root, `.ds2.partial-${host}-${child.pid}-${hex()}`)
+    expect(sweepPartialDatasets(root)).toMatchObject({ removed: [], kept: [path.basename(mine)] })
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.once('exit', resolve))
+    expect(sweepPartialDatasets(root)).toMatchObject({ removed: [path.basename(mine)], kept: [] })
+    expect(fs.existsSync(mine)).toBe(false)
+  })
+
+  it('sweeps only partial folders of gone writers; keeps datasets, other files and recent folders it cannot check', () => {
+    const root = path.join(home.dir, 'mixed')
+    const dead = deadPid()
+    const hour = PARTIAL_MIN_AGE_MS
+    const names = {
+      deadWriter: path.basename(partial(root, `.a.partial-${host}-${dead}-${hex()}`)),
+      liveWriter: path.basename(partial(root, `.b.partial-${host}-${process.pid}-${hex()}`)),
+      oldUnnamed: path.basename(partial(root, `.c.partial-${hex()}`, hour + 60_000)),
+      newUnnamed: path.basename(partial(root, `.d.partial-${hex()}`)),
+      otherHostOld: path.basename(partial(root, `.e.partial-elsewhere.example-${dead}-${hex()}`, hour + 60_000)),
+      otherHostNew: path.basename(partial(root, `.f.partial-elsewhere.example-${dead}-${hex()}`)),
+    }
+    partial(root, 'g') // a stored dataset
+    partial(root, '.hidden-notes') // not ours
+    const file = `.h.partial-${host}-${dead}-${hex()}`
+    fs.writeFileSync(path.join(root, file), 'a file, not a folder')
+    const r = sweepPartialDatasets(root)
+    expect(r.removed.sort()).toEqual([names.deadWriter, names.oldUnnamed, names.otherHostOld].sort())
+    expect(r.kept.sort()).toEqual([names.liveWriter, names.newUnnamed, names.otherHostNew].sort())
+    expect(fs.readdirSync(root).sort()).toEqual([names.liveWriter, names.newUnnamed, names.otherHostNew, 'g', '.hidden-notes', file].sort())
+  })
+
+  it('puts back the previous version of a dataset whose overwrite was killed between its two renames', () => {
+    const root = path.join(home.dir, 'swap')
+    const dead = deadPid()
+    // killed after moving the old version aside, before moving the new one in: only `-old` is complete and used
+    partial(root, `.kept.partial-${host}-${dead}-${hex()}`)
+    const old = partial(root, `.kept.partial-${host}-${dead}-${hex()}-old`)
+    // killed after the swap: the dataset folder is there, the old version is garbage
+    partial(root, 'swapped')
+    const garbage = partial(root, `.swapped.partial-${host}-${dead}-${hex()}-old`)
+    // an old version of a dataset that has been deleted since
+    const deleted = partial(root, `.deleted.partial-${host}-${dead}-${hex()}-old`)
+    const r = sweepPartialDatasets(root, { stillUsed: (name) => name !== 'deleted' })
+    expect(r.restored).toEqual([path.basename(old)])
+    expect(r.removed).toHaveLength(3)
+    expect(r.removed).toEqual(expect.arrayContaining([path.basename(garbage), path.basename(deleted)]))
+    expect(fs.readdirSync(root).sort()).toEqual(['kept', 'swapped'])
+    expect(fs.readdirSync(path.join(root, 'kept'))).toEqual(['x-data.bin'])
   })
 })

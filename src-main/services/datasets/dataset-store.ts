@@ -3,9 +3,12 @@
  * uint16 when there are ≤ 65,536 genes) plus `manifest.json` with the format version, the
  * metadata and a SHA-256 per file. Saving writes a sibling temp folder and renames it into place,
  * so a folder is either complete or absent; loading checks every size and checksum and answers
- * `dataset.storage-corrupt` for anything missing or altered.
+ * `dataset.storage-corrupt` for anything missing or altered. The temp folder's name carries the
+ * writing process (host and pid), so one left by a killed process is recognised and swept at start
+ * (`sweepPartialDatasets`).
  */
 import { createHash, randomBytes } from 'node:crypto'
+import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -140,7 +143,7 @@ export async function saveDataset(dir: string, dataset: PreparedDataset, options
     warnings: d.warnings,
   }
 
-  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.partial-${randomBytes(6).toString('hex')}`)
+  const tmp = path.join(path.dirname(dir), partialName(path.basename(dir)))
   let bytes = 0
   try {
     await fs.mkdir(tmp, { recursive: true })
@@ -172,6 +175,101 @@ export async function saveDataset(dir: string, dataset: PreparedDataset, options
     throw new AppError('dataset.storage-failed', `Could not store the dataset in ${dir}: ${(err as Error).message}. Check free disk space and permissions, then import again.`)
   }
   return { bytes }
+}
+
+/** This process, as partial folder names record it: the host (unsafe characters replaced) and the pid. */
+const writer = () => `${os.hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host'}-${process.pid}`
+
+/** `.<name>.partial-<host>-<pid>-<12 hex>`: the temp folder `saveDataset` writes before renaming it to `<name>`. */
+function partialName(name: string): string {
+  return `.${name}.partial-${writer()}-${randomBytes(6).toString('hex')}`
+}
+
+/**
+ * A partial folder: `.<name>.partial-[<host>-<pid>-]<12 hex>[-old]` (earlier versions wrote no host
+ * and pid). `-old` is the previous version moved aside while an overwrite swaps the new one in.
+ */
+const PARTIAL = /^\.(.+?)\.partial-(?:(.+)-(\d+)-)?([0-9a-f]{12})(-old)?$/
+
+/** Partial folders of unknown writers (another host, or an earlier version) are swept only when this old. */
+export const PARTIAL_MIN_AGE_MS = 60 * 60 * 1000
+
+export interface PartialSweep {
+  /** partial folders removed */
+  removed: string[]
+  /** `-old` folders renamed back to their dataset folder (a crash in the middle of an overwrite) */
+  restored: string[]
+  /** partial folders left alone: a live process of this host may still be writing them, or they are recent */
+  kept: string[]
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Newest modification time of a folder and its direct entries (a file being written updates only its own). */
+function newestMtime(dir: string): number {
+  let newest = fsSync.statSync(dir).mtimeMs
+  for (const name of fsSync.readdirSync(dir)) {
+    try {
+      newest = Math.max(newest, fsSync.lstatSync(path.join(dir, name)).mtimeMs)
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return newest
+}
+
+/**
+ * Removes the partial folders that `saveDataset` leaves under `root` when its process is killed
+ * (kill -9, power loss) before the rename: only names of that pattern, and only when their writer
+ * is gone: a dead pid on this host, or, when the writer cannot be checked (another host, a name
+ * without pid), no change for `minAgeMs`. An `-old` folder whose dataset folder is missing is the
+ * previous complete version of a crashed overwrite: it is renamed back when `stillUsed(name)` says
+ * a dataset still refers to that folder (default: yes), removed otherwise.
+ */
+export function sweepPartialDatasets(root: string, options: { minAgeMs?: number; now?: number; stillUsed?: (name: string) => boolean } = {}): PartialSweep {
+  const out: PartialSweep = { removed: [], restored: [], kept: [] }
+  let names: string[]
+  try {
+    names = fsSync.readdirSync(root)
+  } catch {
+    return out
+  }
+  const now = options.now ?? Date.now()
+  const minAge = options.minAgeMs ?? PARTIAL_MIN_AGE_MS
+  const host = writer().replace(/-\d+$/, '')
+  for (const name of names) {
+    const m = PARTIAL.exec(name)
+    if (!m) continue
+    const dir = path.join(root, name)
+    try {
+      if (!fsSync.lstatSync(dir).isDirectory()) continue
+      const [, target, writerHost, pid] = m
+      const gone = writerHost === host && pid !== undefined ? !isAlive(Number(pid)) : now - newestMtime(dir) >= minAge
+      if (!gone) {
+        out.kept.push(name)
+        continue
+      }
+      const targetDir = path.join(root, target)
+      if (m[5] && !fsSync.existsSync(targetDir) && (options.stillUsed?.(target) ?? true)) {
+        fsSync.renameSync(dir, targetDir)
+        out.restored.push(name)
+      } else {
+        fsSync.rmSync(dir, { recursive: true, force: true })
+        out.removed.push(name)
+      }
+    } catch {
+      // vanished or not removable now: the next start tries again
+      out.kept.push(name)
+    }
+  }
+  return out
 }
 
 function corrupt(dir: string, what: string): AppError {
