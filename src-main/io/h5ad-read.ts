@@ -34,7 +34,7 @@ const BLOCK = 1 << 22
 const GEARS_KEYS = ['rank_genes_groups_cov_all', 'top_non_dropout_de_20', 'top_non_zero_de_20', 'non_dropout_gene_idx', 'non_zeros_gene_idx'] as const
 /** var columns that usually hold gene symbols, most specific first. */
 const SYMBOL_COLUMNS = ['gene_symbols', 'gene_symbol', 'gene_name', 'gene_names', 'feature_name', 'symbol', 'symbols', 'gene_short_name', 'gene', 'genes', 'name', 'features']
-/** marks booleans our writer stores as int8, since h5wasm cannot create h5py's boolean enum type */
+/** marks booleans that earlier versions of our writer stored as uint8 (it now writes h5py's boolean enum) */
 export const BOOLEAN_TAG = 'perturb-studio-type'
 
 // HDF5 datatype classes as h5wasm reports them

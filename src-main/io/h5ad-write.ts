@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../src-shared/contract'
-import { BOOLEAN_TAG } from './h5ad-read'
+import { BooleanWriter } from './hdf5-boolean'
 import { createHdf5, type Dataset, type Group, type H5File } from './hdf5-file'
 import { yieldToLoop } from './progress'
 import type { CsrMatrix, GearsUns, ObsColumn, RawDataset, UnsValue } from './raw-dataset'
@@ -11,9 +11,10 @@ import type { CsrMatrix, GearsUns, ObsColumn, RawDataset, UnsValue } from './raw
  * `layers/counts`, obs/var dataframes with `_index`, string columns as categoricals when values
  * repeat, and nested `uns` dictionaries. A `RawDataset` can be passed as is.
  *
- * Booleans: h5wasm cannot create h5py's boolean enum type, so boolean obs columns are stored as
- * uint8 0/1 (tagged so `readH5ad` gives booleans back; anndata shows them as integers), and
- * boolean columns with missing values as categoricals 'False'/'True'.
+ * Every attribute and dataset is typed as anndata (through h5py) writes it: strings as variable-length
+ * UTF-8, booleans (a categorical's `ordered`, boolean columns and uns values) as h5py's boolean enum
+ * (see `hdf5-boolean.ts`), so anndata 0.8 reads the file as well as newer versions do. Boolean
+ * columns with missing values are categoricals 'False'/'True'.
  */
 
 export type H5adWriteInput = Pick<RawDataset, 'X' | 'cells' | 'genes' | 'obs'> & {
@@ -51,7 +52,8 @@ export async function writeH5ad(file: string, data: H5adWriteInput, opts: H5adWr
   let f: H5File | null = null
   try {
     f = await createHdf5(partial)
-    const w = new Writer(opts)
+    const bools = new BooleanWriter()
+    const w = new Writer(opts, bools)
     setEncoding(f, 'anndata', '0.1.0')
     opts.onProgress?.(0, 'writing X')
     await w.csr(f, 'X', data.X, 0, data.counts ? 0.45 : 0.9)
@@ -67,6 +69,7 @@ export async function writeH5ad(file: string, data: H5adWriteInput, opts: H5adWr
     for (const [k, v] of Object.entries(entries)) if (v !== undefined) w.uns(uns, k, v, `uns/${k}`)
     f.close()
     f = null
+    bools.apply(partial)
     fs.renameSync(partial, file)
     opts.onProgress?.(1, 'done')
   } catch (err) {
@@ -107,7 +110,10 @@ function setEncoding(e: Group | Dataset, type: string, version: string): void {
 
 class Writer {
   private readonly gzip: boolean
-  constructor(private readonly opts: H5adWriteOptions) {
+  constructor(
+    private readonly opts: H5adWriteOptions,
+    private readonly bools: BooleanWriter,
+  ) {
     this.gzip = opts.compression === 'gzip'
   }
 
@@ -177,9 +183,9 @@ class Writer {
         this.categorical(g, name, col.values.map((v) => (v === null ? null : v ? 'True' : 'False')))
         return
       }
-      const ds = this.array(g, name, Uint8Array.from(col.values, (v) => (v ? 1 : 0)))
-      setEncoding(ds, 'array', '0.2.0')
-      ds.create_attribute(BOOLEAN_TAG, 'boolean')
+      const n = col.values.length
+      const compress = this.gzip && n >= 1024 ? { chunks: [Math.min(CHUNK, n)], compression: 4 } : {}
+      setEncoding(this.bools.dataset(g, name, col.values as boolean[], compress), 'array', '0.2.0')
       return
     }
     const distinct = new Set(col.values).size
@@ -196,7 +202,7 @@ class Writer {
     const codes = n < 128 ? new Int8Array(values.length) : n < 32768 ? new Int16Array(values.length) : new Int32Array(values.length)
     values.forEach((v, i) => (codes[i] = v === null ? -1 : code.get(v)!))
     const cg = this.group(g, name, 'categorical', '0.2.0')
-    cg.create_attribute('ordered', new Int8Array([0]), [])
+    this.bools.attribute(cg, 'ordered', false)
     this.strings(cg, 'categories', categories)
     setEncoding(this.array(cg, 'codes', codes), 'array', '0.2.0')
   }
@@ -209,9 +215,7 @@ class Writer {
       const data = Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER ? new BigInt64Array([BigInt(v)]) : new Float64Array([v])
       setEncoding(g.create_dataset({ name: key, data, shape: [] }), 'numeric-scalar', '0.2.0')
     } else if (typeof v === 'boolean') {
-      const ds = g.create_dataset({ name: key, data: new Uint8Array([v ? 1 : 0]), shape: [] })
-      setEncoding(ds, 'numeric-scalar', '0.2.0')
-      ds.create_attribute(BOOLEAN_TAG, 'boolean')
+      setEncoding(this.bools.dataset(g, key, [v], { shape: [] }), 'numeric-scalar', '0.2.0')
     } else if (ArrayBuffer.isView(v) || Array.isArray(v)) {
       this.unsArray(g, key, v as UnsValue[] | Float64Array, where)
     } else if (typeof v === 'object' && v !== null) {

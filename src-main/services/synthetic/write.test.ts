@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../cli/main'
 import { readH5ad } from '../../io/h5ad-read'
+import { ANNDATA_SUMMARY, pythonWith } from '../../test-support/python'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
 import { generateSynthetic } from './generate'
 import { loadSyntheticKnowledge } from './knowledge-input'
@@ -45,6 +47,27 @@ describe('writeSyntheticH5ad', () => {
     const effects = uns.true_effects as ArrayLike<number>[]
     expect(effects).toHaveLength(ds.truth.conditions.length)
     expect(Array.from(effects[3])).toEqual(Array.from(ds.truth.effects.subarray(3 * ds.genes.length, 4 * ds.genes.length)))
+  })
+
+  const anndata = pythonWith(['anndata'])
+  if (!anndata.python) console.log(`skipping the anndata check of the synth output: ${anndata.missing}`)
+  it.skipIf(!anndata.python)('writes a .h5ad that anndata reads (Debian 0.8 included), plain and gzip', async () => {
+    for (const compression of ['none', 'gzip'] as const) {
+      const file = path.join(dir.dir, `anndata-${compression}.h5ad`)
+      await writeSyntheticH5ad(file, ds, { compression })
+      const r = spawnSync(anndata.python!, ['-c', ANNDATA_SUMMARY, file], { encoding: 'utf8' })
+      expect(r.status, r.stderr).toBe(0)
+      const s = JSON.parse(r.stdout)
+      expect(s).toMatchObject({
+        shape: [ds.cells.length, ds.genes.length],
+        nnz: ds.X.data.length,
+        obs_names: ds.cells.slice(0, 3),
+        obs: { condition: 'category', cell_type: 'category', condition_name: 'category', dose_val: 'category', control: 'float64' },
+        var: { gene_name: 'object' },
+        uns: ['synthetic'],
+      })
+      expect(s.bools).toEqual({ 'obs/condition@ordered': false, 'obs/cell_type@ordered': false, 'obs/condition_name@ordered': false, 'obs/dose_val@ordered': false })
+    }
   })
 })
 
