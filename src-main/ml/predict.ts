@@ -191,9 +191,12 @@ export function unpredictableReason(loaded: Pick<LoadedModel, 'model' | 'seenGen
  * to the control cell itself gets the exact control mean whatever sample is asked for (a sample's
  * mean would only estimate it); only a VAE's regenerated cells are averaged over the sample.
  */
-export function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache'>, options: PredictOptions = {}): Float32Array {
+export function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual'>, options: PredictOptions = {}): Float32Array {
   const { data, model } = loaded
   if (!model?.vae) return data.controlMean
+  // A residual model averages every control cell: its VAE starts calibrated to c̄ over all of them,
+  // so a run whose network adds nothing predicts exactly the prior (a sample's mean would not).
+  if (loaded.residual) options = { ...options, controlCells: undefined }
   const key = `${options.controlCells ?? 'all'}:${options.seed ?? 0}`
   const cached = loaded.baseCache.get(key)
   if (cached) return cached

@@ -375,7 +375,8 @@ export class PredictionService {
 
   private source(p: PreparedRun, options: PredictOptionsInput): PredictionSource {
     const nControl = controlRowsOf(p.data).length
-    const sampled = p.vae && options.controlCells !== 'all' && options.controlCells < nControl
+    // A residual model with a VAE averages every control cell whatever is asked (ml/predict controlBase).
+    const sampled = p.vae && p.run.config.prior !== 'knowledge' && options.controlCells !== 'all' && options.controlCells < nControl
     return {
       runId: p.run.id,
       runName: p.run.name,
