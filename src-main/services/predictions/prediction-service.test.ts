@@ -161,7 +161,7 @@ describe('predict:run', () => {
 
 describe('BioDSNN (Δ added to VAE-regenerated control cells)', () => {
   it('averages sampled control cells (seeded); the defaults reproduce the stored mse_de', async () => {
-    const { runId } = await call<{ runId: number }>(fx.ctx, 'train:start', { datasetId: fx.datasetId, model: 'biodsnn', epochs: 1 })
+    const { runId } = await call<{ runId: number }>(fx.ctx, 'train:start', { datasetId: fx.datasetId, model: 'biodsnn', epochs: 1, prior: 'none' })
     expect((await fx.ctx.services.training.waitFor(runId)).status).toBe('completed')
     const bio = await call<RunDetail>(fx.ctx, 'run:get', { id: runId })
     const [name] = Object.keys(bio.test!.perCondition)
