@@ -113,6 +113,27 @@ describe('readDelimited on bad input', () => {
     expect(await code(readDelimited(file))).toMatchObject({ code: 'dataset.invalid-values', message: expect.stringMatching(message) })
   })
 
+  it('refuses a gene column with a text cell in the first rows instead of dropping the gene', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => `c${i},${i % 3},${(i * 7) % 5},${i % 2 ? 'ctrl' : 'STAT1'}`)
+    const early = rows.slice()
+    early[9] = 'c9,0,oops,ctrl'
+    const file = write('early.csv', ['cell,STAT1,IRF1,target', ...early].join('\n') + '\n')
+    const err = await code(readDelimited(file))
+    expect(err).toMatchObject({ code: 'dataset.invalid-values' })
+    expect(err.message).toMatch(/column 'IRF1' holds numbers except one cell: line 11 \(cell 'c9'\): 'oops'/)
+    expect(err.message).toMatch(/replace that value with a number.*--metadata/)
+    // the same value far down the file fails the same way (naming line, cell and gene)
+    const late = rows.slice()
+    late[298] = 'c298,0,oops,ctrl'
+    expect(await code(readDelimited(write('late.csv', ['cell,STAT1,IRF1,target', ...late].join('\n') + '\n')))).toMatchObject({
+      code: 'dataset.invalid-values',
+      message: expect.stringMatching(/line 300: 'oops' for cell 'c298', gene 'IRF1'/),
+    })
+    // a text annotation column stays an annotation
+    const layout = await detectDelimitedLayout(write('fine.csv', ['cell,STAT1,IRF1,target', ...rows].join('\n') + '\n'))
+    expect(layout.obsColumns).toEqual(['target'])
+  })
+
   it('refuses duplicated cells, ragged rows and empty tables', async () => {
     expect(await code(readDelimited(write('dup.csv', 'cell,STAT1,IRF1\nc1,1,2\nc1,0,1\n')))).toMatchObject({ code: 'dataset.duplicate-barcodes', message: expect.stringMatching(/cell 'c1' appears twice/) })
     expect(await code(readDelimited(write('ragged.csv', 'cell,STAT1,IRF1\nc1,1,2\nc2,0\n')))).toMatchObject({ code: 'dataset.unreadable', message: expect.stringMatching(/line 3: 2 fields where the header has 3/) })

@@ -53,8 +53,10 @@ export async function detectDelimitedLayout(file: string, opts: Pick<DelimitedRe
   const name = path.basename(file)
   const delimiter = await sniffFile(file, 'table')
   const records: string[][] = []
-  for await (const { fields } of readCsvRecords(file, delimiter, 'table')) {
+  const lines: number[] = []
+  for await (const { fields, line } of readCsvRecords(file, delimiter, 'table')) {
     records.push(fields)
+    lines.push(line)
     if (records.length > SAMPLE_ROWS) break
   }
   if (records.length === 0) throw new AppError('dataset.empty', `The table ${name} has no lines.`)
@@ -65,7 +67,8 @@ export async function detectDelimitedLayout(file: string, opts: Pick<DelimitedRe
   if (rows[0].length === header.length + 1) header = ['', ...header]
 
   // missing-value tokens do not make a column an annotation: a gene column with NA must fail loudly later
-  const nonNumeric = (j: number) => rows.some((r) => r[j] !== undefined && !MISSING_TOKENS.test(r[j].trim()) && !Number.isFinite(Number(r[j])))
+  const isText = (v: string | undefined) => v !== undefined && !MISSING_TOKENS.test(v.trim()) && !Number.isFinite(Number(v))
+  const nonNumeric = (j: number) => rows.some((r) => isText(r[j]))
   const candidates = header.map((_, j) => j).filter((j) => j > 0 && (nonNumeric(j) || ANNOTATION_NAMES.test(header[j])))
   const rest = header.filter((_, j) => j > 0 && !candidates.includes(j))
   const firstColumn = rows.map((r) => r[0].trim())
@@ -84,6 +87,12 @@ export async function detectDelimitedLayout(file: string, opts: Pick<DelimitedRe
   let obsColumns: string[] = []
   let symbolColumn: string | null = null
   if (orientation === 'cells-by-genes') {
+    if (opts.obsColumns === undefined) {
+      const dataLines = lines.slice(1)
+      for (const j of candidates) {
+        if (!ANNOTATION_NAMES.test(header[j])) checkNotMostlyNumeric(name, header[j], rows.map((r) => r[j]), dataLines, rows.map((r) => r[0].trim()), isText)
+      }
+    }
     obsColumns = opts.obsColumns ?? candidates.map((j) => header[j])
     const unknown = obsColumns.filter((c) => !header.includes(c))
     if (unknown.length) throw new AppError('dataset.unknown-column', `The table ${name} has no column ${unknown.map((c) => `'${c}'`).join(', ')}. Its first columns are: ${header.slice(0, 8).map((h) => `'${h}'`).join(', ')}.`)
@@ -94,6 +103,29 @@ export async function detectDelimitedLayout(file: string, opts: Pick<DelimitedRe
     symbolColumn = symbolCol !== undefined ? header[symbolCol] : null
   }
   return { delimiter, header, orientation, detected, reason, obsColumns, symbolColumn, sampleRows: rows.slice(0, 10) }
+}
+
+/**
+ * A column of a cells × genes table whose sampled values are mostly numbers, with a few cells of
+ * text, is a gene column with bad cells, not a cell annotation: reading it as an annotation would
+ * silently drop the gene. Names the offending cells (line, cell, value) and the two ways out.
+ */
+function checkNotMostlyNumeric(name: string, column: string, values: (string | undefined)[], lines: number[], cells: string[], isText: (v: string | undefined) => boolean): void {
+  const bad: number[] = []
+  let numbers = 0
+  values.forEach((v, i) => {
+    if (isText(v)) bad.push(i)
+    else if (v !== undefined && v.trim() !== '' && !MISSING_TOKENS.test(v.trim())) numbers++
+  })
+  if (bad.length === 0 || numbers < bad.length) return
+  const shown = bad.slice(0, 5).map((i) => `line ${lines[i]} (cell '${cells[i]}'): '${(values[i] ?? '').slice(0, 20)}'`)
+  const more = bad.length > shown.length ? ` and ${bad.length - shown.length} more` : ''
+  throw new AppError(
+    'dataset.invalid-values',
+    `${name}: column '${column}' holds numbers except ${bad.length === 1 ? 'one cell' : `${bad.length} cells`}: ${shown.join('; ')}${more}. ` +
+      `Expression values must be finite numbers ≥ 0: replace ${bad.length === 1 ? 'that value' : 'those values'} with a number (0 for no counts). ` +
+      `If '${column}' is a cell annotation rather than a gene, move it to a cell-metadata file and pass it with --metadata.`,
+  )
 }
 
 export async function readDelimited(file: string, opts: DelimitedReadOptions = {}): Promise<RawDataset> {
