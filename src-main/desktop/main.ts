@@ -2,7 +2,7 @@ import { app, BrowserWindow, dialog, ipcMain, session, shell, type IpcMainInvoke
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { channelNames, fail, IPC_EVENT, IPC_PREFIX, type ExportFormat } from '../../src-shared/contract'
+import { channelNames, CONTENT_SECURITY_POLICY, fail, IPC_EVENT, IPC_PREFIX, type ExportFormat } from '../../src-shared/contract'
 import { createAppContext, type AppContext } from '../app-context'
 import { resolveHome } from '../paths'
 
@@ -90,12 +90,12 @@ async function main() {
   app.setPath('userData', home)
   await app.whenReady()
 
-  // Defence in depth beside the page's own CSP meta tag.
+  // Defence in depth beside the page's own CSP meta tag: the one policy, as the server sends it.
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: {
         ...details.responseHeaders,
-        'Content-Security-Policy': ["default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'"],
+        'Content-Security-Policy': [CONTENT_SECURITY_POLICY],
       },
     })
   })

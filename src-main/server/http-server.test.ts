@@ -3,6 +3,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
+import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_META } from '../../src-shared/contract'
 import { createAppContext, type AppContext } from '../app-context'
 import { tempHome } from '../test-support/temp-home'
 import { makeUnreadable, restoreReadable, writeTinyTenx } from '../test-support/unreadable'
@@ -109,6 +110,43 @@ describe('browser-mode server', () => {
     expect(missing.status).toBe(422)
     expect(JSON.parse(missing.body).error.code).toBe('project.not-found')
     expect(context.services.projects.list().length).toBe(before)
+  })
+
+  it('answers 413 with the JSON error to a body over the limit, and keeps serving', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) })
+    const r = await api('project:create', big)
+    expect(r.status).toBe(413)
+    expect(JSON.parse(r.body).error).toMatchObject({ code: 'contract.body-too-large', message: expect.stringContaining('larger than 1048576 bytes') })
+    expect((await api('project:list', '{}')).status).toBe(200)
+  })
+
+  it('answers 400 to a malformed %-escape in the URL or the cookie, never 500', async () => {
+    const channel = await api('project%E0%A4%A:list', '{}')
+    expect(channel.status).toBe(400)
+    expect(JSON.parse(channel.body).error.code).toBe('contract.malformed-url')
+    const page = await request(`/assets/%E0%A4%A.js?token=${server.token}`)
+    expect(page.status).toBe(400)
+    expect(page.body).toMatch(/malformed %-escape/)
+    expect((await request('/', { headers: { Cookie: `perturb_studio_token_${server.port}=%E0%A4%A` } })).status).toBe(401)
+  })
+
+  it('accepts the Bearer scheme in any case', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      expect((await api('project:list', '{}', { Authorization: `${scheme} ${server.token}` })).status).toBe(200)
+    }
+    expect((await api('project:list', '{}', { Authorization: `Basic ${server.token}` })).status).toBe(401)
+  })
+
+  it('sends the one Content-Security-Policy, frame-ancestors and connect-src included', async () => {
+    const r = await request(`/?token=${server.token}`)
+    expect(r.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY)
+    expect(CONTENT_SECURITY_POLICY).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\*/)
+    expect(CONTENT_SECURITY_POLICY).toContain("frame-ancestors 'none'")
+    expect(CONTENT_SECURITY_POLICY_META).not.toContain('frame-ancestors')
+    // no other hand-written copy of the policy in the shells
+    for (const file of ['../desktop/main.ts', './http-server.ts']) {
+      expect(fs.readFileSync(path.join(import.meta.dirname, file), 'utf8')).not.toContain("default-src 'self'")
+    }
   })
 
   it('stores uploads under the data folder, never outside it', async () => {

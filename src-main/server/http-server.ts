@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { EXPORT_MAX_BYTES, fail, type Envelope } from '../../src-shared/contract'
+import { CONTENT_SECURITY_POLICY, EXPORT_MAX_BYTES, fail, type Envelope } from '../../src-shared/contract'
 import type { AppContext } from '../app-context'
 import { checkRequest, cookieName, newToken } from './security'
 import { receiveUpload } from './upload'
@@ -39,9 +39,6 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 }
 
-// The same policy the desktop shell sets: only our own scripts, no remote anything.
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 function send(res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) {
   res.writeHead(status, {
@@ -58,27 +55,51 @@ function sendEnvelope(res: ServerResponse, envelope: Envelope<unknown>) {
   let status = 200
   if (!envelope.ok) {
     const code = envelope.error.code
-    status = code === 'internal' ? 500 : code === 'contract.unknown-channel' ? 404 : code.startsWith('contract.') ? 400 : 422
+    status =
+      code === 'internal' ? 500 : code === 'contract.unknown-channel' ? 404 : code === 'contract.body-too-large' ? 413 : code.startsWith('contract.') ? 400 : 422
   }
   send(res, status, JSON.stringify(envelope), 'application/json; charset=utf-8')
 }
 
+class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`The request body is larger than the ${limit} bytes this server accepts.`)
+  }
+}
+
+/**
+ * The whole body, up to `limit` bytes. Past the limit it rejects with BodyTooLarge at once and
+ * discards the rest rather than cutting the connection, so the client can read the 413 answer.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length
       if (size > limit) {
-        reject(new Error(`Request body is larger than ${limit} bytes`))
-        req.destroy()
+        req.off('data', onData)
+        chunks.length = 0
+        req.resume()
+        reject(new BodyTooLarge(limit))
         return
       }
       chunks.push(c)
-    })
+    }
+    req.on('data', onData)
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
     req.on('error', reject)
   })
+}
+
+/** decodeURIComponent for URL parts; a malformed %-escape is the client's mistake (400), not ours. */
+class BadEscape extends Error {}
+function decodeUrlPart(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    throw new BadEscape(`The URL has a malformed %-escape in '${part.slice(0, 80)}'.`)
+  }
 }
 
 /**
@@ -99,12 +120,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       send(res, 503, 'The user interface has not been built yet. Run: npm run build:renderer', 'text/plain; charset=utf-8')
       return
     }
-    let file = path.normalize(path.join(rendererDir, decodeURIComponent(pathname)))
+    let file = path.normalize(path.join(rendererDir, decodeUrlPart(pathname)))
     if (!file.startsWith(rendererDir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       // Unknown paths fall back to the app (client-side navigation); traversal never leaves rendererDir.
       file = indexFile
     }
-    const headers: Record<string, string> = { 'Content-Security-Policy': CSP }
+    const headers: Record<string, string> = { 'Content-Security-Policy': CONTENT_SECURITY_POLICY }
     if (setCookie) headers['Set-Cookie'] = `${cookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`
     if (req.method === 'HEAD') {
       send(res, 200, '', MIME[path.extname(file)] ?? 'application/octet-stream', headers)
@@ -126,13 +147,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           send(res, 405, 'Use POST for /api/<channel>', 'text/plain; charset=utf-8', { Allow: 'POST' })
           return
         }
-        const channel = decodeURIComponent(url.pathname.slice('/api/'.length))
+        let channel: string
+        try {
+          channel = decodeUrlPart(url.pathname.slice('/api/'.length))
+        } catch (err) {
+          req.resume()
+          sendEnvelope(res, fail('contract.malformed-url', `${(err as Error).message} Encode the channel name with encodeURIComponent.`))
+          return
+        }
         let input: unknown
         try {
           // Exports carry whole files (a chart as base64 PNG, a large table): they may be larger.
           const body = await readBody(req, channel === 'export:save' ? Math.max(maxBody, Math.ceil((EXPORT_MAX_BYTES * 4) / 3) + 4096) : maxBody)
           input = body.trim() === '' ? {} : JSON.parse(body)
         } catch (err) {
+          if (err instanceof BodyTooLarge) {
+            sendEnvelope(res, fail('contract.body-too-large', `The request body for ${channel} is larger than ${err.limit} bytes, the most this server accepts. Send less at once (large files go through /upload).`))
+            return
+          }
           sendEnvelope(res, fail('contract.malformed-json', `The request body for ${channel} is not valid JSON: ${(err as Error).message}`))
           return
         }
@@ -165,7 +197,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       serveStatic(req, res, url.pathname, gate.tokenFromQuery)
     } catch (err) {
-      if (!res.headersSent) send(res, 500, `Internal error: ${(err as Error).message}`, 'text/plain; charset=utf-8')
+      if (res.headersSent) return
+      if (err instanceof BadEscape) send(res, 400, `Bad request: ${err.message}`, 'text/plain; charset=utf-8')
+      else send(res, 500, `Internal error: ${(err as Error).message}`, 'text/plain; charset=utf-8')
     }
   })
 

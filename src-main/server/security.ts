@@ -29,7 +29,13 @@ function readCookie(header: string | undefined, name: string): string | undefine
   if (!header) return undefined
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim())
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim())
+      } catch {
+        return undefined // a malformed %-escape is no token (401), not a server error
+      }
+    }
   }
   return undefined
 }
@@ -37,7 +43,7 @@ function readCookie(header: string | undefined, name: string): string | undefine
 /**
  * Every request passes three checks: a Host we serve (403), an Origin of our own if the
  * browser sent one (403), and the token — from the `token` query parameter, the
- * `Authorization: Bearer` header, or the cookie set when the start-up URL was opened (401).
+ * `Authorization: Bearer` header (any case), or the cookie set when the start-up URL was opened (401).
  */
 export function checkRequest(req: IncomingMessage, port: number, token: string): GateResult {
   const host = req.headers.host
@@ -51,7 +57,8 @@ export function checkRequest(req: IncomingMessage, port: number, token: string):
   const url = new URL(req.url ?? '/', `http://${host}`)
   const fromQuery = url.searchParams.get('token')
   const auth = req.headers.authorization
-  const fromHeader = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined
+  // the auth scheme is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and `Bearer` all count
+  const fromHeader = auth !== undefined ? /^bearer[ \t]+(.+)$/i.exec(auth)?.[1].trim() : undefined
   const fromCookie = readCookie(req.headers.cookie, cookieName(port))
   const presented = fromQuery ?? fromHeader ?? fromCookie
   if (!presented || !tokensEqual(presented, token)) {
