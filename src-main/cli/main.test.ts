@@ -36,7 +36,9 @@ describe('perturb-studio CLI', () => {
     [['project', 'create', ''], 1, 'contract.invalid-input', /must not be empty/],
     [['project', 'create', 'x'.repeat(10_000)], 1, 'contract.invalid-input', /at most 200 characters/],
     [['project', 'delete', '77'], 1, 'project.not-found', /No project with id or name "77"/],
-    [['serve', '--port', 'abc'], 1, 'cli.invalid-option', /--port must be a whole number/],
+    // a bad option value is a usage error: exit 2, as the README says
+    [['serve', '--port', 'abc'], 2, 'cli.usage', /--port must be a whole number between 0 and 65535, got "abc"/],
+    [['serve', '--port', '70000'], 2, 'cli.usage', /--port must be a whole number/],
   ])('%j fails with exit %i and {"error":{"code":"%s"}}, writing nothing', async (args, exit, code, message) => {
     home = tempHome()
     const r = await cli(['--home', home.dir, '--json', ...(args as string[])])

@@ -32,6 +32,16 @@ describe('perturb-studio import', () => {
     expect(fs.existsSync(stored) ? fs.readdirSync(stored) : []).toEqual([])
   })
 
+  it('asks for --metadata when a 10x folder has no cell annotations, instead of "(one of: )"', async () => {
+    const dir = writeTinyTenx(path.join(home.dir, 'tenx-no-meta'))
+    fs.rmSync(path.join(dir, 'cells.csv'))
+    const r = await cli(['import', dir, '--json'])
+    expect(r.code, r.stdout + r.stderr).toBe(1)
+    const error = oneJson<{ error: { code: string; message: string } }>(r.stdout).error
+    expect(error).toMatchObject({ code: 'dataset.condition-column-required', message: expect.stringContaining('--metadata cells.csv') })
+    expect(error.message).not.toContain('(one of: )')
+  })
+
   it('imports the same folder once it can be read', async () => {
     const dir = writeTinyTenx(path.join(home.dir, 'tenx-ok'))
     const r = await cli(['import', dir, '--condition-column', 'condition', '--control-label', 'ctrl', '--json'])

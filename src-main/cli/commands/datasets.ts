@@ -46,7 +46,13 @@ export const registerDatasetCommands: CommandRegistrar = (program, session) => {
         const preview = await s.call('dataset:preview', read)
         conditionColumn ??= preview.suggestedConditionColumn ?? undefined
         if (!conditionColumn) {
-          throw new AppError('dataset.condition-column-required', `Could not tell which column names the perturbations; pass --condition-column (one of: ${preview.obsColumns.map((c) => c.name).join(', ')}).`)
+          const names = preview.obsColumns.map((c) => c.name)
+          throw new AppError(
+            'dataset.condition-column-required',
+            names.length
+              ? `Could not tell which column names the perturbations; pass --condition-column (one of: ${names.join(', ')}).`
+              : `${file} has no cell annotations, so nothing says which perturbation each cell got. Pass them with --metadata cells.csv (a table with a cell id column and a condition column), then --condition-column if its name is not found.`,
+          )
         }
         controlLabels = controlLabels?.length ? controlLabels : (preview.suggestedControlLabels[conditionColumn] ?? []).slice(0, 1)
         s.out.info(`Using condition column "${conditionColumn}" with control label(s) ${controlLabels.map((l) => `"${l}"`).join(', ') || '(none found)'}.`)

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander'
 import { AppError } from '../../../src-shared/contract'
 import { packageRoot, rendererDir } from '../../paths'
 import { openBrowser } from '../../server/open-browser'
@@ -5,19 +6,22 @@ import { ensureRendererBuilt } from '../../server/renderer-build'
 import { startServer } from '../../server/http-server'
 import type { CommandRegistrar } from '../context'
 
+/** A bad --port is a usage error (exit 2), caught while the options are parsed. */
+function portNumber(v: string): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) > 65535) throw new InvalidArgumentError(`--port must be a whole number between 0 and 65535, got "${v}".`)
+  return Number(v)
+}
+
 export const registerServeCommand: CommandRegistrar = (program, session) => {
   program
     .command('serve')
     .description('browser mode: serve the app on 127.0.0.1 with a one-time token')
-    .option('--port <n>', 'port to listen on (default: a random free port)')
+    .option('--port <n>', 'port to listen on (default: a random free port)', portNumber)
     .option('--open', 'open the URL in the default browser when one is available')
-    .action(async (opts: { port?: string; open?: boolean }) => {
+    .action(async (opts: { port?: number; open?: boolean }) => {
       const s = session()
       s.transport = 'browser'
-      const port = opts.port === undefined ? 0 : Number(opts.port)
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new AppError('cli.invalid-option', `--port must be a whole number between 0 and 65535, got "${opts.port}".`)
-      }
+      const port = opts.port ?? 0
       // A folder named by PERTURB_STUDIO_RENDERER_DIR is someone else's build: served as it is.
       if (!process.env.PERTURB_STUDIO_RENDERER_DIR) {
         const ui = await ensureRendererBuilt(packageRoot(), rendererDir(), { info: (line) => s.out.info(line) }).catch((err: Error) => {

@@ -105,8 +105,12 @@ export function defaultHidden(model: TrainableName): number {
   return model === 'gears' ? 96 : 64
 }
 
-const int = (what: string) => z.number({ error: `${what} must be a number` }).int({ error: `${what} must be a whole number` })
-const positive = (what: string) => z.number({ error: `${what} must be a number` }).positive({ error: `${what} must be positive` })
+// The type-level message answers only a value of the wrong type: given as a plain string, zod
+// would also use it for every check without its own message (`--hidden 0` read "must be a number").
+const notANumber = (what: string) => (iss: { code: string }) => (iss.code === 'invalid_type' ? `${what} must be a number` : undefined)
+const int = (what: string) => z.number({ error: notANumber(what) }).int({ error: `${what} must be a whole number` })
+const positive = (what: string) => z.number({ error: notANumber(what) }).positive({ error: `${what} must be positive` })
+const HIDDEN_RULE = 'The hidden size must be an even whole number from 2 to 1024 (two attention heads)'
 
 const splitSchema = z
   .object({
@@ -159,10 +163,12 @@ export const trainSetupSchema = z
         error: 'Cells per condition is a number of at least 1, or "all"',
       })
       .default(TRAIN_DEFAULTS.cellsPerCondition),
-    hidden: int('The hidden size')
-      .min(2)
-      .max(1024)
-      .refine((h) => h % 2 === 0, { error: 'The hidden size must be even (two attention heads)' })
+    hidden: z
+      .number({ error: notANumber('The hidden size') })
+      .int({ error: HIDDEN_RULE })
+      .min(2, { error: HIDDEN_RULE })
+      .max(1024, { error: HIDDEN_RULE })
+      .refine((h) => h % 2 === 0, { error: HIDDEN_RULE })
       /** left out: `defaultHidden(model)` */
       .optional(),
     lr: positive('The learning rate').max(1).default(TRAIN_DEFAULTS.lr),
