@@ -54,11 +54,25 @@ export function scanSources(folder: string): LocatedSources {
       return []
     }
   }
+  // A symbolic link counts as what it points to (a knowledge folder of links into a shared
+  // download is common); a dangling link counts as nothing.
+  const kind = (dir: string, e: fs.Dirent): 'file' | 'dir' | null => {
+    if (e.isSymbolicLink()) {
+      try {
+        const st = fs.statSync(path.join(dir, e.name))
+        return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : null
+      } catch {
+        return null
+      }
+    }
+    return e.isFile() ? 'file' : e.isDirectory() ? 'dir' : null
+  }
   const top = list(folder).sort((a, b) => a.name.localeCompare(b.name))
-  for (const e of top) if (e.isFile()) candidates.push(path.join(folder, e.name))
+  for (const e of top) if (kind(folder, e) === 'file') candidates.push(path.join(folder, e.name))
   for (const e of top) {
-    if (!e.isDirectory() || e.name.startsWith('.')) continue
-    for (const f of list(path.join(folder, e.name)).sort((a, b) => a.name.localeCompare(b.name))) if (f.isFile()) candidates.push(path.join(folder, e.name, f.name))
+    if (kind(folder, e) !== 'dir' || e.name.startsWith('.')) continue
+    const sub = path.join(folder, e.name)
+    for (const f of list(sub).sort((a, b) => a.name.localeCompare(b.name))) if (kind(sub, f) === 'file') candidates.push(path.join(sub, f.name))
   }
   const files: Partial<Record<KnowledgeRole, string>> = {}
   const slots: KnowledgeSourceSlot[] = []
