@@ -7,6 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
+import { writeFileAtomic } from '../../atomic-write'
 import { AppError, type GiMap, type GiMapSummary } from '../../../src-shared/contract'
 
 const FILE = /^map-(\d+)\.json\.gz$/
@@ -28,15 +29,9 @@ export class MapStore {
   }
 
   save(map: GiMap): void {
-    fs.mkdirSync(this.dir, { recursive: true })
-    const write = (file: string, bytes: Buffer) => {
-      const tmp = `${file}.tmp-${process.pid}`
-      fs.writeFileSync(tmp, bytes)
-      fs.renameSync(tmp, file)
-    }
-    write(this.summaryPath(map.mapId), Buffer.from(JSON.stringify(summaryOf(map))))
-    write(this.mapPath(map.mapId), zlib.gzipSync(JSON.stringify(map), { level: 6 }))
-    fs.writeFileSync(this.markerPath(), String(map.mapId))
+    writeFileAtomic(this.summaryPath(map.mapId), Buffer.from(JSON.stringify(summaryOf(map))))
+    writeFileAtomic(this.mapPath(map.mapId), zlib.gzipSync(JSON.stringify(map), { level: 6 }))
+    writeFileAtomic(this.markerPath(), String(map.mapId))
   }
 
   list(runId?: number): GiMapSummary[] {

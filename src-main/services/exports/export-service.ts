@@ -10,6 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AppError, type ExportFormat, type ExportRecord, type ExportSaved } from '../../../src-shared/contract'
 import { safeFilename, withExtension } from '../../../src-shared/exports/file-name'
+import { writeFileAtomic } from '../../atomic-write'
 import type { ExportsRepo } from '../../db/exports-repo'
 
 /** Asks where to save; null when the user cancels. */
@@ -60,13 +61,9 @@ export function checkContent(format: ExportFormat, bytes: Uint8Array): void {
 
 /** Writes beside the target and renames, so a failed write never leaves half a file under the name. */
 export function writeAtomic(file: string, bytes: Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`
   try {
-    fs.writeFileSync(tmp, bytes)
-    fs.renameSync(tmp, file)
+    writeFileAtomic(file, bytes)
   } catch (err) {
-    fs.rmSync(tmp, { force: true })
     throw new AppError('export.write-failed', `Cannot write ${file}: ${(err as Error).message}.`)
   }
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../../src-shared/contract'
 import type { CheckpointRecord, RunsRepo } from '../../db/runs-repo'
+import { removeEmptyDirs, writeFileAtomic } from '../../atomic-write'
 import { PARAMS_FORMAT, PARAMS_VERSION, type ParamsArtifact, type ParamsManifestEntry } from '../../ml/serialize'
 
 /** Checkpoints up to this size live in the database row; larger ones in a content-addressed file. */
@@ -86,15 +87,19 @@ export class CheckpointStore {
     if (bytes.byteLength > INLINE_MAX_BYTES) {
       filePath = path.posix.join(CHECKPOINT_DIR, sha256.slice(0, 2), `${sha256}.bin`)
       const abs = path.join(this.home, filePath)
-      if (!fs.existsSync(abs)) {
-        fs.mkdirSync(path.dirname(abs), { recursive: true })
-        // Renamed into place so a crash never leaves a half-written file under the final name.
-        const tmp = `${abs}.${process.pid}.tmp`
-        fs.writeFileSync(tmp, bytes)
-        fs.renameSync(tmp, abs)
-      }
+      if (!fs.existsSync(abs)) writeFileAtomic(abs, bytes)
     }
-    const stale = this.repo.addCheckpoint({ runId, epoch, sha256, bytes: bytes.byteLength, blob: filePath ? null : bytes, filePath, isBest })
+    let stale: string[]
+    try {
+      stale = this.repo.addCheckpoint({ runId, epoch, sha256, bytes: bytes.byteLength, blob: filePath ? null : bytes, filePath, isBest })
+    } catch (err) {
+      // No row refers to the file (the run was deleted meanwhile, or the database failed): it goes too.
+      if (filePath) this.removeFiles(this.repo.unreferenced([filePath]))
+      if (/FOREIGN KEY/i.test((err as Error).message) && !this.repo.get(runId)) {
+        throw new AppError('run.deleted', `Run ${runId} was deleted while it trained (its dataset or project was deleted); its checkpoint was not kept.`)
+      }
+      throw err
+    }
     this.removeFiles(stale)
   }
 
@@ -113,8 +118,13 @@ export class CheckpointStore {
     return decodeCheckpoint(buf, what)
   }
 
+  /** Removes checkpoint files, and their `checkpoints/xx/` folders once empty. */
   removeFiles(files: string[]): void {
-    for (const f of files) fs.rmSync(path.join(this.home, f), { force: true })
+    for (const f of files) {
+      const abs = path.join(this.home, f)
+      fs.rmSync(abs, { force: true })
+      removeEmptyDirs(path.dirname(abs), path.join(this.home, CHECKPOINT_DIR))
+    }
   }
 
   /** Removes checkpoint files no row refers to (left by a deleted dataset or project); skips fresh ones. */
@@ -126,7 +136,10 @@ export class CheckpointStore {
     for (const sub of fs.readdirSync(root)) {
       const dir = path.join(root, sub)
       if (!fs.statSync(dir).isDirectory()) continue
-      for (const f of fs.readdirSync(dir)) {
+      const files = fs.readdirSync(dir)
+      // Empty subfolders left by older versions go too.
+      if (!files.length) removeEmptyDirs(dir, root)
+      for (const f of files) {
         if (now - fs.statSync(path.join(dir, f)).mtimeMs >= minAgeMs) candidates.push(path.posix.join(CHECKPOINT_DIR, sub, f))
       }
     }
