@@ -136,6 +136,15 @@ ALTER TABLE runs ADD COLUMN selection_json TEXT;
 ALTER TABLE runs ADD COLUMN pert_graph TEXT;
 `,
   },
+  {
+    version: 5,
+    name: 'a heartbeat the process training a run refreshes, so every process can tell a live run from an abandoned one',
+    sql: `
+-- ISO time the owning process last said it still has the run (queued or running); a stale one
+-- means the process is gone (killed, or on another machine that stopped), whatever its pid.
+ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+`,
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

@@ -22,6 +22,7 @@ interface RunRow {
   selection_json: string | null
   pert_graph: string | null
   owner: string | null
+  heartbeat_at: string | null
   created_at: string
   started_at: string | null
   finished_at: string | null
@@ -51,6 +52,8 @@ export interface RunRecord {
   /** model runs: the perturbation graph(s) used */
   pertGraph: PertGraph | null
   owner: string | null
+  /** when the owning process last refreshed the run (queued or running); null before schema 5 */
+  heartbeatAt: string | null
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
@@ -112,6 +115,7 @@ function toRecord(r: RunRow): RunRecord {
     selection: parse<RunSelection>(r.selection_json),
     pertGraph: (r.pert_graph as PertGraph | null) ?? null,
     owner: r.owner,
+    heartbeatAt: r.heartbeat_at ?? null,
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
@@ -135,8 +139,8 @@ export class RunsRepo {
     const now = nowIso()
     const id = this.db.transaction(() => {
       const info = this.db
-        .prepare(`INSERT INTO runs (project_id, dataset_id, model, kind, name, config_json, status, split_key, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`)
-        .run(row.projectId, row.datasetId, row.model, row.kind, row.name, json(row.config), row.splitKey, row.owner, now)
+        .prepare(`INSERT INTO runs (project_id, dataset_id, model, kind, name, config_json, status, split_key, owner, heartbeat_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`)
+        .run(row.projectId, row.datasetId, row.model, row.kind, row.name, json(row.config), row.splitKey, row.owner, now, now)
       this.db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(now, row.projectId)
       return Number(info.lastInsertRowid)
     })()
@@ -172,19 +176,27 @@ export class RunsRepo {
     return rows.map(toRecord)
   }
 
-  /** Runs some process was training or about to train. */
-  active(): RunRecord[] {
-    return (this.db.prepare(`${SELECT_RUN} WHERE r.status IN ('queued','running') ORDER BY r.id`).all() as RunRow[]).map(toRecord)
+  /** Runs some process was training or about to train; optionally only a project's or a dataset's. */
+  active(filter: { projectId?: number; datasetId?: number } = {}): RunRecord[] {
+    const scope = filter.projectId !== undefined ? ' AND r.project_id = ?' : filter.datasetId !== undefined ? ' AND r.dataset_id = ?' : ''
+    const args = filter.projectId !== undefined ? [filter.projectId] : filter.datasetId !== undefined ? [filter.datasetId] : []
+    return (this.db.prepare(`${SELECT_RUN} WHERE r.status IN ('queued','running')${scope} ORDER BY r.id`).all(...args) as RunRow[]).map(toRecord)
   }
 
   /** queued → running: records who trains it and on what. */
   markRunning(id: number, owner: string, backend: BackendInfo): void {
-    this.db.prepare(`UPDATE runs SET status = 'running', owner = ?, backend_json = ?, started_at = coalesce(started_at, ?), error = NULL, error_code = NULL, finished_at = NULL WHERE id = ?`).run(owner, json(backend), nowIso(), id)
+    const now = nowIso()
+    this.db.prepare(`UPDATE runs SET status = 'running', owner = ?, heartbeat_at = ?, backend_json = ?, started_at = coalesce(started_at, ?), error = NULL, error_code = NULL, finished_at = NULL WHERE id = ?`).run(owner, now, json(backend), now, id)
   }
 
   /** Back to the queue (resume): the error is cleared, epochs and checkpoints stay. */
   requeue(id: number, owner: string): void {
-    this.db.prepare(`UPDATE runs SET status = 'queued', owner = ?, error = NULL, error_code = NULL, finished_at = NULL WHERE id = ?`).run(owner, id)
+    this.db.prepare(`UPDATE runs SET status = 'queued', owner = ?, heartbeat_at = ?, error = NULL, error_code = NULL, finished_at = NULL WHERE id = ?`).run(owner, nowIso(), id)
+  }
+
+  /** The owning process is still there: refreshes the heartbeat of every run it has queued or running. */
+  heartbeat(owner: string, at = nowIso()): number {
+    return this.db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE owner = ? AND status IN ('queued','running')`).run(at, owner).changes
   }
 
   setSplit(id: number, split: Split): void {

@@ -25,6 +25,8 @@ export function datasetHandlers({ services, events }: CoreDeps): HandlersFor<'da
     'dataset:de': ({ id, condition, top }) => datasets.de(id, condition, top),
     'dataset:delete': ({ id }) => {
       const { projectId } = datasets.require(id).summary
+      // Not while a run trains on it, in this process or another (its rows would vanish under it).
+      services.training.assertNoActiveRuns({ datasetId: id })
       const r = datasets.delete(id)
       changed(projectId)
       return r

@@ -17,6 +17,9 @@ export function projectHandlers({ services, events }: CoreDeps): HandlersFor<'pr
       return p
     },
     'project:delete': ({ id }) => {
+      projects.require(id)
+      // Not while a run trains in it, in this process or another (its rows would vanish under it).
+      services.training.assertNoActiveRuns({ projectId: id })
       // Rows go in one cascading delete; the datasets' arrays on disk are removed after it.
       const removeFiles = datasets.projectFilesRemover(id)
       const r = projects.delete(id)

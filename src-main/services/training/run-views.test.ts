@@ -39,6 +39,7 @@ function run(id: number, model: string, kind: 'model' | 'baseline', perCondition
     splitKey: 'k',
     split: { config: { kind: 'simulation', seed: 1 }, train: [], val: [], test: names, testGroups: { A: 'unseen_single', B: 'unseen_single', C: 'combo_seen0' }, seenGenes: [] },
     owner: null,
+    heartbeatAt: null,
     createdAt: '',
     startedAt: null,
     finishedAt: null,

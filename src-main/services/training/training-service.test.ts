@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { AppError, TRAIN_BASELINES, trainSetupSchema, type EventName, type EventPayload, type TrainSetupInput } from '../../../src-shared/contract'
@@ -44,7 +45,7 @@ function summary(over: Record<string, unknown> = {}) {
   return { cells: 24, genes: 10, conditions: 6, controlCells: 4, singles: 5, combos: 0, normalisation: '', hvgSelected: 0, perturbedGenesNotMeasured: [], renamedGenes: [], warnings: [], ...over } as never
 }
 
-function service(opts: { fault?: WorkerFault; owner?: string; isAlive?: (o: string) => boolean; perturbed?: number; buildError?: AppError } = {}) {
+function service(opts: { fault?: WorkerFault; owner?: string; isAlive?: (o: string) => boolean; perturbed?: number; buildError?: AppError; heartbeatMs?: number } = {}) {
   const bus = new EventBus()
   bus.subscribe(<E extends EventName>(e: E, p: EventPayload<E>) => void events.push([e, p]))
   const s = new TrainingService({
@@ -61,6 +62,7 @@ function service(opts: { fault?: WorkerFault; owner?: string; isAlive?: (o: stri
     fault: opts.fault,
     owner: opts.owner,
     isAlive: opts.isAlive,
+    heartbeatMs: opts.heartbeatMs,
   })
   services.push(s)
   return s
@@ -305,5 +307,125 @@ describe('TrainingService with a worker thread', () => {
     for (const b of list.backends.filter((x) => !x.available)) expect(b.reason).toBeTruthy()
     const after = s.estimate(setup({ epochs: 10, backend: list.auto }))
     expect(after.basis).toBe('history')
+  })
+})
+
+/** Every file under checkpoints/, and every (sub)folder. */
+function checkpointTree(): { files: string[]; dirs: string[] } {
+  const root = path.join(home.dir, 'checkpoints')
+  const files: string[] = []
+  const dirs: string[] = []
+  if (!fs.existsSync(root)) return { files, dirs }
+  for (const sub of fs.readdirSync(root)) {
+    dirs.push(sub)
+    for (const f of fs.readdirSync(path.join(root, sub))) files.push(`${sub}/${f}`)
+  }
+  return { files, dirs }
+}
+
+/** The app dies without close(): its worker is gone and its rows still say running. */
+async function kill(s: TrainingService): Promise<void> {
+  await (s as unknown as { worker: { terminate(): Promise<void> } }).worker.terminate()
+  ;(s as unknown as { closed: boolean }).closed = true
+}
+
+describe('runs shared by processes on one data folder', () => {
+  it('a run whose dataset is deleted under it (by another process) ends failed with the reason; no checkpoint file is left', async () => {
+    process.env.FAKE_STEP_MS = '15'
+    const s = service()
+    const { runId } = s.start(setup({ epochs: 30, hidden: 128 }))
+    // The CLI's `train` waits on the run from its start.
+    const waiting = s.waitFor(runId)
+    await untilEpoch(runId, 2)
+    expect(checkpointTree().files.length).toBeGreaterThan(0)
+    // What another process's `dataset delete` does to this database: the rows go by cascade.
+    datasets.delete(datasetId)
+    const r = await waiting
+    expect(r).toMatchObject({ id: runId, status: 'failed', errorCode: 'run.deleted' })
+    expect(r.error).toMatch(/deleted while it was running/)
+    // The worker stopped at once (not after 30 epochs), and the next run still trains.
+    expect(r.epochsDone).toBeLessThan(30)
+    await new Promise((done) => setTimeout(done, 100))
+    // The checkpoint files of the deleted run — also one written as the rows went — do not stay.
+    new CheckpointStore(home.dir, repo).sweep(0)
+    expect(checkpointTree()).toEqual({ files: [], dirs: [] })
+    const other = datasets.insert({ projectId, name: 'again', sourcePath: '/t', format: 'h5ad', storageDir: 'datasets/y', summary: summary() }).summary.datasetId
+    expect((await s.waitFor(s.start(setup({ datasetId: other, epochs: 1 })).runId)).status).toBe('completed')
+  })
+
+  it('a queued run whose rows vanish ends failed (its waiter is answered, not left hanging)', async () => {
+    process.env.FAKE_STEP_MS = '20'
+    const s = service()
+    const first = s.start(setup({ epochs: 3 }))
+    const other = datasets.insert({ projectId, name: 'b', sourcePath: '/b', format: 'h5ad', storageDir: 'datasets/b', summary: summary() }).summary.datasetId
+    const queued = s.start(setup({ datasetId: other, epochs: 3 }))
+    const waiting = s.waitFor(queued.runId)
+    datasets.delete(other)
+    expect(await waiting).toMatchObject({ status: 'failed', errorCode: 'run.deleted' })
+    expect((await s.waitFor(first.runId)).status).toBe('completed')
+  })
+
+  it('refuses to delete a dataset or project while any process trains on it, naming the runs; abandoned runs do not block', async () => {
+    process.env.FAKE_STEP_MS = '15'
+    const a = service({ owner: 'host-a:111' })
+    const { runId } = a.start(setup({ epochs: 30 }))
+    await untilEpoch(runId, 1)
+    const b = service({ owner: 'host-b:222', isAlive: () => true })
+    for (const s of [a, b]) {
+      expect(() => s.assertNoActiveRuns({ datasetId })).toThrow(expect.objectContaining({ code: 'run.active', message: expect.stringMatching(new RegExp(`run ${runId} \\(gears, running.*Cancel it first`)) }))
+      expect(() => s.assertNoActiveRuns({ projectId })).toThrow(expect.objectContaining({ code: 'run.active' }))
+    }
+    expect(b.assertNoActiveRuns({ datasetId: datasetId + 100 })).toBeUndefined()
+    // Process a is killed: another process sees its pid gone and lets the delete through.
+    await kill(a)
+    expect(repo.get(runId)!.status).toBe('running')
+    const c = service({ owner: 'host-c:333', isAlive: (o) => o !== 'host-a:111' })
+    expect(() => c.assertNoActiveRuns({ projectId })).not.toThrow()
+    expect(repo.get(runId)).toMatchObject({ status: 'failed', errorCode: 'train.interrupted' })
+  })
+
+  it('a killed process’s run is interrupted, not running, for a process already up: resume and delete work at once', async () => {
+    process.env.FAKE_STEP_MS = '15'
+    const a = service({ owner: 'host-a:111' })
+    const b = service({ owner: 'host-b:222', isAlive: (o) => o !== 'host-a:111' || !dead })
+    let dead = false
+    const { runId } = a.start(setup({ epochs: 6, hidden: 128 }))
+    await untilEpoch(runId, 2)
+    expect(() => b.resume(runId)).toThrow(expect.objectContaining({ code: 'run.not-resumable', message: expect.stringMatching(/it is running/) }))
+    expect(() => b.delete(runId)).toThrow(expect.objectContaining({ code: 'run.active' }))
+    await kill(a)
+    dead = true
+    // Without restarting b: the dead owner's pid makes the run interrupted, and resumable.
+    b.resume(runId)
+    expect(await b.waitFor(runId)).toMatchObject({ status: 'completed', epochsDone: 6 })
+  })
+
+  it('a run whose heartbeat is stale is interrupted even when its pid cannot be checked (another machine); a live owner keeps it fresh', async () => {
+    process.env.FAKE_STEP_MS = '15'
+    const a = service({ owner: 'host-a:111', heartbeatMs: 20 })
+    const { runId } = a.start(setup({ epochs: 40, hidden: 128 }))
+    await untilEpoch(runId, 2)
+    const first = repo.get(runId)!.heartbeatAt!
+    await new Promise((done) => setTimeout(done, 80))
+    expect(Date.parse(repo.get(runId)!.heartbeatAt!)).toBeGreaterThan(Date.parse(first))
+    await kill(a)
+    // Another host: the pid says nothing, only the heartbeat does.
+    const b = service({ owner: 'host-b:222', isAlive: () => true })
+    expect(() => b.resume(runId)).toThrow(expect.objectContaining({ message: expect.stringMatching(/it is running/) }))
+    db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(new Date(Date.now() - 10 * 60_000).toISOString(), runId)
+    expect(b.cancel(runId)).toEqual({ runId, status: 'failed' })
+    expect(repo.get(runId)).toMatchObject({ status: 'failed', errorCode: 'train.interrupted' })
+    expect(repo.get(runId)!.error).toMatch(/host-a:111 is gone.*Resume it/)
+    b.resume(runId)
+    expect((await b.waitFor(runId)).status).toBe('completed')
+  })
+
+  it('deleting a run removes its checkpoint files and the subfolders they leave empty', async () => {
+    const s = service()
+    const { runId } = s.start(setup({ epochs: 4, hidden: 128 }))
+    await s.waitFor(runId)
+    expect(checkpointTree().files).toHaveLength(2)
+    s.delete(runId)
+    expect(checkpointTree()).toEqual({ files: [], dirs: [] })
   })
 })

@@ -48,7 +48,16 @@ export interface TrainingServiceDeps {
   owner?: string
   /** whether the process that owns a run still exists */
   isAlive?(owner: string): boolean
+  /** how often this process refreshes the heartbeat of its queued and running runs (ms) */
+  heartbeatMs?: number
+  /** a run whose heartbeat is older than this (ms) is abandoned, whatever its owner's pid says */
+  staleMs?: number
 }
+
+/** The owning process refreshes its runs' heartbeat this often… */
+export const HEARTBEAT_MS = 5_000
+/** …and a run not refreshed for this long is abandoned (a process stalled this long has a worse problem). */
+export const STALE_MS = 60_000
 
 interface Batch {
   datasetId: number
@@ -88,21 +97,94 @@ export function processAlive(owner: string): boolean {
 
 const TERMINAL: RunStatus[] = ['completed', 'failed', 'cancelled']
 
+/** What a waiter gets when the run's rows were deleted under it (its dataset or project went). */
+function deletedRecord(last: RunRecord): RunRecord {
+  return {
+    ...last,
+    status: 'failed',
+    errorCode: 'run.deleted',
+    error: `Run ${last.id} was deleted while it was ${last.status} (its dataset, project or the run itself was deleted, perhaps by another Perturb Studio process); nothing of it was kept.`,
+    finishedAt: new Date().toISOString(),
+  }
+}
+
 export class TrainingService {
   private readonly queue: Batch[] = []
   private current: Current | null = null
   private worker: TrainingWorker | null = null
   private readonly progress = new Map<number, TrainProgress>()
-  private readonly waiters = new Map<number, ((r: RunRecord) => void)[]>()
+  private readonly waiters = new Map<number, { last: RunRecord; resolve: (r: RunRecord) => void }[]>()
   private readonly checkpoints: CheckpointStore
   private readonly owner: string
   private closed = false
+  private readonly heartbeatTimer: NodeJS.Timeout
   /** the last worker's backend, kept for backend:list after it is replaced */
   private lastBackend: { info: BackendInfo; auto: boolean } | null = null
 
   constructor(private readonly deps: TrainingServiceDeps) {
     this.owner = deps.owner ?? defaultOwner()
     this.checkpoints = new CheckpointStore(deps.home, deps.repo)
+    // Every process that may own runs says so regularly; unref'd, so it never keeps a CLI alive.
+    this.heartbeatTimer = setInterval(() => this.beat(), deps.heartbeatMs ?? HEARTBEAT_MS)
+    this.heartbeatTimer.unref()
+  }
+
+  private beat(): void {
+    if (this.closed) return clearInterval(this.heartbeatTimer)
+    try {
+      this.deps.repo.heartbeat(this.owner)
+    } catch (err) {
+      this.log(`training heartbeat: ${(err as Error).message}`)
+    }
+  }
+
+  /**
+   * Whether some process still has this queued or running run: this one, or another whose
+   * heartbeat is fresh and whose pid (on this host) exists. Every process asks this before it
+   * fails, resumes or deletes a run it does not own.
+   */
+  isLive(r: RunRecord): boolean {
+    if (TERMINAL.includes(r.status)) return false
+    if (r.owner === this.owner) return !this.closed
+    if (!r.owner) return false
+    const beat = r.heartbeatAt ? Date.parse(r.heartbeatAt) : NaN
+    if (Number.isFinite(beat) && Date.now() - beat > (this.deps.staleMs ?? STALE_MS)) return false
+    return (this.deps.isAlive ?? processAlive)(r.owner)
+  }
+
+  /** An abandoned run (its process is gone) becomes failed "interrupted", resumable where it has a checkpoint. */
+  private interrupt(r: RunRecord, why = 'the app closed or crashed'): void {
+    const message = r.hasCheckpoint && r.kind === 'model' && r.epochsDone < r.config.epochs
+      ? `Interrupted after epoch ${r.epochsDone} of ${r.config.epochs} (${why}). Resume it to continue from its last checkpoint.`
+      : r.status === 'queued'
+        ? `Interrupted while queued (${why}). Start it again.`
+        : `Interrupted before its first checkpoint (${why}). Start it again.`
+    this.deps.repo.finish(r.id, { status: 'failed', error: { code: 'train.interrupted', message } })
+    this.changed(r.id)
+  }
+
+  /** A run that looks active but whose process is gone is marked interrupted; returns the fresh row. */
+  private settleAbandoned(r: RunRecord): RunRecord {
+    if (TERMINAL.includes(r.status) || this.isLive(r) || this.tracks(r.id)) return r
+    this.interrupt(r, `the process ${r.owner ?? 'that trained it'} is gone`)
+    return this.deps.repo.get(r.id) ?? r
+  }
+
+  private tracks(runId: number): boolean {
+    return !!this.current?.pending.has(runId) || this.queue.some((b) => b.runIds.includes(runId))
+  }
+
+  /**
+   * Before a dataset or project is deleted with its runs: refuses while any of them is queued or
+   * running in a live process (this one included), naming them; abandoned ones are marked
+   * interrupted first so they do not block the delete.
+   */
+  assertNoActiveRuns(scope: { datasetId: number } | { projectId: number }): void {
+    const live = this.deps.repo.active(scope).map((r) => this.settleAbandoned(r)).filter((r) => !TERMINAL.includes(r.status))
+    if (!live.length) return
+    const what = 'datasetId' in scope ? `dataset ${scope.datasetId}` : `project ${scope.projectId}`
+    const list = live.map((r) => `run ${r.id} (${r.model}, ${r.status}${r.owner && r.owner !== this.owner ? ` in process ${r.owner}` : ''})`).join(', ')
+    throw new AppError('run.active', `Cannot delete ${what}: ${list} ${live.length === 1 ? 'is' : 'are'} still training on it. Cancel ${live.length === 1 ? 'it' : 'them'} first (perturb-studio run cancel ID, in the process that trains ${live.length === 1 ? 'it' : 'them'}), then delete.`)
   }
 
   /**
@@ -110,18 +192,11 @@ export class TrainingService {
    * those with a checkpoint stay resumable. Unreferenced checkpoint files are swept.
    */
   recoverInterrupted(): number[] {
-    const alive = this.deps.isAlive ?? processAlive
     const recovered: number[] = []
     for (const r of this.deps.repo.active()) {
-      if (r.owner === this.owner || (r.owner && alive(r.owner))) continue
-      const message = r.hasCheckpoint && r.kind === 'model' && r.epochsDone < r.config.epochs
-        ? `Interrupted after epoch ${r.epochsDone} of ${r.config.epochs} (the app closed or crashed). Resume it to continue from its last checkpoint.`
-        : r.status === 'queued'
-          ? 'Interrupted while queued (the app closed or crashed). Start it again.'
-          : 'Interrupted before its first checkpoint (the app closed or crashed). Start it again.'
-      this.deps.repo.finish(r.id, { status: 'failed', error: { code: 'train.interrupted', message } })
+      if (this.isLive(r)) continue
+      this.interrupt(r)
       recovered.push(r.id)
-      this.changed(r.id)
     }
     try {
       this.checkpoints.sweep()
@@ -166,12 +241,15 @@ export class TrainingService {
       this.end(runId, 'cancelled', { code: 'train.cancelled', message: 'Cancelled while queued.' })
       return { runId, status: 'cancelled' }
     }
+    const settled = this.settleAbandoned(r)
+    if (TERMINAL.includes(settled.status)) return { runId, status: settled.status }
     throw new AppError('run.other-process', `Run ${runId} is ${r.status} in another Perturb Studio process (${r.owner ?? 'unknown'}); cancel it there.`)
   }
 
   resume(runId: number): { runId: number } {
     this.assertOpen()
-    const r = this.require(runId)
+    // A run whose process died (killed server, other machine gone quiet) is interrupted, not running.
+    const r = this.settleAbandoned(this.require(runId))
     if (!isResumable(r)) {
       const why =
         r.kind === 'baseline' ? 'baselines are fitted in one go; start one again instead'
@@ -247,11 +325,11 @@ export class TrainingService {
   }
 
   delete(id: number): { deleted: number } {
-    const r = this.require(id)
-    if (r.status === 'running' || this.current?.pending.has(id)) throw new AppError('run.active', `Run ${id} is ${r.status}; cancel it first, then delete it.`)
+    const r = this.settleAbandoned(this.require(id))
+    if (this.current?.pending.has(id) || (r.status === 'running' && this.isLive(r))) throw new AppError('run.active', `Run ${id} is ${r.status}; cancel it first, then delete it.`)
     if (r.status === 'queued') {
       if (this.queue.some((b) => b.runIds.includes(id))) for (const b of this.queue) b.runIds = b.runIds.filter((x) => x !== id)
-      else if (r.owner && r.owner !== this.owner && (this.deps.isAlive ?? processAlive)(r.owner)) throw new AppError('run.active', `Run ${id} is queued in another Perturb Studio process; cancel it there first.`)
+      else if (this.isLive(r)) throw new AppError('run.active', `Run ${id} is queued in another Perturb Studio process (${r.owner}); cancel it there first.`)
     }
     const { files } = this.deps.repo.delete(id)
     this.checkpoints.removeFiles(files)
@@ -272,7 +350,7 @@ export class TrainingService {
     if (TERMINAL.includes(r.status)) return Promise.resolve(r)
     return new Promise((resolve) => {
       const list = this.waiters.get(runId) ?? []
-      list.push(resolve)
+      list.push({ last: r, resolve })
       this.waiters.set(runId, list)
     })
   }
@@ -284,6 +362,7 @@ export class TrainingService {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
     this.closed = true
+    clearInterval(this.heartbeatTimer)
     const open = [...(this.current?.pending ?? []), ...this.queue.flatMap((b) => b.runIds)]
     this.queue.length = 0
     this.current = null
@@ -307,7 +386,10 @@ export class TrainingService {
       this.worker?.setBusy(false)
       return
     }
-    batch.runIds = batch.runIds.filter((id) => this.deps.repo.get(id)?.status === 'queued')
+    const kept = batch.runIds.filter((id) => this.deps.repo.get(id)?.status === 'queued')
+    // Rows deleted while queued (dataset or project deleted elsewhere): their waiters learn why.
+    for (const id of batch.runIds) if (!kept.includes(id)) this.notify(id)
+    batch.runIds = kept
     if (batch.runIds.length === 0) return this.kick()
     const current: Current = { batch, pending: new Set(batch.runIds), running: null, stopRequested: new Set(), posted: false, saveErrors: new Map() }
     this.current = current
@@ -398,7 +480,12 @@ export class TrainingService {
       // A database or disk error must not take the app down; the run it concerns fails with it.
       this.log(`training: ${(err as Error).stack ?? String(err)}`)
       const runId = 'runId' in msg ? msg.runId : null
-      if (runId !== null && this.current?.pending.has(runId)) this.current.saveErrors.set(runId, toWire(err))
+      if (runId !== null && this.current?.pending.has(runId)) {
+        this.current.saveErrors.set(runId, toWire(err))
+        // Its rows were deleted meanwhile (a foreign key failed): stop training it; 'result' settles it.
+        if (!this.deps.repo.get(runId) && msg.type !== 'result' && msg.type !== 'failed') worker.post({ type: 'stop', runId })
+        else if (!this.deps.repo.get(runId)) this.settle(runId)
+      }
     }
   }
 
@@ -489,8 +576,7 @@ export class TrainingService {
   // ── helpers ────────────────────────────────────────────────────────────────────────
 
   private end(runId: number, status: 'failed' | 'cancelled', error?: WireError): void {
-    if (!this.deps.repo.get(runId)) return
-    this.deps.repo.finish(runId, { status, error: status === 'cancelled' && error?.code === 'train.cancelled' ? undefined : error })
+    if (this.deps.repo.get(runId)) this.deps.repo.finish(runId, { status, error: status === 'cancelled' && error?.code === 'train.cancelled' ? undefined : error })
     this.current?.pending.delete(runId)
     this.progress.delete(runId)
     this.changed(runId)
@@ -500,14 +586,16 @@ export class TrainingService {
   private notify(runId: number): void {
     const r = this.deps.repo.get(runId)
     const list = this.waiters.get(runId)
-    if (!r || !list || !TERMINAL.includes(r.status)) return
+    if (!list || (r && !TERMINAL.includes(r.status))) return
     this.waiters.delete(runId)
-    for (const w of list) w(r)
+    for (const w of list) w.resolve(r ?? deletedRecord(w.last))
   }
 
   private changed(runId: number, epoch?: RunDetail['epochLog'][number]): void {
     const r = this.deps.repo.get(runId)
     if (!r) return
+    // What a waiter is told if the rows vanish later (see deletedRecord).
+    for (const w of this.waiters.get(runId) ?? []) w.last = r
     this.deps.events.emit('run:changed', { runId, projectId: r.projectId, datasetId: r.datasetId, status: r.status, ...(epoch ? { epoch } : {}) })
   }
 
