@@ -25,6 +25,7 @@ import { trainingDataSource } from './services/training/training-inputs'
 import { TrainingService } from './services/training/training-service'
 import { CheckpointStore } from './services/training/checkpoint-store'
 import { PredictionsRepo } from './db/predictions-repo'
+import { DesignMapsRepo } from './db/design-maps-repo'
 import { ExportsRepo } from './db/exports-repo'
 import type { BackendName } from './ml/backend'
 import { PredictEngine, type PredictEngineOptions } from './services/predictions/predict-engine'
@@ -107,6 +108,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
     exports: new ExportService({ home, transport: options.transport, repo: new ExportsRepo(db), saveFile: options.saveFile }),
     design: new DesignService({
       home,
+      maps: new DesignMapsRepo(db),
       predictions: {
         genes: (runId) => services.predictions.genes(runId),
         placements: (runId, genes) => services.predictions.placements(runId, genes),

@@ -32,6 +32,15 @@ export class ExportsRepo {
     return row && toRecord(row)
   }
 
+  delete(id: number): boolean {
+    return this.db.prepare('DELETE FROM exports WHERE id = ?').run(id).changes > 0
+  }
+
+  /** Paths of the files exported for a project (its rows go with it by ON DELETE CASCADE). */
+  pathsOfProject(projectId: number): string[] {
+    return (this.db.prepare('SELECT file_path FROM exports WHERE project_id = ?').all(projectId) as { file_path: string }[]).map((r) => r.file_path)
+  }
+
   /** Newest first. */
   list(filter: { projectId?: number; runId?: number; limit: number }): ExportRecord[] {
     const where: string[] = []

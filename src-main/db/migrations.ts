@@ -145,6 +145,21 @@ ALTER TABLE runs ADD COLUMN pert_graph TEXT;
 ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
 `,
   },
+  {
+    version: 6,
+    name: 'pair maps recorded with their run, so deleting the run (or its dataset or project) deletes them',
+    sql: `
+-- One row per stored pair map; its files (map-<id>.json.gz and its summary under design-maps/)
+-- are removed by the service that deletes the run, dataset or project this row cascades from.
+-- Maps written before this migration are recorded (or, if their run is gone, removed) at start.
+CREATE TABLE design_maps (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  created_at  TEXT NOT NULL
+);
+CREATE INDEX design_maps_run ON design_maps(run_id);
+`,
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

@@ -27,7 +27,9 @@ export function datasetHandlers({ services, events }: CoreDeps): HandlersFor<'da
       const { projectId } = datasets.require(id).summary
       // Not while a run trains on it, in this process or another (its rows would vanish under it).
       services.training.assertNoActiveRuns({ datasetId: id })
+      const removeMaps = services.design.mapFilesRemover({ datasetId: id })
       const r = datasets.delete(id)
+      removeMaps()
       changed(projectId)
       return r
     },

@@ -20,10 +20,11 @@ export function projectHandlers({ services, events }: CoreDeps): HandlersFor<'pr
       projects.require(id)
       // Not while a run trains in it, in this process or another (its rows would vanish under it).
       services.training.assertNoActiveRuns({ projectId: id })
-      // Rows go in one cascading delete; the datasets' arrays on disk are removed after it.
-      const removeFiles = datasets.projectFilesRemover(id)
+      // Rows go in one cascading delete; the files of what it cascades to (datasets' arrays and
+      // uploads, pair maps, exports kept under the data folder) are removed after it.
+      const removers = [datasets.projectFilesRemover(id), services.design.mapFilesRemover({ projectId: id }), services.exports.projectFilesRemover(id)]
       const r = projects.delete(id)
-      removeFiles()
+      for (const remove of removers) remove()
       events.emit('project:changed', { projectId: null })
       return r
     },

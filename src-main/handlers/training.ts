@@ -11,7 +11,13 @@ export function trainingHandlers({ services }: CoreDeps): HandlersFor<'train'> &
     'run:list': (filter) => training.list(filter),
     'run:get': ({ id }) => training.get(id),
     'run:compare': ({ ids, withBaselines }) => training.compare(ids, withBaselines),
-    'run:delete': ({ id }) => training.delete(id),
+    'run:delete': ({ id }) => {
+      // The run's pair maps go with its rows (ON DELETE CASCADE); their files after them.
+      const removeMaps = services.design.mapFilesRemover({ runId: id })
+      const r = training.delete(id)
+      removeMaps()
+      return r
+    },
     'backend:list': () => training.backends(),
   }
 }

@@ -49,6 +49,8 @@ export interface DatasetServiceDeps {
 
 /** Where prepared datasets live, relative to the data folder. */
 const STORAGE_ROOT = 'datasets'
+/** Where browser-mode uploads land under the data folder (server/upload.ts `uploadsDir`). */
+const UPLOADS_DIR = 'uploads'
 /** Prepared datasets kept in memory (training and prediction reopen the same one repeatedly). */
 const CACHE_SIZE = 2
 
@@ -246,24 +248,44 @@ export class DatasetService {
     return sweepPartialDatasets(path.join(this.deps.home, STORAGE_ROOT), { stillUsed })
   }
 
+  /** Deletes the dataset's rows, then its stored arrays and the browser-mode upload it came from. */
   delete(id: number): { deleted: number } {
     const record = this.require(id)
     this.deps.repo.delete(id)
     this.cache.delete(id)
     if (record.storageDir) fs.rmSync(path.join(this.deps.home, record.storageDir), { recursive: true, force: true })
+    this.removeUnusedUploads([record.summary.sourcePath])
     return { deleted: id }
   }
 
   /**
-   * Returns a function that removes the stored arrays of a project's datasets; taken before the
-   * project's rows are deleted (the cascade removes the rows that name the folders).
+   * Returns a function that removes the stored arrays of a project's datasets and the uploads they
+   * were imported from; taken before the project's rows are deleted (the cascade removes the rows
+   * that name the folders).
    */
   projectFilesRemover(projectId: number): () => void {
-    const dirs = this.deps.repo.storageDirsOfProject(projectId)
+    const records = this.deps.repo.list(projectId)
     return () => {
       this.cache.clear()
-      for (const dir of dirs) fs.rmSync(path.join(this.deps.home, dir), { recursive: true, force: true })
+      for (const r of records) if (r.storageDir) fs.rmSync(path.join(this.deps.home, r.storageDir), { recursive: true, force: true })
+      this.removeUnusedUploads(records.map((r) => r.summary.sourcePath))
     }
+  }
+
+  /**
+   * A browser-mode upload (`uploads/<batch>/…`, see server/upload.ts) is kept while a dataset was
+   * imported from it; once the last such dataset is deleted, its batch folder goes too.
+   */
+  private removeUnusedUploads(sourcePaths: string[]): void {
+    const root = path.join(this.deps.home, UPLOADS_DIR)
+    const batchOf = (p: string) => {
+      const rel = path.relative(root, path.resolve(p))
+      return !rel || rel.startsWith('..') || path.isAbsolute(rel) ? null : rel.split(path.sep)[0]
+    }
+    const batches = new Set(sourcePaths.map(batchOf).filter((b): b is string => !!b))
+    if (!batches.size) return
+    for (const r of this.deps.repo.list()) batches.delete(batchOf(r.summary.sourcePath) ?? '')
+    for (const b of batches) fs.rmSync(path.join(root, b), { recursive: true, force: true })
   }
 
   /** The prepared dataset, from a small in-memory cache or from disk. */

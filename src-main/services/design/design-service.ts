@@ -45,12 +45,15 @@ import type { Job } from '../jobs'
 import type { KnowledgeBase } from '../knowledge/knowledge-base'
 import type { BatchPrediction } from '../predictions/prediction-service'
 import { MapStore, summaryOf } from './map-store'
+import type { DesignMapsRepo, MapOwner } from '../../db/design-maps-repo'
 import { parseSignature, type SignatureInput } from './signature'
 import { listSome } from '../../list-some'
 import { pct } from '../../../src-shared/exports/numbers'
 
 export interface DesignServiceDeps {
   home: string
+  /** the `design_maps` rows that tie each stored map to its run */
+  maps: DesignMapsRepo
   predictions: {
     genes(runId: number): Promise<PredictGenes>
     /** an unseen gene's GO placement (null for seen genes and baselines) */
@@ -154,7 +157,7 @@ export class DesignService {
   private readonly calibration = new Map<number, Calibration>()
 
   constructor(private readonly deps: DesignServiceDeps) {
-    this.store = MapStore.forHome(deps.home)
+    this.store = MapStore.forHome(deps.home, deps.maps)
   }
 
   /** Conditions per prediction request: what maps and searches send, and what the estimate times. */
@@ -448,6 +451,11 @@ export class DesignService {
 
   delete(mapId: number): { deleted: number } {
     return this.store.delete(mapId)
+  }
+
+  /** Taken before a run, dataset or project is deleted; call it after to remove its maps' files. */
+  mapFilesRemover(scope: MapOwner): () => void {
+    return this.store.filesRemover(scope)
   }
 
   summary(map: GiMap): GiMapSummary {

@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AppError, type ExportFormat, type ExportRecord, type ExportSaved } from '../../../src-shared/contract'
 import { safeFilename, withExtension } from '../../../src-shared/exports/file-name'
-import { writeFileAtomic } from '../../atomic-write'
+import { removeEmptyDirs, writeFileAtomic } from '../../atomic-write'
 import type { ExportsRepo } from '../../db/exports-repo'
 
 /** Asks where to save; null when the user cancels. */
@@ -101,6 +101,14 @@ export class ExportService {
     return { exportId: record.id, saved: true, fileName: path.basename(abs), path: abs, url: null, bytes: file.bytes.byteLength }
   }
 
+  /** Takes back an export just written (a command that failed after it keeps nothing): its file and its record. */
+  discard(id: number): void {
+    const record = this.deps.repo.get(id)
+    if (!record) return
+    fs.rmSync(record.path, { force: true })
+    this.deps.repo.delete(id)
+  }
+
   list(filter: { projectId?: number; runId?: number; limit: number }): ExportRecord[] {
     return this.deps.repo.list(filter)
   }
@@ -116,6 +124,22 @@ export class ExportService {
       throw new AppError('export.not-found', `No downloadable export ${id}.`)
     }
     return { file: record.path, fileName: path.basename(record.path), mime: EXPORT_MIME[record.format] }
+  }
+
+  /**
+   * Taken before a project is deleted: a function that removes the files exported for it that the
+   * app keeps under the data folder's exports/ (the cascade removes their rows). A file a user saved
+   * elsewhere (the CLI's --csv FILE, a desktop save dialog) is theirs and is left alone.
+   */
+  projectFilesRemover(projectId: number): () => void {
+    const root = path.join(this.deps.home, EXPORTS_DIR)
+    const files = this.deps.repo.pathsOfProject(projectId).filter((f) => f.startsWith(root + path.sep))
+    return () => {
+      for (const f of files) {
+        fs.rmSync(f, { force: true })
+        removeEmptyDirs(path.dirname(f), root)
+      }
+    }
   }
 
   /** A suggested file name: `<stem>.<format>`, safe on every OS. */
