@@ -10,7 +10,11 @@ import path from 'node:path'
  */
 export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`
+  // The temp name must fit the file system's 255-byte limit even where the target's name just does:
+  // a long name is cut (the pid and random part keep it unique).
+  const base = path.basename(file)
+  const stem = Buffer.byteLength(base) > 200 ? Buffer.from(base).subarray(0, 200).toString('utf8').replace(/\uFFFD+$/, '') : base
+  const tmp = path.join(path.dirname(file), `${stem}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`)
   try {
     try {
       fs.writeFileSync(tmp, bytes)

@@ -54,6 +54,36 @@ describe('perturb-studio predict', () => {
     }
   })
 
+  it('shortens file names a long --png name and condition would make too long, keeping them unique', async () => {
+    const [a, b] = Object.keys(detail.test!.perCondition)
+    const out = path.join(fx.home.dir, 'long')
+    const base = 'f'.repeat(230) // with "-<condition>.png" the name passes the 255-byte limit
+    const r = await cli(['predict', '--run', String(fx.runId), '--condition', a, '--condition', b, '--png', path.join(out, `${base}.png`), '--json'])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    const names = oneJson<PredictJson>(r.stdout).files.map((f) => path.basename(f.path))
+    expect(new Set(names).size).toBe(2)
+    for (const n of names) {
+      expect(Buffer.byteLength(n)).toBeLessThanOrEqual(255)
+      expect(n.startsWith('ffff')).toBe(true)
+      expect(fs.existsSync(path.join(out, n))).toBe(true)
+    }
+  })
+
+  it('keeps nothing when a file cannot be written: no prediction, no file, no export record', async () => {
+    const [a, b] = Object.keys(detail.test!.perCondition)
+    const before = (await call<unknown[]>(fx.ctx, 'prediction:list', { runId: fx.runId, limit: 1000 })).length
+    const blocker = path.join(fx.home.dir, 'not-a-folder')
+    fs.writeFileSync(blocker, 'x')
+    const out = path.join(fx.home.dir, 'partial')
+    // The CSV is written, then the PNG fails (its folder is a file): the CSV goes too.
+    const r = await cli(['predict', '--run', String(fx.runId), '--condition', a, '--condition', b, '--csv', path.join(out, 'p.csv'), '--png', path.join(blocker, 'fig.png')])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/not-a-folder/)
+    expect(r.stderr).not.toMatch(/internal/)
+    expect(fs.existsSync(path.join(out, 'p.csv'))).toBe(false)
+    expect((await call<unknown[]>(fx.ctx, 'prediction:list', { runId: fx.runId, limit: 1000 })).length).toBe(before)
+  })
+
   it('prints a readable summary, and refuses unknown genes with the closest symbols', async () => {
     const ok = await cli(['predict', '--run', String(fx.runId), '--condition', 'STAT1', '--no-save', '--svg', path.join(fx.home.dir, 'fig.svg')])
     expect(ok.code, ok.stderr).toBe(0)

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander'
 import path from 'node:path'
 import { PREDICTION_VIEWS, type ConditionPrediction, type PredictionView, type PredictResult } from '../../../src-shared/contract'
 import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
+import { shortName } from '../../../src-shared/exports/file-name'
 import { pct } from '../../../src-shared/exports/numbers'
 import { predictionFigureFile, predictionTableFile, type PredictionFile } from '../../services/predictions/prediction-files'
 import type { CliSession, CommandRegistrar } from '../context'
@@ -29,11 +30,22 @@ const collect = (v: string, list: string[] | undefined) => [...(list ?? []), v]
 
 const fmt = (x: number | null | undefined, digits = 4) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '—')
 
-/** With several conditions, one image each: `fig.png` → `fig-A-B.png`. */
+/** The longest file name (with its extension) the CLI derives from --png/--svg FILE: under every OS's 255-byte limit. */
+const MAX_DERIVED_NAME = 200
+
+/**
+ * With several conditions, one image each: `fig.png` → `fig-A-B.png`. A long condition (a very
+ * long gene name, many genes) is cut with a hash of it (`shortName`), so names stay unique,
+ * readable and short enough for the file system.
+ */
 function imagePath(file: string, result: PredictResult, c: ConditionPrediction): string {
   if (result.conditions.length === 1) return file
   const ext = path.extname(file)
-  return `${file.slice(0, file.length - ext.length)}-${c.condition.replace(/[^A-Za-z0-9._-]+/g, '-')}${ext}`
+  const stem = `${path.basename(file, ext)}-${c.condition.replace(/[^A-Za-z0-9._-]+/g, '-')}`
+  let max = MAX_DERIVED_NAME - ext.length
+  let name = shortName(stem, max)
+  while (Buffer.byteLength(name) + Buffer.byteLength(ext) > MAX_DERIVED_NAME && max > 16) name = shortName(stem, (max -= 8))
+  return path.join(path.dirname(file), `${name}${ext}`)
 }
 
 function topChanges(result: PredictResult, c: ConditionPrediction, n: number) {
@@ -87,21 +99,35 @@ function human(result: PredictResult, s: ReturnType<typeof summary>): string {
   return lines.join('\n')
 }
 
+/**
+ * Renders every file first, then writes them. If a write fails, the files already written (and
+ * their export records) and the predictions predict:run saved are removed, so a failed command
+ * keeps nothing; the error names the file.
+ */
 async function writeFiles(s: CliSession, result: PredictResult, opts: PredictOptions) {
-  const written: (Omit<PredictionFile, 'bytes'> & { path: string; bytes: number })[] = []
-  const exports = s.context.services.exports
-  const write = (target: string, f: PredictionFile) => {
-    const saved = exports.writeTo(target, { kind: f.kind, format: f.format, fileName: f.fileName, bytes: f.bytes, projectId: result.projectId, runId: result.runId })
-    const { bytes: _b, ...meta } = f
-    written.push({ ...meta, fileName: path.basename(saved.path!), path: saved.path!, bytes: saved.bytes })
-  }
-  if (opts.csv) write(opts.csv, predictionTableFile(result))
+  const planned: { target: string; file: PredictionFile }[] = []
+  if (opts.csv) planned.push({ target: opts.csv, file: predictionTableFile(result) })
   for (const [format, file] of [['png', opts.png], ['svg', opts.svg]] as const) {
     if (!file) continue
     for (const c of result.conditions) {
       const view = opts.view === 'de' && !c.measured ? 'top' : opts.view
-      write(imagePath(file, result, c), await predictionFigureFile(result, c, format, view))
+      planned.push({ target: imagePath(file, result, c), file: await predictionFigureFile(result, c, format, view) })
     }
+  }
+  const written: (Omit<PredictionFile, 'bytes'> & { path: string; bytes: number })[] = []
+  const exportIds: number[] = []
+  const exports = s.context.services.exports
+  try {
+    for (const { target, file: f } of planned) {
+      const saved = exports.writeTo(target, { kind: f.kind, format: f.format, fileName: f.fileName, bytes: f.bytes, projectId: result.projectId, runId: result.runId })
+      exportIds.push(saved.exportId!)
+      const { bytes: _b, ...meta } = f
+      written.push({ ...meta, fileName: path.basename(saved.path!), path: saved.path!, bytes: saved.bytes })
+    }
+  } catch (err) {
+    for (const id of exportIds) exports.discard(id)
+    for (const c of result.conditions) if (c.predictionId) await s.call('prediction:delete', { id: c.predictionId }).catch(() => undefined)
+    throw err
   }
   return written
 }
