@@ -53,6 +53,25 @@ export function checkCsrValues(m: CsrMatrix, labels: MatrixLabels, from = 0, to 
 }
 
 /**
+ * Checks a sparse matrix's pointer array (CSR row pointers, CSC column pointers) as read from
+ * `field` of `file`: it starts at 0 and never decreases. A decreasing pointer would make entries
+ * of one row count for another (reported as duplicates before); it is named as what it is.
+ */
+export function checkPointers(ptr: ArrayLike<number>, file: string, field: string, what: 'row' | 'column'): void {
+  if (ptr.length && ptr[0] !== 0) {
+    throw new AppError('dataset.invalid-matrix', `${file}: the ${what} pointers in ${field} are corrupt: they start at ${ptr[0]}, not 0. The file is damaged; re-save it with anndata.`)
+  }
+  for (let i = 1; i < ptr.length; i++) {
+    if (ptr[i] < ptr[i - 1]) {
+      throw new AppError(
+        'dataset.invalid-matrix',
+        `${file}: the ${what} pointers in ${field} are corrupt: they decrease at ${what} ${i} (${ptr[i - 1]} then ${ptr[i]}). The file is damaged; re-save it with anndata.`,
+      )
+    }
+  }
+}
+
+/**
  * Checks indptr/indices consistency and sorts the columns within each row where a writer left them
  * unsorted (scipy allows it; our consumers rely on sorted rows). Duplicated entries are an error.
  */

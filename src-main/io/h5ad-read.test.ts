@@ -225,6 +225,29 @@ describe('readH5ad on other encodings', () => {
 })
 
 describe('readH5ad on bad input', () => {
+  it('reports decreasing CSR or CSC pointers as corrupt pointers naming the file and field, not as duplicates', async () => {
+    for (const [kind, shape, ptr] of [
+      ['csr_matrix', [3n, 4n], [0, 3, 2, 5]],
+      ['csc_matrix', [3n, 4n], [0, 2, 1, 4, 5]],
+    ] as const) {
+      const file = await rawH5(tmp(`bad-${kind}.h5ad`), (f) => {
+        const x = f.create_group('X')
+        x.create_attribute('encoding-type', kind)
+        x.create_attribute('shape', new BigInt64Array(shape))
+        x.create_dataset({ name: 'data', data: new Float32Array([1, 2, 3, 4, 5]) })
+        x.create_dataset({ name: 'indices', data: new Int32Array([0, 1, 2, 1, 2]) })
+        x.create_dataset({ name: 'indptr', data: new Int32Array(ptr) })
+        f.create_group('obs').create_dataset({ name: '_index', data: ['a', 'b', 'c'], dtype: 'S' })
+        f.create_group('var').create_dataset({ name: '_index', data: ['STAT1', 'TSPAN6', 'TNMD', 'DPM1'], dtype: 'S' })
+      })
+      const err = await code(readH5ad(file))
+      expect(err.code).toBe('dataset.invalid-matrix')
+      expect(err.message).toMatch(/pointers in X\/indptr are corrupt/)
+      expect(err.message).toContain(`bad-${kind}.h5ad`)
+      expect(err.message).not.toMatch(/twice/)
+    }
+  })
+
   it('refuses a text file renamed .h5ad, an empty file and a truncated file, naming the file', async () => {
     const text = tmp('table.h5ad')
     fs.writeFileSync(text, 'cell,STAT1\ncell1,3\n')

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { OutputData } from 'h5wasm/node'
 import { AppError } from '../../src-shared/contract'
-import { checkCsrValues, GrowableEntries, invalidValueError, validateAndSortCsr, type MatrixLabels } from './csr'
+import { checkCsrValues, checkPointers, GrowableEntries, invalidValueError, validateAndSortCsr, type MatrixLabels } from './csr'
 import { isEnsemblId, fractionMatching, looksLikeGeneSymbol } from './gene-names'
 import { Dataset, Group, openHdf5, type H5File } from './hdf5-file'
 import { subProgress, throwIfCancelled, yieldToLoop, type ReadControl } from './progress'
@@ -413,6 +413,7 @@ async function readMatrix(e: Dataset | Group, ctx: Ctx, labels: MatrixLabels, nC
   const [indptrDs, indicesDs, dataDs] = parts as Dataset[]
   const ptr = numbers(indptrDs.value, ctx, `${labels.matrix}/indptr`)
   const major = kind === 'csr' ? nRows : nCols
+  checkPointers(ptr, ctx.name, `${labels.matrix}/indptr`, kind === 'csr' ? 'row' : 'column')
   const nnz = ptr.length > 0 ? ptr[ptr.length - 1] : 0
   const nIndices = Number(indicesDs.shape?.[0] ?? 0)
   const nData = Number(dataDs.shape?.[0] ?? 0)
