@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../src-shared/contract'
+import { atomicTarget } from './atomic-write'
 import { BooleanWriter } from './hdf5-boolean'
 import { createHdf5, type Dataset, type Group, type H5File } from './hdf5-file'
 import { yieldToLoop } from './progress'
@@ -48,7 +49,8 @@ export async function writeH5ad(file: string, data: H5adWriteInput, opts: H5adWr
     // checked up front: h5wasm would print the HDF5 error stack and fail obscurely
     throw new AppError('dataset.write-failed', `Cannot write ${name}: the folder ${dir} does not exist or is not writable. Nothing was written.`)
   }
-  const partial = `${file}.partial`
+  const out = atomicTarget(file)
+  const partial = out.tmp
   let f: H5File | null = null
   try {
     f = await createHdf5(partial)
@@ -70,7 +72,7 @@ export async function writeH5ad(file: string, data: H5adWriteInput, opts: H5adWr
     f.close()
     f = null
     bools.apply(partial)
-    fs.renameSync(partial, file)
+    out.commit()
     opts.onProgress?.(1, 'done')
   } catch (err) {
     try {
@@ -78,7 +80,7 @@ export async function writeH5ad(file: string, data: H5adWriteInput, opts: H5adWr
     } catch {
       // already failing; the partial file is removed below
     }
-    fs.rmSync(partial, { force: true })
+    out.abort()
     if (err instanceof AppError) throw err
     throw new AppError('dataset.write-failed', `Could not write ${name} (${String((err as Error)?.message ?? err)}). Check that the folder exists and has free space; nothing was written.`)
   }

@@ -131,6 +131,25 @@ describe('readTenx layouts', () => {
     expect(dense((await readTenx(dir)).X)).toEqual(M)
   })
 
+  it('warns, naming the file and the field, when gene names or barcodes are not valid UTF-8', async () => {
+    const names = { matrix: 'matrix.mtx', features: 'features.tsv', barcodes: 'barcodes.tsv' }
+    const clean = await readTenx(folder({ gzip: false, names }), { metadata: null })
+    expect(clean.warnings.filter((w) => /UTF-8/.test(w))).toEqual([])
+
+    const dir = folder({ gzip: false, names })
+    const feats = path.join(dir, 'features.tsv')
+    // 'TNMD' becomes 'TNMD\xe9' (Latin-1 é): not UTF-8
+    const bytes = fs.readFileSync(feats)
+    const at = bytes.indexOf('TNMD') + 4
+    fs.writeFileSync(feats, Buffer.concat([bytes.subarray(0, at), Buffer.from([0xe9]), bytes.subarray(at)]))
+    const d = await readTenx(dir, { metadata: null })
+    expect(d.genes.symbol).toContain('TNMD\uFFFD')
+    const utf8 = d.warnings.filter((w) => /UTF-8/.test(w))
+    expect(utf8).toHaveLength(1)
+    expect(utf8[0]).toMatch(/features\.tsv.*gene names.*replaced/)
+    expect((await summarizeTenx(dir, { metadata: null })).warnings.some((w) => /features\.tsv is not valid UTF-8/.test(w))).toBe(true)
+  })
+
   it('accepts a cells × genes matrix and says it was transposed', async () => {
     const entries = ['1 2 1', '1 4 2', '2 1 3', '3 3 4', '3 4 5']
     const d = await readTenx(folder({ header: '3 4 5', entries }))

@@ -80,12 +80,12 @@ export function findMetadataBeside(files: TenxFiles): string | null {
   return found.length === 1 ? path.join(dir, found[0]) : null
 }
 
-export async function readFeatures(file: string): Promise<{ ids: string[]; symbols: string[]; types: string[] }> {
+export async function readFeatures(file: string, warnings?: string[]): Promise<{ ids: string[]; symbols: string[]; types: string[] }> {
   checkTextFile(file, 'features file')
   const ids: string[] = []
   const symbols: string[] = []
   const types: string[] = []
-  for await (const line of readLines(file, 'features file')) {
+  for await (const line of readLines(file, 'features file', warnings && { field: 'gene names', warnings })) {
     if (line.trim() === '') continue
     const f = line.split('\t')
     ids.push(f[0].trim())
@@ -95,11 +95,11 @@ export async function readFeatures(file: string): Promise<{ ids: string[]; symbo
   return { ids, symbols, types }
 }
 
-export async function readBarcodes(file: string): Promise<string[]> {
+export async function readBarcodes(file: string, warnings?: string[]): Promise<string[]> {
   checkTextFile(file, 'barcodes file')
   const out: string[] = []
   const seen = new Map<string, number>()
-  for await (const line of readLines(file, 'barcodes file')) {
+  for await (const line of readLines(file, 'barcodes file', warnings && { field: 'barcodes', warnings })) {
     const b = line.split('\t')[0].trim()
     if (b === '') continue
     const first = seen.get(b)
@@ -176,8 +176,8 @@ export async function summarizeTenx(input: string | TenxFiles, opts: TenxReadOpt
   const files = locateTenxFiles(input)
   const warnings: string[] = []
   const header = await readMtxHeader(files.matrix)
-  const features = await readFeatures(files.features)
-  const barcodes = await readBarcodes(files.barcodes)
+  const features = await readFeatures(files.features, warnings)
+  const barcodes = await readBarcodes(files.barcodes, warnings)
   orient(header, files, features.ids.length, barcodes.length, warnings)
   const metadata = await loadMetadata(files, opts, warnings)
   let cells = barcodes.length
@@ -221,8 +221,8 @@ export async function readTenx(input: string | TenxFiles, opts: TenxReadOptions 
   const warnings: string[] = []
   progress(0, 'reading features and barcodes')
   checkTextFile(files.matrix, 'matrix file')
-  const features = await readFeatures(files.features)
-  const barcodes = await readBarcodes(files.barcodes)
+  const features = await readFeatures(files.features, warnings)
+  const barcodes = await readBarcodes(files.barcodes, warnings)
   if (features.ids.length === 0) throw new AppError('dataset.empty', `${path.basename(files.features)} lists no features.`)
   if (barcodes.length === 0) throw new AppError('dataset.empty', `${path.basename(files.barcodes)} lists no barcodes.`)
   const metadata = await loadMetadata(files, opts, warnings)

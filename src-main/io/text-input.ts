@@ -53,9 +53,46 @@ export function streamError(err: unknown, file: string, role: string): AppError 
   return new AppError('dataset.unreadable', `The ${role} ${path.basename(file)} could not be read: ${why}. Copy or download it again.`)
 }
 
-/** Lines of a (possibly gzipped) text file, without line endings. */
-export async function* readLines(file: string, role: string): AsyncGenerator<string> {
+export interface Utf8Check {
+  /** what the file's text holds, for the warning: 'gene names', 'barcodes', 'cell metadata' */
+  field: string
+  /** where the warning goes (the import's warnings, shown to the user) */
+  warnings: string[]
+}
+
+/** The warning for a file whose bytes are not valid UTF-8 (decoded as today, with U+FFFD). */
+export function invalidUtf8Warning(file: string, field: string): string {
+  return `${path.basename(file)} is not valid UTF-8: some bytes of its ${field} were replaced by '\uFFFD', so those names differ from the file's. Save the file as UTF-8 and import it again to keep them exactly.`
+}
+
+/**
+ * Lines of a (possibly gzipped) text file, without line endings. With `utf8`, the bytes are also
+ * checked with a fatal UTF-8 decoder and one warning is added when they are not valid UTF-8.
+ */
+export async function* readLines(file: string, role: string, utf8?: Utf8Check): AsyncGenerator<string> {
   const input = openBytes(file, role)
+  if (utf8) {
+    const fatal = new TextDecoder('utf-8', { fatal: true })
+    let valid = true
+    input.on('data', (chunk: Buffer) => {
+      if (!valid) return
+      try {
+        fatal.decode(chunk, { stream: true })
+      } catch {
+        valid = false
+        utf8.warnings.push(invalidUtf8Warning(file, utf8.field))
+      }
+    })
+    input.on('end', () => {
+      if (!valid) return
+      try {
+        fatal.decode()
+      } catch {
+        valid = false
+        utf8.warnings.push(invalidUtf8Warning(file, utf8.field))
+      }
+    })
+  }
   const lines = readline.createInterface({ input, crlfDelay: Infinity })
   // readline does not forward stream errors to the iterator; remember and rethrow them
   let failure: unknown = null

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { atomicTarget } from '../io/atomic-write'
 import { newestMtime } from '../newest-mtime'
 
 export type RendererState = 'missing' | 'stale' | 'fresh'
@@ -76,14 +77,14 @@ export async function ensureRendererBuilt(root: string, outDir: string, options:
       const state = rendererState(root, outDir)
       if (state === 'fresh') return { state: before, built: false }
       options.info?.(state === 'missing' ? 'Building the user interface (first start)…' : 'Rebuilding the user interface (its sources changed since the last build)…')
-      const tmp = `${outDir}.${process.pid}.tmp`
-      const old = `${outDir}.${process.pid}.old`
-      fs.rmSync(tmp, { recursive: true, force: true })
-      await build(root, tmp)
-      if (!fs.existsSync(path.join(tmp, 'index.html'))) throw new Error('the build wrote no index.html')
-      if (fs.existsSync(outDir)) fs.renameSync(outDir, old)
-      fs.renameSync(tmp, outDir)
-      fs.rmSync(old, { recursive: true, force: true })
+      const out = atomicTarget(outDir)
+      try {
+        await build(root, out.tmp)
+        if (!fs.existsSync(path.join(out.tmp, 'index.html'))) throw new Error('the build wrote no index.html')
+        out.commit()
+      } finally {
+        out.abort()
+      }
       return { state: before, built: true }
     } finally {
       fs.rmSync(lock, { force: true })

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fail, ok, type Envelope } from '../../src-shared/contract'
+import { atomicTarget } from '../io/atomic-write'
 
 export interface UploadResult {
   /** Server-side path of the stored file: what `dataset:import` and friends take. */
@@ -35,12 +36,12 @@ export async function receiveUpload(req: IncomingMessage, home: string, params: 
   const dir = path.join(uploadsDir(home), batch)
   fs.mkdirSync(dir, { recursive: true })
   const target = path.join(dir, name)
-  const partial = `${target}.partial`
+  const out = atomicTarget(target)
   try {
-    await pipeline(req, fs.createWriteStream(partial))
-    fs.renameSync(partial, target)
+    await pipeline(req, fs.createWriteStream(out.tmp))
+    out.commit()
   } catch (err) {
-    fs.rmSync(partial, { force: true })
+    out.abort()
     return fail('upload.interrupted', `The upload of ${name} did not complete (${(err as Error).message}). Nothing was stored; try again.`)
   }
   return ok({ path: target, batch, bytes: fs.statSync(target).size })

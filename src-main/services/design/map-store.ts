@@ -10,7 +10,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { writeFileAtomic } from '../../atomic-write'
+import { writeFileAtomic } from '../../io/atomic-write'
 import { AppError, type GiMap, type GiMapSummary } from '../../../src-shared/contract'
 import type { DesignMapsRepo, MapOwner } from '../../db/design-maps-repo'
 

@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AppError, type ExportFormat, type ExportRecord, type ExportSaved } from '../../../src-shared/contract'
 import { safeFilename, withExtension } from '../../../src-shared/exports/file-name'
-import { removeEmptyDirs, writeFileAtomic } from '../../atomic-write'
+import { removeEmptyDirs, writeFileAtomic } from '../../io/atomic-write'
 import type { ExportsRepo } from '../../db/exports-repo'
 
 /** Asks where to save; null when the user cancels. */

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { AppError, type JobProgress } from '../../../src-shared/contract'
 import type { KnowledgeBuildSummary, KnowledgeRelease, KnowledgeStatus, ProjectKnowledge } from '../../../src-shared/contract/channels/knowledge'
 import type { Db } from '../../db/database'
+import { atomicTarget, writeFileAtomic, type AtomicTarget } from '../../io/atomic-write'
 import { buildKnowledgeFile } from './build'
 import { KnowledgeBase } from './knowledge-base'
 import { defaultReleaseLabel, describeSources, KNOWLEDGE_HELP, locateSources, scanSources } from './sources'
@@ -106,7 +107,7 @@ export class KnowledgeService {
     const jobId = options.jobId ?? `knowledge-build-${++this.buildCount}`
     const report = (fraction: number, message: string) => this.options.onProgress?.({ jobId, kind: 'knowledge-build', fraction, message })
     const startedAt = Date.now()
-    let tmp: string | undefined
+    let out: AtomicTarget | undefined
     try {
       const folder = path.resolve(options.folder ?? this.sourceFolder)
       report(0, `Hashing the knowledge files in ${folder}`)
@@ -124,21 +125,20 @@ export class KnowledgeService {
         return { ...existing.summary, reused: true }
       }
       fs.mkdirSync(this.dir, { recursive: true })
-      tmp = path.join(this.dir, `.${release}.${process.pid}.${Date.now()}.tmp`)
-      const summary = await buildKnowledgeFile({ located, sources, release, outFile: tmp, startedAt, signal: controller.signal, onProgress: report, nativeBinding: this.options.nativeBinding })
       const final = this.fileOf(release)
+      out = atomicTarget(final)
+      const summary = await buildKnowledgeFile({ located, sources, release, outFile: out.tmp, startedAt, signal: controller.signal, onProgress: report, nativeBinding: this.options.nativeBinding })
       this.bases.get(release)?.close()
       this.bases.delete(release)
       this.summaries.delete(release)
-      fs.renameSync(tmp, final)
-      tmp = undefined
+      out.commit()
       if (options.setDefault !== false || this.resolveDefault(this.scan()) === null) this.writeRegistry({ default: release })
       return summary
     } catch (err) {
       if (err instanceof AppError) throw err
       throw new AppError('knowledge.build-failed', `Building the knowledge base failed: ${(err as Error).message}. The previous knowledge base is still in use.`)
     } finally {
-      if (tmp) fs.rmSync(tmp, { force: true })
+      out?.abort()
       this.building = undefined
     }
   }
@@ -288,11 +288,7 @@ export class KnowledgeService {
   }
 
   private writeRegistry(registry: { default: string | null }): void {
-    fs.mkdirSync(this.dir, { recursive: true })
-    const file = path.join(this.dir, REGISTRY)
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, `${JSON.stringify(registry, null, 2)}\n`)
-    fs.renameSync(tmp, file)
+    writeFileAtomic(path.join(this.dir, REGISTRY), `${JSON.stringify(registry, null, 2)}\n`)
   }
 }
 

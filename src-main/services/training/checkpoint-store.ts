@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../../src-shared/contract'
 import type { CheckpointRecord, RunsRepo } from '../../db/runs-repo'
-import { removeEmptyDirs, writeFileAtomic } from '../../atomic-write'
+import { removeEmptyDirs, writeFileAtomic } from '../../io/atomic-write'
 import { PARAMS_FORMAT, PARAMS_VERSION, type ParamsArtifact, type ParamsManifestEntry } from '../../ml/serialize'
 
 /** Checkpoints up to this size live in the database row; larger ones in a content-addressed file. */
