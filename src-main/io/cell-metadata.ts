@@ -11,6 +11,8 @@ export interface CellMetadata {
   barcodes: string[]
   /** every column except the barcode column, types inferred */
   columns: Record<string, ObsColumn>
+  /** problems found while reading it (not valid UTF-8…), passed on by joinCellMetadata */
+  warnings: string[]
 }
 
 const BARCODE_NAMES = ['barcode', 'barcodes', 'cell_barcode', 'cell_barcodes', 'cell', 'cells', 'cell_id', 'cellid', 'cell_name', 'obs_names', 'index', '']
@@ -18,7 +20,8 @@ const MISSING = new Set(['', 'NA', 'NaN', 'nan', 'N/A', 'null', 'None'])
 
 export async function readCellMetadata(file: string, barcodeColumn?: string): Promise<CellMetadata> {
   const name = path.basename(file)
-  const table = await readCsvTable(file, 'cell-metadata file')
+  const warnings: string[] = []
+  const table = await readCsvTable(file, 'cell-metadata file', { utf8: { field: 'cell metadata', warnings } })
   const { header, rows } = table
   let col: number
   if (barcodeColumn !== undefined) {
@@ -41,7 +44,7 @@ export async function readCellMetadata(file: string, barcodeColumn?: string): Pr
     const key = h === '' ? `column_${j + 1}` : h
     columns[key] = inferColumn(rows.map((r) => r[j]))
   })
-  return { file, barcodeColumn: header[col], barcodes, columns }
+  return { file, barcodeColumn: header[col], barcodes, columns, warnings }
 }
 
 /** Numbers when every present value is numeric, booleans when every one is true/false, strings otherwise. */
@@ -73,7 +76,7 @@ export function joinCellMetadata(cells: string[], meta: CellMetadata, matrixFile
   let rowOf = new Map(meta.barcodes.map((b, i) => [b, i]))
   let key = (b: string) => b
   let matches = countMatches(cells, rowOf, key)
-  const warnings: string[] = []
+  const warnings: string[] = [...(meta.warnings ?? [])]
   if (matches === 0) {
     const strip = (b: string) => b.replace(/-\d+$/, '')
     const stripped = new Map(meta.barcodes.map((b, i) => [strip(b), i]))

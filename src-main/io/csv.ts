@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { AppError } from '../../src-shared/contract'
-import { checkTextFile, readLines } from './text-input'
+import { checkTextFile, readLines, type Utf8Check } from './text-input'
 
 /**
  * The one CSV/TSV parser of the project (cell metadata, expression tables): RFC 4180 quoting
@@ -59,12 +59,15 @@ function quoteOpen(text: string): boolean {
   return open
 }
 
-/** Records of a delimited file, one array of fields per record, with the 1-based line where it starts. */
-export async function* readCsvRecords(file: string, delimiter: string, role: string): AsyncGenerator<{ fields: string[]; line: number }> {
+/**
+ * Records of a delimited file, one array of fields per record, with the 1-based line where it starts.
+ * With `utf8`, one warning is added when the bytes read are not valid UTF-8 (see readLines).
+ */
+export async function* readCsvRecords(file: string, delimiter: string, role: string, utf8?: Utf8Check): AsyncGenerator<{ fields: string[]; line: number }> {
   let pending: string | null = null
   let start = 0
   let lineNo = 0
-  for await (const raw of readLines(file, role)) {
+  for await (const raw of readLines(file, role, utf8)) {
     lineNo++
     const line = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw
     if (pending !== null) {
@@ -94,12 +97,12 @@ export interface CsvTable {
 }
 
 /** A whole (small) table: cell metadata, not expression matrices. Rows must have the header's width. */
-export async function readCsvTable(file: string, role: string, opts: { maxRows?: number } = {}): Promise<CsvTable> {
+export async function readCsvTable(file: string, role: string, opts: { maxRows?: number; utf8?: Utf8Check } = {}): Promise<CsvTable> {
   checkTextFile(file, role)
   const delimiter = await sniffFile(file, role)
   const rows: string[][] = []
   let header: string[] | null = null
-  for await (const { fields, line } of readCsvRecords(file, delimiter, role)) {
+  for await (const { fields, line } of readCsvRecords(file, delimiter, role, opts.utf8)) {
     if (header === null) {
       header = fields.map((h) => h.trim())
       continue

@@ -141,3 +141,22 @@ describe('readDelimited on bad input', () => {
     expect(await code(readDelimited(write('header.csv', 'cell,STAT1,IRF1\n')))).toMatchObject({ code: 'dataset.empty', message: expect.stringMatching(/header but no data rows/) })
   })
 })
+
+describe('readDelimited with names that are not UTF-8', () => {
+  it('warns once, naming the file, when a gene name or a metadata value holds a Latin-1 byte', async () => {
+    const utf8Warnings = (d: RawDataset) => d.warnings.filter((w) => /UTF-8/.test(w))
+    const clean = await readDelimited(write('clean.csv', 'cell,STAT1,TNMD\nc1,1,0\nc2,0,3\n'), { orientation: 'cells-by-genes' })
+    expect(utf8Warnings(clean)).toEqual([])
+    // 'TNMD' becomes 'TNMD\xe9' (Latin-1 é): not UTF-8
+    const table = write('latin1.csv', Buffer.concat([Buffer.from('cell,STAT1,TNMD'), Buffer.from([0xe9]), Buffer.from('\nc1,1,0\nc2,0,3\n')]))
+    const d = await readDelimited(table, { orientation: 'cells-by-genes' })
+    expect(d.genes.symbol).toEqual(['STAT1', 'TNMD\uFFFD'])
+    expect(utf8Warnings(d)).toHaveLength(1)
+    expect(utf8Warnings(d)[0]).toMatch(/latin1\.csv.*cell ids and gene names/)
+
+    const cells = write('cells.csv', Buffer.concat([Buffer.from('cell,condition\nc1,ctrl\nc2,caf'), Buffer.from([0xe9]), Buffer.from('\n')]))
+    const m = await readDelimited(write('ok.csv', 'cell,STAT1,TNMD\nc1,1,0\nc2,0,3\n'), { orientation: 'cells-by-genes', metadata: cells })
+    expect(utf8Warnings(m)).toHaveLength(1)
+    expect(utf8Warnings(m)[0]).toMatch(/cells\.csv.*cell metadata/)
+  })
+})

@@ -7,7 +7,7 @@ import { fractionMatching, geneLikeScore, looksLikeGeneSymbol } from './gene-nam
 import { subProgress, throwIfCancelled, yieldToLoop, type ReadControl } from './progress'
 import type { CsrMatrix, ObsColumn, RawDataset } from './raw-dataset'
 import { statForReading } from './file-access'
-import { checkTextFile, isGzipFile } from './text-input'
+import { checkTextFile, isGzipFile, type Utf8Check } from './text-input'
 
 /**
  * CSV/TSV expression tables, cells × genes or genes × cells. The orientation is detected from
@@ -136,7 +136,8 @@ export async function readDelimited(file: string, opts: DelimitedReadOptions = {
   const progress = subProgress(opts, 0, 0.95)
   const estimate = estimateLines(file, layout)
   const read = layout.orientation === 'cells-by-genes' ? readCellRows : readGeneRows
-  const table = await read(file, layout, opts, (n) => progress(Math.min(0.99, n / estimate), `reading ${name}`))
+  const utf8 = { field: 'cell ids and gene names', warnings }
+  const table = await read(file, layout, opts, (n) => progress(Math.min(0.99, n / estimate), `reading ${name}`), utf8)
   let { X, cells, obs } = table
 
   if (opts.metadata) {
@@ -184,7 +185,7 @@ function checkWidth(file: string, fields: string[], width: number, line: number)
   }
 }
 
-async function readCellRows(file: string, layout: DelimitedLayout, control: ReadControl, progress: (rows: number) => void): Promise<TableRead> {
+async function readCellRows(file: string, layout: DelimitedLayout, control: ReadControl, progress: (rows: number) => void, utf8?: Utf8Check): Promise<TableRead> {
   const { header } = layout
   const obsIdx = layout.obsColumns.map((c) => header.indexOf(c))
   const geneIdx = header.map((_, j) => j).filter((j) => j > 0 && !obsIdx.includes(j))
@@ -195,7 +196,7 @@ async function readCellRows(file: string, layout: DelimitedLayout, control: Read
   const indptr: number[] = [0]
   const entries = new GrowableEntries()
   let first = true
-  for await (const { fields, line } of readCsvRecords(file, layout.delimiter, 'table')) {
+  for await (const { fields, line } of readCsvRecords(file, layout.delimiter, 'table', utf8)) {
     if (first) {
       first = false
       continue
@@ -231,7 +232,7 @@ async function readCellRows(file: string, layout: DelimitedLayout, control: Read
   }
 }
 
-async function readGeneRows(file: string, layout: DelimitedLayout, control: ReadControl, progress: (rows: number) => void): Promise<TableRead> {
+async function readGeneRows(file: string, layout: DelimitedLayout, control: ReadControl, progress: (rows: number) => void, utf8?: Utf8Check): Promise<TableRead> {
   const { header } = layout
   const symbolIdx = layout.symbolColumn !== null ? header.indexOf(layout.symbolColumn) : -1
   const cellIdx = header.map((_, j) => j).filter((j) => j > 0 && j !== symbolIdx)
@@ -243,7 +244,7 @@ async function readGeneRows(file: string, layout: DelimitedLayout, control: Read
   const geneptr: number[] = [0]
   const entries = new GrowableEntries()
   let first = true
-  for await (const { fields, line } of readCsvRecords(file, layout.delimiter, 'table')) {
+  for await (const { fields, line } of readCsvRecords(file, layout.delimiter, 'table', utf8)) {
     if (first) {
       first = false
       continue

@@ -6,6 +6,7 @@ import { isEnsemblId, fractionMatching, looksLikeGeneSymbol } from './gene-names
 import { Dataset, Group, openHdf5, type H5File } from './hdf5-file'
 import { subProgress, throwIfCancelled, yieldToLoop, type ReadControl } from './progress'
 import type { CsrMatrix, GearsUns, ObsColumn, RawDataset, UnsValue } from './raw-dataset'
+import { invalidUtf8Warning } from './text-input'
 
 /**
  * AnnData `.h5ad` reader on h5wasm. Handles both encoding generations: anndata ≤ 0.7 (categorical
@@ -135,7 +136,14 @@ function readAnnotations(f: H5File, ctx: Ctx): { cells: string[]; obs: Record<st
   const varFrame = readFrame(f, 'var', ctx)
   const cells = uniqueCellNames(obsFrame.index ?? defaultIndex(obsFrame.length, ctx, 'obs'), ctx)
   const ids = varFrame.index ?? defaultIndex(varFrame.length, ctx, 'var')
+  warnIfReplaced(obsFrame.index, ctx, 'cell names (obs index)')
+  warnIfReplaced(varFrame.index, ctx, 'gene names (var index)')
   return { cells, obs: obsFrame.columns, genes: { id: ids, symbol: chooseSymbols(ids, varFrame, ctx) } }
+}
+
+/** h5wasm decodes strings leniently: bytes that are not valid UTF-8 come back as U+FFFD. One warning per field. */
+function warnIfReplaced(names: string[] | null, ctx: Ctx, field: string): void {
+  if (names?.some((n) => n.includes('\uFFFD'))) ctx.warnings.push(invalidUtf8Warning(ctx.file, field))
 }
 
 function defaultIndex(n: number, ctx: Ctx, key: string): string[] {

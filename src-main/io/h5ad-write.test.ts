@@ -241,3 +241,18 @@ describe('writeH5ad', () => {
     }
   })
 })
+
+describe('readH5ad with names that were not UTF-8', () => {
+  it('warns once per field, naming the file, when obs or var names hold U+FFFD (h5wasm replaces invalid bytes with it)', async () => {
+    const out = tmp('replaced.h5ad')
+    const input = small()
+    await writeH5ad(out, { ...input, cells: ['c1', 'c\uFFFD2', 'c3', 'c\uFFFD4'], genes: { id: ['G1', 'G\uFFFD2', 'G3'], symbol: input.genes.symbol } })
+    const utf8 = (await readH5ad(out)).warnings.filter((w) => /UTF-8/.test(w))
+    expect(utf8).toHaveLength(2)
+    expect(utf8[0]).toMatch(/replaced\.h5ad.*cell names/)
+    expect(utf8[1]).toMatch(/replaced\.h5ad.*gene names/)
+    const clean = tmp('clean.h5ad')
+    await writeH5ad(clean, small())
+    expect((await readH5ad(clean)).warnings.filter((w) => /UTF-8/.test(w))).toEqual([])
+  })
+})
