@@ -1,16 +1,7 @@
 /** Small deterministic generators: weight seeds, dropout seeds, test and bench data. */
+import { mulberry32 } from '../../src-shared/domain/random'
 
-/** mulberry32: a fast 32-bit generator returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { mulberry32 }
 
 /** FNV-1a of a string: stable per-name seeds, independent of creation order. */
 export function hashSeed(text: string): number {

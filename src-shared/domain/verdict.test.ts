@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { mulberry32 } from './random'
 import { ADDS_NOTHING_TEXT, runVerdict, verdictText, type GroupVerdict } from './verdict'
 
-/** Seeded values so the constructed screens are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** n conditions `${prefix}i` with values base·(1 ± spread) */
 function values(prefix: string, n: number, base: number, spread: number, seed: number): Record<string, number> {

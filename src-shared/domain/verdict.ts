@@ -18,6 +18,8 @@
  * Pure (no Node imports): shared by the main process (run report) and the renderer.
  */
 
+import { mulberry32 } from './random'
+
 export type VerdictCall = 'better' | 'no-better' | 'worse'
 
 export interface GroupVerdict {
@@ -52,17 +54,6 @@ export const ADDS_NOTHING_TEXT = 'The network adds nothing on this screen; predi
 const DEFAULT_DRAWS = 2000
 const DEFAULT_SEED = 1
 
-/** mulberry32: a small seeded generator of floats in [0, 1) (same as src-main/ml/random.ts). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Code-unit order: the verdict does not depend on the order the caller filled its records in. */
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
