@@ -3,7 +3,7 @@ import { fitBaselines, fitBaselinesWithPrior, fittedFromRecord, fittedRecord, pr
 import type { ConditionData, TrainingData } from './engine-types'
 import { fitKnowledgePrior, jaccard, KnowledgePrior } from './knowledge-prior'
 import { makeSplit } from './splits'
-import { toCsr } from './test-data'
+import { annotationsOf, toCsr } from './test-data'
 import { mulberry32, randomNormalArray } from './random'
 
 /** Conditions from explicit cells (rows of expression), DE ranked by |mean change|. */
@@ -22,24 +22,13 @@ function screen(genes: string[], conds: { name: string; genes: string[]; cells: 
     return { condition: c.name, genes: c.genes, cells, de: { ranking, nonZerosGeneIdx: all, nonDropoutGeneIdx: all, topNonDropoutDe20: ranking.slice(0, 20), topNonZeroDe20: ranking.slice(0, 20) } }
   })
   const pertGenes = Object.keys(annotations)
-  const csr = (key: 'go' | 'l1') => {
-    const ptr = new Int32Array(pertGenes.length + 1)
-    const items: number[] = []
-    pertGenes.forEach((g, i) => {
-      items.push(...[...annotations[g][key]].sort((a, b) => a - b))
-      ptr[i + 1] = items.length
-    })
-    return { ptr, items: Int32Array.from(items) }
-  }
-  const go = csr('go')
-  const l1 = csr('l1')
   return {
     datasetId: 1,
     genes,
     expression: toCsr(rows, G),
     conditions,
     controlMean,
-    knowledge: { release: 'test', pertGenes, goEdges: null, mask: null, annotations: { goPtr: go.ptr, goTerms: go.items, l1Ptr: l1.ptr, l1Pathways: l1.items } },
+    knowledge: { release: 'test', pertGenes, goEdges: null, mask: null, annotations: annotationsOf(pertGenes.map((g) => annotations[g].go), pertGenes.map((g) => annotations[g].l1)) },
   }
 }
 

@@ -8,7 +8,7 @@ import { buildModelContext } from './models/context'
 import { createModel, materialise, modelSpec } from './models/model'
 import { loadModel, MODEL_FORMAT, modelArtifact, predict, storeCoexpression, storePrior, type LoadedModel } from './predict'
 import { makeSplit } from './splits'
-import { tinyScreen, toCsr } from './test-data'
+import { annotationsOf, tinyScreen, toCsr } from './test-data'
 import type { ConditionData, TrainingData } from './engine-types'
 import { evaluatePredictions } from './metrics'
 import { mulberry32, randomNormalArray } from './random'
@@ -200,23 +200,14 @@ function bufferingScreen(seed: number): TrainingData {
     const ranking = Int32Array.from(all).sort((x, y) => Math.abs(m[y] - controlMean[y]) - Math.abs(m[x] - controlMean[x]) || x - y)
     return { condition: c.name, genes: c.genes, cells, de: { ranking, nonZerosGeneIdx: all, nonDropoutGeneIdx: all, topNonDropoutDe20: ranking.slice(0, 20), topNonZeroDe20: ranking.slice(0, 20) } }
   })
-  const csr = (lists: number[][]) => {
-    const ptr = new Int32Array(lists.length + 1)
-    const items: number[] = []
-    lists.forEach((l, i) => {
-      items.push(...[...l].sort((x, y) => x - y))
-      ptr[i + 1] = items.length
-    })
-    return { ptr, items: Int32Array.from(items) }
-  }
-  const l1 = csr(genes.map((_, g) => (g < perturbed ? [Math.floor(g / perPathway)] : [])))
-  const go = csr(genes.map(() => [100 + Math.floor(rand() * 30), 200 + Math.floor(rand() * 30)]))
+  const l1 = genes.map((_, g) => (g < perturbed ? [Math.floor(g / perPathway)] : []))
+  const go = genes.map(() => [100 + Math.floor(rand() * 30), 200 + Math.floor(rand() * 30)])
   return {
     datasetId: 1,
     genes,
     expression: toCsr(rows, G),
     conditions,
     controlMean,
-    knowledge: { release: 'test', pertGenes: genes, goEdges: null, mask: null, annotations: { goPtr: go.ptr, goTerms: go.items, l1Ptr: l1.ptr, l1Pathways: l1.items } },
+    knowledge: { release: 'test', pertGenes: genes, goEdges: null, mask: null, annotations: annotationsOf(go, l1) },
   }
 }

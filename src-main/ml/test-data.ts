@@ -135,3 +135,19 @@ export function toCsr(rows: Float32Array[], nCols: number): CsrArrays {
   })
   return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx), data: Float32Array.from(data) }
 }
+
+/** Per-gene GO term and L1 pathway id lists as KnowledgeData.annotations (sorted CSR lists). */
+export function annotationsOf(go: number[][], l1: number[][]): NonNullable<TrainingData['knowledge']['annotations']> {
+  const csr = (lists: number[][]) => {
+    const ptr = new Int32Array(lists.length + 1)
+    const items: number[] = []
+    lists.forEach((l, i) => {
+      items.push(...[...l].sort((a, b) => a - b))
+      ptr[i + 1] = items.length
+    })
+    return { ptr, items: Int32Array.from(items) }
+  }
+  const g = csr(go)
+  const p = csr(l1)
+  return { goPtr: g.ptr, goTerms: g.items, l1Ptr: p.ptr, l1Pathways: p.items }
+}
