@@ -1,35 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { fitBaselines, fitBaselinesWithPrior, fittedFromRecord, fittedRecord, predictBaseline } from './baselines'
-import type { ConditionData, TrainingData } from './engine-types'
+import type { TrainingData } from './engine-types'
 import { fitKnowledgePrior, jaccard, KnowledgePrior } from './knowledge-prior'
 import { makeSplit } from './splits'
-import { annotationsOf, toCsr } from './test-data'
+import { annotationsOf, screenFromCells } from './test-data'
 import { mulberry32, randomNormalArray } from './random'
 
 /** Conditions from explicit cells (rows of expression), DE ranked by |mean change|. */
 function screen(genes: string[], conds: { name: string; genes: string[]; cells: number[][] }[], annotations: Record<string, { go: number[]; l1: number[] }>): TrainingData {
-  const G = genes.length
-  const rows: Float32Array[] = []
-  const cellsOf = conds.map((c) => c.cells.map((cell) => rows.push(Float32Array.from(cell)) - 1))
-  const mean = (idx: number[]) => Float32Array.from({ length: G }, (_, g) => idx.reduce((s, r) => s + rows[r][g], 0) / idx.length)
-  const controlMean = mean(cellsOf[0])
-  const conditions: ConditionData[] = conds.map((c, i) => {
-    const cells = Int32Array.from(cellsOf[i])
-    if (!c.genes.length) return { condition: c.name, genes: [], cells, de: null }
-    const m = mean(cellsOf[i])
-    const ranking = Int32Array.from({ length: G }, (_, g) => g).sort((a, b) => Math.abs(m[b] - controlMean[b]) - Math.abs(m[a] - controlMean[a]) || a - b)
-    const all = Int32Array.from({ length: G }, (_, g) => g)
-    return { condition: c.name, genes: c.genes, cells, de: { ranking, nonZerosGeneIdx: all, nonDropoutGeneIdx: all, topNonDropoutDe20: ranking.slice(0, 20), topNonZeroDe20: ranking.slice(0, 20) } }
-  })
   const pertGenes = Object.keys(annotations)
-  return {
-    datasetId: 1,
-    genes,
-    expression: toCsr(rows, G),
-    conditions,
-    controlMean,
-    knowledge: { release: 'test', pertGenes, goEdges: null, mask: null, annotations: annotationsOf(pertGenes.map((g) => annotations[g].go), pertGenes.map((g) => annotations[g].l1)) },
-  }
+  return screenFromCells(genes, conds, { pertGenes, annotations: annotationsOf(pertGenes.map((g) => annotations[g].go), pertGenes.map((g) => annotations[g].l1)) })
 }
 
 describe('knowledge prior (model.md §11.1)', () => {

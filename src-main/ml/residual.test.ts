@@ -8,8 +8,8 @@ import { buildModelContext } from './models/context'
 import { createModel, materialise, modelSpec } from './models/model'
 import { loadModel, MODEL_FORMAT, modelArtifact, predict, storeCoexpression, storePrior, type LoadedModel } from './predict'
 import { makeSplit } from './splits'
-import { annotationsOf, tinyScreen, toCsr } from './test-data'
-import type { ConditionData, TrainingData } from './engine-types'
+import { annotationsOf, screenFromCells, tinyScreen } from './test-data'
+import type { TrainingData } from './engine-types'
 import { evaluatePredictions } from './metrics'
 import { mulberry32, randomNormalArray } from './random'
 import { beatsPrior, choosePertGraph, CV_FOLDS, geneFolds, startAtPrior, train, usesCrossValidation } from './trainer'
@@ -188,26 +188,8 @@ function bufferingScreen(seed: number): TrainingData {
       conds.push({ name: `G${a}+G${b}`, genes: [`G${a}`, `G${b}`], effect: Float32Array.from(single[a], (v, j) => k * (v + single[b][j])) })
     }
   }
-  const rows: Float32Array[] = []
-  const cellsOf = conds.map((c) => Array.from({ length: c.genes.length ? 25 : 200 }, () => rows.push(Float32Array.from({ length: G }, (_, j) => Math.max(0, base[j] + c.effect[j] + 0.8 * (rand() - 0.5)))) - 1))
-  const mean = (idx: number[]) => Float32Array.from({ length: G }, (_, g) => idx.reduce((s, r) => s + rows[r][g], 0) / idx.length)
-  const controlMean = mean(cellsOf[0])
-  const all = Int32Array.from({ length: G }, (_, g) => g)
-  const conditions: ConditionData[] = conds.map((c, i) => {
-    const cells = Int32Array.from(cellsOf[i])
-    if (!c.genes.length) return { condition: c.name, genes: [], cells, de: null }
-    const m = mean(cellsOf[i])
-    const ranking = Int32Array.from(all).sort((x, y) => Math.abs(m[y] - controlMean[y]) - Math.abs(m[x] - controlMean[x]) || x - y)
-    return { condition: c.name, genes: c.genes, cells, de: { ranking, nonZerosGeneIdx: all, nonDropoutGeneIdx: all, topNonDropoutDe20: ranking.slice(0, 20), topNonZeroDe20: ranking.slice(0, 20) } }
-  })
+  const cells = conds.map((c) => Array.from({ length: c.genes.length ? 25 : 200 }, () => Float32Array.from({ length: G }, (_, j) => Math.max(0, base[j] + c.effect[j] + 0.8 * (rand() - 0.5)))))
   const l1 = genes.map((_, g) => (g < perturbed ? [Math.floor(g / perPathway)] : []))
   const go = genes.map(() => [100 + Math.floor(rand() * 30), 200 + Math.floor(rand() * 30)])
-  return {
-    datasetId: 1,
-    genes,
-    expression: toCsr(rows, G),
-    conditions,
-    controlMean,
-    knowledge: { release: 'test', pertGenes: genes, goEdges: null, mask: null, annotations: annotationsOf(go, l1) },
-  }
+  return screenFromCells(genes, conds.map((c, i) => ({ name: c.name, genes: c.genes, cells: cells[i] })), { pertGenes: genes, annotations: annotationsOf(go, l1) })
 }

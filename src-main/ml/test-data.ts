@@ -151,3 +151,36 @@ export function annotationsOf(go: number[][], l1: number[][]): NonNullable<Train
   const p = csr(l1)
   return { goPtr: g.ptr, goTerms: g.items, l1Ptr: p.ptr, l1Pathways: p.items }
 }
+
+/**
+ * A screen from explicit cells (rows of log expression per condition; the first condition is
+ * ctrl), each perturbed condition's DE genes ranked by |mean change| over every gene, with optional
+ * knowledge annotations over `genes` as the perturbation vocabulary.
+ */
+export function screenFromCells(
+  genes: string[],
+  conds: { name: string; genes: string[]; cells: ArrayLike<number>[] }[],
+  knowledge: { pertGenes: string[]; annotations: NonNullable<TrainingData['knowledge']['annotations']> } | null = null,
+): TrainingData {
+  const G = genes.length
+  const rows: Float32Array[] = []
+  const cellsOf = conds.map((c) => c.cells.map((cell) => rows.push(Float32Array.from(cell)) - 1))
+  const mean = (idx: number[]) => Float32Array.from({ length: G }, (_, g) => idx.reduce((s, r) => s + rows[r][g], 0) / idx.length)
+  const controlMean = mean(cellsOf[0])
+  const all = Int32Array.from({ length: G }, (_, g) => g)
+  const conditions: ConditionData[] = conds.map((c, i) => {
+    const cells = Int32Array.from(cellsOf[i])
+    if (!c.genes.length) return { condition: c.name, genes: [], cells, de: null }
+    const m = mean(cellsOf[i])
+    const ranking = Int32Array.from(all).sort((a, b) => Math.abs(m[b] - controlMean[b]) - Math.abs(m[a] - controlMean[a]) || a - b)
+    return { condition: c.name, genes: c.genes, cells, de: { ranking, nonZerosGeneIdx: all, nonDropoutGeneIdx: all, topNonDropoutDe20: ranking.slice(0, 20), topNonZeroDe20: ranking.slice(0, 20) } }
+  })
+  return {
+    datasetId: 1,
+    genes,
+    expression: toCsr(rows, G),
+    conditions,
+    controlMean,
+    knowledge: knowledge ? { release: 'test', pertGenes: knowledge.pertGenes, goEdges: null, mask: null, annotations: knowledge.annotations } : { release: null, pertGenes: genes, goEdges: null, mask: null },
+  }
+}
