@@ -2,6 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { mapToConditions } from '../../../src-shared/domain/conditions'
+// Seeded so synthetic inputs are the same on every run.
+import { mulberry32 as rng } from '../../../src-shared/domain/random'
 import { readH5ad } from '../../io/h5ad-read'
 import type { CsrMatrix, RawDataset } from '../../io/raw-dataset'
 import { subsetColumns, subsetRows } from '../../io/csr'
@@ -48,17 +50,6 @@ function rawDataset(X: CsrMatrix, extra: Partial<RawDataset> = {}): RawDataset {
   }
 }
 
-/** Seeded PRNG (mulberry32) so synthetic inputs are the same on every run. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const code = (c: string) => expect.objectContaining({ code: c })
 
