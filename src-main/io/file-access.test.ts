@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { tempHome } from '../test-support/temp-home'
+import { rejection, tempFiles } from '../test-support/temp-files'
 import { failReads, makeUnreadable, restoreReadable, writeTinyTenx, type UnreadableHow } from '../test-support/unreadable'
 import { writeH5ad } from './h5ad-write'
 import { forEachLine } from './reactome-lines'
@@ -14,33 +14,15 @@ import { detectFormat, previewDataset, readDataset, type FormatChoice } from './
  * unhandled stream 'error' event (which would end the process: vitest reports it as an error).
  */
 
-let home: ReturnType<typeof tempHome> | undefined
+const files = tempFiles('ps-unreadable-')
+const { tmp, write } = files
+const failure = rejection
 const denied: [string, UnreadableHow][] = []
 afterEach(() => {
   vi.restoreAllMocks()
   for (const [file, how] of denied.splice(0)) restoreReadable(file, how)
-  home?.cleanup()
-  home = undefined
+  files.cleanup()
 })
-function tmp(name: string): string {
-  home ??= tempHome('ps-unreadable-')
-  return path.join(home.dir, name)
-}
-function write(name: string, content: string | Buffer): string {
-  const p = tmp(name)
-  fs.mkdirSync(path.dirname(p), { recursive: true })
-  fs.writeFileSync(p, content)
-  return p
-}
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p
-  } catch (err) {
-    return err as { code: string; message: string }
-  }
-  throw new Error('expected an error')
-}
 
 function tenxFolder(): string {
   return writeTinyTenx(tmp('tenx'))

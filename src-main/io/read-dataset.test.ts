@@ -1,37 +1,18 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SHARED_DIR, tempHome } from '../test-support/temp-home'
+import { rejection, tempFiles } from '../test-support/temp-files'
+import { SHARED_DIR } from '../test-support/temp-home'
 import { detectFormat, previewDataset, readDataset } from './read-dataset'
 
 const PAPALEXI = path.join(SHARED_DIR, 'datasets/papalexi2021')
 const H5AD = path.join(PAPALEXI, 'papalexi2021_counts.h5ad')
 const NORMAN = path.join(SHARED_DIR, 'fixtures/norman_subset_cpa.h5ad')
 
-let home: ReturnType<typeof tempHome> | undefined
-afterEach(() => {
-  home?.cleanup()
-  home = undefined
-})
-function tmp(name: string): string {
-  home ??= tempHome('ps-read-')
-  return path.join(home.dir, name)
-}
-function write(name: string, content: string | Buffer): string {
-  const p = tmp(name)
-  fs.mkdirSync(path.dirname(p), { recursive: true })
-  fs.writeFileSync(p, content)
-  return p
-}
-
-async function code(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p
-  } catch (err) {
-    return err as { code: string; message: string }
-  }
-  throw new Error('expected an error')
-}
+const files = tempFiles('ps-read-')
+const { tmp, write } = files
+const code = rejection
+afterEach(() => files.cleanup())
 
 describe('detectFormat', () => {
   it('recognises each format by content', async () => {
