@@ -4,7 +4,9 @@ import { rendererConfig } from './vite.renderer.config'
 
 // One build for the desktop app: main (Electron shell + core), preload, renderer.
 // Native and wasm-carrying packages stay external and are loaded from node_modules at run time.
-const external = ['better-sqlite3', 'h5wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@resvg/resvg-js']
+// webgpu (Dawn's .node binary) is an optional dependency; tfjs-backend-webgpu stays external so it
+// registers into the one @tensorflow/tfjs-core the engine imports (ml/backend.ts).
+const external = ['better-sqlite3', 'h5wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-backend-webgpu', '@resvg/resvg-js']
 
 export default defineConfig({
   main: {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { createAppContext, type AppContext } from '../app-context'
-import type { ChannelInput, ChannelName, ChannelOutput } from '../../src-shared/contract'
+import type { ChannelInput, ChannelName, ChannelOutput, ComputeBackend } from '../../src-shared/contract'
 import { CliOutput, unwrap, type CliIo } from './output'
 
 export interface GlobalOptions {
@@ -13,6 +13,8 @@ export class CliSession {
   private ctx?: AppContext
   /** `serve` switches this to 'browser' before first use: exports then become download URLs. */
   transport: 'cli' | 'browser' = 'cli'
+  /** `predict --backend` sets this before first use: the prediction worker's backend. */
+  predictBackend?: ComputeBackend
   readonly out: CliOutput
 
   constructor(
@@ -23,7 +25,7 @@ export class CliSession {
   }
 
   get context(): AppContext {
-    this.ctx ??= createAppContext({ home: this.globals.home, transport: this.transport, log: (m) => this.out.info(m) })
+    this.ctx ??= createAppContext({ home: this.globals.home, transport: this.transport, log: (m) => this.out.info(m), ...(this.predictBackend ? { predictBackend: this.predictBackend } : {}) })
     return this.ctx
   }
 

@@ -13,6 +13,8 @@ export async function describeBackend(): Promise<BackendInfo> {
   const engine = tf.getBackend()
   // Re-selecting the current wasm/cpu backend is cheap (already initialised; kernel registration is idempotent).
   if (engine === 'wasm' || engine === 'cpu') return initBackend({ prefer: engine })
+  // webgpu: the loader keeps what it found (the adapter); asking again returns it.
+  if (engine === 'webgpu') return initBackend({ prefer: 'webgpu' })
   const gpu = Object.keys(require.cache).some((k) => k.includes('tfjs-node-gpu'))
   return {
     backend: gpu ? 'tfjs-node-gpu' : 'tfjs-node',

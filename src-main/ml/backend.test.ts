@@ -4,16 +4,18 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../../src-shared/contract/envelope'
-import { checkSingleCore, initBackend } from './backend'
+import { adapterText, checkSingleCore, initBackend, isSoftwareAdapter } from './backend'
 
 describe('initBackend', () => {
   it('falls back past the node backends that are not installed and records why', async () => {
     const lines: string[] = []
     const info = await initBackend({ log: (l) => lines.push(l) })
-    // tfjs-node(-gpu) are optional and not installed here; a machine with them would stop earlier.
-    expect(['tfjs-node-gpu', 'tfjs-node', 'wasm']).toContain(info.backend)
+    // tfjs-node(-gpu) are optional and not installed here, and webgpu finds no hardware adapter
+    // (at most lavapipe, which the order skips); a machine with them would stop earlier.
+    expect(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm']).toContain(info.backend)
     if (info.backend === 'wasm') {
-      expect(info.fallbacks.map((f) => f.backend)).toEqual(['tfjs-node-gpu', 'tfjs-node'])
+      expect(info.fallbacks.map((f) => f.backend)).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node'])
+      expect(info.fallbacks[1].reason).toMatch(/webgpu package .* not installed|no adapter|only a software adapter .* --backend webgpu/)
       expect(info.fallbacks.every((f) => f.reason.length > 10)).toBe(true)
       expect(info).toMatchObject({ engineBackend: 'wasm', simd: true, threads: 1, versions: { tfjs: '4.22.0', backendPackage: '4.22.0' } })
       expect(info.customKernels).toEqual(['UnsortedSegmentSum', 'GatherV2'])
@@ -37,7 +39,7 @@ describe('initBackend', () => {
       expect((err as AppError).message).toMatch(/tfjs-node backend cannot be used: .*not installed/)
     }
     if (installed) expect(tf.getBackend()).toBe('tensorflow')
-    await expect(initBackend({ prefer: 'webgpu' as never })).rejects.toMatchObject({ code: 'backend.unknown' })
+    await expect(initBackend({ prefer: 'metal' as never })).rejects.toMatchObject({ code: 'backend.unknown' })
   })
 
   it('sees one tfjs-core from here and from the wasm backend, and refuses a package with its own copy', () => {
@@ -54,5 +56,17 @@ describe('initBackend', () => {
     } finally {
       fs.rmSync(pkg, { recursive: true, force: true })
     }
+  })
+
+  it('tells software WebGPU adapters (lavapipe, SwiftShader, WARP) from hardware ones by what Dawn reports', () => {
+    // As Dawn reports them: Mesa 25's lavapipe here; an NVIDIA card on Vulkan; SwiftShader; an Apple GPU.
+    expect(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)' })).toBe(true)
+    expect(isSoftwareAdapter({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device (Subzero)' })).toBe(true)
+    expect(isSoftwareAdapter({ vendor: 'microsoft', description: 'Microsoft Basic Render Driver' })).toBe(true)
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' })).toBe(false)
+    expect(isSoftwareAdapter({ vendor: 'apple', architecture: 'metal-3', description: 'Apple M2 Pro' })).toBe(false)
+    expect(isSoftwareAdapter({ vendor: 'nvidia', description: 'NVIDIA H100', isFallbackAdapter: true })).toBe(true)
+    expect(adapterText({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3', software: false })).toBe('NVIDIA H100 80GB HBM3 (nvidia, hopper)')
+    expect(adapterText({ vendor: 'mesa', architecture: 'software', description: 'llvmpipe', software: true })).toBe('llvmpipe (mesa, software) [software adapter]')
   })
 })

@@ -1,10 +1,12 @@
 /**
  * Chooses the TensorFlow.js compute backend once per process (the training worker calls it at start).
  *
- * Order: tfjs-node-gpu (CUDA) → tfjs-node (libtensorflow, CPU) → wasm (SIMD) → cpu (pure JS).
- * Each step is tried in try/catch and the reason it was skipped is kept in `fallbacks`, so the run
- * can store and show why it ended up where it did. `prefer` forces one backend and fails with a
- * clear `backend.unavailable` error if it cannot load.
+ * Order: tfjs-node-gpu (CUDA) → webgpu (Dawn's Node binding, a hardware adapter only) → tfjs-node
+ * (libtensorflow, CPU) → wasm (SIMD) → cpu (pure JS). Each step is tried in try/catch and the reason
+ * it was skipped is kept in `fallbacks`, so the run can store and show why it ended up where it did.
+ * `prefer` forces one backend and fails with a clear `backend.unavailable` error if it cannot load;
+ * `prefer: 'webgpu'` also takes a software adapter (lavapipe, SwiftShader: tests), which the
+ * automatic order never does — on a CPU it is far slower than wasm.
  *
  * One tfjs-core only. Every model file imports `@tensorflow/tfjs`; the node backends are loaded with
  * `require` from this package's location, so they resolve the same `@tensorflow/tfjs` (they depend
@@ -21,11 +23,13 @@
  */
 import { createRequire } from 'node:module'
 import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { COMPUTE_BACKENDS, type ComputeBackend, type RunBackend } from '../../src-shared/contract/channels/training'
+import { COMPUTE_BACKENDS, type ComputeBackend, type RunAdapter, type RunBackend } from '../../src-shared/contract/channels/training'
 import { AppError } from '../../src-shared/contract/envelope'
+import { setNodeGpu } from './ops/tensor-path'
 import { registerCpuKernels } from './kernels/cpu-kernels'
 import { registerWasmKernels } from './kernels/wasm-kernels'
 
@@ -57,7 +61,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const fallbacks: BackendInfo['fallbacks'] = []
   for (const name of candidates) {
     try {
-      const info = await LOADERS[name]()
+      const info = await LOADERS[name](options.prefer === name)
       info.fallbacks = fallbacks
       log(`compute backend: ${name} (${info.device})`)
       return info
@@ -74,14 +78,17 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   throw new AppError('backend.unavailable', `No compute backend could be loaded: ${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`)
 }
 
-const LOADERS: Record<BackendName, () => Promise<BackendInfo>> = {
+const LOADERS: Record<BackendName, (forced: boolean) => Promise<BackendInfo>> = {
   'tfjs-node-gpu': async () => {
     // Without a GPU, libtensorflow silently runs on the CPU; and the two node packages cannot both be
     // loaded in one process (same native symbols, same backend name), so check first.
     const gpu = gpuName()
     if (!gpu) throw new Error('no CUDA GPU visible (nvidia-smi missing or lists none)')
-    return loadNode('@tensorflow/tfjs-node-gpu', 'tfjs-node-gpu', gpu)
+    const info = await loadNode('@tensorflow/tfjs-node-gpu', 'tfjs-node-gpu', gpu)
+    setNodeGpu(true)
+    return info
   },
+  webgpu: (forced) => loadWebgpu(forced),
   'tfjs-node': async () => loadNode('@tensorflow/tfjs-node', 'tfjs-node', cpuName()),
   wasm: async () => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm')
@@ -157,9 +164,93 @@ async function setBackendOrThrow(engineName: string): Promise<void> {
   if (!ok || tf.getBackend() !== engineName) {
     throw new Error(`tf.setBackend('${engineName}') failed${warnings.length ? `: ${warnings.join(' ').split('\n')[0]}` : ''}`)
   }
-  // A smoke op catches a backend that registers but cannot run kernels.
-  const sum = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0])
-  if (sum !== 3) throw new Error(`backend ${engineName} computed 1 + 2 = ${sum}`)
+  // A smoke op catches a backend that registers but cannot run kernels (read asynchronously:
+  // webgpu has no synchronous read in Node). Large enough that webgpu runs it on the GPU, not on
+  // its CPU hand-off for small tensors.
+  const t = tf.tidy(() => tf.sum(tf.add(tf.fill([4096], 1), tf.fill([4096], 2))))
+  const sum = (await t.data())[0]
+  t.dispose()
+  if (sum !== 3 * 4096) throw new Error(`backend ${engineName} computed Σ(1 + 2) over 4,096 values = ${sum}`)
+}
+
+/** What makes an adapter a CPU fallback: Dawn's flag, or the names lavapipe, SwiftShader and WARP report. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|\bwarp\b/i
+
+export function isSoftwareAdapter(info: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }): boolean {
+  if (info.isFallbackAdapter) return true
+  return [info.vendor, info.architecture, info.device, info.description].some((s) => typeof s === 'string' && SOFTWARE_ADAPTER.test(s))
+}
+
+/** The adapter as one line: its description (else device), vendor and architecture. */
+export function adapterText(a: RunAdapter): string {
+  const detail = [a.vendor, a.architecture].filter(Boolean).join(', ')
+  const name = a.description || detail || 'unnamed adapter'
+  return `${name}${detail && a.description ? ` (${detail})` : ''}${a.software ? ' [software adapter]' : ''}`
+}
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
+  isFallbackAdapter?: boolean
+}
+
+let webgpuInfo: BackendInfo | null = null
+
+/**
+ * WebGPU through the `webgpu` package (Dawn; its prebuilt `dawn.node` ships in the npm package) and
+ * @tensorflow/tfjs-backend-webgpu, which registers its backend only if `navigator.gpu` exists when
+ * it is imported. The adapter is asked for first, with tfjs' own request (high-performance), so a
+ * machine whose only adapter is a software one (Mesa's lavapipe on a server without a GPU) is
+ * skipped with that reason unless the backend was forced.
+ */
+async function loadWebgpu(forced: boolean): Promise<BackendInfo> {
+  if (webgpuInfo && tf.getBackend() === 'webgpu') return { ...webgpuInfo, fallbacks: [] }
+  let pkgJson: string
+  try {
+    pkgJson = require.resolve('webgpu/package.json')
+  } catch {
+    throw new Error('the webgpu package (Dawn for Node) is not installed (optional dependency)')
+  }
+  checkSingleCore(path.dirname(require.resolve('@tensorflow/tfjs-backend-webgpu/package.json')))
+  // The Vulkan loader wants a writable XDG_RUNTIME_DIR on Linux (it prints errors without one).
+  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) {
+    const dir = path.join(os.tmpdir(), `perturb-studio-xdg-${process.getuid?.() ?? 'user'}`)
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+      process.env.XDG_RUNTIME_DIR = dir
+    } catch {
+      // Only warnings follow without it.
+    }
+  }
+  const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(o?: object): Promise<GpuAdapterLike | null> } } }
+  if (!g.navigator?.gpu) {
+    const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): unknown; globals: Record<string, unknown> }
+    Object.assign(globalThis, dawn.globals)
+    const gpu = dawn.create([])
+    if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true })
+    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true })
+  }
+  const adapter = await g.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' })
+  if (!adapter) throw new Error('WebGPU offers no adapter here (no Vulkan, Metal or D3D12 device; Linux servers need a GPU driver or Mesa ≥ 24 for lavapipe)')
+  const raw = adapter.info ?? {}
+  const info: RunAdapter = {
+    vendor: raw.vendor ?? '',
+    architecture: raw.architecture ?? '',
+    description: raw.description || raw.device || '',
+    software: isSoftwareAdapter({ ...raw, isFallbackAdapter: raw.isFallbackAdapter ?? adapter.isFallbackAdapter }),
+  }
+  if (info.software && !forced) throw new Error(`only a software adapter (${adapterText(info)}), slower than wasm; --backend webgpu uses it anyway`)
+  await import('@tensorflow/tfjs-backend-webgpu')
+  await setBackendOrThrow('webgpu')
+  webgpuInfo = {
+    backend: 'webgpu',
+    engineBackend: 'webgpu',
+    device: adapterText(info),
+    adapter: info,
+    versions: { tfjs: tf.version_core, backendPackage: `${(require('@tensorflow/tfjs-backend-webgpu/package.json') as { version: string }).version} (dawn webgpu ${(require(pkgJson) as { version: string }).version})` },
+    customKernels: [],
+    fallbacks: [],
+  }
+  return { ...webgpuInfo }
 }
 
 function cpuName(): string {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LrSchedule } from './engine-types'
 import { ParamStore } from './layers/param-store'
+import { addAll } from './ops/tensor-path'
 import { loadParams, saveParams, type ParamsArtifact } from './serialize'
 
 export interface AdamOptions {
@@ -111,6 +112,17 @@ export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number)
   const out = new Map<string, tf.Tensor>()
   for (const [name, g] of grads) out.set(name, coef < 1 ? tf.mul(g, coef) : tf.clone(g))
   return { grads: out, norm }
+}
+
+/** clipByGlobalNorm with the norm and coefficient kept on the device (GPU backends: no read per step). Same numbers to float32 rounding. */
+export function clipByGlobalNormOps(grads: Map<string, tf.Tensor>, maxNorm: number): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>()
+  const list = [...grads.values()]
+  if (!list.length) return out
+  const coef = tf.tidy(() => tf.minimum(tf.div(maxNorm, tf.add(tf.sqrt(addAll(list.map((g) => tf.sum(tf.square(g))))), 1e-6)), 1))
+  for (const [name, g] of grads) out.set(name, tf.mul(g, coef))
+  coef.dispose()
+  return out
 }
 
 /** Learning rate for `epoch` (0-based) of `epochs`. */

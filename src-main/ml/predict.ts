@@ -13,11 +13,13 @@ import type { Evaluation, PertGraph, Split, TrainConfig, TrainingData } from './
 import { controlCells, denseRows } from './expression'
 import type { CoexpressionGraph } from './knowledge-graphs'
 import { KnowledgePrior, type PriorState } from './knowledge-prior'
+import { csrRowsTensor } from './losses'
 import { inferenceMode } from './layers/mode'
 import { ParamStore } from './layers/param-store'
 import { evaluatePredictions, perturbedTrainingMean } from './metrics'
 import { buildModelContext } from './models/context'
 import { createModel, modelSpec, type PerturbationModel } from './models/model'
+import { tensorOpsOnly } from './ops/tensor-path'
 import { mulberry32 } from './random'
 import { loadParams, saveParams, type ParamsArtifact } from './serialize'
 import { sampleWithoutReplacement } from './splits'
@@ -134,7 +136,7 @@ export interface StoredModel {
   fitted?: Record<string, Float32Array>
 }
 
-export function loadModel(stored: StoredModel, config: TrainConfig, data: TrainingData): LoadedModel {
+export async function loadModel(stored: StoredModel, config: TrainConfig, data: TrainingData): Promise<LoadedModel> {
   if (isBaseline(config.model)) {
     if (!stored.fitted) throw new AppError('model.weights-corrupt', `The ${config.model} run has no fitted values to predict with.`)
     return { config, data, model: null, baseline: fittedFromRecord(stored.fitted, data), seenGenes: new Set(), baseCache: new Map(), dispose: () => {} }
@@ -169,7 +171,7 @@ export function loadModel(stored: StoredModel, config: TrainConfig, data: Traini
   }
   // The condition-independent base (for BioDSNN a VAE pass over every control cell) is part of
   // loading, so a prediction afterwards costs one knowledge-stream pass.
-  controlBase(loaded)
+  await controlBase(loaded)
   return loaded
 }
 
@@ -191,7 +193,7 @@ export function unpredictableReason(loaded: Pick<LoadedModel, 'model' | 'seenGen
  * to the control cell itself gets the exact control mean whatever sample is asked for (a sample's
  * mean would only estimate it); only a VAE's regenerated cells are averaged over the sample.
  */
-export function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual'>, options: PredictOptions = {}): Float32Array {
+export async function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual'>, options: PredictOptions = {}): Promise<Float32Array> {
   const { data, model } = loaded
   if (!model?.vae) return data.controlMean
   // A residual model averages every control cell: its VAE starts calibrated to c̄ over all of them,
@@ -202,14 +204,31 @@ export function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCa
   if (cached) return cached
   let rows = controlCells(data)
   if (options.controlCells !== undefined && options.controlCells < rows.length) rows = Int32Array.from(sampleWithoutReplacement(Array.from(rows), options.controlCells, mulberry32(options.seed ?? 0)))
-  const base = vaeControlMean(model, data, rows)
+  const base = await vaeControlMean(model, data, rows)
   loaded.baseCache.set(key, base)
   return base
 }
 
 /** Mean of the regenerated control cells (mean z), zeros kept zero; in chunks to bound memory. */
-export function vaeControlMean(model: PerturbationModel, data: TrainingData, rows: Int32Array, chunk = 1024): Float32Array {
+export async function vaeControlMean(model: PerturbationModel, data: TrainingData, rows: Int32Array, chunk = 1024): Promise<Float32Array> {
   const G = data.genes.length
+  if (tensorOpsOnly()) {
+    // GPU backends: the cells go up as their non-zeros, and only the [G] sums come back.
+    let total: tf.Tensor1D | null = null
+    for (let i = 0; i < rows.length; i += chunk) {
+      const part = rows.subarray(i, Math.min(rows.length, i + chunk))
+      const next: tf.Tensor1D = tf.tidy(() => {
+        const xs = csrRowsTensor(data.expression, part)
+        const kept = tf.sum(tf.mul(model.vae!(xs, inferenceMode).recon, tf.cast(tf.notEqual(xs, 0), 'float32')), 0) as tf.Tensor1D
+        return total ? (tf.add(total, kept) as tf.Tensor1D) : kept
+      })
+      total?.dispose()
+      total = next
+    }
+    const sums = total ? ((await total.data()) as Float32Array) : new Float32Array(G)
+    total?.dispose()
+    return Float32Array.from(sums, (v) => v / Math.max(1, rows.length))
+  }
   const sum = new Float64Array(G)
   for (let i = 0; i < rows.length; i += chunk) {
     const part = rows.subarray(i, Math.min(rows.length, i + chunk))
@@ -217,7 +236,7 @@ export function vaeControlMean(model: PerturbationModel, data: TrainingData, row
     // Read outside the tidy: a typed array returned from tf.tidy is walked element by element
     // when tfjs looks for tensors in the result (38 s for 10,000 cells × 5,000 genes).
     const out = tf.tidy(() => model.vae!(tf.tensor2d(xs, [part.length, G]), inferenceMode).recon)
-    const recon = out.dataSync() as Float32Array
+    const recon = (await out.data()) as Float32Array
     out.dispose()
     for (let r = 0; r < part.length; r++) for (let g = 0; g < G; g++) if (xs[r * G + g] !== 0) sum[g] += recon[r * G + g]
   }
@@ -228,19 +247,19 @@ export function vaeControlMean(model: PerturbationModel, data: TrainingData, row
  * Δ (and log-variance) for conditions given as vocabulary rows, `batch` conditions per forward
  * pass, in inference mode. Returns row-major [conditions, G], or [conditions, columns].
  */
-export function predictDeltas(model: PerturbationModel, conditions: number[][], batch = 8, columns?: Int32Array): { delta: Float32Array; logvar: Float32Array | null; priorScale: Float32Array | null } {
+export async function predictDeltas(model: PerturbationModel, conditions: number[][], batch = 8, columns?: Int32Array): Promise<{ delta: Float32Array; logvar: Float32Array | null; priorScale: Float32Array | null }> {
   const G = columns ? columns.length : model.ctx.G
   const delta = new Float32Array(conditions.length * G)
   const logvar = model.spec.uncertainty ? new Float32Array(conditions.length * G) : null
   const priorScale = model.spec.priorScale ? new Float32Array(conditions.length) : null
   for (let i = 0; i < conditions.length; i += batch) {
     const part = conditions.slice(i, i + batch)
-    tf.tidy(() => {
-      const out = model.forward(part, inferenceMode, columns)
-      delta.set(out.delta.dataSync(), i * G)
-      if (logvar && out.logvar) logvar.set(out.logvar.dataSync(), i * G)
-      if (priorScale && out.priorScale) priorScale.set(out.priorScale.dataSync(), i)
-    })
+    // Read after the tidy (asynchronously: webgpu has no synchronous read in Node).
+    const out = tf.tidy(() => model.forward(part, inferenceMode, columns) as unknown as tf.TensorContainerObject) as unknown as ReturnType<PerturbationModel['forward']>
+    delta.set((await out.delta.data()) as Float32Array, i * G)
+    if (logvar && out.logvar) logvar.set((await out.logvar.data()) as Float32Array, i * G)
+    if (priorScale && out.priorScale) priorScale.set((await out.priorScale.data()) as Float32Array, i)
+    tf.dispose([out.delta, ...(out.logvar ? [out.logvar] : []), ...(out.priorScale ? [out.priorScale] : [])])
   }
   return { delta, logvar, priorScale }
 }
@@ -252,14 +271,14 @@ export function predictDeltas(model: PerturbationModel, conditions: number[][], 
  * added to (the control mean, or the VAE's regenerated control mean), a copy. With
  * `options.columns` every array holds only those genes.
  */
-export function predictMeans(
+export async function predictMeans(
   loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual' | 'seenGenes'>,
   rows: number[][],
   options: PredictOptions = {},
   batch = 8,
   alpha: Alpha = loaded.residual?.alpha ?? { single: 1, pairs: 1 },
-): { means: Float32Array; variances: Float32Array | null; base: Float32Array } {
-  const { base, delta, variances } = predictParts(loaded, rows, options, batch)
+): Promise<{ means: Float32Array; variances: Float32Array | null; base: Float32Array }> {
+  const { base, delta, variances } = await predictParts(loaded, rows, options, batch)
   if (delta.prior) return { means: meanExpression(base, combineResidual(delta, rows, base.length, alpha)), variances, base }
   return { means: meanExpression(base, delta.network), variances, base }
 }
@@ -281,17 +300,17 @@ export function combineResidual(delta: { network: Float32Array; prior: Float32Ar
  * one gene measured alone in training (measured data beats any correction) or holds a gene the
  * network cannot place (unseen, no GO partner). Rows of `rows` are vocabulary indices.
  */
-export function predictParts(
+export async function predictParts(
   loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual' | 'seenGenes'>,
   rows: number[][],
   options: PredictOptions = {},
   batch = 8,
-): { base: Float32Array; variances: Float32Array | null; delta: { network: Float32Array; prior: Float32Array | null; priorOnly: Uint8Array } } {
+): Promise<{ base: Float32Array; variances: Float32Array | null; delta: { network: Float32Array; prior: Float32Array | null; priorOnly: Uint8Array } }> {
   const model = loaded.model
   if (!model) throw new Error('predictMeans: baselines have no Δ to add (use predictBaseline)')
   const { columns } = options
   if (columns?.some((g) => !(g >= 0 && g < model.ctx.G))) throw new Error(`predictMeans: columns must be gene indices below ${model.ctx.G}`)
-  const full = controlBase(loaded, options)
+  const full = await controlBase(loaded, options)
   const base = columns ? Float32Array.from(columns, (g) => full[g]) : full.slice()
   const priorOnly = new Uint8Array(rows.length)
   let prior: Float32Array | null = null
@@ -308,7 +327,7 @@ export function predictParts(
       return unplaced ? [] : r
     })
   }
-  const { delta, logvar, priorScale } = predictDeltas(model, netRows, batch, columns)
+  const { delta, logvar, priorScale } = await predictDeltas(model, netRows, batch, columns)
   if (logvar) for (let i = 0; i < logvar.length; i++) logvar[i] = Math.exp(logvar[i])
   // The correction r = network + scale·prior (knowledge-stream `priorScale`).
   if (prior && priorScale) {
@@ -319,7 +338,7 @@ export function predictParts(
 }
 
 /** Mean predicted expression (floored at 0, see mean-expression) for each gene set; refuses genes the model cannot predict. */
-export function predict(loaded: LoadedModel, conditions: string[][], options: PredictOptions = {}): ConditionPrediction[] {
+export async function predict(loaded: LoadedModel, conditions: string[][], options: PredictOptions = {}): Promise<ConditionPrediction[]> {
   if (loaded.baseline) {
     const name = loaded.config.model
     if (!isBaseline(name)) throw new Error('unreachable')
@@ -331,7 +350,7 @@ export function predict(loaded: LoadedModel, conditions: string[][], options: Pr
     if (why) throw new AppError('predict.unknown-gene', `Cannot predict ${genes.join('+') || 'ctrl'}: ${why}.`)
   }
   const rows = conditions.map((genes) => genes.map((g) => model.ctx.pertIndex.get(g) ?? -1))
-  const { means, variances } = predictMeans(loaded, rows, options)
+  const { means, variances } = await predictMeans(loaded, rows, options)
   const G = model.ctx.G
   return conditions.map((genes, i) => {
     const mean = means.slice(i * G, (i + 1) * G)
@@ -350,7 +369,7 @@ const EVALUATION_BASE: PredictOptions = { controlCells: PREDICT_DEFAULTS.control
  * §7 evaluation of `conditions` (default: the split's test set). Conditions the model cannot
  * predict (unseen genes without GO partners, §1) are left out and listed in `excluded`.
  */
-export function evaluate(loaded: LoadedModel, split: Split, conditions: string[] = split.test): Evaluation {
+export async function evaluate(loaded: LoadedModel, split: Split, conditions: string[] = split.test): Promise<Evaluation> {
   const genesOf = new Map(loaded.data.conditions.map((c) => [c.condition, c.genes]))
   const excluded: Record<string, string> = {}
   const ok: string[] = []
@@ -364,7 +383,7 @@ export function evaluate(loaded: LoadedModel, split: Split, conditions: string[]
     if (why) excluded[c] = why
     else ok.push(c)
   }
-  const preds = predict(loaded, ok.map((c) => genesOf.get(c)!), EVALUATION_BASE)
+  const preds = await predict(loaded, ok.map((c) => genesOf.get(c)!), EVALUATION_BASE)
   const evaluation = evaluatePredictions(loaded.data, ok, new Map(ok.map((c, i) => [c, preds[i].mean])), split.testGroups, undefined, perturbedTrainingMean(loaded.data, split.train))
   return Object.keys(excluded).length ? { ...evaluation, excluded } : evaluation
 }

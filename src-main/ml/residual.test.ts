@@ -31,7 +31,7 @@ describe('residual models (model.md §11.2)', () => {
     const model = createModel(modelSpec(config), ctx, config.seed)
     materialise(model, [ctx.pertIndex.get('G0')!])
     const fitted = fitBaselinesWithPrior(data, split)
-    startAtPrior(model, fitted, data)
+    await startAtPrior(model, fitted, data)
     storeCoexpression(model.store, coexp)
     storePrior(model.store, fitted.prior!.state)
     const seen = new Set(split.train.flatMap((c) => genesOf.get(c)!))
@@ -40,12 +40,12 @@ describe('residual models (model.md §11.2)', () => {
     // BioDSNN adds Δ to its VAE's regenerated control cells, calibrated to c̄ over all of them in float32.
     const tolerance = name === 'biodsnn' ? 1e-5 : 1e-6
     const check = (got: { mean: Float32Array }[]) => got.forEach((p, i) => p.mean.forEach((v, g) => expect(Math.abs(v - expected[i][g])).toBeLessThan(tolerance)))
-    check(predict(loaded, sets))
+    check(await predict(loaded, sets))
     // whatever control-cell sample is asked for (a sample's mean is not c̄)
-    check(predict(loaded, sets, { controlCells: 5, seed: 3 }))
+    check(await predict(loaded, sets, { controlCells: 5, seed: 3 }))
     const params = await modelArtifact(model, { format: MODEL_FORMAT, model: name, hidden: 8, selfEffect: true, uncertainty: false, genes: ctx.G, pertGenes: ctx.P, seenGenes: [...seen].sort(), epoch: 0, priorGenes: fitted.prior!.state.trained, priorScale: true })
-    const back = loadModel({ params }, config, data)
-    check(predict(back, sets))
+    const back = await loadModel({ params }, config, data)
+    check(await predict(back, sets))
     back.dispose()
     model.dispose()
     ctx.dispose()
@@ -54,7 +54,7 @@ describe('residual models (model.md §11.2)', () => {
   it('is the default; a run keeps the prior when no epoch beats it, and α is stored with the run', async () => {
     const r = await train(data, defaultTrainConfig('gears', { hidden: 8, epochs: 2, cellsPerCondition: 8 }))
     for (const e of r.epochs) expect(e.alpha).toBeGreaterThanOrEqual(0)
-    const back = loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8 }), data)
+    const back = await loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8 }), data)
     expect(back.residual).toBeDefined()
     const alpha = back.residual!.alpha
     if (r.bestEpoch === 0) expect(alpha).toEqual({ single: 0, pairs: 0 })
@@ -64,7 +64,7 @@ describe('residual models (model.md §11.2)', () => {
 
   it('--prior none trains the papers’ formulation, without a prior', async () => {
     const r = await train(data, defaultTrainConfig('gears', { hidden: 8, epochs: 1, cellsPerCondition: 8, prior: 'none' }))
-    const back = loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8, prior: 'none' }), data)
+    const back = await loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8, prior: 'none' }), data)
     expect(back.residual).toBeUndefined()
     expect(r.epochs[0].alpha).toBeUndefined()
     back.dispose()
@@ -99,7 +99,7 @@ describe('residual models (model.md §11.2)', () => {
     // The run trains exactly the chosen epochs and keeps the last, with the chosen α.
     expect(r.epochs).toHaveLength(sel.epoch)
     expect(r.bestEpoch).toBe(sel.epoch)
-    const back = loadModel({ params: r.params }, config, small)
+    const back = await loadModel({ params: r.params }, config, small)
     expect(back.residual!.alpha).toEqual(sel.epoch === 0 ? { single: 0, pairs: 0 } : sel.alpha)
     back.dispose()
   })
@@ -120,7 +120,7 @@ describe('residual models (model.md §11.2)', () => {
     expect(r.pertGraph).toBe('both')
     const names = r.params!.manifest.entries.map((e) => e.name)
     expect(names).toEqual(expect.arrayContaining(['sim_layers.0.lin.weight', 'sim_layers.reactome.lin.weight']))
-    const back = loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8, prior: 'none' }), data)
+    const back = await loadModel({ params: r.params }, defaultTrainConfig('gears', { hidden: 8, prior: 'none' }), data)
     expect(back.model!.ctx.pertGraphs.map((g) => g.name)).toEqual(['go', 'reactome'])
     back.dispose()
   })
@@ -140,9 +140,9 @@ describe('residual models (model.md §11.2)', () => {
     const singles = tinyScreen({ singles: 10, pairs: 0, genes: 30 })
     const config = defaultTrainConfig('gears', { hidden: 8, epochs: 2, cellsPerCondition: 8 })
     const r = await train(singles, config)
-    const back = loadModel({ params: r.params }, config, singles)
+    const back = await loadModel({ params: r.params }, config, singles)
     expect(back.residual!.alpha.pairs).toBe(0)
-    const [pair] = predict(back, [['G0', 'G1']])
+    const [pair] = await predict(back, [['G0', 'G1']])
     const prior = back.residual!.prior
     const expected = prior.delta(['G0', 'G1']).map((d, g) => Math.max(0, singles.controlMean[g] + d))
     pair.mean.forEach((v, g) => expect(Math.abs(v - expected[g])).toBeLessThan(1e-5))

@@ -137,18 +137,18 @@ describe('train: GEARS', () => {
   it('predicts from the saved weights exactly as evaluated, and refuses unknown genes', async () => {
     const config = small({ epochs: 2, uncertainty: true })
     const r = await train(data, config)
-    const loaded = loadModel({ params: r.params }, config, data)
+    const loaded = await loadModel({ params: r.params }, config, data)
     const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
     const name = r.split.test[0]
-    const [p] = predict(loaded, [genesOf.get(name)!])
-    const again = predict(loaded, [[...genesOf.get(name)!].reverse(), ['G1']])
+    const [p] = await predict(loaded, [genesOf.get(name)!])
+    const again = await predict(loaded, [[...genesOf.get(name)!].reverse(), ['G1']])
     expect(p.mean).toHaveLength(30)
     expect(p.variance!.every((v) => v > 0)).toBe(true)
     // The mean is the control mean + Δ, floored at 0 (no mean expression is negative).
-    const { delta } = predictDeltas(loaded.model!, [genesOf.get(name)!.map((g) => loaded.model!.ctx.pertIndex.get(g)!)])
+    const { delta } = await predictDeltas(loaded.model!, [genesOf.get(name)!.map((g) => loaded.model!.ctx.pertIndex.get(g)!)])
     expect(Array.from(p.mean)).toEqual(Array.from(data.controlMean, (c, g) => Math.max(0, Math.fround(c + delta[g]))))
     expect(Array.from(again[0].mean)).toEqual(Array.from(p.mean))
-    expect(() => predict(loaded, [['NOPE']])).toThrow(expect.objectContaining({ code: 'predict.unknown-gene' }))
+    await expect(predict(loaded, [['NOPE']])).rejects.toThrow(expect.objectContaining({ code: 'predict.unknown-gene' }))
     loaded.dispose()
   })
 
@@ -179,12 +179,12 @@ describe('train: the starting point', () => {
   it.each(['biodsnn', 'biodsnn-no-vae'] as const)('%s starts where train_mean_self is, the VAE regenerating the control mean exactly', async (model) => {
     const config = defaultTrainConfig(model, { hidden: 8, epochs: 1, cellsPerCondition: 8, batchConditions: 4, lr: 1e-12, schedule: { kind: 'step', every: 5, factor: 1 }, prior: 'none' })
     const r = await train(data, config)
-    const loaded = loadModel({ params: r.params }, config, data)
+    const loaded = await loadModel({ params: r.params }, config, data)
     const fitted = fitBaselines(data, r.split)
     const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
     for (const name of r.split.test) {
       const genes = genesOf.get(name)!
-      const [p] = predict(loaded, [genes])
+      const [p] = await predict(loaded, [genes])
       const expected = predictBaseline('train_mean_self', fitted, genes)
       const worst = Math.max(...Array.from(p.mean, (v, g) => Math.abs(v - Math.max(0, expected[g]))))
       expect(worst, name).toBeLessThan(1e-4)

@@ -17,11 +17,12 @@ import { METRIC_NAMES, type EpochReport, type Evaluation, type PertGraph, type R
 import { controlCells, denseRows } from './expression'
 import { splitCoexpression } from './knowledge-graphs'
 import { trainingMode } from './layers/mode'
-import { klDivergence, perturbationLoss, reconstructionLoss, type LossVisit } from './losses'
+import { csrRowsTensor, klDivergence, perturbationLoss, perturbationLossOps, reconstructionLoss, type LossVisit } from './losses'
 import { conditionTruth, evaluatePredictions, perturbedTrainingMean, type ConditionTruth } from './metrics'
 import { buildModelContext } from './models/context'
 import { createModel, materialise, modelSpec, type PerturbationModel } from './models/model'
-import { Adam, clipByGlobalNorm, learningRate } from './optimizer'
+import { Adam, clipByGlobalNorm, clipByGlobalNormOps, learningRate } from './optimizer'
+import { tensorOpsOnly } from './ops/tensor-path'
 import { ALPHA_GRID, combineResidual, evaluate, MODEL_FORMAT, modelArtifact, predictParts, readAlpha, storeCoexpression, storePrior, unpredictableReason, vaeControlMean, writeAlpha, type Alpha, type LoadedModel, type ModelMeta } from './predict'
 import { meanExpression } from './mean-expression'
 import { hashSeed, mulberry32 } from './random'
@@ -313,7 +314,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   const model = createModel(spec, ctx, config.seed)
   const exampleGene = [...trainGenes].sort().find((g) => ctx.measured[ctx.pertIndex.get(g)!] >= 0) ?? [...trainGenes].sort()[0]
   materialise(model, [ctx.pertIndex.get(exampleGene)!])
-  if (!resume) (residual ? startAtPrior : startFromBaselines)(model, fitted, data)
+  if (!resume) await (residual ? startAtPrior : startFromBaselines)(model, fitted, data)
   storeCoexpression(model.store, coexp)
   const prior = fitted.prior ?? null
   if (prior) storePrior(model.store, prior.state)
@@ -340,10 +341,10 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   // Each validation condition's mse_de with the prior alone (epoch 0): what α must beat (beatsPrior).
   let priorErrors: Map<string, number> | undefined
   const priorErrorsOf = (errors: AlphaErrors | undefined) => new Map((errors?.conditions ?? []).map((c) => [c.condition, c.errors[0]]))
-  const validateAndChoose = (epoch: number): { val: Metrics; alpha?: Alpha } => {
+  const validateAndChoose = async (epoch: number): Promise<{ val: Metrics; alpha?: Alpha }> => {
     const start = epoch === 0
-    if (!start && prior && !priorErrors) priorErrors = priorErrorsOf(validate(model, loaded, data, valNames, truths, config, true).errors)
-    const { val, alpha, errors } = validate(model, loaded, data, valNames, truths, config, start, start ? undefined : options.fixed?.alpha, priorErrors)
+    if (!start && prior && !priorErrors) priorErrors = priorErrorsOf((await validate(model, loaded, data, valNames, truths, config, true)).errors)
+    const { val, alpha, errors } = await validate(model, loaded, data, valNames, truths, config, start, start ? undefined : options.fixed?.alpha, priorErrors)
     if (start) priorErrors = priorErrorsOf(errors)
     options.onValidation?.(epoch, errors ?? null)
     if (prior && alpha) {
@@ -379,7 +380,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   if (!resume && valNames.length > 0) {
     // The starting point (the baselines' fit, see startFromBaselines) competes as "epoch 0": a run
     // whose epochs never beat it on validation keeps it instead of a worse trained state.
-    bestScore = finiteOr(validateAndChoose(0).val.mse_de, Infinity)
+    bestScore = finiteOr((await validateAndChoose(0)).val.mse_de, Infinity)
     bestParams = await modelArtifact(model, meta(0))
     bestEpoch = 0
   }
@@ -397,15 +398,14 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
       let steps = 0
       let doneConds = 0
       let doneCells = 0
-      for (let s = 0; s < batches.length; s++) {
-        const batch = batches[s]
-        const terms = trainStep(model, data, batch, batchPrior(batch), config, lossOptions, trainingMode(Math.floor(rand() * 4294967296)), adam, lr, vars, nameOf)
+      const consume = async (pending: { terms: StepTerms; batch: Visit[] }) => {
+        const terms = await pending.terms
         steps++
-        doneConds += batch.length
-        doneCells += batch.reduce((n, v) => n + v.cells.length, 0)
+        doneConds += pending.batch.length
+        doneCells += pending.batch.reduce((n, v) => n + v.cells.length, 0)
         for (const [k, v] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + v
         const now = performance.now()
-        if (callbacks.onProgress && (now - lastProgress >= PROGRESS_MS || s === batches.length - 1)) {
+        if (callbacks.onProgress && (now - lastProgress >= PROGRESS_MS || steps === batches.length)) {
           lastProgress = now
           const secs = (now - epochStart) / 1000
           const perStep = secs / steps
@@ -423,6 +423,18 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
             memory: memoryNow(),
           })
         }
+      }
+      // A step's terms are taken in after the next step is queued: on a GPU backend reading them
+      // waits for the device, and meanwhile the CPU prepares and queues the next step (on wasm and
+      // cpu they are numbers already and nothing changes).
+      let pending: { terms: StepTerms; batch: Visit[] } | null = null
+      for (let s = 0; s < batches.length; s++) {
+        const batch = batches[s]
+        const terms = trainStep(model, data, batch, batchPrior(batch), config, lossOptions, trainingMode(Math.floor(rand() * 4294967296)), adam, lr, vars, nameOf)
+        // Awaited below (after the previous step's); this keeps an early failure from being "unhandled" meanwhile.
+        if (terms instanceof Promise) terms.catch(() => undefined)
+        if (pending) await consume(pending)
+        pending = { terms, batch }
         if (callbacks.shouldStop?.()) {
           stopped = true
           break
@@ -431,8 +443,9 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
         // an epoch may have only one or two steps (a small screen, many conditions per step).
         await new Promise((r) => setImmediate(r))
       }
+      if (pending) await consume(pending)
       if (stopped) break
-      const { val, alpha } = validateAndChoose(e + 1)
+      const { val, alpha } = await validateAndChoose(e + 1)
       const report: EpochReport = { epoch: e + 1, seconds: (performance.now() - epochStart) / 1000, losses: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, steps)])), val, lr, ...(alpha ? { alpha: alpha.single, alphaPairs: alpha.pairs } : {}) }
       epochs.push(report)
       const score = finiteOr(val.mse_de, Infinity)
@@ -451,7 +464,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     if (options.fixed && bestEpoch === 0 && loaded.residual) writeAlpha(model.store, { single: 0, pairs: 0 })
     if (loaded.residual) loaded.residual.alpha = readAlpha(model.store)
     loaded.baseCache.clear()
-    const test = options.noTest ? { overall: {} as Evaluation['overall'], groups: {}, perCondition: {} } : evaluate(loaded, split)
+    const test = options.noTest ? { overall: {} as Evaluation['overall'], groups: {}, perCondition: {} } : await evaluate(loaded, split)
     return { split, bestEpoch, epochs, test, params: bestParams, pertGraph, ...(stopped ? { stopped } : {}) }
   } finally {
     adam.dispose()
@@ -467,7 +480,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
  * what the baselines cannot do. GEARS' random bias would spend them relearning the mean.
  * (A resumed run keeps its checkpoint's weights.)
  */
-export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<typeof fitBaselines>, data: TrainingData): void {
+export async function startFromBaselines(model: PerturbationModel, fitted: ReturnType<typeof fitBaselines>, data: TrainingData): Promise<void> {
   const { store, spec } = model
   const bias = spec.mixing === 'cross-gene' ? 'indv_b2' : 'indv_b1'
   const nonZero = spec.vae ? nonZeroControlStats(data) : null
@@ -498,7 +511,7 @@ export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<
       store.get('self_effect.shift.bias').assign(tf.tensor1d([fitted.selfEffect[1]]))
     }
   })
-  if (nonZero) calibrateRegeneratedMean(model, data, nonZero.count)
+  if (nonZero) await calibrateRegeneratedMean(model, data, nonZero.count)
 }
 
 /**
@@ -508,9 +521,9 @@ export function startFromBaselines(model: PerturbationModel, fitted: ReturnType<
  * `train_mean_self` is. The decoder keeps its random weights (zero weights, which also start at
  * c̄, validated worse on norman-like). Measured on Papalexi (5 seeds, docs/results.md).
  */
-export function calibrateRegeneratedMean(model: PerturbationModel, data: TrainingData, nonZero: Float64Array): void {
+export async function calibrateRegeneratedMean(model: PerturbationModel, data: TrainingData, nonZero: Float64Array): Promise<void> {
   const ctrl = controlCells(data)
-  const regenerated = vaeControlMean(model, data, ctrl)
+  const regenerated = await vaeControlMean(model, data, ctrl)
   // The regenerated mean moves by δ·(non-zero share) when the bias moves by δ (zeros stay zero).
   const N = ctrl.length
   const shift = Float32Array.from(regenerated, (v, g) => (nonZero[g] > 0 ? ((data.controlMean[g] - v) * N) / nonZero[g] : 0))
@@ -551,7 +564,7 @@ export function choosePertGraph(config: Pick<TrainConfig, 'pertGraph' | 'prior'>
  * zero factors would never move); the bias and the self-effect link (the prior holds both) at 0.
  * BioDSNN reads Δ from its per-gene linear, which starts at 0; its VAE starts calibrated to c̄.
  */
-export function startAtPrior(model: PerturbationModel, _fitted: ReturnType<typeof fitBaselines>, data: TrainingData): void {
+export async function startAtPrior(model: PerturbationModel, _fitted: ReturnType<typeof fitBaselines>, data: TrainingData): Promise<void> {
   const { store, spec } = model
   const nonZero = spec.vae ? nonZeroControlStats(data) : null
   tf.tidy(() => {
@@ -565,10 +578,17 @@ export function startAtPrior(model: PerturbationModel, _fitted: ReturnType<typeo
     }
     if (nonZero) store.get('vae.out.bias').assign(tf.tensor1d(nonZero.mean))
   })
-  if (nonZero) calibrateRegeneratedMean(model, data, nonZero.count)
+  if (nonZero) await calibrateRegeneratedMean(model, data, nonZero.count)
 }
 
-/** One optimisation step; returns the loss terms. `prior`: a residual model's prior rows [batch, G], added to the network's Δ. */
+/** A step's loss terms: numbers on wasm and cpu, a pending read on a GPU backend. */
+type StepTerms = Record<string, number> | Promise<Record<string, number>>
+
+/**
+ * One optimisation step; returns the loss terms. `prior`: a residual model's prior rows [batch, G],
+ * added to the network's Δ. On a GPU backend (ops/tensor-path) the loss is the tensor formulation and
+ * the terms come back as a promise: one read of a few scalars, after the whole step is queued.
+ */
 function trainStep(
   model: PerturbationModel,
   data: TrainingData,
@@ -581,8 +601,10 @@ function trainStep(
   lr: number,
   vars: { name: string; variable: tf.Variable }[],
   nameOf: Map<string, string>,
-): Record<string, number> {
+): StepTerms {
+  const onDevice = tensorOpsOnly()
   let terms: Record<string, number> = {}
+  let termTensors: Record<string, tf.Scalar> = {}
   let kept: tf.Scalar[] = []
   const { value, grads } = tf.variableGrads(() => {
     const out = model.forward(
@@ -595,7 +617,7 @@ function trainStep(
     let rec: tf.Scalar | null = null
     if (model.vae) {
       const rows = Int32Array.from(batch.flatMap((v) => Array.from(v.controls)))
-      const x = tf.tensor2d(denseRows(data.expression, rows), [rows.length, data.genes.length])
+      const x = onDevice ? csrRowsTensor(data.expression, rows) : tf.tensor2d(denseRows(data.expression, rows), [rows.length, data.genes.length])
       const v = model.vae(x, mode)
       recon = v.recon
       kl = klDivergence(v.mu, v.logvar)
@@ -605,11 +627,36 @@ function trainStep(
     // Residual models: Δ = prior + r, r = network + scale·prior (knowledge-stream `priorScale`).
     const priorRows = prior ? tf.tensor2d(prior, [batch.length, data.genes.length]) : null
     const delta = priorRows ? (tf.add(tf.add(out.delta, priorRows), out.priorScale ? tf.mul(priorRows, out.priorScale) : 0) as tf.Tensor2D) : out.delta
-    const { loss, terms: t } = perturbationLoss({ delta, visits: batch, expression: data.expression, controlMean: data.controlMean, recon, logvar: out.logvar }, lossOptions)
-    terms = { autofocus: t.autofocus, direction: t.direction, ...(out.logvar ? { nll: t.nll } : {}) }
+    const lossInput = { delta, visits: batch, expression: data.expression, controlMean: data.controlMean, recon, logvar: out.logvar }
+    let loss: tf.Scalar
+    if (onDevice) {
+      const r = perturbationLossOps(lossInput, lossOptions)
+      loss = r.loss
+      termTensors = { autofocus: tf.keep(r.terms.autofocus), direction: tf.keep(r.terms.direction), ...(out.logvar ? { nll: tf.keep(r.terms.nll) } : {}) }
+    } else {
+      const r = perturbationLoss(lossInput, lossOptions)
+      loss = r.loss
+      terms = { autofocus: r.terms.autofocus, direction: r.terms.direction, ...(out.logvar ? { nll: r.terms.nll } : {}) }
+    }
     kept = [kl, rec].filter((s): s is tf.Scalar => s !== null).map((s) => tf.keep(s))
     return extra ? (tf.add(loss, extra) as tf.Scalar) : loss
   }, vars.map((e) => e.variable))
+  const named = new Map<string, tf.Tensor>()
+  for (const [k, g] of Object.entries(grads)) named.set(nameOf.get(k) ?? k, g)
+  if (onDevice) {
+    // The update is queued whatever the loss: a non-finite one fails the run when it is read.
+    const clippedGrads = clipByGlobalNormOps(named, config.gradClip)
+    adam.step(clippedGrads, lr)
+    const names = ['total', ...Object.keys(termTensors), ...(kept.length === 2 ? ['kl', 'reconstruction'] : [])]
+    const packed = tf.stack([value, ...Object.values(termTensors), ...kept])
+    tf.dispose([value, ...kept, ...Object.values(termTensors), ...Object.values(grads), ...clippedGrads.values()])
+    return packed.data().then((values) => {
+      packed.dispose()
+      const read = Object.fromEntries(names.map((n, i) => [n, values[i]]))
+      if (!Number.isFinite(read.total)) throw new AppError('train.diverged', `The loss became ${read.total}; lower the learning rate (now ${lr}).`)
+      return read
+    })
+  }
   terms.total = value.dataSync()[0]
   if (kept.length === 2) {
     terms.kl = kept[0].dataSync()[0]
@@ -619,8 +666,6 @@ function trainStep(
     tf.dispose([value, ...kept, ...Object.values(grads)])
     throw new AppError('train.diverged', `The loss became ${terms.total}; lower the learning rate (now ${lr}).`)
   }
-  const named = new Map<string, tf.Tensor>()
-  for (const [k, g] of Object.entries(grads)) named.set(nameOf.get(k) ?? k, g)
   const clipped = clipByGlobalNorm(named, config.gradClip)
   adam.step(clipped.grads, lr)
   tf.dispose([value, ...kept, ...Object.values(grads), ...clipped.grads.values()])
@@ -634,7 +679,7 @@ function trainStep(
  * no validation condition keeps α = 0: nothing shows the network helps there); the metrics at the
  * chosen α are returned. At the start (`start`) the network adds nothing, α = 0.
  */
-function validate(
+async function validate(
   model: PerturbationModel,
   loaded: LoadedModel,
   data: TrainingData,
@@ -644,13 +689,13 @@ function validate(
   start = false,
   given?: Alpha,
   priorErrors?: Map<string, number>,
-): { val: Metrics; alpha?: Alpha; errors?: AlphaErrors } {
+): Promise<{ val: Metrics; alpha?: Alpha; errors?: AlphaErrors }> {
   const none = Object.fromEntries(METRIC_NAMES.map((k) => [k, NaN])) as Metrics
   if (names.length === 0) return loaded.residual ? { val: none, alpha: { single: 0, pairs: 0 } } : { val: none }
   loaded.baseCache.clear()
   const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
   const rows = names.map((c) => genesOf.get(c)!.map((g) => model.ctx.pertIndex.get(g) ?? -1))
-  const { base, delta } = predictParts(loaded, rows, {}, Math.max(2, config.batchConditions))
+  const { base, delta } = await predictParts(loaded, rows, {}, Math.max(2, config.batchConditions))
   const G = data.genes.length
   const evaluateAt = (d: Float32Array) => evaluatePredictions(data, names, new Map(names.map((c, i) => [c, meanExpression(base.subarray(0, G), d.subarray(i * G, (i + 1) * G))])), {}, truths)
   if (!delta.prior) return { val: stripGroup(evaluateAt(delta.network).overall) }

@@ -138,8 +138,10 @@ describe('perturb-studio train / runs', () => {
 
   it('backends --json says what is available and why not', async () => {
     const list = await json<{ backends: { backend: string; available: boolean; reason: string | null }[]; auto: string }>(['backends'])
-    expect(list.backends.map((b) => b.backend)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'])
+    expect(list.backends.map((b) => b.backend)).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'])
     expect(list.backends.find((b) => b.backend === 'cpu')?.available).toBe(true)
+    // Whether the WebGPU adapter is a GPU is only known once a worker has looked: never the guessed default.
+    expect(list.auto).not.toBe('webgpu')
     for (const b of list.backends.filter((x) => !x.available)) expect(b.reason).toMatch(/\w/)
   })
 })

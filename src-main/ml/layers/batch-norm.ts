@@ -26,7 +26,14 @@ export function batchNorm(store: ParamStore, name: string, x: tf.Tensor2D, mode:
   }
   if (n < 2) throw new Error(`batch norm ${name}: training needs more than one row per channel, got ${n}`)
   return tf.tidy(() => {
-    const mean = tf.mean(x, 0)
+    // The mean corrected by the mean of what is left (same value in exact arithmetic, same
+    // gradient): a float32 sum can put the mean of a constant column an ulp off its value, and
+    // with a variance far below eps that ulp becomes x̂ = ulp/√eps instead of 0. At GEARS' start the
+    // cross-gene MLP's input is 0 for every condition, and that noise, passed by the ReLU and
+    // amplified by 1/√eps per layer, gave gradients of ~1e3 where the exact ones are 0. The fused
+    // op (ops/norms, float64 sums) has no such error; GPU backends use this formulation.
+    const mean0 = tf.mean(x, 0)
+    const mean = tf.add(mean0, tf.mean(tf.sub(x, mean0), 0))
     const centred = tf.sub(x, mean)
     const variance = tf.mean(tf.square(centred), 0)
     // The running statistics are state, not part of the graph: assign copies the values.

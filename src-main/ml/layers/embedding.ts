@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { gatherRows } from '../ops/segment'
+import { tensorOpsOnly } from '../ops/tensor-path'
 import type { ParamStore } from './param-store'
 
 export interface EmbeddingOptions {
@@ -25,6 +26,7 @@ export function embedding(store: ParamStore, name: string, rows: number, dim: nu
 }
 
 function renormRows(table: tf.Variable, dim: number, maxNorm: number, indices?: Int32Array): void {
+  if (tensorOpsOnly()) return renormRowsOps(table, maxNorm, indices)
   // A copy: the cpu backend's dataSync hands out the tensor's own storage.
   const values = (table.dataSync() as Float32Array).slice()
   const rows = values.length / dim
@@ -42,4 +44,20 @@ function renormRows(table: tf.Variable, dim: number, maxNorm: number, indices?: 
   if (indices) new Set(indices).forEach((r) => visit(r))
   else for (let r = 0; r < rows; r++) visit(r)
   if (changed) tf.tidy(() => table.assign(tf.tensor(values, table.shape)))
+}
+
+/** renormRows with tfjs ops (GPU backends: no read of the table): rows over maxNorm, among `indices` when given, scaled to it. */
+function renormRowsOps(table: tf.Variable, maxNorm: number, indices?: Int32Array): void {
+  const rows = table.shape[0]
+  tf.tidy(() => {
+    const norm = tf.sqrt(tf.sum(tf.square(table), 1, true))
+    let over = tf.greater(norm, maxNorm)
+    if (indices) {
+      const chosen = new Float32Array(rows)
+      for (const r of indices) chosen[r] = 1
+      over = tf.logicalAnd(over, tf.cast(tf.tensor2d(chosen, [rows, 1]), 'bool'))
+    }
+    const scale = tf.where(over, tf.div(maxNorm, tf.add(norm, 1e-7)), tf.onesLike(norm))
+    table.assign(tf.mul(table, scale))
+  })
 }

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { AttentionMask } from '../ops/attention-mask'
 import { linearConstInput } from '../ops/linear-const'
+import { tensorOpsOnly } from '../ops/tensor-path'
 import { dense } from '../layers/dense'
 import type { ForwardMode } from '../layers/mode'
 import { torchLinearInit, type ParamStore } from '../layers/param-store'
@@ -51,11 +52,13 @@ export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions:
     const scale = options.priorScale ? { priorScale: priorScale(store, shifts) } : {}
     // In inference the conditions' shared base lets the attention scores be computed once per batch,
     // and after the attention every gene row is independent: only the genes asked for are computed.
-    const sharedBase = options.mixing === 'masked-attention' && !mode.training
+    // (Not on a GPU backend: the shared-base attention is a typed-array op; there the masked
+    // attention is dense per condition and the columns are picked at the end.)
+    const sharedBase = options.mixing === 'masked-attention' && !mode.training && !tensorOpsOnly()
     const rows = sharedBase ? options.columns : undefined
     let x: tf.Tensor2D
     if (sharedBase) x = sharedBaseEncoderLayer(store, 'encoder', base, shifts, ctx.mask, rows)
-    else if (options.mixing === 'masked-attention') x = fastEncoderLayer(store, 'encoder', broadcastShifts(base, shifts), { kind: 'masked', mask: options.mask(B) }, mode)
+    else if (options.mixing === 'masked-attention') x = fastEncoderLayer(store, 'encoder', broadcastShifts(base, shifts), { kind: 'masked', mask: options.mask(B), single: ctx.mask, blocks: B }, mode)
     else if (options.mixing === 'full-attention') x = fastEncoderLayer(store, 'encoder', broadcastShifts(base, shifts), { kind: 'full', blocks: B }, mode)
     else x = broadcastShifts(base, shifts)
     const { z, hidden } = recovery(store, ctx, x, B, mode, rows)

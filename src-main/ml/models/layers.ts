@@ -2,25 +2,29 @@
  * The foundation's BatchNorm, MLP, LayerNorm and encoder layer (layers/), with the fused norm ops
  * of ops/norms.ts in training. Same parameter names, initialisation and numbers, so weights are
  * interchangeable; the models use these because the norms sit on [conditions × genes, H] tensors
- * where op-by-op autodiff cost a noticeable share of a step (perf-notes traps 4 and 7).
+ * where op-by-op autodiff cost a noticeable share of a step (perf-notes traps 4 and 7). On a GPU
+ * backend (`tensorOpsOnly`) the tfjs-op references run instead, and the masked attention is dense
+ * per condition (ops/full-attention `blockMaskedAttention`): no typed-array op reads a tensor.
  */
 import * as tf from '@tensorflow/tfjs'
 import { batchNorm } from '../layers/batch-norm'
 import { dense } from '../layers/dense'
 import { BIODSNN_ENCODER } from '../layers/encoder'
+import { layerNorm } from '../layers/layer-norm'
 import { inferenceMode, type ForwardMode } from '../layers/mode'
 import { glorotInit, type ParamStore } from '../layers/param-store'
 import type { AttentionMask } from '../ops/attention-mask'
 import { dropout } from '../ops/dropout'
-import { fullAttention } from '../ops/full-attention'
+import { blockMaskedAttention, fullAttention } from '../ops/full-attention'
 import { batchNormOp, layerNormOp } from '../ops/norms'
 import { sparseAttention, sparseAttentionSharedBase } from '../ops/sparse-attention'
 import { linear } from '../ops/linear'
+import { tensorOpsOnly } from '../ops/tensor-path'
 
 const MOMENTUM = 0.1
 
 export function fastBatchNorm(store: ParamStore, name: string, x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
-  if (!mode.training) return batchNorm(store, name, x, mode)
+  if (!mode.training || tensorOpsOnly()) return batchNorm(store, name, x, mode)
   const [n, c] = x.shape
   if (n < 2) throw new Error(`batch norm ${name}: training needs more than one row per channel, got ${n}`)
   const gamma = store.param(`${name}.gamma`, [c], { kind: 'ones' }) as tf.Tensor1D
@@ -50,13 +54,15 @@ export function fastMlp(store: ParamStore, name: string, x: tf.Tensor2D, sizes: 
 }
 
 export function fastLayerNorm(store: ParamStore, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  if (tensorOpsOnly()) return layerNorm(store, name, x)
   const c = x.shape[1]
   const gamma = store.param(`${name}.gamma`, [c], { kind: 'ones' }) as tf.Tensor1D
   const beta = store.param(`${name}.beta`, [c], { kind: 'zeros' }) as tf.Tensor1D
   return layerNormOp(x, gamma, beta)
 }
 
-export type EncoderAttention = { kind: 'masked'; mask: AttentionMask } | { kind: 'full'; blocks: number }
+/** `masked`: `mask` over the stacked rows; `single` and `blocks` (when given) say it is `single` repeated block-diagonally, which the GPU path needs. */
+export type EncoderAttention = { kind: 'masked'; mask: AttentionMask; single?: AttentionMask; blocks?: number } | { kind: 'full'; blocks: number }
 
 /** layers/encoder.ts (post-norm, BioDSNN's sizes) with fused LayerNorms, masked or over all genes. */
 export function fastEncoderLayer(store: ParamStore, name: string, x: tf.Tensor2D, attention: EncoderAttention, mode: ForwardMode): tf.Tensor2D {
@@ -69,7 +75,12 @@ export function fastEncoderLayer(store: ParamStore, name: string, x: tf.Tensor2D
     const k = proj('k')
     const v = proj('v')
     const attnDropout = rate > 0 ? { rate, seed: mode.nextSeed() } : undefined
-    const mixed = attention.kind === 'masked' ? sparseAttention(q, k, v, attention.mask, numHeads, attnDropout) : fullAttention(q, k, v, attention.blocks, numHeads, attnDropout)
+    const mixed =
+      attention.kind === 'full'
+        ? fullAttention(q, k, v, attention.blocks, numHeads, attnDropout)
+        : tensorOpsOnly()
+          ? blockMaskedAttention(q, k, v, attention.single ?? attention.mask, attention.single ? (attention.blocks ?? 1) : 1, numHeads, attnDropout)
+          : sparseAttention(q, k, v, attention.mask, numHeads, attnDropout)
     return encoderTail(store, name, x, mixed, mode)
   })
 }

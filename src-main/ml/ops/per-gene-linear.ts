@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { customOp } from './custom-op'
+import { tensorOpsOnly } from './tensor-path'
 
 export function perGeneLinear(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, blocks: number): tf.Tensor2D {
   const [rows, H] = x.shape
@@ -12,6 +13,8 @@ export function perGeneLinear(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D,
   if (rows !== blocks * G || w.shape[1] !== H || bias.shape[0] !== G) {
     throw new Error(`per-gene linear: x [${x.shape.join(', ')}], w [${w.shape.join(', ')}], bias [${bias.shape.join(', ')}] do not fit ${blocks} blocks`)
   }
+  // GPU backends: the broadcast multiply and sum as tfjs ops (autodiff; no reads).
+  if (tensorOpsOnly()) return tf.tidy(() => tf.add(tf.sum(tf.mul(tf.reshape(x, [blocks, G, H]), w), 2), bias) as tf.Tensor2D)
   const f = customOp<tf.Tensor2D>(([xIn, wIn, bIn]) => {
     const xs = xIn.dataSync() as Float32Array
     const ws = wIn.dataSync() as Float32Array

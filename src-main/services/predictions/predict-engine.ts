@@ -149,7 +149,9 @@ export class PredictEngine {
 
   private lane(i: number): PredictLane {
     if (this.closed) throw new AppError('predict.closed', 'Prediction has been shut down in this process.')
-    while (this.lanes.length <= i) this.lanes.push(new PredictLane(this.options))
+    // Extra lanes take the backend the first one found (wasm or cpu: the ones split over lanes)
+    // instead of trying the order again (loading Dawn to find no GPU costs ~0.2 s and ~66 MB each).
+    while (this.lanes.length <= i) this.lanes.push(new PredictLane(this.lanes.length > 0 && this.lanes[0].backend ? { ...this.options, prefer: this.lanes[0].backend.backend } : this.options))
     return this.lanes[i]
   }
 }

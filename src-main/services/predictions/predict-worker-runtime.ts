@@ -14,7 +14,7 @@ function toWire(err: unknown): WireError {
 }
 
 /** Means (c̄-or-VAE base + Δ, floored at 0) and variances for gene sets, `batch` conditions per forward pass. */
-export function predictSets(loaded: LoadedModel, sets: string[][], options: PredictOptions, batch: number): Omit<PredictOutput, 'ms'> {
+export async function predictSets(loaded: LoadedModel, sets: string[][], options: PredictOptions, batch: number): Promise<Omit<PredictOutput, 'ms'>> {
   const model = loaded.model
   if (!model) throw new AppError('predict.failed', 'Baselines are predicted by the service, not the worker.')
   for (const genes of sets) {
@@ -44,7 +44,7 @@ export function runPredictWorker(): void {
       if (msg.type === 'load') {
         models.get(msg.key)?.dispose()
         models.delete(msg.key)
-        models.set(msg.key, loadModel(msg.stored, msg.config, msg.data))
+        models.set(msg.key, await loadModel(msg.stored, msg.config, msg.data))
         while (models.size > Math.max(1, init.keep)) {
           const [oldest, m] = models.entries().next().value!
           m.dispose()
@@ -57,7 +57,7 @@ export function runPredictWorker(): void {
       // Most recently used last, so eviction drops the oldest.
       models.delete(msg.key)
       models.set(msg.key, loaded)
-      const out = predictSets(loaded, msg.sets, msg.options, msg.batch)
+      const out = await predictSets(loaded, msg.sets, msg.options, msg.batch)
       const output: PredictOutput = { ...out, ms: performance.now() - start }
       post({ type: 'predicted', id: msg.id, output }, [out.means.buffer as ArrayBuffer, ...(out.variances ? [out.variances.buffer as ArrayBuffer] : [])])
     } catch (err) {

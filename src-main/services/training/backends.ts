@@ -38,6 +38,8 @@ function probe(): BackendAvailability[] {
   const gpu = gpuPkg ? visibleGpu() : null
   const nodePkg = packageVersion('@tensorflow/tfjs-node')
   const wasmPkg = packageVersion('@tensorflow/tfjs-backend-wasm')
+  const webgpuPkg = packageVersion('webgpu')
+  const webgpuBackendPkg = packageVersion('@tensorflow/tfjs-backend-webgpu')
   const core = packageVersion('@tensorflow/tfjs-core')
   return [
     {
@@ -46,6 +48,15 @@ function probe(): BackendAvailability[] {
       reason: !gpuPkg ? '@tensorflow/tfjs-node-gpu is not installed (optional; it needs CUDA and cuDNN)' : !gpu ? 'no CUDA GPU visible (nvidia-smi missing or lists none)' : null,
       device: gpu,
       version: gpuPkg,
+    },
+    {
+      // Dawn is not loaded in the app's process (it would hold the GPU): whether the adapter is a
+      // hardware one is found out by the worker, which skips a software one unless it is forced.
+      backend: 'webgpu',
+      available: Boolean(webgpuPkg && webgpuBackendPkg),
+      reason: !webgpuPkg ? 'the webgpu package (Dawn for Node) is not installed (optional dependency)' : !webgpuBackendPkg ? '@tensorflow/tfjs-backend-webgpu is not installed' : null,
+      device: webgpuPkg ? 'the GPU adapter is checked when the worker starts' : null,
+      version: webgpuBackendPkg,
     },
     { backend: 'tfjs-node', available: Boolean(nodePkg), reason: nodePkg ? null : '@tensorflow/tfjs-node is not installed (optional; it downloads libtensorflow at install time)', device: nodePkg ? cpu() : null, version: nodePkg },
     { backend: 'wasm', available: Boolean(wasmPkg), reason: wasmPkg ? null : '@tensorflow/tfjs-backend-wasm is not installed', device: wasmPkg ? cpu() : null, version: wasmPkg },
@@ -68,6 +79,7 @@ export function listBackends(worker: BackendInfo | null, workerIsAuto: boolean):
     const chosen = list.find((x) => x.backend === worker.backend)
     if (chosen) Object.assign(chosen, { available: true, reason: null, device: worker.device, version: worker.versions.backendPackage })
   }
-  const auto: ComputeBackend = worker && workerIsAuto ? worker.backend : (list.find((b) => b.available)?.backend ?? 'cpu')
+  // Before a worker has looked, webgpu's adapter is unknown (often a software one, which the order skips): not a guess for the default.
+  const auto: ComputeBackend = worker && workerIsAuto ? worker.backend : (list.find((b) => b.available && b.backend !== 'webgpu')?.backend ?? 'cpu')
   return { backends: COMPUTE_BACKENDS.map((name) => list.find((b) => b.backend === name)!), auto, worker }
 }

@@ -301,10 +301,12 @@ describe('TrainingService with a worker thread', () => {
     const { runId } = s.start(setup({ epochs: 2 }))
     await s.waitFor(runId)
     const list = s.backends()
-    expect(list.backends.map((b) => b.backend)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'])
+    expect(list.backends.map((b) => b.backend)).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'])
     expect(list.worker?.backend).toBe(list.auto)
     expect(list.backends.find((b) => b.backend === list.auto)?.available).toBe(true)
     for (const b of list.backends.filter((x) => !x.available)) expect(b.reason).toBeTruthy()
+    // The worker tried webgpu before what it chose (no hardware adapter here): its reason replaces the guess.
+    if (list.auto !== 'webgpu' && list.auto !== 'tfjs-node-gpu') expect(list.backends.find((b) => b.backend === 'webgpu')).toMatchObject({ available: false, reason: expect.stringMatching(/adapter|not installed/) })
     const after = s.estimate(setup({ epochs: 10, backend: list.auto }))
     expect(after.basis).toBe('history')
   })

@@ -20,7 +20,7 @@ export type TrainModel = (typeof TRAIN_MODELS)[number]
 export type TrainBaseline = (typeof TRAIN_BASELINES)[number]
 export type TrainableName = (typeof TRAINABLE)[number]
 
-export const COMPUTE_BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const
+export const COMPUTE_BACKENDS = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const
 export type ComputeBackend = (typeof COMPUTE_BACKENDS)[number]
 
 export const SPLIT_KINDS = ['simulation', 'single', 'custom'] as const
@@ -197,16 +197,26 @@ export type TrainSetup = z.output<typeof trainSetupSchema>
 /** The compute backend a run used (engine `BackendInfo`). */
 export interface RunBackend {
   backend: ComputeBackend
-  /** the tfjs engine's name (`tensorflow`, `wasm`, `cpu`) */
+  /** the tfjs engine's name (`tensorflow`, `webgpu`, `wasm`, `cpu`) */
   engineBackend: string
-  /** CPU model, or the GPU name */
+  /** CPU model, or the GPU name (webgpu: the adapter's description, vendor and architecture) */
   device: string
+  /** webgpu: the adapter the run computed on, as Dawn reports it; `software` for lavapipe, SwiftShader and other CPU fallbacks */
+  adapter?: RunAdapter
   versions: { tfjs: string; backendPackage: string | null }
   simd?: boolean
   threads?: number
   customKernels: string[]
   /** backends tried first and why they were skipped */
   fallbacks: { backend: ComputeBackend; reason: string }[]
+}
+
+/** A WebGPU adapter (`GPUAdapterInfo`). */
+export interface RunAdapter {
+  vendor: string
+  architecture: string
+  description: string
+  software: boolean
 }
 
 /** Live progress of a running epoch (engine `TrainProgress`), at most ~10 per second. */
