@@ -107,6 +107,8 @@ export interface PredictOptions {
   seed?: number
   /** only these genes (indices into the dataset's genes): outputs are [conditions, columns] (a GI fit needs only its fitted genes) */
   columns?: Int32Array
+  /** validation while training: the VAE's regenerated base even where the stored α is 0 (α is being chosen) */
+  trainedBase?: boolean
 }
 
 export interface ConditionPrediction {
@@ -196,6 +198,9 @@ export function unpredictableReason(loaded: Pick<LoadedModel, 'model' | 'seenGen
 export async function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual'>, options: PredictOptions = {}): Promise<Float32Array> {
   const { data, model } = loaded
   if (!model?.vae) return data.controlMean
+  // A residual run that kept no correction (α = 0 for every kind) is the prior, exactly: its VAE's
+  // regenerated control mean, trained on, is a learned part that no validation kept either.
+  if (loaded.residual && !options.trainedBase && loaded.residual.alpha.single === 0 && loaded.residual.alpha.pairs === 0) return data.controlMean
   // A residual model averages every control cell: its VAE starts calibrated to c̄ over all of them,
   // so a run whose network adds nothing predicts exactly the prior (a sample's mean would not).
   if (loaded.residual) options = { ...options, controlCells: undefined }

@@ -51,6 +51,30 @@ describe('residual models (model.md §11.2)', () => {
     ctx.dispose()
   })
 
+  it('a BioDSNN run that kept no correction predicts the prior exactly, whatever its VAE learned', async () => {
+    const config = defaultTrainConfig('biodsnn', { hidden: 8 })
+    const coexp = splitCoexpression(data, split)
+    const ctx = buildModelContext(data, coexp, config.hidden)
+    const model = createModel(modelSpec(config), ctx, config.seed)
+    materialise(model, [ctx.pertIndex.get('G0')!])
+    const fitted = fitBaselinesWithPrior(data, split)
+    await startAtPrior(model, fitted, data)
+    // a trained VAE: its regenerated control mean is no longer c̄
+    model.store.get('vae.out.bias').assign(model.store.get('vae.out.bias').add(0.3))
+    const seen = new Set(split.train.flatMap((c) => genesOf.get(c)!))
+    const expected = sets.map((g) => predictBaseline('knowledge_prior', fitted, g))
+    const worst = async (alpha: { single: number; pairs: number }) => {
+      const loaded: LoadedModel = { config, data, model, baseline: null, residual: { prior: fitted.prior!, alpha }, seenGenes: seen, baseCache: new Map(), dispose: () => {} }
+      const got = await predict(loaded, sets)
+      return Math.max(...got.flatMap((p, i) => Array.from(p.mean, (v, g) => Math.abs(v - expected[i][g]))))
+    }
+    expect(await worst({ single: 0, pairs: 0 })).toBeLessThan(1e-6)
+    // with a correction kept, the trained base is the model's, and the prediction moves off the prior
+    expect(await worst({ single: 0, pairs: 1 })).toBeGreaterThan(1e-2)
+    model.dispose()
+    ctx.dispose()
+  })
+
   it('is the default; a run keeps the prior when no epoch beats it, and α is stored with the run', async () => {
     const r = await train(data, defaultTrainConfig('gears', { hidden: 8, epochs: 2, cellsPerCondition: 8 }))
     for (const e of r.epochs) expect(e.alpha).toBeGreaterThanOrEqual(0)

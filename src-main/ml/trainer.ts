@@ -450,7 +450,10 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
       epochs.push(report)
       const score = finiteOr(val.mse_de, Infinity)
       // After cross-validation the epoch was chosen beforehand: the last one is the run's.
-      const isBest = bestParams === undefined || score < bestScore || options.fixed !== undefined
+      // A residual epoch that keeps no correction is the prior (epoch 0) again: it never displaces it,
+      // whatever rounding or a trained VAE base would make its score.
+      const keptNothing = loaded.residual !== undefined && alpha !== undefined && alpha.single === 0 && alpha.pairs === 0
+      const isBest = options.fixed !== undefined || bestParams === undefined || (score < bestScore && !keptNothing)
       const params = await modelArtifact(model, meta(e + 1))
       if (isBest) {
         bestScore = score
@@ -695,7 +698,7 @@ async function validate(
   loaded.baseCache.clear()
   const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
   const rows = names.map((c) => genesOf.get(c)!.map((g) => model.ctx.pertIndex.get(g) ?? -1))
-  const { base, delta } = await predictParts(loaded, rows, {}, Math.max(2, config.batchConditions))
+  const { base, delta } = await predictParts(loaded, rows, { trainedBase: true }, Math.max(2, config.batchConditions))
   const G = data.genes.length
   const evaluateAt = (d: Float32Array) => evaluatePredictions(data, names, new Map(names.map((c, i) => [c, meanExpression(base.subarray(0, G), d.subarray(i * G, (i + 1) * G))])), {}, truths)
   if (!delta.prior) return { val: stripGroup(evaluateAt(delta.network).overall) }
@@ -723,6 +726,8 @@ async function validate(
     return beatsPrior(mine.map((c) => c.errors[a]), mine.map((c) => priorErrors.get(c.condition)!)) ? ALPHA_GRID[a] : 0
   }
   const alpha = start ? { single: 0, pairs: 0 } : (given ?? { single: pick('single'), pairs: pick('pairs') })
+  // α = 0 for every kind: the run would predict the prior alone, on c̄ (controlBase), as epoch 0 does.
+  if (alpha.single === 0 && alpha.pairs === 0 && !start) return { val: stripGroup(evaluatePredictions(data, names, new Map(names.map((c, i) => [c, meanExpression(data.controlMean, delta.prior!.subarray(i * G, (i + 1) * G))])), {}, truths).overall), alpha, errors }
   return { val: stripGroup(evaluateAt(combineResidual(delta, rows, G, alpha)).overall), alpha, errors }
 }
 
