@@ -1,5 +1,8 @@
 import fs from 'node:fs'
+import type { Download } from '@playwright/test'
 import { parseCsv } from '../src-shared/exports/csv'
+import { pythonWith } from '../src-main/test-support/python'
+import { readXlsx } from '../src-main/test-support/xlsx'
 import { callChannel as call, expect, test, trainDemoGears } from './fixtures'
 
 /** Width and height from a PNG's IHDR chunk. */
@@ -54,15 +57,52 @@ test('predict a combination with a freshly trained GEARS run, export its table a
   const genesTotal = Number((await page.getByTestId('predict-table-count').textContent())!.match(/of ([\d,]+) genes/)![1].replace(/,/g, ''))
   expect(genesTotal).toBeGreaterThan(20)
 
-  // The table as CSV: a provenance header, the column header and one row per gene.
-  const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()])
+  // The table as CSV that Excel and Prism open as it is: the column header first, one row per gene;
+  // its provenance comes as a second download beside it.
+  const downloads: Download[] = []
+  const collect = (d: Download) => void downloads.push(d)
+  page.on('download', collect)
+  await page.getByTestId('export-csv').click()
+  await expect.poll(() => downloads.length).toBe(2)
+  page.off('download', collect)
+  const [csvDownload, provenanceDownload] = downloads
   expect(csvDownload.suggestedFilename()).toMatch(/\.csv$/)
-  const csv = parseCsv(fs.readFileSync((await csvDownload.path())!, 'utf8'))
-  expect(csv.comments[0]).toMatch(/^Perturb Studio /)
+  expect(provenanceDownload.suggestedFilename()).toBe(csvDownload.suggestedFilename().replace(/\.csv$/, '.provenance.txt'))
+  await expect(page.getByTestId('export-csv-message')).toContainText(`and its provenance ${provenanceDownload.suggestedFilename()}`)
+  await page.locator('.table-card > .head').screenshot({ path: test.info().outputPath('predict-table-csv-exported.png') })
+  const csvText = fs.readFileSync((await csvDownload.path())!, 'utf8')
+  expect(csvText.startsWith('condition,gene,')).toBe(true)
+  const csv = parseCsv(csvText)
+  const provenance = fs.readFileSync((await provenanceDownload.path())!, 'utf8').split('\n')
+  expect(provenance[0]).toMatch(/^Perturb Studio /)
+  expect(provenance).toContain(`file: ${csvDownload.suggestedFilename()} (one header row, then ${genesTotal.toLocaleString('en')} rows × ${csv.header.length} columns)`)
+  expect(provenance.some((l) => l.startsWith('dataset: Demo: synthetic small screen'))).toBe(true)
   expect(csv.header.slice(0, 5)).toEqual(['condition', 'gene', 'control_mean', 'predicted_mean', 'predicted_change'])
   expect(csv.rows).toHaveLength(genesTotal)
   expect(csv.rows.every((r) => r.length === csv.header.length)).toBe(true)
   expect(Number.isFinite(Number(csv.rows[0][4]))).toBe(true)
+
+  // The same table as an Excel workbook: one download, the table and a Provenance sheet.
+  const [xlsxDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-xlsx').click()])
+  expect(xlsxDownload.suggestedFilename()).toBe(csvDownload.suggestedFilename().replace(/\.csv$/, '.xlsx'))
+  // Saved under its own name: openpyxl goes by the extension (the download's temp path has none).
+  const xlsxPath = test.info().outputPath(xlsxDownload.suggestedFilename())
+  await xlsxDownload.saveAs(xlsxPath)
+  expect(fs.readFileSync(xlsxPath).subarray(0, 4).toString('latin1')).toBe('PK\x03\x04')
+  await expect(page.getByTestId('export-csv-message')).toHaveText(`Downloaded ${xlsxDownload.suggestedFilename()}`)
+  await page.locator('.table-card > .head').screenshot({ path: test.info().outputPath('predict-table-exports.png') })
+  const openpyxl = pythonWith(['openpyxl'])
+  if (openpyxl.python) {
+    const book = readXlsx(openpyxl.python, xlsxPath)
+    expect(book.order).toEqual(['Prediction', 'Provenance'])
+    expect(book.sheets.Prediction.rows[0]).toEqual(csv.header)
+    expect(book.sheets.Prediction.rows.length - 1).toBe(csv.rows.length)
+    const change = csv.header.indexOf('predicted_change')
+    // The same genes in the same order, each change the CSV's number exactly, stored as a number.
+    expect(book.sheets.Prediction.rows.slice(1).map((r) => [r[1], r[change]])).toEqual(csv.rows.map((r) => [r[1], Number(r[change])]))
+    expect(book.sheets.Prediction.types[1][change]).toBe('float')
+    expect(book.sheets.Provenance.rows.find((r) => r[0] === 'app')?.[1]).toMatch(/^Perturb Studio /)
+  } else console.log(`skipping the openpyxl read of the downloaded .xlsx: ${openpyxl.missing}`)
 
   // The figure as PNG: a real image, not a sliver.
   const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()])

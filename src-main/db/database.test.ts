@@ -46,7 +46,9 @@ describe('openDatabase', () => {
   it('migrates an older database and keeps its data', () => {
     const f = file()
     const v1 = openDatabase(f, { migrations: migrations.slice(0, 1) })
-    new ProjectsRepo(v1).create('kept')
+    // Written with the v1 schema's own SQL: the repositories read the newest schema (runs.kind …).
+    const now = new Date().toISOString()
+    v1.prepare("INSERT INTO projects (name, created_at, updated_at) VALUES ('kept', ?, ?)").run(now, now)
     v1.close()
     const next: Migration = { version: LATEST_SCHEMA_VERSION + 1, name: 'test', sql: 'ALTER TABLE projects ADD COLUMN note TEXT' }
     const db = openDatabase(f, { migrations: [...migrations, next] })
@@ -106,9 +108,14 @@ describe('ProjectsRepo', () => {
     const b = repo.create('B')
     const now = new Date().toISOString()
     const ds = db.prepare("INSERT INTO datasets (project_id, name, format, created_at) VALUES (?, 'd', 'h5ad', ?)").run(a.id, now)
+    // Baselines fitted first take run ids too; they are listed with their model, not as the project's runs.
+    for (const baseline of ['no_perturb', 'train_mean', 'additive', 'knowledge_prior']) {
+      db.prepare("INSERT INTO runs (project_id, dataset_id, model, kind, status, created_at) VALUES (?, ?, ?, 'baseline', 'completed', ?)").run(a.id, ds.lastInsertRowid, baseline, now)
+    }
     db.prepare("INSERT INTO runs (project_id, dataset_id, model, status, created_at) VALUES (?, ?, 'gears', 'completed', ?)").run(a.id, ds.lastInsertRowid, now)
     expect(repo.get(a.id)).toMatchObject({ datasetCount: 1, runCount: 1 })
-    expect(repo.recentRuns(a.id)).toMatchObject([{ model: 'gears', status: 'completed' }])
+    expect(repo.recentRuns(a.id)).toMatchObject([{ model: 'gears', status: 'completed', number: 1 }])
+    expect(repo.recentRuns(a.id)[0].id).toBe(5)
     expect(repo.rename(b.id, 'B2')?.name).toBe('B2')
     expect(repo.rename(999, 'x')).toBeUndefined()
     expect(repo.delete(a.id)).toBe(true)

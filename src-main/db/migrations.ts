@@ -160,6 +160,26 @@ CREATE TABLE design_maps (
 CREATE INDEX design_maps_run ON design_maps(run_id);
 `,
   },
+  {
+    version: 7,
+    name: 'exports as Excel workbooks and provenance sidecars (xlsx, txt)',
+    sql: `
+-- SQLite cannot change a CHECK constraint in place: the table is copied into one that allows them.
+CREATE TABLE exports_v7 (
+  id          INTEGER PRIMARY KEY,
+  project_id  INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+  run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  kind        TEXT NOT NULL,
+  format      TEXT NOT NULL CHECK (format IN ('csv','xlsx','png','svg','json','txt')),
+  file_path   TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+INSERT INTO exports_v7 (id, project_id, run_id, kind, format, file_path, created_at)
+  SELECT id, project_id, run_id, kind, format, file_path, created_at FROM exports;
+DROP TABLE exports;
+ALTER TABLE exports_v7 RENAME TO exports;
+`,
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

@@ -14,11 +14,11 @@ export function predictionHandlers({ services }: CoreDeps): HandlersFor<'predict
     'prediction:export': async ({ id, format, view, fileName }) => {
       const result = predictions.get(id)
       const c = result.conditions[0]
-      if (format !== 'csv' && format !== 'json' && view === 'de' && !c.measured) {
+      if ((format === 'png' || format === 'svg') && view === 'de' && !c.measured) {
         throw new AppError('prediction.not-measured', `${c.condition} was not measured, so it has no observed DE genes to plot; export the top-changes view instead.`)
       }
-      const file = format === 'csv' ? predictionTableFile(result) : format === 'json' ? predictionJsonFile(result) : await predictionFigureFile(result, c, format, view)
-      return exports.save({ kind: file.kind, format, fileName: fileName ?? file.fileName, bytes: file.bytes, projectId: result.projectId, runId: result.runId })
+      const file = format === 'csv' || format === 'xlsx' ? await predictionTableFile(result, format) : format === 'json' ? predictionJsonFile(result) : await predictionFigureFile(result, c, format, view)
+      return exports.save({ kind: file.kind, format, fileName: fileName ?? file.fileName, bytes: file.bytes, projectId: result.projectId, runId: result.runId, provenance: file.provenance })
     },
   }
 }

@@ -1,12 +1,34 @@
 import { csvText, type CsvCell } from '../../src-shared/exports/csv'
-import { saveBlob } from './download'
-import { provenanceLines, type Provenance } from './provenance'
+import type { DataTable, TableFormat } from '../../src-shared/exports/table'
+import { api } from '../api/client'
+import { deliverSaved, type ExportNote } from './download'
+import type { Provenance } from './provenance'
 
 // The builder lives in src-shared so the CLI writes identical files; re-exported for the screens.
-export { csvText, type CsvCell }
+export { csvText, type CsvCell, type DataTable, type TableFormat }
 
-/** Builds the CSV with its provenance header and saves it as a download (UTF-8). */
-export async function downloadCsv(filename: string, columns: string[], rows: CsvCell[][], provenance: Provenance): Promise<void> {
-  const text = csvText(columns, rows, await provenanceLines(provenance))
-  saveBlob(new Blob([text], { type: 'text/csv;charset=utf-8' }), filename.endsWith('.csv') ? filename : `${filename}.csv`)
+/**
+ * Exports a screen's table(s) through the core (`export:table`), so it is the CLI's file: `csv`
+ * (plain header row; the provenance in `<name>.provenance.txt`, downloaded or saved beside it) or
+ * `xlsx` (one sheet per table and a Provenance sheet). A CSV holds one table. `kind` names the
+ * export in the data folder's records (`run-comparison`, `de-table`, …). Returns what to tell the
+ * user; null when they cancelled the save dialog.
+ */
+export async function downloadTable(
+  kind: string,
+  filename: string,
+  tables: DataTable[],
+  provenance: Provenance,
+  format: TableFormat = 'csv',
+  ids: { projectId?: number; runId?: number } = {},
+): Promise<ExportNote | null> {
+  const fileName = `${filename.replace(/\.(csv|xlsx)$/i, '')}.${format}`
+  // Empty cells cross the bridge as null (structured clone keeps undefined and NaN, which the contract refuses).
+  const clean = tables.map((t) => ({ ...t, rows: t.rows.map((r) => r.map((v) => (v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v))) }))
+  return deliverSaved(await api.call('export:table', { kind, format, fileName, tables: clean, provenance, ...ids }))
+}
+
+/** One table as CSV, its provenance in a sidecar beside it (`downloadTable` with one table). */
+export function downloadCsv(filename: string, columns: string[], rows: CsvCell[][], provenance: Provenance, kind = 'table'): Promise<ExportNote | null> {
+  return downloadTable(kind, filename, [{ sheet: 'Table', columns, rows }], provenance, 'csv')
 }

@@ -23,23 +23,30 @@ export interface ExportNote {
   path: string | null
 }
 
+function clickDownload(url: string, fileName: string): void {
+  const a = document.createElement('a')
+  a.href = url
+  a.download = fileName
+  a.style.display = 'none'
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+}
+
 /**
  * Hands the user a file the core wrote (`ExportSaved`): browser mode downloads it from the URL the
- * core gave; the desktop already saved it through its dialog. Returns what to tell the user
- * (null: they cancelled the dialog).
+ * core gave, and a CSV's provenance sidecar (`<name>.provenance.txt`) as a second download right
+ * after it, so the two land side by side in the downloads folder; the desktop already saved both
+ * through its dialog (the sidecar beside the chosen file). Returns what to tell the user (null:
+ * they cancelled the dialog).
  */
 export function deliverSaved(saved: ExportSaved): ExportNote | null {
   if (!saved.saved) return null
-  if (saved.url) {
-    const a = document.createElement('a')
-    a.href = saved.url
-    a.download = saved.fileName
-    a.style.display = 'none'
-    document.body.appendChild(a)
-    a.click()
-    a.remove()
-  }
-  return saved.url || !saved.path ? { text: `Downloaded ${saved.fileName}`, path: null } : { text: `Saved ${saved.fileName}`, path: saved.path }
+  const side = saved.provenance ?? null
+  if (saved.url) clickDownload(saved.url, saved.fileName)
+  if (side?.url) clickDownload(side.url, side.fileName)
+  const also = side ? ` and its provenance ${side.fileName}` : ''
+  return saved.url || !saved.path ? { text: `Downloaded ${saved.fileName}${also}`, path: null } : { text: `Saved ${saved.fileName}${also}`, path: saved.path }
 }
 
 // Shared with the core, which names the files it writes the same way.

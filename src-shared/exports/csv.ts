@@ -1,7 +1,8 @@
 /**
- * Tidy CSV, written the same way by every screen and by the CLI: UTF-8, `#` comment lines with
- * provenance, one header row, one value per cell, numbers as they are (no rounding, no thousands
- * separators). Read it with `pandas.read_csv(f, comment="#")` or `read.csv(f, comment.char = "#")`.
+ * Tidy CSV, written the same way by every screen and by the CLI: UTF-8, one plain header row, one
+ * value per cell, numbers as they are (no rounding, no thousands separators) and nothing else, so
+ * Excel, Prism, `pandas.read_csv(f)` and `read.csv(f)` open it as it is. Where the table came from
+ * goes in a sidecar file beside it (`table.ts`, `provenance.ts`).
  */
 
 export type CsvCell = string | number | boolean | null | undefined
@@ -14,10 +15,9 @@ function cell(v: CsvCell): string {
   return /[",\r\n]|^\s|\s$|^#/.test(v) ? `"${v.replace(/"/g, '""')}"` : v
 }
 
-/** `#` comment lines, the header row, one row per record; every row has one value per column. */
-export function csvText(columns: string[], rows: CsvCell[][], comments: string[] = []): string {
-  const lines = comments.map((c) => `# ${c.replace(/[\r\n]+/g, ' ')}`)
-  lines.push(columns.map(cell).join(','))
+/** The header row, then one row per record; every row has one value per column. */
+export function csvText(columns: string[], rows: CsvCell[][]): string {
+  const lines = [columns.map(cell).join(',')]
   for (const row of rows) {
     if (row.length !== columns.length) throw new Error(`A CSV row has ${row.length} values for ${columns.length} columns`)
     lines.push(row.map(cell).join(','))
@@ -32,8 +32,9 @@ export interface ParsedCsv {
 }
 
 /**
- * Reads a CSV as a spreadsheet would (RFC 4180 quoting), skipping `#` comment lines before the
- * header: the inverse of `csvText`, used to check exports and to read tables back.
+ * Reads a CSV as a spreadsheet would (RFC 4180 quoting): the inverse of `csvText`, used to check
+ * exports and to read tables back. `#` comment lines before the header (the provenance lines that
+ * earlier versions wrote into the CSV) are skipped and returned as `comments`.
  */
 export function parseCsv(text: string): ParsedCsv {
   const comments: string[] = []

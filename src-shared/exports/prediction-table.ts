@@ -1,11 +1,13 @@
 /**
  * A prediction as a tidy table — one row per condition and gene, the same columns whatever the
  * run or condition (empty where a value does not apply) — and its provenance, so the Predict
- * screen's CSV and the CLI's `--csv` are the same file.
+ * screen's CSV/Excel files and the CLI's `--csv`/`--xlsx` are the same files.
  */
 import type { PredictionSource, ConditionPrediction } from '../contract/channels/predictions'
 import { csvText, type CsvCell } from './csv'
-import { provenanceLines, type Provenance } from './provenance'
+import { safeFilename } from './file-name'
+import type { Provenance } from './provenance'
+import type { TableExport } from './table'
 
 export const PREDICTION_COLUMNS = ['condition', 'gene', 'control_mean', 'predicted_mean', 'predicted_change', 'predicted_sd', 'observed_change', 'de_rank'] as const
 
@@ -37,6 +39,23 @@ export function predictionProvenance(src: PredictionSource, conditions: Conditio
   }
 }
 
-export function predictionCsv(src: PredictionSource, conditions: ConditionPrediction[], now = new Date()): string {
-  return csvText([...PREDICTION_COLUMNS], predictionRows(src, conditions), provenanceLines(predictionProvenance(src, conditions), src.appVersion, now))
+/** `prediction-run3-STAT1`, `prediction-run3-4-conditions`: the table's file name without extension. */
+export function predictionStem(src: PredictionSource, conditions: ConditionPrediction[]): string {
+  const what = conditions.length === 1 ? conditions[0].condition : `${conditions.length}-conditions`
+  return safeFilename(`prediction-run${src.runId}-${what}`)
+}
+
+/** The prediction as a table export (sheet `Prediction`), for `tableFile` in the core or `export:table`. */
+export function predictionTable(src: PredictionSource, conditions: ConditionPrediction[]): TableExport {
+  return {
+    kind: 'prediction-table',
+    stem: predictionStem(src, conditions),
+    tables: [{ sheet: 'Prediction', columns: [...PREDICTION_COLUMNS], rows: predictionRows(src, conditions) }],
+    provenance: predictionProvenance(src, conditions),
+  }
+}
+
+/** The table as CSV text: header row and rows (its provenance goes in the sidecar). */
+export function predictionCsv(src: PredictionSource, conditions: ConditionPrediction[]): string {
+  return csvText([...PREDICTION_COLUMNS], predictionRows(src, conditions))
 }

@@ -6,6 +6,8 @@ import { parseCsv } from '../../../src-shared/exports/csv'
 import { decodePng, pixelStats } from '../../services/exports/png-check'
 import { call, predictFixture, type PredictFixture } from '../../services/predictions/test-fixture'
 import { oneJson, runCliCaptured } from '../../test-support/cli'
+import { pythonWith } from '../../test-support/python'
+import { readXlsx } from '../../test-support/xlsx'
 
 let fx: PredictFixture
 let detail: RunDetail
@@ -23,7 +25,7 @@ interface PredictJson {
   runId: number
   genes: number
   conditions: { predictionId: number; condition: string; measured: { metrics: { mse_de: number }; storedMetrics: { mse_de: number } } | null; topChanges: { gene: string; change: number }[] }[]
-  files: { path: string; format: string; width?: number; height?: number; view?: string }[]
+  files: { path: string; format: string; width?: number; height?: number; view?: string; provenance?: string }[]
 }
 
 describe('perturb-studio predict', () => {
@@ -42,8 +44,13 @@ describe('perturb-studio predict', () => {
     }
     const csv = parseCsv(fs.readFileSync(path.join(out, 'pred.csv'), 'utf8'))
     expect(csv.header[0]).toBe('condition')
+    expect(csv.comments).toEqual([])
     expect(csv.rows).toHaveLength(2 * json.genes)
-    expect(csv.comments.some((l) => l.startsWith('Perturb Studio '))).toBe(true)
+    const sidecar = path.join(out, 'pred.provenance.txt')
+    expect(json.files.find((f) => f.format === 'csv')?.provenance).toBe(sidecar)
+    const lines = fs.readFileSync(sidecar, 'utf8').split('\n')
+    expect(lines[0]).toMatch(/^Perturb Studio /)
+    expect(lines.slice(1, 3)).toEqual([`predicted expression for ${a}, ${b}`, `file: pred.csv (one header row, then ${csv.rows.length.toLocaleString('en')} rows × ${csv.header.length} columns)`])
     const pngs = json.files.filter((f) => f.format === 'png')
     expect(pngs.map((f) => path.basename(f.path))).toEqual([`fig-${a.replace(/\+/g, '-')}.png`, `fig-${b.replace(/\+/g, '-')}.png`])
     for (const f of pngs) {
@@ -52,6 +59,42 @@ describe('perturb-studio predict', () => {
       expect(f.view).toBe('de')
       expect(pixelStats(img).variance).toBeGreaterThan(100)
     }
+  })
+
+  const openpyxl = pythonWith(['openpyxl'])
+  if (!openpyxl.python) console.log(`skipping the openpyxl read of predict --xlsx: ${openpyxl.missing}`)
+  it.skipIf(!openpyxl.python)('--xlsx writes the CSV’s table as a workbook Excel opens: same header, the same numbers as numbers, a Provenance sheet', async () => {
+    const [a] = Object.keys(detail.test!.perCondition)
+    const out = path.join(fx.home.dir, 'xlsx')
+    const r = await cli(['predict', '--run', String(fx.runId), '--condition', a, '--condition', 'STAT1', '--no-save', '--csv', path.join(out, 'p.csv'), '--xlsx', path.join(out, 'p.xlsx'), '--json'])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(fs.readdirSync(out).sort()).toEqual(['p.csv', 'p.provenance.txt', 'p.xlsx'])
+    // a file named for the other format is refused before anything is predicted
+    const wrong = await cli(['predict', '--run', String(fx.runId), '--condition', a, '--csv', path.join(out, 'q.xlsx')])
+    expect([wrong.code, wrong.stderr]).toEqual([2, expect.stringContaining(`use --xlsx ${path.join(out, 'q.xlsx')}`)])
+    expect(fs.existsSync(path.join(out, 'q.xlsx'))).toBe(false)
+    const csv = parseCsv(fs.readFileSync(path.join(out, 'p.csv'), 'utf8'))
+    const book = readXlsx(openpyxl.python!, path.join(out, 'p.xlsx'))
+    expect(book.order).toEqual(['Prediction', 'Provenance'])
+    const sheet = book.sheets.Prediction
+    expect(sheet.rows[0]).toEqual(csv.header)
+    expect(sheet.rows.length - 1).toBe(csv.rows.length)
+    let numbers = 0
+    csv.rows.forEach((row, i) =>
+      row.forEach((text, c) => {
+        const cell = sheet.rows[i + 1][c]
+        if (text === '') return expect(cell).toBeNull()
+        if (c < 2) return expect(cell).toBe(text)
+        expect(['float', 'int']).toContain(sheet.types[i + 1][c])
+        expect(cell).toBe(Number(text))
+        numbers++
+      }),
+    )
+    expect(numbers).toBeGreaterThan(csv.rows.length * 3)
+    const prov = new Map(book.sheets.Provenance.rows.slice(1).map(([k, v]) => [k, v]))
+    expect(prov.get('app')).toMatch(/^Perturb Studio /)
+    expect(prov.get('model')).toBe('gears')
+    expect(prov.get('dataset')).toMatch(/^small \(#\d+\)$/)
   })
 
   it('shortens file names a long --png name and condition would make too long, keeping them unique', async () => {

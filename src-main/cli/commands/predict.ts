@@ -1,20 +1,23 @@
 import { InvalidArgumentError, Option } from 'commander'
 import path from 'node:path'
-import { PREDICTION_VIEWS, type ConditionPrediction, type PredictionView, type PredictResult } from '../../../src-shared/contract'
+import { COMPUTE_BACKENDS, PREDICTION_VIEWS, type ComputeBackend, type ConditionPrediction, type ExportSaved, type PredictionView, type PredictResult } from '../../../src-shared/contract'
 import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
 import { shortName } from '../../../src-shared/exports/file-name'
 import { pct } from '../../../src-shared/exports/numbers'
 import { predictionFigureFile, predictionTableFile, type PredictionFile } from '../../services/predictions/prediction-files'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
+import { tableFileArg } from '../table-file-option'
 
 interface PredictOptions {
+  backend?: ComputeBackend
   run: number
   condition: string[]
   controlCells: number | 'all'
   seed: number
   save: boolean
   csv?: string
+  xlsx?: string
   png?: string
   svg?: string
   view: PredictionView
@@ -58,7 +61,9 @@ function topChanges(result: PredictResult, c: ConditionPrediction, n: number) {
   }))
 }
 
-function summary(result: PredictResult, opts: PredictOptions, files: (Omit<PredictionFile, 'bytes'> & { path: string; bytes: number })[]) {
+type WrittenFile = Omit<PredictionFile, 'bytes' | 'provenance'> & { path: string; bytes: number; provenance?: string }
+
+function summary(result: PredictResult, opts: PredictOptions, files: WrittenFile[]) {
   const { conditions, genes, controlMean, ...source } = result
   return {
     ...source,
@@ -95,7 +100,7 @@ function human(result: PredictResult, s: ReturnType<typeof summary>): string {
     lines.push(table(c.topChanges.slice(0, 10).map((t) => ({ gene: t.gene, change: fmt(t.change), mean: fmt(t.mean), ...(t.sd !== undefined ? { sd: fmt(t.sd) } : {}), ...(t.observedChange !== undefined ? { observed: fmt(t.observedChange) } : {}) })), ['gene', 'change', 'mean', ...(result.conditions[0]?.sd ? ['sd'] : []), ...(c.measured ? ['observed'] : [])]))
   }
   if (s.files.length) lines.push('')
-  for (const f of s.files) lines.push(`Wrote ${f.path} (${f.format}${f.width ? `, ${f.width}×${f.height} px, ${f.view} view` : ''})`)
+  for (const f of s.files) lines.push(`Wrote ${f.path} (${f.format}${f.width ? `, ${f.width}×${f.height} px, ${f.view} view` : ''})${f.provenance ? ` and its provenance ${f.provenance}` : ''}`)
   return lines.join('\n')
 }
 
@@ -106,7 +111,8 @@ function human(result: PredictResult, s: ReturnType<typeof summary>): string {
  */
 async function writeFiles(s: CliSession, result: PredictResult, opts: PredictOptions) {
   const planned: { target: string; file: PredictionFile }[] = []
-  if (opts.csv) planned.push({ target: opts.csv, file: predictionTableFile(result) })
+  if (opts.csv) planned.push({ target: opts.csv, file: await predictionTableFile(result, 'csv') })
+  if (opts.xlsx) planned.push({ target: opts.xlsx, file: await predictionTableFile(result, 'xlsx') })
   for (const [format, file] of [['png', opts.png], ['svg', opts.svg]] as const) {
     if (!file) continue
     for (const c of result.conditions) {
@@ -114,18 +120,18 @@ async function writeFiles(s: CliSession, result: PredictResult, opts: PredictOpt
       planned.push({ target: imagePath(file, result, c), file: await predictionFigureFile(result, c, format, view) })
     }
   }
-  const written: (Omit<PredictionFile, 'bytes'> & { path: string; bytes: number })[] = []
-  const exportIds: number[] = []
+  const written: WrittenFile[] = []
+  const saves: ExportSaved[] = []
   const exports = s.context.services.exports
   try {
     for (const { target, file: f } of planned) {
-      const saved = exports.writeTo(target, { kind: f.kind, format: f.format, fileName: f.fileName, bytes: f.bytes, projectId: result.projectId, runId: result.runId })
-      exportIds.push(saved.exportId!)
-      const { bytes: _b, ...meta } = f
-      written.push({ ...meta, fileName: path.basename(saved.path!), path: saved.path!, bytes: saved.bytes })
+      const saved = exports.writeTo(target, { kind: f.kind, format: f.format, fileName: f.fileName, bytes: f.bytes, projectId: result.projectId, runId: result.runId, provenance: f.provenance })
+      saves.push(saved)
+      const { bytes: _b, provenance: _p, ...meta } = f
+      written.push({ ...meta, fileName: path.basename(saved.path!), path: saved.path!, bytes: saved.bytes, ...(saved.provenance ? { provenance: saved.provenance.path! } : {}) })
     }
   } catch (err) {
-    for (const id of exportIds) exports.discard(id)
+    for (const saved of saves) exports.discard(saved)
     for (const c of result.conditions) if (c.predictionId) await s.call('prediction:delete', { id: c.predictionId }).catch(() => undefined)
     throw err
   }
@@ -141,14 +147,17 @@ export const registerPredictCommand: CommandRegistrar = (program, session) => {
     .option('--control-cells <n|all>', 'control cells averaged where the model needs cells (BioDSNN’s VAE); default 300', (v: string) => (v === 'all' ? 'all' : positiveInt('--control-cells')(v)), 300)
     .option('--seed <n>', 'seed of the control-cell sample', (v: string) => (/^\d+$/.test(v) ? Number(v) : (() => { throw new InvalidArgumentError('--seed must be a whole number.') })()), 1)
     .option('--no-save', 'do not keep the prediction in the run’s history')
-    .option('--csv <file>', 'write the tidy table (one row per condition and gene, # provenance header)')
+    .option('--csv <file>', 'write the tidy table (one row per condition and gene) as CSV; its provenance goes beside it in <name>.provenance.txt', tableFileArg('csv'))
+    .option('--xlsx <file>', 'write the same table as an Excel workbook, with a Provenance sheet', tableFileArg('xlsx'))
     .option('--png <file>', 'write the figure as PNG (2× pixels; one file per condition: FILE-<condition>.png)')
     .option('--svg <file>', 'write the figure as SVG')
     .addOption(new Option('--view <view>', 'figure: de (GEARS-style, measured conditions), top (largest predicted changes) or auto').choices([...PREDICTION_VIEWS]).default('auto'))
     .option('--top <n>', 'genes listed per condition', positiveInt('--top'), 20)
     .option('--full', 'with --json: every gene’s predicted mean, change and sd')
+    .addOption(new Option('--backend <name>', 'force the prediction worker’s compute backend (default: the best available)').choices([...COMPUTE_BACKENDS]))
     .action(async (opts: PredictOptions) => {
       const s = session()
+      if (opts.backend) s.predictBackend = opts.backend
       const result = await s.call('predict:run', { runId: opts.run, conditions: opts.condition, controlCells: opts.controlCells, seed: opts.seed, save: opts.save })
       const files = await writeFiles(s, result, opts)
       const out = summary(result, opts, files)

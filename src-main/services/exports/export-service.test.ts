@@ -2,14 +2,21 @@ import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ExportFormat, ExportSaved } from '../../../src-shared/contract'
+import type { ExportFormat, ExportRecord, ExportSaved } from '../../../src-shared/contract'
 import { createAppContext, type AppContext } from '../../app-context'
+import { openDatabase } from '../../db/database'
 import { ExportsRepo } from '../../db/exports-repo'
+import { migrations } from '../../db/migrations'
 import { startServer, type RunningServer } from '../../server/http-server'
+import { parseCsv } from '../../../src-shared/exports/csv'
+import { XLSX_MAX_ROWS, type TableExport } from '../../../src-shared/exports/table'
+import { pythonWith } from '../../test-support/python'
 import { tempHome } from '../../test-support/temp-home'
+import { readXlsx } from '../../test-support/xlsx'
 import { ExportService } from './export-service'
 import { decodePng, pixelStats, pngSize } from './png-check'
 import { renderChartPng } from './render-chart'
+import { tableFile } from './table-files'
 
 let home: ReturnType<typeof tempHome>
 let png: Buffer
@@ -25,8 +32,11 @@ function context(transport: 'desktop' | 'browser' | 'cli', saveFile?: (s: { file
   return createAppContext({ home: path.join(home.dir, transport), transport, log: () => undefined, saveFile })
 }
 
-async function save(ctx: AppContext, input: Record<string, unknown>): Promise<ExportSaved> {
-  const r = await ctx.router.dispatch('export:save', input)
+/** A CLI context with a data folder of its own, so its export records are only this test's. */
+const fresh = (name: string) => createAppContext({ home: path.join(home.dir, name), transport: 'cli', log: () => undefined })
+
+async function save(ctx: AppContext, input: Record<string, unknown>, channel: 'export:save' | 'export:table' = 'export:save'): Promise<ExportSaved> {
+  const r = await ctx.router.dispatch(channel, input)
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
   return r.data as ExportSaved
 }
@@ -87,6 +97,151 @@ describe('export:save', () => {
   })
 })
 
+/** A table with the values that trip spreadsheets: float32 digits, tiny and huge numbers, -0, NaN, gene names Excel turns into dates. */
+const TABLE: TableExport = {
+  kind: 'test-table',
+  stem: 'test table',
+  tables: [
+    {
+      sheet: 'Prediction',
+      columns: ['condition', 'gene', 'control_mean', 'predicted_change', 'seen', 'de_rank'],
+      rows: [
+        ['STAT1', 'SEPT2', Math.fround(0.1), 0.1 + 0.2, true, 1],
+        ['STAT1', 'MARCH1', 1.25e-7, -0, false, null],
+        ['STAT1+IRF1', 'has, comma', 12345678.901234567, Number.NaN, null, 20],
+        ['STAT1+IRF1', '#hash', -3.4028234663852886e38, 5e-324, true, 2],
+      ],
+    },
+  ],
+  provenance: { what: 'predicted expression for STAT1, STAT1+IRF1', dataset: 'small (#1)', run: '3 “sweep”', model: 'gears', seed: 1, extra: [['values', 'log-normalised expression']] },
+}
+
+describe('table exports', () => {
+  const openpyxl = pythonWith(['openpyxl'])
+  if (!openpyxl.python) console.log(`skipping the openpyxl reads of the .xlsx exports: ${openpyxl.missing}`)
+
+  it('a CSV starts with its plain header row and has its provenance in a sidecar written beside it', async () => {
+    const ctx = fresh('csv-sidecar')
+    try {
+      const target = path.join(home.dir, 'tables', 'pred.csv')
+      const file = await tableFile(TABLE, 'csv', '9.8.7', new Date('2026-01-02T03:04:05.000Z'))
+      const saved = ctx.services.exports.writeTo(target, { ...file, projectId: null })
+      const text = fs.readFileSync(target, 'utf8')
+      expect(text.split('\n')[0]).toBe('condition,gene,control_mean,predicted_change,seen,de_rank')
+      expect(text.split('\n').filter((l) => l.startsWith('#'))).toEqual([])
+      expect(parseCsv(text).rows[1]).toEqual(['STAT1', 'MARCH1', '1.25e-7', '0', 'false', ''])
+      const sidecar = path.join(home.dir, 'tables', 'pred.provenance.txt')
+      expect(saved.provenance).toMatchObject({ fileName: 'pred.provenance.txt', path: sidecar })
+      expect(fs.readFileSync(sidecar, 'utf8').split('\n')).toEqual([
+        'Perturb Studio 9.8.7',
+        'predicted expression for STAT1, STAT1+IRF1',
+        'file: pred.csv (one header row, then 4 rows × 6 columns)',
+        'dataset: small (#1)',
+        'run: 3 “sweep”',
+        'model: gears',
+        'seed: 1',
+        'values: log-normalised expression',
+        'exported: 2026-01-02T03:04:05.000Z',
+        '',
+      ])
+      const list = await ctx.router.dispatch('export:list', {})
+      expect(list.ok && (list.data as ExportRecord[]).map((r) => [r.kind, r.format, r.path])).toEqual([
+        ['test-table-provenance', 'txt', sidecar],
+        ['test-table', 'csv', target],
+      ])
+      // A failed command takes both back.
+      ctx.services.exports.discard(saved)
+      expect(fs.existsSync(target) || fs.existsSync(sidecar)).toBe(false)
+      expect(await ctx.router.dispatch('export:list', {})).toEqual({ ok: true, data: [] })
+    } finally {
+      ctx.close()
+    }
+  })
+
+  it('writes neither the CSV nor its sidecar when one of them cannot be written', async () => {
+    const ctx = fresh('blocked-sidecar')
+    try {
+      const dir = path.join(home.dir, 'blocked')
+      fs.mkdirSync(path.join(dir, 'pred.provenance.txt', 'in-the-way'), { recursive: true })
+      const file = await tableFile(TABLE, 'csv', '1')
+      expect(() => ctx.services.exports.writeTo(path.join(dir, 'pred.csv'), file)).toThrow(/Cannot write .*pred\.provenance\.txt/)
+      expect(fs.readdirSync(dir)).toEqual(['pred.provenance.txt'])
+      expect(fs.readdirSync(path.join(dir, 'pred.provenance.txt'))).toEqual(['in-the-way'])
+      const list = await ctx.router.dispatch('export:list', {})
+      expect(list.ok && list.data).toEqual([])
+    } finally {
+      ctx.close()
+    }
+  })
+
+  it.skipIf(!openpyxl.python)('an .xlsx has the CSV’s header and numbers (as numbers, to full precision) and a Provenance sheet', async () => {
+    const ctx = context('cli')
+    try {
+      const csvPath = path.join(home.dir, 'both', 't.csv')
+      const xlsxPath = path.join(home.dir, 'both', 't.xlsx')
+      ctx.services.exports.writeTo(csvPath, await tableFile(TABLE, 'csv', '9.8.7'))
+      const saved = ctx.services.exports.writeTo(xlsxPath, await tableFile(TABLE, 'xlsx', '9.8.7'))
+      expect(saved.provenance).toBeNull()
+      const csv = parseCsv(fs.readFileSync(csvPath, 'utf8'))
+      const book = readXlsx(openpyxl.python!, xlsxPath)
+      expect(book.order).toEqual(['Prediction', 'Provenance'])
+      const sheet = book.sheets.Prediction
+      expect(sheet.frozen).toBe('A2')
+      expect(sheet.rows[0]).toEqual(csv.header)
+      expect(sheet.rows).toHaveLength(csv.rows.length + 1)
+      csv.rows.forEach((row, r) =>
+        row.forEach((text, c) => {
+          const cell = sheet.rows[r + 1][c]
+          const type = sheet.types[r + 1][c]
+          if (text === '') expect(cell).toBeNull()
+          else if (text === 'true' || text === 'false') expect([type, cell]).toEqual(['bool', text === 'true'])
+          else if (Number.isFinite(Number(text))) {
+            expect(['float', 'int']).toContain(type)
+            expect(cell).toBe(Number(text))
+          } else expect([type, cell]).toEqual(['str', text])
+        }),
+      )
+      // gene names stay text, never dates; exact doubles, not rounded for display
+      expect(sheet.rows[1][1]).toBe('SEPT2')
+      expect(sheet.rows[1][3]).toBe(0.30000000000000004)
+      expect(sheet.rows[3][2]).toBe(12345678.901234567)
+      const prov = book.sheets.Provenance.rows
+      expect(prov[0]).toEqual(['key', 'value'])
+      expect(prov).toEqual(expect.arrayContaining([['app', 'Perturb Studio 9.8.7'], ['contents', 'predicted expression for STAT1, STAT1+IRF1'], ['sheets', 'Prediction (4 rows × 6 columns)'], ['dataset', 'small (#1)'], ['seed', '1']]))
+      expect(prov.at(-1)?.[0]).toBe('exported')
+    } finally {
+      ctx.close()
+    }
+  })
+
+  it('keeps the exports a database recorded before workbooks and sidecars, and records those after', () => {
+    const f = path.join(home.dir, 'v6.sqlite')
+    const v6 = openDatabase(f, { migrations: migrations.filter((m) => m.version <= 6) })
+    new ExportsRepo(v6).insert({ projectId: null, runId: null, kind: 'old-table', format: 'csv', path: '/x/old.csv' })
+    expect(() => new ExportsRepo(v6).insert({ projectId: null, runId: null, kind: 'book', format: 'xlsx', path: '/x/b.xlsx' })).toThrow(/CHECK constraint/)
+    v6.close()
+    const db = openDatabase(f)
+    try {
+      const repo = new ExportsRepo(db)
+      repo.insert({ projectId: null, runId: null, kind: 'book', format: 'xlsx', path: '/x/b.xlsx' })
+      repo.insert({ projectId: null, runId: null, kind: 'book-provenance', format: 'txt', path: '/x/b.provenance.txt' })
+      expect(repo.list({ limit: 10 }).map((r) => [r.id, r.kind, r.format])).toEqual([
+        [3, 'book-provenance', 'txt'],
+        [2, 'book', 'xlsx'],
+        [1, 'old-table', 'csv'],
+      ])
+    } finally {
+      db.close()
+    }
+  })
+
+  it('refuses an .xlsx larger than an Excel sheet, pointing to CSV', async () => {
+    const row = ['A', 'B', 1, 2, true, 3]
+    const huge: TableExport = { ...TABLE, tables: [{ ...TABLE.tables[0], rows: new Array(XLSX_MAX_ROWS).fill(row) }] }
+    await expect(tableFile(huge, 'xlsx', '1')).rejects.toMatchObject({ code: 'export.too-many-rows', message: expect.stringMatching(/Export it as CSV/) })
+  })
+})
+
 describe('browser mode', () => {
   let ctx: AppContext
   let server: RunningServer
@@ -126,6 +281,23 @@ describe('browser mode', () => {
     expect((await get(`/download/${saved.exportId}/other.png`, { Authorization: `Bearer ${server.token}` })).status).toBe(404)
     expect((await get('/download/999/chart.png', { Authorization: `Bearer ${server.token}` })).status).toBe(404)
     expect((await get('/download/..%2F..%2Fperturb-studio.sqlite', { Authorization: `Bearer ${server.token}` })).status).toBe(404)
+  })
+
+  it('export:table: hands back the CSV’s and its provenance sidecar’s download URLs, or one workbook', async () => {
+    const auth = { Authorization: `Bearer ${server.token}` }
+    const input = { kind: 'run-comparison', fileName: 'runs.csv', tables: TABLE.tables.map((t) => ({ ...t, rows: t.rows.map((r) => r.map((v) => (typeof v === 'number' && !Number.isFinite(v) ? null : (v ?? null)))) })), provenance: TABLE.provenance }
+    const saved = await save(ctx, { ...input, format: 'csv' }, 'export:table')
+    expect(saved).toMatchObject({ fileName: 'runs.csv', path: null, url: `/download/${saved.exportId}/runs.csv`, provenance: { fileName: 'runs.provenance.txt', path: null, url: `/download/${saved.provenance!.exportId}/runs.provenance.txt` } })
+    const csv = await get(saved.url!, auth)
+    expect(csv.body.toString('utf8').startsWith('condition,gene,')).toBe(true)
+    const side = await get(saved.provenance!.url!, auth)
+    expect([side.status, side.headers['content-type']]).toEqual([200, 'text/plain; charset=utf-8'])
+    expect(side.body.toString('utf8')).toMatch(/^Perturb Studio .*\n.*\nfile: runs\.csv \(one header row, then 4 rows × 6 columns\)\n/)
+    const x = await save(ctx, { ...input, format: 'xlsx', fileName: 'runs.csv' }, 'export:table')
+    expect(x).toMatchObject({ fileName: 'runs.xlsx', provenance: null })
+    const book = await get(x.url!, auth)
+    expect(book.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+    expect(book.body.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04')
   })
 
   it('accepts an export larger than the API’s usual 1 MB body limit over HTTP', async () => {

@@ -1,13 +1,15 @@
 /**
- * A prediction as files — the tidy CSV, the figure as SVG or PNG, the JSON — built from the
- * shared table and chart builders, so the CLI, prediction:export and the Predict screen produce
- * the same files.
+ * A prediction as files — the tidy table as CSV (with its provenance sidecar) or Excel, the
+ * figure as SVG or PNG, the JSON — built from the shared table and chart builders, so the CLI,
+ * prediction:export and the Predict screen produce the same files.
  */
 import type { ConditionPrediction, ExportFormat, PredictionView, PredictResult } from '../../../src-shared/contract'
 import { predictionFigure } from '../../../src-shared/charts/prediction-figure'
 import { safeFilename } from '../../../src-shared/exports/file-name'
-import { predictionCsv } from '../../../src-shared/exports/prediction-table'
+import { predictionTable } from '../../../src-shared/exports/prediction-table'
+import type { TableFormat } from '../../../src-shared/exports/table'
 import { DEFAULT_FIGURE_SIZE, renderChartPng, renderChartSvg, type RenderSize } from '../exports/render-chart'
+import { tableFile } from '../exports/table-files'
 
 export interface PredictionFile {
   kind: 'prediction-table' | 'prediction-figure' | 'prediction'
@@ -18,6 +20,8 @@ export interface PredictionFile {
   view?: 'de' | 'top'
   width?: number
   height?: number
+  /** a CSV table's provenance sidecar for its final file name */
+  provenance?: ((fileName: string) => Buffer) | null
 }
 
 export function predictionStem(result: PredictResult, c?: ConditionPrediction): string {
@@ -25,8 +29,10 @@ export function predictionStem(result: PredictResult, c?: ConditionPrediction): 
   return safeFilename(`prediction-run${result.runId}-${what}`)
 }
 
-export function predictionTableFile(result: PredictResult): PredictionFile {
-  return { kind: 'prediction-table', format: 'csv', fileName: `${predictionStem(result)}.csv`, bytes: Buffer.from(predictionCsv(result, result.conditions), 'utf8') }
+/** Every condition's rows in one table: CSV (+ provenance sidecar) or an Excel workbook with a Provenance sheet. */
+export async function predictionTableFile(result: PredictResult, format: TableFormat = 'csv'): Promise<PredictionFile> {
+  const f = await tableFile({ ...predictionTable(result, result.conditions), stem: predictionStem(result) }, format, result.appVersion)
+  return { kind: 'prediction-table', format, fileName: f.fileName, bytes: f.bytes, provenance: f.provenance }
 }
 
 export function predictionJsonFile(result: PredictResult): PredictionFile {

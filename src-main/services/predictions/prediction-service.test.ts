@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ExportSaved, PredictGenes, PredictionListItem, PredictResult, RunDetail } from '../../../src-shared/contract'
 import { parseCsv } from '../../../src-shared/exports/csv'
@@ -250,16 +251,21 @@ describe('history and exports', () => {
     expect((await failure(fx.ctx, 'prediction:get', { id: ids[0] })).code).toBe('prediction.not-found')
   })
 
-  it('exports a prediction as a tidy CSV that parses back with its header, row count and provenance', async () => {
+  it('exports a prediction as a tidy CSV with a plain header row, its provenance in a sidecar beside it', async () => {
     const r = await predict({ conditions: [evaluated[0]] })
     const saved = await call<ExportSaved>(fx.ctx, 'prediction:export', { id: r.conditions[0].predictionId, format: 'csv' })
     expect(saved.saved).toBe(true)
     const text = fs.readFileSync(saved.path!, 'utf8')
+    expect(text.startsWith(`${PREDICTION_COLUMNS.join(',')}\n`)).toBe(true)
     const csv = parseCsv(text)
+    expect(csv.comments).toEqual([])
     expect(csv.header).toEqual([...PREDICTION_COLUMNS])
     expect(csv.rows).toHaveLength(r.genes.length)
-    expect(csv.comments[0]).toMatch(/^Perturb Studio \d/)
-    expect(csv.comments).toEqual(expect.arrayContaining([`dataset: small (#${fx.datasetId})`, 'model: gears', 'seed: 1', expect.stringMatching(/^run: \d+, best epoch \d+$/), expect.stringMatching(/^exported: /)]))
+    expect(path.dirname(saved.provenance!.path!)).toBe(path.dirname(saved.path!))
+    expect(saved.provenance!.fileName).toBe(saved.fileName.replace(/\.csv$/, '.provenance.txt'))
+    const lines = fs.readFileSync(saved.provenance!.path!, 'utf8').trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^Perturb Studio \d/)
+    expect(lines).toEqual(expect.arrayContaining([`file: ${saved.fileName} (one header row, then ${r.genes.length.toLocaleString('en')} rows × ${PREDICTION_COLUMNS.length} columns)`, `dataset: small (#${fx.datasetId})`, 'model: gears', 'seed: 1', expect.stringMatching(/^run: \d+, best epoch \d+$/), expect.stringMatching(/^exported: /)]))
     const row = csv.rows.find((x) => x[7] === '1')!
     const g = r.genes.indexOf(row[1])
     expect(row[0]).toBe(evaluated[0])
@@ -267,7 +273,10 @@ describe('history and exports', () => {
     expect(Number(row[4])).toBe(r.conditions[0].change[g])
     expect(Number(row[6])).toBe(r.conditions[0].measured!.observedChange[g])
     const records = await call<{ id: number; kind: string; format: string; runId: number }[]>(fx.ctx, 'export:list', { runId: fx.runId })
-    expect(records[0]).toMatchObject({ id: saved.exportId, kind: 'prediction-table', format: 'csv', runId: fx.runId })
+    expect(records.slice(0, 2)).toMatchObject([
+      { id: saved.provenance!.exportId, kind: 'prediction-table-provenance', format: 'txt', runId: fx.runId },
+      { id: saved.exportId, kind: 'prediction-table', format: 'csv', runId: fx.runId },
+    ])
   })
 
   it('exports the figure as a PNG that decodes at the stated size and is not blank, and as SVG', async () => {

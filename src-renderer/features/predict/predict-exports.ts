@@ -1,21 +1,25 @@
 /**
  * The Predict screen's files. A stored prediction is exported by the core (`prediction:export`),
- * so the screen's CSV/PNG/SVG are the CLI's files byte for byte; the desktop shows a save dialog,
- * browser mode downloads the file the core wrote. Without a stored prediction (or a core that
- * cannot export yet) the screen builds the same CSV with the shared builder and the figure from
- * its chart, and saves them through `export:save`, else as a plain download.
+ * so the screen's CSV/Excel/PNG/SVG are the CLI's files; the desktop shows a save dialog, browser
+ * mode downloads the file the core wrote (a CSV with its `<name>.provenance.txt`). Without a
+ * stored prediction the screen hands the same table to the core's table writer (`export:table`)
+ * and the figure from its chart to `export:save`; a core that cannot export yet gets a plain
+ * download of the CSV or figure built here.
  */
 import { AppError, type ConditionPrediction, type PredictResult } from '../../../src-shared/contract'
 import { withExtension } from '../../../src-shared/exports/file-name'
-import { predictionCsv } from '../../../src-shared/exports/prediction-table'
+import { predictionCsv, predictionTable } from '../../../src-shared/exports/prediction-table'
+import type { TableFormat } from '../../../src-shared/exports/table'
 import { api } from '../../api/client'
 import { echarts, type ChartOption } from '../../charts/echarts'
+import { downloadTable } from '../../exports/csv'
 import { deliverSaved, saveBlob, type ExportNote } from '../../exports/download'
 
 export type FigureFormat = 'png' | 'svg'
-export type PredictExportFormat = 'csv' | FigureFormat
+export type PredictExportFormat = TableFormat | FigureFormat
 
-const MIME: Record<PredictExportFormat, string> = { csv: 'text/csv;charset=utf-8', png: 'image/png', svg: 'image/svg+xml' }
+const MIME: Record<'csv' | FigureFormat, string> = { csv: 'text/csv;charset=utf-8', png: 'image/png', svg: 'image/svg+xml' }
+const isTable = (f: PredictExportFormat): f is TableFormat => f === 'csv' || f === 'xlsx'
 
 function unavailable(err: unknown): boolean {
   return err instanceof AppError && /\.unavailable$/.test(err.code)
@@ -61,44 +65,38 @@ export interface PredictExportRequest {
   option?: ChartOption
 }
 
-/** Exports a prediction's table or figure; returns a line for the user, or null when they cancelled. */
+/** Exports a prediction's table (CSV or Excel) or figure; returns a line for the user, or null when they cancelled. */
 export async function exportPrediction(req: PredictExportRequest): Promise<ExportNote | null> {
   const { result, condition, format, view } = req
-  const fileName = withExtension(fileStem(result, condition, format === 'csv' ? undefined : view), format)
+  const fileName = withExtension(fileStem(result, condition, isTable(format) ? undefined : view), format)
   if (condition.predictionId !== null) {
     try {
-      return deliverSaved(await api.call('prediction:export', { id: condition.predictionId, format, view: format === 'csv' ? 'auto' : (view ?? 'auto'), fileName }))
+      return deliverSaved(await api.call('prediction:export', { id: condition.predictionId, format, view: isTable(format) ? 'auto' : (view ?? 'auto'), fileName }))
     } catch (err) {
       if (!unavailable(err)) throw err
     }
   }
 
-  let content: string
-  let encoding: 'utf8' | 'base64' = 'utf8'
-  if (format === 'csv') content = predictionCsv(result, [condition])
-  else {
-    const chart = req.chart
-    if (!chart || !req.option) throw new Error('The figure is not drawn yet; export it once it shows.')
-    if (format === 'png') {
-      content = base64Of(chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#ffffff' }))
-      encoding = 'base64'
-    } else content = svgOf(req.option, chart.getWidth(), chart.getHeight())
+  if (isTable(format)) {
+    const table = predictionTable(result, [condition])
+    try {
+      return await downloadTable(table.kind, fileName, table.tables, table.provenance, format, { projectId: result.projectId, runId: result.runId })
+    } catch (err) {
+      if (!unavailable(err) || format !== 'csv') throw err
+    }
+    saveBlob(new Blob([predictionCsv(result, [condition])], { type: MIME.csv }), fileName)
+    return { text: `Downloaded ${fileName}`, path: null }
   }
+
+  const chart = req.chart
+  if (!chart || !req.option) throw new Error('The figure is not drawn yet; export it once it shows.')
+  const png = format === 'png'
+  const content = png ? base64Of(chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#ffffff' })) : svgOf(req.option, chart.getWidth(), chart.getHeight())
   try {
-    return deliverSaved(
-      await api.call('export:save', {
-        kind: format === 'csv' ? 'prediction-table' : 'prediction-figure',
-        format,
-        fileName,
-        content,
-        encoding,
-        projectId: result.projectId,
-        runId: result.runId,
-      }),
-    )
+    return deliverSaved(await api.call('export:save', { kind: 'prediction-figure', format, fileName, content, encoding: png ? 'base64' : 'utf8', projectId: result.projectId, runId: result.runId }))
   } catch (err) {
     if (!unavailable(err)) throw err
   }
-  saveBlob(new Blob([encoding === 'base64' ? bytesOf(content) : content], { type: MIME[format] }), fileName)
+  saveBlob(new Blob([png ? bytesOf(content) : content], { type: MIME[format] }), fileName)
   return { text: `Downloaded ${fileName}`, path: null }
 }

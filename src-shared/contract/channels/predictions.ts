@@ -220,13 +220,14 @@ export const predictionChannels = {
   /**
    * A stored prediction rendered and saved by the core, identical to the CLI's files: `png`/`svg`
    * the figure (`auto`: GEARS-style DE view when measured, else top changes), `csv` the per-gene
-   * table, `json` the prediction. Saved like export:save (dialog / download / data folder).
+   * table (with its provenance sidecar `<name>.provenance.txt`), `xlsx` the same table as an Excel
+   * workbook with a Provenance sheet, `json` the prediction. Saved like export:save (dialog / download / data folder).
    */
   'prediction:export': returns<ExportSaved>()(
     z
       .object({
         id: id('Prediction id'),
-        format: z.enum(['csv', 'png', 'svg', 'json'], { error: 'The format is csv, png, svg or json' }),
+        format: z.enum(['csv', 'xlsx', 'png', 'svg', 'json'], { error: 'The format is csv, xlsx, png, svg or json' }),
         view: z.enum(PREDICTION_VIEWS).default('auto'),
         fileName: z.string().min(1).max(200).optional(),
       })
