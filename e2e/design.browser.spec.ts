@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import type { Download } from '@playwright/test'
 import { GI_TYPES } from '../src-shared/contract/channels/design'
 import { parseCsv } from '../src-shared/exports/csv'
 import { callChannel as call, expect, test, trainDemoGears } from './fixtures'
@@ -52,19 +53,30 @@ test('map the pairs of a few genes with a freshly trained GEARS run, shortlist o
   await expect(page.getByTestId('design-pair-condition')).toHaveText(condition.replace('+', ' + '))
   await first.getByTestId('design-shortlist-add').click()
   await expect(first.getByTestId('design-shortlist-add')).toBeDisabled()
-  const planRows = page.getByTestId('design-plan-table').locator('tbody tr')
+  // one row per perturbation (the guides of its genes are listed in a row beneath it)
+  const planRows = page.getByTestId('design-plan-table').locator('tr[data-condition]')
   await expect(planRows).toHaveCount(1)
   await expect(planRows.first()).toHaveAttribute('data-condition', condition)
   await expect(planRows.first()).toContainText(/seen alone/, { timeout: 30_000 })
 
-  // The plan as CSV: provenance, the header and one row for the shortlisted pair with its scores.
-  const [planDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('design-export-plan').click()])
+  // The plan as CSV: the header and one row for the shortlisted pair with its scores; its
+  // provenance downloaded beside it.
+  const downloads: Download[] = []
+  const collect = (d: Download) => void downloads.push(d)
+  page.on('download', collect)
+  await page.getByTestId('design-export-plan').click()
+  await expect.poll(() => downloads.length).toBe(2)
+  page.off('download', collect)
+  const [planDownload, provenanceDownload] = downloads
   expect(planDownload.suggestedFilename()).toMatch(/^guide-plan-run\d+.*\.csv$/)
   const csv = parseCsv(fs.readFileSync((await planDownload.path())!, 'utf8'))
-  expect(csv.comments[0]).toMatch(/^Perturb Studio /)
-  expect(csv.comments.some((l) => /^dataset: Demo: synthetic small screen/.test(l))).toBe(true)
-  expect(csv.comments.some((l) => l.startsWith(`run: ${runId}`))).toBe(true)
-  expect(csv.comments.some((l) => l.startsWith('GI calls:'))).toBe(true)
+  expect(csv.comments).toEqual([])
+  expect(provenanceDownload.suggestedFilename()).toBe(planDownload.suggestedFilename().replace(/\.csv$/, '.provenance.txt'))
+  const provenance = fs.readFileSync((await provenanceDownload.path())!, 'utf8').split('\n')
+  expect(provenance[0]).toMatch(/^Perturb Studio /)
+  expect(provenance.some((l) => /^dataset: Demo: synthetic small screen/.test(l))).toBe(true)
+  expect(provenance.some((l) => l.startsWith(`run: ${runId}`))).toBe(true)
+  expect(provenance.some((l) => l.startsWith('GI calls:'))).toBe(true)
   expect(csv.header.slice(0, 3)).toEqual(['condition', 'gene_a', 'gene_b'])
   for (const column of ['gi_type', 'mag', 'uncertainty', 'gene_a_seen', 'top_changed_genes']) expect(csv.header).toContain(column)
   expect(csv.rows).toHaveLength(1)
@@ -82,6 +94,14 @@ test('map the pairs of a few genes with a freshly trained GEARS run, shortlist o
   const png = fs.readFileSync((await pngDownload.path())!)
   expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a')
   expect(png.length).toBeGreaterThan(10_000)
+
+  // The map as a table in one Excel workbook (its provenance inside): one download.
+  const [bookDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('design-export-map-xlsx').click()])
+  expect(bookDownload.suggestedFilename()).toMatch(/^gi-map-\d+-run\d+\.xlsx$/)
+  expect(fs.readFileSync((await bookDownload.path())!).subarray(0, 4).toString('latin1')).toBe('PK\x03\x04')
+  await expect(page.getByTestId('design-heatmap-message')).toHaveText(`Downloaded ${bookDownload.suggestedFilename()}`)
+  await page.getByTestId('design-plan').screenshot({ path: test.info().outputPath('design-plan-exports.png') })
+  await page.getByTestId('design-export-map-xlsx').locator('xpath=..').screenshot({ path: test.info().outputPath('design-map-exports.png') })
 
   // Removing it empties the plan again.
   await planRows.first().getByTestId('design-shortlist-remove').click()

@@ -1,5 +1,5 @@
 // ECharts, with only what the screens use registered (keeps the bundle small).
-import { BarChart, BoxplotChart, GraphChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts'
+import { BarChart, BoxplotChart, CustomChart, GraphChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts'
 import {
   DataZoomComponent,
   GridComponent,
@@ -10,11 +10,13 @@ import {
   VisualMapComponent,
 } from 'echarts/components'
 import * as echarts from 'echarts/core'
+import { LabelLayout } from 'echarts/features'
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers'
 
 echarts.use([
   BarChart,
   BoxplotChart,
+  CustomChart,
   GraphChart,
   HeatmapChart,
   LineChart,
@@ -26,6 +28,7 @@ echarts.use([
   TitleComponent,
   TooltipComponent,
   VisualMapComponent,
+  LabelLayout,
   CanvasRenderer,
   SVGRenderer,
 ])

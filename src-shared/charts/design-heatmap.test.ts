@@ -50,6 +50,35 @@ describe('GI heatmap', () => {
     expect(stops[40]).toBe('#c2352b')
   })
 
+  it('prints each cell’s value, titles the colour bar and hatches the cells with no pair apart from the scale', () => {
+    const h = giHeatmap(map, { score: 'mag', order: 'alphabetical' })
+    const [cells, noPair] = h.option.series as { type: string; label?: { show: boolean; formatter: (p: { value: number[] }) => string }; data: number[][] }[]
+    expect(cells.label?.show).toBe(true)
+    expect(cells.label!.formatter({ value: [0, 1, 2.5, 2.5] })).toBe('2.50')
+    // the diagonal (4 cells), A+D and B+D (not in the map) and C+D (its fit failed), 2 cells each: hatched, outside the colour scale
+    expect(noPair.type).toBe('custom')
+    expect(noPair.data).toHaveLength(10)
+    expect(noPair.data).toContainEqual([2, 3])
+    const vm = h.option.visualMap as { seriesIndex: number; text: string[] }
+    expect(vm.seriesIndex).toBe(0)
+    expect(vm.text).toEqual(['2.5 stronger', '0.5 weaker'])
+    expect((h.option.title as { text: string }[]).map((t) => t.text)).toContain('GI magnitude')
+    expect((h.option.title as { subtext?: string }[])[0].subtext).toContain('hatched grey: no pair')
+    // a map too large to read values in its cells prints none
+    const many = Array.from({ length: 21 }, (_, i) => ({ gene: `G${i}`, status: 'seen-single' as const }))
+    const big = giHeatmap({ ...map, geneList: many, pairs: many.slice(1).map((g) => pair('G0', g.gene, scores(1.5))) })
+    expect((big.option.series as { label?: { show: boolean } }[])[0].label?.show).toBe(false)
+  })
+
+  it('colours a map whose every pair is exactly additive white, not an end of the scale', () => {
+    const flat = { ...map, pairs: [pair('A', 'B', scores(Math.SQRT2)), pair('A', 'C', scores(Math.SQRT2))] }
+    const h = giHeatmap(flat, { score: 'mag' })
+    expect(h.range[0]).toBeLessThan(Math.SQRT2)
+    expect(h.range[1]).toBeGreaterThan(Math.SQRT2)
+    const stops = ((h.option.visualMap as { inRange: { color: string[] } }).inRange.color)
+    expect(stops[20]).toMatch(/^#f[0-9a-f]f[0-9a-f]f[0-9a-f]$/)
+  })
+
   it('leaves out a gene the scope left without any pair, and says so', () => {
     const withUnpaired = { ...map, geneList: [...geneList, { gene: 'E', status: 'unseen-in-knowledge' as const }] }
     for (const order of ['given', 'alphabetical', 'clustered'] as const) {

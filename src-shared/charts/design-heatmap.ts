@@ -5,7 +5,10 @@
  * Magnitude is coloured on a diverging scale centred on the additive reference (√2 by default);
  * other scores on a sequential scale. Gene order: as given, alphabetical, or clustered
  * (average-linkage on the genes' score profiles, leaves in dendrogram order).
- * The screen registers: HeatmapChart, GridComponent, TitleComponent, TooltipComponent, VisualMapComponent.
+ * Each cell prints its value while the map is small enough to read it (≤ VALUE_LABEL_MAX_GENES
+ * genes); the colour bar is titled with the score and its ends say what they mean; a cell with no
+ * pair (the diagonal, pairs left out) is hatched grey, never a colour of the scale (white is additive).
+ * The screen registers: HeatmapChart, CustomChart, GridComponent, TitleComponent, TooltipComponent, VisualMapComponent.
  */
 import type { EChartsOption } from 'echarts'
 import type { GiMap, GiScoreName, HeatmapOrder } from '../contract/channels/design'
@@ -134,6 +137,48 @@ export function clusterOrder(rows: number[][]): number[] {
 }
 
 const MISSING = '#d9dde3'
+/** "no pair" cells: a light grey with darker diagonal hatching (custom series; the grid's grey shows beyond NO_PAIR_MAX_CELLS) */
+export const NO_PAIR_FILL = '#eceef1'
+export const NO_PAIR_HATCH = '#aab1bb'
+const NO_PAIR_MAX_CELLS = 20_000
+/** cells print their value up to this many genes (the screen hides them again when its cells are small) */
+export const VALUE_LABEL_MAX_GENES = 20
+
+/** Short names for the colour bar's title. */
+const BAR_TITLES: Partial<Record<GiScoreName, string>> = { mag: 'GI magnitude', singles_cos: 'cos(a, b)', dominance: 'Dominance', eq_contr: 'Equality', corr_fit: 'corr_fit', dcor_singles: 'dCor(a, b)' }
+
+/** What the colour bar's two ends mean. */
+function barEnds(score: GiScoreName): [high: string, low: string] {
+  if (score === 'mag') return ['stronger', 'weaker']
+  if (score === 'c1' || score === 'c2') return ['', '']
+  if (score === 'singles_cos') return ['alike', 'opposite']
+  return ['higher', 'lower']
+}
+
+interface CustomApi {
+  value(dim: number): number
+  coord(v: number[]): number[]
+  size(v: number[]): number[] | number
+}
+
+/** One hatched "no pair" cell (ECharts custom series' renderItem). */
+function noPairCell(_: unknown, api: CustomApi) {
+  const [cx, cy] = api.coord([api.value(0), api.value(1)])
+  const size = api.size([1, 1])
+  const [w, h] = Array.isArray(size) ? size : [size, size]
+  const x0 = cx - w / 2
+  const y0 = cy - h / 2
+  const step = Math.max(3, Math.min(w, h) / 3)
+  const lines = []
+  for (let k = step; k < w + h; k += step) {
+    lines.push({
+      type: 'line',
+      shape: { x1: x0 + Math.max(0, k - h), y1: y0 + Math.min(k, h), x2: x0 + Math.min(k, w), y2: y0 + Math.max(0, k - w) },
+      style: { stroke: NO_PAIR_HATCH, lineWidth: 1 },
+    })
+  }
+  return { type: 'group', children: [{ type: 'rect', shape: { x: x0, y: y0, width: w, height: h }, style: { fill: NO_PAIR_FILL } }, ...lines] }
+}
 
 function hex(c: string): [number, number, number] {
   return [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number]
@@ -171,10 +216,12 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
   }
   const genes = idx.map((i) => names[i])
   const cells: [number, number, number][] = []
+  const noPair: [number, number][] = []
   idx.forEach((i, x) =>
     idx.forEach((j, y) => {
       const v = full[i][j]
       if (Number.isFinite(v)) cells.push([x, y, v])
+      else noPair.push([x, y])
     }),
   )
   const sorted = cells.map((c) => c[2]).sort((a, b) => a - b)
@@ -182,6 +229,13 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
   const extent: [number, number] = sorted.length ? [sorted[0], sorted[sorted.length - 1]] : [0, 1]
   let [lo, hi] = sorted.length >= CLIP_MIN_CELLS ? [at(CLIP_QUANTILE), at(1 - CLIP_QUANTILE)] : extent
   if (hi <= lo) [lo, hi] = extent
+  // Every cell alike (e.g. an untrained model predicting every pair exactly additive): a diverging
+  // scale spans its centre ± 10 % so the cells take the centre's colour (white for additive), not an end's.
+  const centre = score === 'mag' ? map.settings.thresholds.magReference : score === 'c1' || score === 'c2' ? 1 : score === 'singles_cos' ? 0 : null
+  if (hi - lo < 1e-9 && centre !== null) {
+    const pad = Math.max(Math.abs(centre) * 0.1, 0.1)
+    ;[lo, hi] = [Math.min(lo, centre - pad), Math.max(hi, centre + pad)]
+  }
   if (hi <= lo) hi = lo + 1e-6
   const range: [number, number] = [lo, hi]
   const clipped = lo > extent[0] || hi < extent[1]
@@ -189,9 +243,7 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
   const data = cells.map(([x, y, v]) => [x, y, Number(Math.min(hi, Math.max(lo, v)).toPrecision(4)), Number(v.toPrecision(4))])
   let colors = ['#f7fbff', '#9ecae1', '#2171b5', '#08306b']
   // Magnitude: white at the additive reference, blue below (suppression), red above (synergy); c1/c2 around 1.
-  if (score === 'mag') colors = divergingStops(lo, hi, map.settings.thresholds.magReference)
-  else if (score === 'c1' || score === 'c2') colors = divergingStops(lo, hi, 1)
-  else if (score === 'singles_cos') colors = divergingStops(lo, hi, 0)
+  if (centre !== null) colors = divergingStops(lo, hi, centre)
   const src = map.source
   const caption =
     options.caption ??
@@ -201,23 +253,27 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
     )
   const n = genes.length
   const label = n <= 150
+  const values = n <= VALUE_LABEL_MAX_GENES
+  const [endHigh, endLow] = barEnds(score)
   const option: EChartsOption = {
     animation: false,
     backgroundColor: '#ffffff',
     title: [
       {
         text: options.title ?? `${SCORE_LABELS[score]} of predicted pairs — ${src.model}, run ${src.runId}`,
-        subtext: `${n} genes (${map.origin}${unpaired ? `; ${unpaired} with no pair in scope not drawn` : ''}), ${map.pairs.length.toLocaleString('en')} pairs${order === 'clustered' ? ', clustered order' : ''}; grey: no pair${score === 'mag' ? `; white: additive (mag = ${map.settings.thresholds.magReference.toFixed(3)})` : ''}${clipped ? `; colours span the 1st–99th percentile (all values ${fmt3(extent[0])} to ${fmt3(extent[1])})` : ''}`,
+        subtext: `${n} genes (${map.origin}${unpaired ? `; ${unpaired} with no pair in scope not drawn` : ''}), ${map.pairs.length.toLocaleString('en')} pairs${order === 'clustered' ? ', clustered order' : ''}; hatched grey: no pair${score === 'mag' ? `; white: additive (mag = ${map.settings.thresholds.magReference.toFixed(3)})` : ''}${clipped ? `; colours span the 1st–99th percentile (all values ${fmt3(extent[0])} to ${fmt3(extent[1])})` : ''}`,
         left: 'center',
         top: 8,
         textStyle: { fontSize: 16 },
         subtextStyle: { fontSize: 12 },
       },
       ...(caption ? [{ text: caption, left: 'center', bottom: 6, textStyle: { fontSize: 11, fontWeight: 'normal' as const, color: figureColors.caption } }] : []),
+      // the colour bar's title, above it
+      { text: BAR_TITLES[score] ?? score, right: 16, top: 84, textStyle: { fontSize: 11, fontWeight: 'bold' as const, color: '#333' } },
     ],
     tooltip: { position: 'top' },
     // Cells without a pair (the diagonal, pairs left out) show the grid's grey, never a score colour.
-    grid: { left: label ? 90 : 40, right: 110, top: 80, bottom: label ? 110 : 50, show: true, backgroundColor: MISSING, borderWidth: 0 },
+    grid: { left: label ? 90 : 40, right: 130, top: 80, bottom: label ? 110 : 50, show: true, backgroundColor: MISSING, borderWidth: 0 },
     xAxis: { type: 'category', data: genes, splitArea: { show: false }, axisLabel: { show: label, rotate: 90, interval: 0, fontSize: n > 30 ? 8 : 11 }, axisTick: { show: false } },
     yAxis: { type: 'category', data: genes, inverse: true, axisLabel: { show: label, interval: 0, fontSize: n > 30 ? 8 : 11 }, axisTick: { show: false } },
     visualMap: {
@@ -226,15 +282,29 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
       max: Number(range[1].toPrecision(4)),
       calculable: false,
       orient: 'vertical',
-      right: 10,
-      top: 'middle',
-      text: [`${clipped && hi < extent[1] ? '≥ ' : ''}${fmt3(range[1])}`, `${clipped && lo > extent[0] ? '≤ ' : ''}${fmt3(range[0])}`],
+      right: 40,
+      top: 124,
+      itemHeight: 180,
+      text: [`${clipped && hi < extent[1] ? '≥ ' : ''}${fmt3(range[1])}${endHigh ? ` ${endHigh}` : ''}`, `${clipped && lo > extent[0] ? '≤ ' : ''}${fmt3(range[0])}${endLow ? ` ${endLow}` : ''}`],
+      textStyle: { fontSize: 11 },
       dimension: 2,
+      seriesIndex: 0,
       inRange: { color: colors },
     },
-    series: [{ type: 'heatmap', name: SCORE_LABELS[score], data, progressive: 0, emphasis: { itemStyle: { borderColor: '#333', borderWidth: 1 } } }],
+    series: [
+      {
+        type: 'heatmap',
+        name: SCORE_LABELS[score],
+        data,
+        progressive: 0,
+        emphasis: { itemStyle: { borderColor: '#333', borderWidth: 1 } },
+        label: values ? { show: true, formatter: (p: { value: unknown }) => fmt2((p.value as number[])[3]), fontSize: n <= 10 ? 11 : 9, color: '#1d2433' } : { show: false },
+      },
+      ...(noPair.length <= NO_PAIR_MAX_CELLS ? [{ type: 'custom' as const, name: 'no pair', silent: true, data: noPair, encode: { x: 0, y: 1 }, renderItem: noPairCell as never, z: 1 }] : []),
+    ],
   }
   return { option, genes, range, extent }
 }
 
 const fmt3 = (v: number) => String(Number(v.toPrecision(3)))
+const fmt2 = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2))

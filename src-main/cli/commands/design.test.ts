@@ -6,6 +6,11 @@ import { parseCsv } from '../../../src-shared/exports/csv'
 import { MAP_COLUMNS } from '../../services/design/design-files'
 import { call, predictFixture, type PredictFixture } from '../../services/predictions/test-fixture'
 import { oneJson, runCliCaptured } from '../../test-support/cli'
+import { pythonWith } from '../../test-support/python'
+import { readXlsx } from '../../test-support/xlsx'
+
+const openpyxl = pythonWith(['openpyxl'])
+if (!openpyxl.python) console.log(`skipping the openpyxl read of gi --xlsx: ${openpyxl.missing}`)
 
 let fx: PredictFixture
 let seen: string[]
@@ -27,6 +32,8 @@ interface PairJson {
   type: string
   criteria: string[]
   illDetermined: boolean
+  rule: string
+  warning: string | null
   scores: Record<string, number>
   uncertainty: number | null
 }
@@ -34,7 +41,8 @@ interface PairJson {
 describe('perturb-studio gi', () => {
   it('prints every pair with all scores and calls, and writes the table', async () => {
     const csv = path.join(fx.home.dir, 'map.csv')
-    const r = await cli(['gi', '--run', String(fx.runId), '--genes', seen.slice(0, 4).join(','), '--pairs-only', '--csv', csv, '--json'])
+    const xlsx = path.join(fx.home.dir, 'map.xlsx')
+    const r = await cli(['gi', '--run', String(fx.runId), '--genes', seen.slice(0, 4).join(','), '--pairs-only', '--csv', csv, '--xlsx', xlsx, '--json'])
     expect(r.code, r.stdout).toBe(0)
     const out = oneJson<{ mapId: number; pairs: PairJson[]; files: { path: string }[] }>(r.stdout)
     expect(out.pairs).toHaveLength(6)
@@ -42,14 +50,34 @@ describe('perturb-studio gi', () => {
       expect(Object.keys(p.scores).sort()).toEqual(['c1', 'c2', 'corr_fit', 'dcor', 'dcor_first', 'dcor_second', 'dcor_singles', 'dominance', 'eq_contr', 'genes', 'mag', 'magRelative', 'singles_cos'])
       expect(p.type).toMatch(/\w/)
       expect(p.illDetermined).toBe(Math.abs(p.scores.singles_cos) > 0.95)
+      // one call, and the rule that decided it in words
+      expect(p.rule).toMatch(new RegExp(`^(strong )?${p.type}: `))
     }
     const table = parseCsv(fs.readFileSync(csv, 'utf8'))
     expect(table.header).toEqual([...MAP_COLUMNS])
     const flag = MAP_COLUMNS.indexOf('gi_ill_determined')
     const byCondition = new Map(out.pairs.map((p) => [p.condition, p]))
     for (const row of table.rows) expect(row[flag]).toBe(String(byCondition.get(row[0])!.illDetermined))
+    for (const row of table.rows) expect([row[MAP_COLUMNS.indexOf('gi_rule')], row[MAP_COLUMNS.indexOf('gi_warning')]]).toEqual([byCondition.get(row[0])!.rule, byCondition.get(row[0])!.warning ?? ''])
     expect(table.rows.map((row) => row[0]).sort()).toEqual(out.pairs.map((p) => p.condition).sort())
-    expect(out.files[0].path).toBe(csv)
+    expect(out.files.map((f) => f.path)).toEqual([csv, xlsx])
+    expect(table.comments).toEqual([])
+    expect(fs.readFileSync(path.join(fx.home.dir, 'map.provenance.txt'), 'utf8')).toMatch(/^Perturb Studio .*\nGI pair map \d+: 6 pairs of 4 genes/)
+    if (!openpyxl.python) return
+    // The workbook: the CSV's header, numbers as numbers equal to the CSV's, booleans as booleans.
+    const sheet = readXlsx(openpyxl.python, xlsx).sheets['Pair map']
+    expect(sheet.rows[0]).toEqual(table.header)
+    table.rows.forEach((row, i) =>
+      row.forEach((text, c) => {
+        const [cell, type] = [sheet.rows[i + 1][c], sheet.types[i + 1][c]]
+        if (text === '') expect(cell).toBeNull()
+        else if (type === 'bool') expect(String(cell)).toBe(text)
+        else if (type === 'str') expect(cell).toBe(text)
+        else expect(cell).toBe(Number(text))
+      }),
+    )
+    const mag = MAP_COLUMNS.indexOf('mag')
+    expect(sheet.types.slice(1).map((t) => t[mag])).toEqual(table.rows.map(() => 'float'))
   }, 120_000)
 
   it('scores the measured pairs of a dataset with --observed', async () => {

@@ -1,25 +1,43 @@
 /**
- * Design results as files, built with the shared CSV builder, provenance and chart builders so
- * the CLI and the Design screen's exports are the same files: the guide plan (one row per
- * shortlisted perturbation), a pair map as a table, and the map's heatmap as PNG or SVG.
+ * Design results as files, built with the shared table writer (`tableFile`: CSV + provenance
+ * sidecar, or Excel with a Provenance sheet) and chart builders so the CLI and the Design
+ * screen's exports are the same files: the guide plan (one row per shortlisted perturbation), a
+ * pair map as a table, and the map's heatmap as PNG or SVG.
  */
-import { GI_SCORE_NAMES, WEAK_PLACEMENT_SHARE, type GiMap, type PairGene, type ObservedGi, type GiScoreName, type GiSettings, type GuidePlan, type HeatmapOrder, type PairGi, type PredictionSource } from '../../../src-shared/contract'
+import { GI_DEFAULTS, GI_SCORE_NAMES, WEAK_PLACEMENT_SHARE, type GiMap, type GiScores, type GiThresholds, type PairGene, type ObservedGi, type GiScoreName, type GiSettings, type GeneGuides, type GuidePlan, type Knockdown, type HeatmapOrder, type PairGi, type PredictionSource } from '../../../src-shared/contract'
 import { giHeatmap } from '../../../src-shared/charts/design-heatmap'
+import { compareCalls, giVerdict } from '../../../src-shared/domain/gi-call'
 import { csvText, type CsvCell } from '../../../src-shared/exports/csv'
 import { safeFilename } from '../../../src-shared/exports/file-name'
-import { provenanceLines, type Provenance } from '../../../src-shared/exports/provenance'
+import type { Provenance } from '../../../src-shared/exports/provenance'
+import type { TableExport, TableFormat } from '../../../src-shared/exports/table'
 import { renderChartPng, renderChartSvg, type RenderSize } from '../exports/render-chart'
+import { tableFile } from '../exports/table-files'
 
 export interface DesignFile {
   kind: 'guide-plan' | 'gi-map-table' | 'gi-heatmap'
-  format: 'csv' | 'png' | 'svg'
+  format: TableFormat | 'png' | 'svg'
   fileName: string
   bytes: Buffer
   width?: number
   height?: number
+  /** a CSV table's provenance sidecar for its final file name */
+  provenance?: ((fileName: string) => Buffer) | null
+}
+
+async function designTableFile(doc: TableExport & { kind: DesignFile['kind'] }, format: TableFormat, appVersion: string): Promise<DesignFile> {
+  const f = await tableFile(doc, format, appVersion)
+  return { kind: doc.kind, format, fileName: f.fileName, bytes: f.bytes, provenance: f.provenance }
 }
 
 const SCORE_COLUMNS = GI_SCORE_NAMES.filter((s) => s !== 'c1' && s !== 'c2')
+
+/** The call's columns after gi_type (src-shared/domain/gi-call.ts): the rule that decided it, the other criteria that hold, the ⚠ in words. */
+const CALL_COLUMNS = ['gi_rule', 'gi_also', 'gi_warning'] as const
+function callCells(scores: GiScores | null | undefined, t: GiThresholds): CsvCell[] {
+  const v = scores ? giVerdict(scores, t) : null
+  return [v?.rule ?? null, v ? v.secondary.map((c) => c.type).join(';') : null, v?.warning ?? null]
+}
 
 function settingsLines(s: GiSettings): [string, string][] {
   const t = s.thresholds
@@ -27,9 +45,10 @@ function settingsLines(s: GiSettings): [string, string][] {
     ['GI fit', `ab ≈ c1·a + c2·b, Theil–Sen without intercept (spatial median of two-gene solutions, ≤ ${s.maxSubsamples.toLocaleString('en')} gene pairs, seed ${s.seed}) on genes with control mean > ${s.expressionThreshold}, the pair's own genes left out`],
     [
       'GI calls',
-      `magnitude compared as mag / ${t.magReference.toFixed(4)} (the additive pair's mag): synergy > ${t.synergy} (strong > ${t.strongSynergy}), suppression < ${t.suppression}, additive within ±${t.additiveBand}; neomorphic corr_fit < ${t.neomorphicCorrFit}; redundant dcor > ${t.redundantDcor} and dcor_singles > ${t.redundantDcorSingles}; epistasis dominance > ${t.epistasisDominance}; type = first of neomorphic, redundant, epistasis, additive, synergy/suppression`,
+      `magnitude compared as mag / ${t.magReference.toFixed(4)} (the additive pair's mag): synergy > ${t.synergy} (strong > ${t.strongSynergy}), suppression < ${t.suppression}, additive within ±${t.additiveBand}; neomorphic corr_fit < ${t.neomorphicCorrFit}; redundant dcor > ${t.redundantDcor} and dcor_singles > ${t.redundantDcorSingles}; epistasis dominance > ${t.epistasisDominance}; type = first of neomorphic, redundant, epistasis, additive, synergy/suppression (additive wins within its band, so synergy needs > ${(1 + t.additiveBand).toFixed(2)}, suppression < ${(1 - t.additiveBand).toFixed(2)})`,
     ],
     ['gi_ill_determined', `|singles_cos| > ${t.collinearSingles}: the singles are nearly collinear, so c1, c2, mag, dominance and the magnitude and epistasis calls are ill-determined`],
+    ['gi_rule', 'why the pair got its one call (gi_type): the first rule that holds, with the pair\'s numbers; gi_also: the other criteria that hold; gi_warning: why the call is not reliable (ill-determined and resting on mag or dominance), and what to do'],
   ]
 }
 
@@ -66,15 +85,61 @@ export const GUIDE_PLAN_COLUMNS = [
   'gi_type',
   'gi_criteria',
   'gi_ill_determined',
+  ...CALL_COLUMNS,
   'c1',
   'c2',
   ...SCORE_COLUMNS,
   'uncertainty',
   'measured',
   'top_changed_genes',
+  'gene_a_guides',
+  'gene_a_knockdown_pct',
+  'gene_b_guides',
+  'gene_b_knockdown_pct',
 ] as const
 
-export function guidePlanCsv(plan: GuidePlan, now = new Date()): string {
+/** Percent knocked down (100 · (1 − remaining)), one decimal; null when not measurable. */
+export function knockdownPct(k: Knockdown | null): number | null {
+  return k?.remaining == null ? null : Math.round((1 - k.remaining) * 1000) / 10
+}
+
+/** One gene's guides in a cell: `STAT1g1: 298 cells, 71.2 % knockdown (rep_1 70.1 %, …); STAT1g2: …`, or why there are none. */
+export function guidesText(g: GeneGuides | undefined): string | null {
+  if (!g) return null
+  if (!g.targeted) return `not targeted by the screen`
+  if (!g.guides.length) return g.note ?? 'no guide ids'
+  return g.guides
+    .map((e) => {
+      const kd = knockdownPct(e.knockdown)
+      const reps = e.replicates.map((r) => `${r.replicate} ${knockdownPct(r) ?? '—'} %`).join(', ')
+      return `${e.guide}: ${e.cells} cells${kd !== null ? `, ${kd} % knockdown` : ''}${reps ? ` (${reps})` : ''}`
+    })
+    .join('; ')
+}
+
+export const GUIDE_COLUMNS = ['condition', 'gene', 'guide', 'cells', 'knockdown_pct', 'remaining', 'log_change', 'log_change_se', 'control_cells', 'replicate', 'note'] as const
+
+/** One row per perturbation × gene × guide, overall and then per replicate (the workbook's `Guides` sheet). */
+function guideRows(plan: GuidePlan): CsvCell[][] {
+  const rows: CsvCell[][] = []
+  for (const r of plan.rows) {
+    for (const g of r.guides) {
+      if (!g.guides.length) {
+        rows.push([r.condition, g.gene, null, null, null, null, null, null, null, null, g.targeted ? (g.note ?? 'no guide ids') : 'not targeted by the screen'])
+        continue
+      }
+      for (const e of g.guides) {
+        const line = (k: Knockdown | null, cells: number, replicate: string | null): CsvCell[] => [r.condition, g.gene, e.guide, cells, knockdownPct(k), k?.remaining ?? null, k?.change ?? null, k?.se ?? null, k?.controlCells ?? null, replicate, g.expressionMeasured ? null : g.note]
+        rows.push(line(e.knockdown, e.cells, null))
+        for (const rep of e.replicates) rows.push(line(rep, rep.cells, rep.replicate))
+      }
+    }
+  }
+  return rows
+}
+
+/** The guide plan as a table export (sheet `Guide plan`): CSV or Excel through `tableFile`. */
+export function guidePlanTable(plan: GuidePlan, format: TableFormat = 'csv'): TableExport & { kind: 'guide-plan' } {
   const rows: CsvCell[][] = plan.rows.map((r) => {
     const [a, b] = r.genes
     return [
@@ -90,26 +155,53 @@ export function guidePlanCsv(plan: GuidePlan, now = new Date()): string {
       r.call?.type ?? null,
       r.call?.criteria.join(';') ?? null,
       r.call?.illDetermined ?? null,
+      ...callCells(r.scores, plan.settings.thresholds),
       r.scores?.c1 ?? null,
       r.scores?.c2 ?? null,
       ...SCORE_COLUMNS.map((s) => r.scores?.[s] ?? null),
       r.uncertainty,
       r.measured,
       r.topChanges.map((t) => `${t.gene} (${t.change > 0 ? '+' : ''}${t.change})`).join('; '),
+      guidesText(r.guides[0]),
+      knockdownPct(r.guides[0]?.knockdown ?? null),
+      guidesText(r.guides[1]),
+      knockdownPct(r.guides[1]?.knockdown ?? null),
     ]
   })
   const what = `guide plan: ${plan.rows.length} perturbation${plan.rows.length === 1 ? '' : 's'}${plan.mapId ? ` shortlisted from pair map ${plan.mapId}` : ''}`
-  const extra: [string, string][] = [GO_SHARE_LINE, ['top_changed_genes', 'largest predicted |change over control| (log-normalised expression)']]
-  return csvText([...GUIDE_PLAN_COLUMNS], rows, provenanceLines(runProvenance(plan.source, what, plan.settings, extra), plan.source.appVersion, now))
+  const gs = plan.guideSource
+  const extra: [string, string][] = [
+    GO_SHARE_LINE,
+    ['top_changed_genes', 'largest predicted |change over control| (log-normalised expression)'],
+    [
+      'guides',
+      gs.guideColumn
+        ? `the screen's guides against each gene alone, from the dataset's per-cell column '${gs.guideColumn}'${gs.replicateColumn ? `, per replicate from '${gs.replicateColumn}' (${gs.replicates.join(', ')})` : ''}`
+        : (gs.note ?? 'none'),
+    ],
+    ['knockdown_pct', `100 · (1 − remaining): remaining = the target's mean normalised expression in the guide's cells / in the ${gs.controlCells.toLocaleString('en')} control cells (per replicate: the control cells of that replicate); empty when the target's own expression is not measured. log_change: mean log-normalised difference, ± log_change_se (Welch)`],
+  ]
+  return {
+    kind: 'guide-plan',
+    stem: safeFilename(`guide-plan-run${plan.runId}${plan.mapId ? `-map${plan.mapId}` : ''}`),
+    // A CSV holds one table (the guides in text columns); a workbook also gets a sheet of one row per guide and replicate.
+    tables: [{ sheet: 'Guide plan', columns: [...GUIDE_PLAN_COLUMNS], rows }, ...(format === 'xlsx' ? [{ sheet: 'Guides', columns: [...GUIDE_COLUMNS], rows: guideRows(plan) }] : [])],
+    provenance: runProvenance(plan.source, what, plan.settings, extra),
+  }
 }
 
-export function guidePlanFile(plan: GuidePlan): DesignFile {
-  return { kind: 'guide-plan', format: 'csv', fileName: `${safeFilename(`guide-plan-run${plan.runId}${plan.mapId ? `-map${plan.mapId}` : ''}`)}.csv`, bytes: Buffer.from(guidePlanCsv(plan), 'utf8') }
+export function guidePlanCsv(plan: GuidePlan): string {
+  const [t] = guidePlanTable(plan).tables
+  return csvText(t.columns, t.rows)
 }
 
-export const MAP_COLUMNS = ['condition', 'gene_a', 'gene_b', 'gene_a_status', 'gene_b_status', 'gene_a_go_share', 'gene_b_go_share', 'seen', 'gi_type', 'gi_criteria', 'gi_ill_determined', 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'uncertainty', 'observed_type', 'observed_mag', 'observed_corr_fit', 'note'] as const
+export function guidePlanFile(plan: GuidePlan, format: TableFormat = 'csv'): Promise<DesignFile> {
+  return designTableFile(guidePlanTable(plan, format), format, plan.source.appVersion)
+}
 
-export function mapRows(pairs: PairGi[]): CsvCell[][] {
+export const MAP_COLUMNS = ['condition', 'gene_a', 'gene_b', 'gene_a_status', 'gene_b_status', 'gene_a_go_share', 'gene_b_go_share', 'seen', 'gi_type', 'gi_criteria', 'gi_ill_determined', ...CALL_COLUMNS, 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'uncertainty', 'observed_type', 'observed_agrees', 'observed_mag', 'observed_corr_fit', 'note'] as const
+
+export function mapRows(pairs: PairGi[], t: GiThresholds = GI_DEFAULTS.thresholds): CsvCell[][] {
   return pairs.map((p) => [
     p.condition,
     p.genes[0].gene,
@@ -122,6 +214,7 @@ export function mapRows(pairs: PairGi[]): CsvCell[][] {
     p.call?.type ?? null,
     p.call?.criteria.join(';') ?? null,
     p.call?.illDetermined ?? null,
+    ...callCells(p.scores, t),
     p.scores?.c1 ?? null,
     p.scores?.c2 ?? null,
     ...SCORE_COLUMNS.map((s) => p.scores?.[s] ?? null),
@@ -129,21 +222,32 @@ export function mapRows(pairs: PairGi[]): CsvCell[][] {
     p.scores?.genes ?? null,
     p.uncertainty,
     p.observed?.call?.type ?? null,
+    p.scores && p.observed?.scores ? compareCalls(giVerdict(p.scores, t), giVerdict(p.observed.scores, t)).agree : null,
     p.observed?.scores?.mag ?? null,
     p.observed?.scores?.corr_fit ?? null,
     p.note ?? null,
   ])
 }
 
-export function mapCsv(map: GiMap, now = new Date()): string {
+/** A pair map as a table export (sheet `Pair map`): CSV or Excel through `tableFile`. */
+export function mapTable(map: GiMap): TableExport & { kind: 'gi-map-table' } {
   const what = `GI pair map ${map.mapId}${map.name ? ` “${map.name}”` : ''}: ${map.pairCount} pairs of ${map.geneCount} genes (${map.origin}), scope ${map.scope}`
   // The map's warnings travel with the table, where they are read without the screen.
-  const warnings = [GO_SHARE_LINE, ...map.warnings.map((w): [string, string] => ['warning', w])]
-  return csvText([...MAP_COLUMNS], mapRows(map.pairs), provenanceLines(runProvenance(map.source, what, map.settings, warnings), map.source.appVersion, now))
+  const warnings = [GO_SHARE_LINE, ['observed_agrees', 'true when the predicted call (gi_type) is the call from the measured cells (observed_type), false when they disagree; empty when the pair was not measured with both singles'] as [string, string], ...map.warnings.map((w): [string, string] => ['warning', w])]
+  return {
+    kind: 'gi-map-table',
+    stem: safeFilename(`gi-map-${map.mapId}-run${map.runId}`),
+    tables: [{ sheet: 'Pair map', columns: [...MAP_COLUMNS], rows: mapRows(map.pairs, map.settings.thresholds) }],
+    provenance: runProvenance(map.source, what, map.settings, warnings),
+  }
 }
 
-export function mapTableFile(map: GiMap): DesignFile {
-  return { kind: 'gi-map-table', format: 'csv', fileName: `${safeFilename(`gi-map-${map.mapId}-run${map.runId}`)}.csv`, bytes: Buffer.from(mapCsv(map), 'utf8') }
+export function mapCsv(map: GiMap): string {
+  return csvText([...MAP_COLUMNS], mapRows(map.pairs, map.settings.thresholds))
+}
+
+export function mapTableFile(map: GiMap, format: TableFormat = 'csv'): Promise<DesignFile> {
+  return designTableFile(mapTable(map), format, map.source.appVersion)
 }
 
 /** Square enough for the genes' labels; the PNG has twice these pixels. */
@@ -162,13 +266,14 @@ export async function heatmapFile(map: GiMap, score: GiScoreName, order: Heatmap
   return { kind: 'gi-heatmap', format, fileName, bytes: png.png, width: png.width, height: png.height }
 }
 
-export function observedCsv(obs: ObservedGi, appVersion: string, now = new Date()): string {
-  const columns = ['condition', 'gene_a', 'gene_b', 'cells', 'gi_type', 'gi_criteria', 'gi_ill_determined', 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'note']
-  const rows: CsvCell[][] = obs.pairs.map((p) => [p.condition, p.genes[0], p.genes[1], p.cells, p.call?.type, p.call?.criteria.join(';'), p.call?.illDetermined, p.scores?.c1, p.scores?.c2, ...SCORE_COLUMNS.map((n) => p.scores?.[n]), p.scores?.magRelative, p.scores?.genes, p.note])
+/** The observed GI scores of a dataset as a table export (sheet `Observed GI`). */
+export function observedTable(obs: ObservedGi): TableExport & { kind: 'gi-map-table' } {
+  const columns = ['condition', 'gene_a', 'gene_b', 'cells', 'gi_type', 'gi_criteria', 'gi_ill_determined', ...CALL_COLUMNS, 'c1', 'c2', ...SCORE_COLUMNS, 'mag_relative', 'genes_fitted', 'note']
+  const rows: CsvCell[][] = obs.pairs.map((p) => [p.condition, p.genes[0], p.genes[1], p.cells, p.call?.type, p.call?.criteria.join(';'), p.call?.illDetermined, ...callCells(p.scores, obs.settings.thresholds), p.scores?.c1, p.scores?.c2, ...SCORE_COLUMNS.map((n) => p.scores?.[n]), p.scores?.magRelative, p.scores?.genes, p.note])
   const prov: Provenance = { what: `observed GI scores of the ${obs.pairs.length} pairs measured with both singles`, dataset: `${obs.datasetName} (#${obs.datasetId})`, extra: settingsLines(obs.settings) }
-  return csvText(columns, rows, provenanceLines(prov, appVersion, now))
+  return { kind: 'gi-map-table', stem: safeFilename(`gi-observed-dataset${obs.datasetId}`), tables: [{ sheet: 'Observed GI', columns, rows }], provenance: prov }
 }
 
-export function observedFile(obs: ObservedGi, appVersion: string): DesignFile {
-  return { kind: 'gi-map-table', format: 'csv', fileName: `${safeFilename(`gi-observed-dataset${obs.datasetId}`)}.csv`, bytes: Buffer.from(observedCsv(obs, appVersion), 'utf8') }
+export function observedFile(obs: ObservedGi, appVersion: string, format: TableFormat = 'csv'): Promise<DesignFile> {
+  return designTableFile(observedTable(obs), format, appVersion)
 }

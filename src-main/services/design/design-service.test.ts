@@ -6,7 +6,7 @@ import { parseCsv } from '../../../src-shared/exports/csv'
 import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
 import { decodePng, pixelStats } from '../exports/png-check'
 import { call, failure, predictFixture, type PredictFixture } from '../predictions/test-fixture'
-import { GUIDE_PLAN_COLUMNS, mapCsv } from './design-files'
+import { GUIDE_PLAN_COLUMNS, mapCsv, mapTable } from './design-files'
 import { pairPlan, uncertaintyBlindToUnseen } from './design-service'
 
 let fx: PredictFixture
@@ -172,7 +172,7 @@ describe('design:map', () => {
     const blind = uncertaintyBlindToUnseen(sd(true), sd(false)) !== null
     expect(all.warnings.some((w) => w.includes('no less certain than the others'))).toBe(blind)
     // and the exported table carries the map's warnings in its provenance
-    expect(mapCsv({ ...all, warnings: ['the head is blind here'] }).split('\n')).toContain('# warning: the head is blind here')
+    expect(mapTable({ ...all, warnings: ['the head is blind here'] }).provenance.extra).toContainEqual(['warning', 'the head is blind here'])
   }, 120_000)
 
   it('tells an uncertainty head that knows the unseen pairs from one that does not', () => {
@@ -345,9 +345,18 @@ describe('guide plan', () => {
     expect([row.gene_a_go_share, row.gene_b_go_share]).toEqual(plan.rows[0].genes.map((g) => (g.placedBy ? String(Math.round(g.placedBy.share * 1000) / 1000) : '')))
     expect(plan.rows[0].genes.filter((g) => g.placedBy)).toHaveLength(pick.seen === 1 ? 1 : 0)
     expect(row.top_changed_genes.split('; ')).toHaveLength(5)
-    expect(csv.comments.join('\n')).toMatch(/run: \d+/)
-    expect(csv.comments.join('\n')).toMatch(/GI calls: magnitude compared as mag \/ 1\.4142/)
+    expect(csv.comments).toEqual([])
+    const provenance = fs.readFileSync(saved.provenance!.path!, 'utf8')
+    expect(provenance).toMatch(/\nrun: \d+/)
+    expect(provenance).toMatch(/\nGI calls: magnitude compared as mag \/ 1\.4142/)
     expect(path.basename(saved.path!)).toMatch(/^guide-plan-run\d+-map\d+\.csv$/)
+    expect(saved.provenance!.fileName).toBe(path.basename(saved.path!).replace(/\.csv$/, '.provenance.txt'))
+    // the map itself as a workbook, and the plan too: one file each, the provenance inside
+    const book = await call<ExportSaved>(fx.ctx, 'design:export-map', { mapId: map.mapId, format: 'xlsx' })
+    expect([path.basename(book.path!), book.provenance]).toEqual([`gi-map-${map.mapId}-run${fx.runId}.xlsx`, null])
+    expect(fs.readFileSync(book.path!).subarray(0, 2).toString('latin1')).toBe('PK')
+    const planBook = await call<ExportSaved>(fx.ctx, 'design:export-plan', { runId: fx.runId, mapId: map.mapId, items, format: 'xlsx' })
+    expect(path.basename(planBook.path!)).toMatch(/^guide-plan-run\d+-map\d+\.xlsx$/)
   }, 120_000)
 
   it('refuses an item of three genes', async () => {

@@ -17,6 +17,7 @@ import {
   scopeLeavesOut,
   WEAK_PLACEMENT_SHARE,
   type DatasetSummary,
+  type GeneGuides,
   type GeneStatus,
   type GiMap,
   type GiMapSummary,
@@ -35,6 +36,7 @@ import {
   type PredictionSource,
   type SearchHit,
   type SearchResult,
+  type SearchTie,
 } from '../../../src-shared/contract'
 import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
 import { formatCondition } from '../../../src-shared/domain/conditions'
@@ -47,6 +49,8 @@ import type { BatchPrediction } from '../predictions/prediction-service'
 import { MapStore, summaryOf } from './map-store'
 import type { DesignMapsRepo, MapOwner } from '../../db/design-maps-repo'
 import { parseSignature, type SignatureInput } from './signature'
+import { rankWithTies, samePrediction, topGroups } from './ties'
+import { guidesOf } from './guide-knockdown'
 import { listSome } from '../../list-some'
 import { pct } from '../../../src-shared/exports/numbers'
 
@@ -94,6 +98,7 @@ export interface SearchInput extends GeneSourceInput {
   rankBy: 'cosine' | 'pearson'
   top: number
   excludePerturbed: boolean
+  tieTolerance: number
   confirm: boolean
 }
 
@@ -545,7 +550,11 @@ export class DesignService {
     const columns = Int32Array.from(new Set(sigIdx)).sort()
     const position = positionsOf(columns)
     const sigAt = sigIdx.map((g) => position.get(g)!)
-    const hits: SearchHit[] = []
+    const hits: Omit<SearchHit, 'rank' | 'tie'>[] = []
+    // Each candidate's predicted change on the signature genes, to tell identical predictions from merely close scores.
+    const keepVectors = sets.length * sigIdx.length <= 8_000_000
+    const vectors: Float32Array[] = []
+    const owns: Set<number>[] = []
     const chunk = this.chunk
     const predict = (from: number) => this.deps.predictions.predictMany(input.runId, sets.slice(from, from + chunk).map((s) => s.map((i) => genes[i].gene)), { ...PREDICT_OPTIONS, columns })
     let next: Promise<BatchPrediction> | null = predict(0)
@@ -557,13 +566,16 @@ export class DesignService {
         const own = new Set(input.excludePerturbed ? batch.sets[r].genes.map((g) => axis.get(g.toUpperCase())).filter((i): i is number => i !== undefined) : [])
         const hit = scoreAgainst(batch, r, columns.length, sigIdx, sigAt, sigVal, own, source.genes)
         hits.push({ condition: batch.sets[r].condition, genes: batch.sets[r].flags, ...hit })
+        if (keepVectors) {
+          vectors.push(Float32Array.from(sigAt, (a) => batch.modelChange[r * columns.length + a]))
+          owns.push(own)
+        }
       }
       job.throwIfCancelled()
       job.progress(Math.min(1, (from + chunk) / sets.length), `${Math.min(sets.length, from + chunk).toLocaleString('en')} of ${sets.length.toLocaleString('en')} perturbations scored`)
       await yieldNow()
     }
-    const key = (h: SearchHit) => (input.rankBy === 'pearson' ? (h.pearson ?? -Infinity) : h.cosine)
-    hits.sort((a, b) => key(b) - key(a) || (a.condition < b.condition ? -1 : 1))
+    const ranked = rankedHits(hits, input.rankBy, input.tieTolerance, input.top, keepVectors ? (i, j) => samePrediction(vectors[i], vectors[j], (k) => owns[i].has(sigIdx[k]) || owns[j].has(sigIdx[k])) : null)
     return {
       runId: input.runId,
       source: slimSource(source),
@@ -572,7 +584,9 @@ export class DesignService {
       unmatched: unmatched.slice(0, 50),
       unmatchedCount: unmatched.length,
       candidates: sets.length,
-      hits: hits.slice(0, input.top),
+      hits: ranked.hits,
+      tieTolerance: input.tieTolerance,
+      ties: ranked.ties,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     }
   }
@@ -595,7 +609,11 @@ export class DesignService {
     const singleRow = new Map(all.sets.slice(items.length).map((s, k) => [s.genes[0], items.length + k]))
     const geneIndex = new Map(all.source.genes.map((g, i) => [g, i]))
     const base = fitGenes(all.source.controlMean, settings.expressionThreshold)
-    const observed = await this.observedSource(all.source)
+    const ds = await this.deps.datasets.load(all.source.datasetId).catch(() => null)
+    const observed = ds ? observedScorer(ds, all.source.genes) : null
+    const guides = ds
+      ? guidesOf(ds, all.source.datasetName, all.sets.slice(0, items.length).flatMap((s) => s.genes))
+      : { source: { guideColumn: null, replicateColumn: null, replicates: [], controlCells: 0, note: `Dataset “${all.source.datasetName}” could not be opened, so the plan lists no guides.` }, genes: new Map<string, GeneGuides>() }
     const fromMap = new Map(map?.pairs.map((p) => [p.condition, p]) ?? [])
     const seenConditions = new Set<string>()
     const rows: GuidePlanRow[] = []
@@ -621,6 +639,7 @@ export class DesignService {
       rows.push({
         condition: set.condition,
         genes: set.flags,
+        guides: set.genes.map((g) => guides.genes.get(g) ?? { gene: g, targeted: false, expressionMeasured: false, knockdown: null, guides: [], note: null }),
         scores,
         call: scores ? callGi(scores, settings.thresholds) : null,
         uncertainty,
@@ -628,7 +647,7 @@ export class DesignService {
         measured: observed?.has(set.condition) ?? false,
       })
     }
-    return { runId: input.runId, mapId: map?.mapId ?? null, source: slimSource(all.source), settings, rows }
+    return { runId: input.runId, mapId: map?.mapId ?? null, source: slimSource(all.source), settings, guideSource: guides.source, rows }
   }
 }
 
@@ -738,13 +757,48 @@ export function observedScorer(ds: PreparedDataset, axis: string[]) {
   }
 }
 
+/**
+ * The top hits with shared ranks: candidates whose scores lie within `tolerance` form one tie
+ * (alphabetical, one rank); `same(i, j)` says whether candidates i and j (indices into `hits`)
+ * are predicted identically, when the predictions were kept.
+ */
+export function rankedHits(
+  hits: Omit<SearchHit, 'rank' | 'tie'>[],
+  rankBy: 'cosine' | 'pearson',
+  tolerance: number,
+  top: number,
+  same: ((i: number, j: number) => boolean) | null,
+): { hits: SearchHit[]; ties: SearchTie[] } {
+  // A candidate none of whose signature genes was left to score (its own gene was the signature) has no score, not a score of 0.
+  const scored = hits.map((h, i) => ({ condition: h.condition, score: h.genesScored === 0 ? NaN : rankBy === 'pearson' ? (h.pearson ?? NaN) : h.cosine, i }))
+  const groups = topGroups(rankWithTies(scored, tolerance), top)
+  const out: SearchHit[] = []
+  const ties: SearchTie[] = []
+  for (const g of groups) {
+    // the unscored (last group) are not tied, they are not ranked at all
+    const tie = g.members.length > 1 && Number.isFinite(g.scoreRange[1]) ? ties.length + 1 : null
+    if (tie !== null) {
+      const first = g.members[0].i
+      ties.push({
+        tie,
+        rank: g.rank,
+        conditions: g.members.map((m) => m.condition),
+        scoreRange: [r7(g.scoreRange[0]), r7(g.scoreRange[1])],
+        identical: same !== null && g.members.every((m) => same(first, m.i)),
+      })
+    }
+    for (const m of g.members) out.push({ ...hits[m.i], rank: g.rank, tie })
+  }
+  return { hits: out, ties }
+}
+
 /** Gene index → its position among `columns` (how a prediction asked for those columns is read back). */
 function positionsOf(columns: Int32Array): Map<number, number> {
   return new Map(Array.from(columns, (g, k) => [g, k]))
 }
 
 /** Row r of the batch against the signature: its genes sigIdx (dataset indices), at columns sigAt of the batch's `width`. */
-function scoreAgainst(batch: BatchPrediction, r: number, width: number, sigIdx: number[], sigAt: number[], sigVal: number[], own: Set<number>, genes: string[]): Omit<SearchHit, 'condition' | 'genes'> {
+function scoreAgainst(batch: BatchPrediction, r: number, width: number, sigIdx: number[], sigAt: number[], sigVal: number[], own: Set<number>, genes: string[]): Omit<SearchHit, 'condition' | 'genes' | 'rank' | 'tie'> {
   // The signature's genes other than the perturbed ones themselves (their own shift says nothing).
   const pred: number[] = []
   const target: number[] = []

@@ -1,5 +1,6 @@
 /** Display words for the Design screen (presentation only, no science). */
-import type { GiCriterion, GiScoreName, GiThresholds, GiType, MapScope, PairGene } from '../../../src-shared/contract'
+import type { GiScoreName, GiThresholds, GiType, MapScope, PairGene, PairGi } from '../../../src-shared/contract'
+import { compareCalls, giConfidence, giVerdict, type CallComparison, type GiConfidence, type GiVerdict } from '../../../src-shared/domain/gi-call'
 import { GI_TYPE_COLORS } from '../../../src-shared/charts/design-scatter'
 import { SCORE_LABELS } from '../../../src-shared/charts/design-heatmap'
 
@@ -60,34 +61,41 @@ export const TYPE_LABELS: Record<GiType, string> = {
   epistasis: 'epistasis',
 }
 
-export const CRITERION_LABELS: Record<GiCriterion, string> = {
-  synergy: 'synergy',
-  'strong-synergy': 'strong synergy',
-  suppression: 'suppression',
-  additive: 'additive',
-  neomorphic: 'neomorphic',
-  redundant: 'redundant',
-  epistasis: 'epistasis',
-}
-
-/** Each type's rule, with the thresholds the map was scored with (model.md §9). */
+/** Each call's rule, with the thresholds the map was scored with, in precedence order (src-shared/domain/gi-call.ts). */
 export function typeRule(type: GiType, t: GiThresholds): string {
-  const ref = `mag / ${t.magReference.toFixed(3)}`
+  const lo = (1 - t.additiveBand).toFixed(2)
+  const hi = (1 + t.additiveBand).toFixed(2)
   switch (type) {
     case 'synergy':
-      return `${ref} > ${t.synergy} (strong above ${t.strongSynergy}): the pair does more than its singles add up to`
+      return `combined effect above ${hi}× the sum of the singles (GI magnitude ÷ ${t.magReference.toFixed(3)}, the additive pair’s)${t.strongSynergy > 1 + t.additiveBand ? `; strong above ${t.strongSynergy}×` : ''}: the pair does more than its singles add up to`
     case 'suppression':
-      return `${ref} < ${t.suppression}: the pair does less than its singles add up to`
+      return `combined effect below ${lo}× the sum of the singles: the pair does less than its singles add up to`
     case 'additive':
-      return `|${ref} − 1| ≤ ${t.additiveBand}: the pair is about the sum of its singles`
+      return `combined effect ${lo}×–${hi}× the sum of the singles: the pair is about the sum of its singles`
     case 'neomorphic':
-      return `corr_fit < ${t.neomorphicCorrFit}: the pair changes genes its singles do not explain`
+      return `fit correlation (corr_fit) below ${t.neomorphicCorrFit}: the pair changes genes its singles do not explain`
     case 'redundant':
-      return `dcor > ${t.redundantDcor} and dcor_singles > ${t.redundantDcorSingles}: both genes do the same thing`
+      return `dCor of the pair with its singles above ${t.redundantDcor} and of the singles with each other above ${t.redundantDcorSingles}: both genes do the same thing`
     case 'epistasis':
-      return `dominance > ${t.epistasisDominance}: one gene’s effect dominates the pair`
+      return `dominance above ${t.epistasisDominance}: one gene’s effect dominates the pair`
   }
 }
+
+/** A pair's one call, predicted and (when measured) observed, and how they compare: read from the shared rule. */
+export interface PairCalls {
+  predicted: GiVerdict | null
+  observed: GiVerdict | null
+  comparison: CallComparison | null
+  confidence: { level: GiConfidence; reason: string }
+}
+
+export function pairCalls(p: PairGi, t: GiThresholds): PairCalls {
+  const predicted = p.scores ? giVerdict(p.scores, t) : null
+  const observed = p.observed?.scores ? giVerdict(p.observed.scores, t) : null
+  return { predicted, observed, comparison: predicted && observed ? compareCalls(predicted, observed) : null, confidence: giConfidence(p.seen, predicted) }
+}
+
+export const CONFIDENCE_LABELS: Record<GiConfidence, string> = { high: 'high', medium: 'medium', low: 'low' }
 
 /** `12 s`, `3 min 20 s`, `1 h 5 min`. */
 export function duration(seconds: number): string {

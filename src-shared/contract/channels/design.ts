@@ -83,6 +83,11 @@ export const GI_DEFAULTS = {
   confirmAbovePairs: 6000,
   /** predicted genes listed per perturbation in a guide plan */
   planTopGenes: 10,
+  /**
+   * target search: scores within this of each other tie. The screen shows three decimals, and the
+   * models' errors on held-out conditions (pearson_delta well below 1) dwarf a difference this small.
+   */
+  searchTieTolerance: 0.001,
 } as const
 
 export interface GiScores {
@@ -220,6 +225,14 @@ export interface ObservedGi {
 export interface SearchHit {
   condition: string
   genes: PairGene[]
+  /**
+   * 1-based rank, shared by every member of a tie (competition ranking: after a tie of 19 at rank 1
+   * comes rank 20). Candidates tie when their scores differ by no more than the result's
+   * `tieTolerance`; within a tie they are listed alphabetically, not by score.
+   */
+  rank: number
+  /** id of the tie group (SearchResult.ties) the hit belongs to; null when no other candidate ties with it */
+  tie: number | null
   cosine: number
   /** null when the signature has no spread (e.g. only genes up) */
   pearson: number | null
@@ -240,15 +253,89 @@ export interface SearchResult {
   unmatched: string[]
   unmatchedCount: number
   candidates: number
+  /** the top hits; a tie that straddles the cut is kept whole, so there can be more than `top` */
   hits: SearchHit[]
+  /** scores this close (absolute difference of the ranking score) tie: the search cannot tell the candidates apart */
+  tieTolerance: number
+  /** the tie groups among `hits`, best first */
+  ties: SearchTie[]
   seconds: number
+}
+
+/** Candidates the search cannot tell apart: their scores lie within `tieTolerance`. */
+export interface SearchTie {
+  tie: number
+  /** the shared rank */
+  rank: number
+  /** the members, alphabetically */
+  conditions: string[]
+  /** lowest and highest ranking score in the group */
+  scoreRange: [number, number]
+  /** every member has the same predicted change on the scored signature genes (the run predicts them alike, not merely similarly) */
+  identical: boolean
 }
 
 // ── guide plan ─────────────────────────────────────────────────────────────────────
 
+/**
+ * How far a guide lowered its target's own expression: the target's mean in the guide's cells
+ * against control cells (of the same replicate for a replicate's entry).
+ */
+export interface Knockdown {
+  /** cells with the guide (in this replicate) */
+  cells: number
+  controlCells: number
+  /** mean log-normalised expression in the guide's cells minus in control cells */
+  change: number
+  /** standard error of `change` (Welch); null with fewer than two cells on a side */
+  se: number | null
+  /** the target's mean normalised expression (counts per cell, before log1p) as a share of control's: 0.3 = 70 % knocked down */
+  remaining: number | null
+}
+
+export interface GuideEfficiency {
+  /** the guide id as the screen wrote it (`STAT1g2`) */
+  guide: string
+  /** cells carrying it with the gene perturbed alone */
+  cells: number
+  /** over all replicates; null when the target's own expression is not measured */
+  knockdown: Knockdown | null
+  /** per replicate, in the screen's replicate order; empty without a replicate column or without the target's expression */
+  replicates: (Knockdown & { replicate: string })[]
+}
+
+/** The guides a screen used against one gene of the plan. */
+export interface GeneGuides {
+  gene: string
+  /** the screen has cells with this gene perturbed alone */
+  targeted: boolean
+  /** the gene's own expression is among the dataset's genes, so knockdown can be measured */
+  expressionMeasured: boolean
+  /** all cells of the gene alone, every guide together; null when not targeted or not measured */
+  knockdown: Knockdown | null
+  /** by cells, most first */
+  guides: GuideEfficiency[]
+  /** what a reader should know, in words (never targeted; expression not measured; no guide ids kept) */
+  note: string | null
+}
+
+/** Where the plan's guide lists came from. */
+export interface PlanGuideSource {
+  /** the dataset's per-cell guide column; null when it has none (see `note`) */
+  guideColumn: string | null
+  replicateColumn: string | null
+  /** the replicates, in the screen's order */
+  replicates: string[]
+  controlCells: number
+  /** why there are no guides, when there are none */
+  note: string | null
+}
+
 export interface GuidePlanRow {
   condition: string
   genes: PairGene[]
+  /** per gene of the perturbation, the guides the screen used against it and their knockdown */
+  guides: GeneGuides[]
   /** pairs only */
   scores: GiScores | null
   call: GiCall | null
@@ -262,6 +349,7 @@ export interface GuidePlan {
   mapId: number | null
   source: PredictionSource
   settings: GiSettings
+  guideSource: PlanGuideSource
   rows: GuidePlanRow[]
 }
 
@@ -343,6 +431,8 @@ export const designSearchSchema = z
     top: z.number().int().min(1).max(10_000).default(50),
     /** leave each candidate's own genes out of its score (their self effect would match any signature listing them) */
     excludePerturbed: z.boolean().default(true),
+    /** candidates whose ranking scores differ by no more than this tie (shown as one group, never ranked against each other) */
+    tieTolerance: z.number().min(0).max(1).default(GI_DEFAULTS.searchTieTolerance),
     confirm: z.boolean().default(false),
     jobId: jobId.optional(),
   })
@@ -375,8 +465,14 @@ export const designChannels = {
   'design:search': returns<SearchResult>()(designSearchSchema),
   /** the guide plan's rows (what the CSV holds) */
   'design:plan': returns<GuidePlan>()(z.object(planInput).strict()),
-  /** the guide plan as CSV, saved like export:save */
-  'design:export-plan': returns<ExportSaved>()(z.object({ ...planInput, fileName: z.string().min(1).max(200).optional() }).strict()),
+  /** the guide plan as CSV (+ `<name>.provenance.txt`) or Excel (+ Provenance sheet), saved like export:save */
+  'design:export-plan': returns<ExportSaved>()(
+    z.object({ ...planInput, format: z.enum(['csv', 'xlsx'], { error: 'The format is csv or xlsx' }).default('csv'), fileName: z.string().min(1).max(200).optional() }).strict(),
+  ),
+  /** a stored pair map as a table (every pair, all scores and calls): CSV (+ provenance sidecar) or Excel */
+  'design:export-map': returns<ExportSaved>()(
+    z.object({ mapId: id('Map id'), format: z.enum(['csv', 'xlsx'], { error: 'The format is csv or xlsx' }).default('csv'), fileName: z.string().min(1).max(200).optional() }).strict(),
+  ),
   /** a map's heatmap (genes × genes coloured by a score) as PNG or SVG, saved like export:save */
   'design:export-heatmap': returns<ExportSaved>()(
     z
@@ -396,7 +492,8 @@ export const designChannels = {
  * user moves a threshold): every §9 criterion that holds, and one type — the first of
  * neomorphic, redundant, epistasis that holds, else additive within the band around the
  * reference magnitude, else synergy above it or suppression below. Separately, whether the fit is
- * ill-determined (nearly collinear singles), which the call's reader should weigh.
+ * ill-determined (nearly collinear singles), which the call's reader should weigh. The call in
+ * words (the deciding rule, the other criteria, the ⚠ where it applies): src-shared/domain/gi-call.ts.
  */
 export function callGi(s: Pick<GiScores, 'mag' | 'corr_fit' | 'dcor' | 'dcor_singles' | 'dominance'> & Partial<Pick<GiScores, 'singles_cos'>>, t: GiThresholds): GiCall {
   const rel = s.mag / t.magReference
