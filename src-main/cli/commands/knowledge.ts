@@ -148,10 +148,12 @@ function addQueryCommands(program: Command, session: () => CliSession): void {
   program
     .command('pathways')
     .description('every Reactome pathway containing a gene, with depth (0 = top-level), level (1 = lowest) and ancestors')
-    .requiredOption('--gene <symbol>', 'gene symbol, alias or Ensembl id')
+    // Not a required option: commander would then demand it of the `pathways enrich` subcommand too.
+    .option('--gene <symbol>', 'gene symbol, alias or Ensembl id')
     .addOption(releaseOption())
     .addOption(knowledgeOption())
-    .action(async (opts: KnowledgeOpts & { gene: string }) => {
+    .action(async function (this: Command, opts: KnowledgeOpts & { gene?: string }) {
+      if (!opts.gene) this.error("error: required option '--gene <symbol>' not specified", { code: 'commander.missingMandatoryOptionValue', exitCode: 2 })
       const s = session()
       const stop = await prepare(s, opts)
       const list = await s.call('knowledge:gene-pathways', { gene: opts.gene, release: opts.release })

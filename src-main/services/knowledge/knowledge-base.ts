@@ -379,6 +379,17 @@ export class KnowledgeBase {
     return out
   }
 
+  /** Every pathway with the genes of it and its sub-pathways (knowledge gene indices): what enrichment tests. */
+  pathwayGeneSets(): { id: string; name: string; depth: number; genes: Int32Array }[] {
+    const ix = this.idx()
+    return ix.pathwayIds.map((id, p) => ({ id, name: ix.pathwayNames[p], depth: ix.net.depth[p], genes: ix.net.allGenes(p) }))
+  }
+
+  /** The symbol of a knowledge gene index. */
+  symbolOf(gene: number): string {
+    return this.idx().symbols[gene]
+  }
+
   // ── attention mask ───────────────────────────────────────────────────────
 
   /**
