@@ -17,6 +17,9 @@ test('train on the demo dataset: watch the loss, cancel one run, complete anothe
   await page.getByTestId('nav-training').click()
   await expect(page.getByTestId('run-list-empty')).toBeVisible()
   await page.getByTestId('train-model').selectOption('gears')
+  // The formulation, seeds, batch and engine are under Advanced.
+  await expect(page.getByTestId('train-backend')).toBeHidden()
+  await page.getByTestId('train-advanced').locator('summary').click()
   await expect(page.getByTestId('train-backend')).toBeVisible()
   // The published formulation trains every epoch it is asked for (the grounded default on this small
   // screen cross-validates first and may keep the prior, epoch 0: ml/residual.test.ts covers it).

@@ -1,4 +1,4 @@
-import type { Project, RunSummary, RunStatus } from '../../src-shared/contract'
+import type { Project, ProjectRun, RunSummary, RunStatus } from '../../src-shared/contract'
 import { nowIso, type Db } from './database'
 
 interface ProjectRow {
@@ -24,7 +24,7 @@ interface RunRow {
 const SELECT_PROJECT = `
   SELECT p.id, p.name, p.created_at, p.updated_at,
          (SELECT count(*) FROM datasets d WHERE d.project_id = p.id) AS dataset_count,
-         (SELECT count(*) FROM runs r WHERE r.project_id = p.id)     AS run_count
+         (SELECT count(*) FROM runs r WHERE r.project_id = p.id AND r.kind = 'model') AS run_count
   FROM projects p`
 
 function toProject(r: ProjectRow): Project {
@@ -85,13 +85,15 @@ export class ProjectsRepo {
     return row && toProject(row)
   }
 
-  recentRuns(projectId: number, limit = 10): RunSummary[] {
+  /** The newest model runs, each with its number among the project's model runs (baselines are not runs of their own). */
+  recentRuns(projectId: number, limit = 10): ProjectRun[] {
     const rows = this.db
       .prepare(
-        `SELECT id, project_id, dataset_id, model, status, created_at, finished_at, error
-         FROM runs WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+        `SELECT id, project_id, dataset_id, model, status, created_at, finished_at, error, name,
+                (SELECT count(*) FROM runs o WHERE o.project_id = r.project_id AND o.kind = 'model' AND o.id <= r.id) AS number
+         FROM runs r WHERE project_id = ? AND kind = 'model' ORDER BY created_at DESC, id DESC LIMIT ?`,
       )
-      .all(projectId, limit) as RunRow[]
-    return rows.map(toRunSummary)
+      .all(projectId, limit) as (RunRow & { name: string | null; number: number })[]
+    return rows.map((r) => ({ ...toRunSummary(r), number: r.number, name: r.name }))
   }
 }

@@ -106,8 +106,9 @@ describe('browser-mode server', () => {
     expect(long.status).toBe(400)
     expect(JSON.parse(long.body).error.message).toContain('at most 200 characters')
     expect((await request('/api/project:list', { headers: auth() })).status).toBe(405)
+    // A refusal is an answer (200 with the error envelope), so the browser does not log it as a failed request.
     const missing = await api('project:delete', JSON.stringify({ id: 4242 }))
-    expect(missing.status).toBe(422)
+    expect(missing.status).toBe(200)
     expect(JSON.parse(missing.body).error.code).toBe('project.not-found')
     expect(context.services.projects.list().length).toBe(before)
   })
@@ -158,14 +159,28 @@ describe('browser-mode server', () => {
     expect(fs.readFileSync(env.data.path, 'utf8')).toBe('a,b\n1,2\n')
   })
 
-  it('answers a preview of a file it cannot read with a clear 422, and keeps serving', async () => {
+  it('never shows the server’s upload folders in an error: the user sees the name of the file they picked', async () => {
+    const up = JSON.parse((await request('/upload?name=notes.h5ad', { method: 'POST', headers: auth(), body: 'just text, not HDF5\n' })).body)
+    const r = await api('dataset:preview', JSON.stringify({ path: up.data.path, format: 'auto' }))
+    const env = JSON.parse(r.body)
+    expect(env.ok).toBe(false)
+    expect(env.error.message).toContain('notes.h5ad')
+    expect(env.error.message).not.toContain('uploads')
+    expect(env.error.message).not.toContain(context.home)
+    const folder = path.dirname(up.data.path)
+    const tenx = JSON.parse((await api('dataset:preview', JSON.stringify({ path: folder, format: '10x' }))).body)
+    expect(tenx.ok).toBe(false)
+    expect(tenx.error.message).not.toContain(context.home)
+  })
+
+  it('answers a preview of a file it cannot read with a clear refusal, and keeps serving', async () => {
     for (const name of ['features.tsv.gz', 'matrix.mtx', 'barcodes.tsv', 'cells.csv']) {
       const dir = writeTinyTenx(path.join(home.dir, `tenx-${name}`))
       const file = path.join(dir, name)
       const how = makeUnreadable(file)
       const r = await api('dataset:preview', JSON.stringify({ path: dir, format: 'auto' }))
       restoreReadable(file, how)
-      expect(r.status, r.body).toBe(422)
+      expect(r.status, r.body).toBe(200)
       expect(JSON.parse(r.body).error).toMatchObject({ code: 'dataset.unreadable', message: expect.stringContaining(`${file}: permission denied`) })
       // an unhandled stream error would have ended the process (and this test run) by now
       await new Promise((resolve) => setTimeout(resolve, 50))

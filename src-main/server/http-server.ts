@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { CONTENT_SECURITY_POLICY, EXPORT_MAX_BYTES, fail, type Envelope } from '../../src-shared/contract'
 import type { AppContext } from '../app-context'
 import { checkRequest, cookieName, newToken } from './security'
-import { receiveUpload } from './upload'
+import { hideUploadPaths, receiveUpload } from './upload'
 
 export interface ServerOptions {
   context: AppContext
@@ -51,12 +51,18 @@ function send(res: ServerResponse, status: number, body: string | Buffer, type: 
   res.end(body)
 }
 
-function sendEnvelope(res: ServerResponse, envelope: Envelope<unknown>) {
+/**
+ * A refusal of the core (a missing project, an unreadable file: the envelope's error) is an answer,
+ * sent as 200 so the browser does not log it as a failed request; the page shows its message.
+ * Requests the contract cannot take (malformed, unknown channel, too large) keep their 4xx, a
+ * crash its 500. Error messages never show the server's upload folders (`home`, when given).
+ */
+function sendEnvelope(res: ServerResponse, envelope: Envelope<unknown>, home?: string) {
   let status = 200
   if (!envelope.ok) {
     const code = envelope.error.code
-    status =
-      code === 'internal' ? 500 : code === 'contract.unknown-channel' ? 404 : code === 'contract.body-too-large' ? 413 : code.startsWith('contract.') ? 400 : 422
+    status = code === 'internal' ? 500 : code === 'contract.unknown-channel' ? 404 : code === 'contract.body-too-large' ? 413 : code.startsWith('contract.') ? 400 : 200
+    if (home) envelope = { ok: false, error: { ...envelope.error, message: hideUploadPaths(envelope.error.message, home) } }
   }
   send(res, status, JSON.stringify(envelope), 'application/json; charset=utf-8')
 }
@@ -158,7 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         let input: unknown
         try {
           // Exports carry whole files (a chart as base64 PNG, a large table): they may be larger.
-          const body = await readBody(req, channel === 'export:save' ? Math.max(maxBody, Math.ceil((EXPORT_MAX_BYTES * 4) / 3) + 4096) : maxBody)
+          const body = await readBody(req, channel === 'export:save' || channel === 'export:table' ? Math.max(maxBody, Math.ceil((EXPORT_MAX_BYTES * 4) / 3) + 4096) : maxBody)
           input = body.trim() === '' ? {} : JSON.parse(body)
         } catch (err) {
           if (err instanceof BodyTooLarge) {
@@ -168,7 +174,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           sendEnvelope(res, fail('contract.malformed-json', `The request body for ${channel} is not valid JSON: ${(err as Error).message}`))
           return
         }
-        sendEnvelope(res, await context.router.dispatch(channel, input))
+        sendEnvelope(res, await context.router.dispatch(channel, input), context.home)
         return
       }
       if (url.pathname === '/upload') {
@@ -176,7 +182,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           send(res, 405, 'Use POST for /upload', 'text/plain; charset=utf-8', { Allow: 'POST' })
           return
         }
-        sendEnvelope(res, await receiveUpload(req, context.home, url.searchParams))
+        sendEnvelope(res, await receiveUpload(req, context.home, url.searchParams), context.home)
         return
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -20,6 +20,20 @@ export function uploadsDir(home: string): string {
 }
 
 /**
+ * An error message without the server's upload folders: the browser's user picked "screen.h5ad",
+ * not `<data folder>/uploads/0f3a…/screen.h5ad`. A file keeps its own name; an upload folder (a
+ * 10x folder's files) reads "the uploaded files".
+ */
+export function hideUploadPaths(message: string, home: string): string {
+  const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const root = escaped(uploadsDir(home))
+  return message
+    .replace(new RegExp(`${root}[\\\\/][a-f0-9]{16}[\\\\/]`, 'g'), '')
+    .replace(new RegExp(`${root}[\\\\/][a-f0-9]{16}`, 'g'), 'the uploaded files')
+    .replace(new RegExp(root, 'g'), 'the uploads folder')
+}
+
+/**
  * Stores one uploaded file (raw request body) as `uploads/<batch>/<name>`, streaming to disk.
  * A partial file is removed when the upload breaks off, so nothing half-written is left.
  */

@@ -6,6 +6,7 @@ export interface Project {
   createdAt: string
   updatedAt: string
   datasetCount: number
+  /** model runs (the baselines fitted beside them are not counted) */
   runCount: number
 }
 
@@ -22,8 +23,15 @@ export interface RunSummary {
   error: string | null
 }
 
+/** A model run as the project lists it: `number` counts the project's model runs (Run 1, Run 2, …). */
+export interface ProjectRun extends RunSummary {
+  number: number
+  name: string | null
+}
+
 export interface ProjectDetail extends Project {
-  recentRuns: RunSummary[]
+  /** the newest model runs; baselines are fitted with them and not listed as runs of their own */
+  recentRuns: ProjectRun[]
 }
 
 export interface AppInfo {

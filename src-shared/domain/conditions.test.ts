@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   canonicalCondition,
+  conditionLabel,
   conditionGenes,
   formatCondition,
   guideTarget,
@@ -139,5 +140,22 @@ describe('mapToConditions', () => {
     expect(byValue['null'].reason).toBe('empty value')
     expect(byValue['_'].reason).toBe('no gene symbol in the value')
     expect(m.unmapped.reduce((s, u) => s + u.cells, 0)).toBe(6)
+  })
+})
+
+describe('conditionLabel (display form)', () => {
+  it('writes singles and sets as people do, in the order given', () => {
+    expect(conditionLabel('STAT1+ctrl')).toBe('STAT1')
+    expect(conditionLabel('ctrl+STAT1')).toBe('STAT1')
+    expect(conditionLabel('STAT1+IRF1')).toBe('STAT1 + IRF1')
+    expect(conditionLabel('A+B+C')).toBe('A + B + C')
+    expect(conditionLabel(['IRF1', 'STAT1'])).toBe('IRF1 + STAT1')
+  })
+
+  it('calls the control "control" and leaves text that is no condition alone', () => {
+    expect(conditionLabel('ctrl')).toBe('control')
+    expect(conditionLabel([])).toBe('control')
+    expect(conditionLabel('not a gene')).toBe('not a gene')
+    expect(conditionLabel('A++B')).toBe('A++B')
   })
 })

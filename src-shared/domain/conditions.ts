@@ -45,6 +45,22 @@ export function isControl(condition: string): boolean {
   return conditionGenes(condition).length === 0
 }
 
+/**
+ * A condition as people write it, for the screen: `STAT1+ctrl` → `STAT1`, `STAT1+IRF1` →
+ * `STAT1 + IRF1` (in the order written), `ctrl` → `control`. Files and CLI JSON keep the GEARS
+ * string; only displays use this. Anything that is not a condition comes back unchanged.
+ */
+export function conditionLabel(condition: string | readonly string[]): string {
+  const tokens = typeof condition === 'string' ? condition.split('+') : [...condition]
+  const genes: string[] = []
+  for (const raw of tokens) {
+    const token = raw.trim()
+    if (token === '' || /\s/.test(token)) return typeof condition === 'string' ? condition : tokens.join(' + ')
+    if (!isCtrlToken(token) && !genes.includes(token)) genes.push(token)
+  }
+  return genes.length === 0 ? 'control' : genes.join(' + ')
+}
+
 // ---------------------------------------------------------------------------------------------
 // Control labels and column suggestions
 

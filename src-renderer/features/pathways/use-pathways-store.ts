@@ -10,7 +10,8 @@ import type {
   PathwayNode,
   ProjectKnowledge,
 } from '../../../src-shared/contract/channels/knowledge'
-import { api, errorMessage } from '../../api/client'
+import { api } from '../../api/client'
+import { latest, useAction } from '../../composables/use-action'
 import { useDatasetsStore } from '../datasets/use-datasets-store'
 import { useProjectsStore } from '../projects/use-projects-store'
 
@@ -27,7 +28,7 @@ export const usePathwaysStore = defineStore('pathways', () => {
 
   const status = ref<KnowledgeStatus | null>(null)
   const projectKnowledge = ref<ProjectKnowledge | null>(null)
-  const error = ref<string | null>(null)
+  const { error, quietly: guard } = useAction()
 
   const roots = ref<PathwayNode[]>([])
   // Plain objects replaced on write so the tree re-renders without deep reactivity over 2,800 nodes.
@@ -46,8 +47,7 @@ export const usePathwaysStore = defineStore('pathways', () => {
 
   const mask = ref<MaskResult | null>(null)
   const maskLevel = ref<MaskLevelInput>({ kind: 'l1' })
-  const maskLoading = ref(false)
-  const maskError = ref<string | null>(null)
+  const { busy: maskLoading, error: maskError, run: runMask } = useAction()
 
   const ready = computed(() => status.value?.ready === true)
   /** The release queries use: the project's choice, else the default. */
@@ -61,16 +61,6 @@ export const usePathwaysStore = defineStore('pathways', () => {
     for (const row of datasets.selected?.conditionTable ?? []) if (row.kind !== 'control') for (const g of row.genes) set.add(g)
     return set
   })
-
-  async function guard<T>(work: () => Promise<T>): Promise<T | undefined> {
-    error.value = null
-    try {
-      return await work()
-    } catch (err) {
-      error.value = errorMessage(err)
-      return undefined
-    }
-  }
 
   /** Status first (never builds); the tree only once a release exists. */
   async function load() {
@@ -115,30 +105,30 @@ export const usePathwaysStore = defineStore('pathways', () => {
     expanded.value = new Set([...expanded.value, ...ids])
   }
 
-  let openSeq = 0
+  const newestOpen = latest()
   async function open(target: PathwaySelection, remember = true) {
     if (remember && selection.value && !sameSelection(selection.value, target)) history.value = [...history.value.slice(-19), selection.value]
     selection.value = target
     // Quick clicks: only the last request's answer is shown.
-    const seq = ++openSeq
+    const mine = newestOpen()
     loadingDetail.value = true
     await guard(async () => {
       if (target.kind === 'pathway') {
         const detail = await api.call('knowledge:pathway', { ...withRelease(), id: target.id })
-        if (seq !== openSeq) return
+        if (!mine()) return
         pathway.value = detail
         gene.value = null
         void reveal(detail)
         void loadGraph()
       } else {
         const view = await api.call('knowledge:gene', { ...withRelease(), gene: target.symbol })
-        if (seq !== openSeq) return
+        if (!mine()) return
         gene.value = view
         pathway.value = null
         graph.value = null
       }
     })
-    if (seq === openSeq) loadingDetail.value = false
+    if (mine()) loadingDetail.value = false
   }
 
   async function back() {
@@ -163,14 +153,8 @@ export const usePathwaysStore = defineStore('pathways', () => {
     mask.value = null
     maskError.value = null
     if (!genes.length || !ready.value) return
-    maskLoading.value = true
-    try {
-      mask.value = await api.call('knowledge:mask', { ...withRelease(), genes, level: maskLevel.value })
-    } catch (err) {
-      maskError.value = errorMessage(err)
-    } finally {
-      maskLoading.value = false
-    }
+    const m = await runMask(() => api.call('knowledge:mask', { ...withRelease(), genes, level: maskLevel.value }))
+    if (m) mask.value = m
   }
 
   async function setProjectRelease(releaseLabel: string | null) {

@@ -14,6 +14,7 @@ import {
 } from '../../../src-shared/contract'
 import { ADDS_NOTHING_TEXT } from '../../../src-shared/domain/verdict'
 import { pct } from '../../../src-shared/exports/numbers'
+import { useRunNumbersStore } from '../projects/run-numbers'
 import { fmtDate, GROUP_PLAIN, MODEL_LABELS, priorPhrase } from '../training/labels'
 
 export const STATUS_LABELS: Record<GeneStatus, string> = {
@@ -64,10 +65,16 @@ export function modelLabel(model: string): string {
   return MODEL_LABELS[model as keyof typeof MODEL_LABELS] ?? model
 }
 
-/** `GEARS short (GEARS) #3`, or `GEARS #3` for an unnamed run; baselines by their table name. */
+/**
+ * `GEARS short (GEARS) · Run 2`, or `GEARS · Run 2` for an unnamed run, numbered per project as on
+ * the Training screen; baselines by their table name. The run id stands in until the numbers load.
+ */
 export function shortRunLabel(r: Pick<RunListItem, 'id' | 'name' | 'model' | 'kind'>): string {
-  const model = r.kind === 'baseline' ? `${r.model} baseline` : modelLabel(r.model)
-  return r.name ? `${r.name} (${model}) #${r.id}` : `${model} #${r.id}`
+  const which = useRunNumbersStore().label(r.id)
+  if (r.kind === 'baseline') return which ? `${r.model} ${which}` : `${r.model} baseline #${r.id}`
+  const model = modelLabel(r.model)
+  const tag = which ? ` · ${which}` : ` #${r.id}`
+  return r.name ? `${r.name} (${model})${tag}` : `${model}${tag}`
 }
 
 /** The run a prediction came from, as `shortRunLabel` names it. */

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import type { ModelPrior, PerturbableGene, PredictGenes, PredictionListItem, PredictResult, RunListItem, RunVerdict } from '../../../src-shared/contract'
+import { parseGeneList } from '../../../src-shared/domain/gene-list'
 import { api, errorMessage } from '../../api/client'
 import { useProjectsStore } from '../projects/use-projects-store'
 
@@ -105,9 +106,7 @@ export const usePredictStore = defineStore('predict', () => {
 
   /** Adds symbols (as typed, or the run's spelling when it knows them); `A+B`, `A, B` and `A B` add both. */
   function addGenes(text: string) {
-    for (const token of text.split(/[+,;\s]+/)) {
-      const t = token.trim()
-      if (!t || /^ctrl$/i.test(t)) continue
+    for (const t of parseGeneList(text)) {
       const symbol = geneIndex.value.get(t.toUpperCase())?.gene ?? t
       if (!chosenSymbols.value.some((g) => g.toUpperCase() === symbol.toUpperCase())) chosenSymbols.value = [...chosenSymbols.value, symbol]
     }

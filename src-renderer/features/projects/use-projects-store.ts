@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { Project, ProjectDetail } from '../../../src-shared/contract'
-import { api, errorMessage } from '../../api/client'
+import { api } from '../../api/client'
+import { useAction } from '../../composables/use-action'
 
 const OPEN_KEY = 'perturb-studio.open-project'
 
@@ -10,20 +11,9 @@ export const useProjectsStore = defineStore('projects', () => {
   const projects = ref<Project[]>([])
   const openId = ref<number | null>(Number(localStorage.getItem(OPEN_KEY)) || null)
   const detail = ref<ProjectDetail | null>(null)
-  const loading = ref(false)
-  const error = ref<string | null>(null)
+  const { busy: loading, error, quietly: guard } = useAction()
 
   const openProject = computed(() => projects.value.find((p) => p.id === openId.value) ?? null)
-
-  async function guard<T>(work: () => Promise<T>): Promise<T | undefined> {
-    error.value = null
-    try {
-      return await work()
-    } catch (err) {
-      error.value = errorMessage(err)
-      return undefined
-    }
-  }
 
   async function refresh() {
     loading.value = true
@@ -34,6 +24,15 @@ export const useProjectsStore = defineStore('projects', () => {
     })
     loading.value = false
   }
+
+  // Runs change state in the worker (queued → running → completed) without any click here: follow
+  // them, so the Projects page never shows a finished run as queued. Many events arrive while a
+  // run trains (one per epoch): one refresh per burst.
+  let runTimer: ReturnType<typeof setTimeout> | undefined
+  api.on('run:changed', () => {
+    clearTimeout(runTimer)
+    runTimer = setTimeout(() => void refresh(), 200)
+  })
 
   function setOpen(id: number | null) {
     openId.value = id

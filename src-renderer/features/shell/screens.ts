@@ -6,6 +6,7 @@ export const screens = [
   { name: 'training', label: 'Training', hint: 'Train and compare models' },
   { name: 'predict', label: 'Predict', hint: 'Predict perturbation effects' },
   { name: 'design', label: 'Design', hint: 'Plan gene combinations' },
+  { name: 'glossary', label: 'Glossary', hint: 'What the words and scores mean' },
 ] as const
 
 export type ScreenName = (typeof screens)[number]['name']

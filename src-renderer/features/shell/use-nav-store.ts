@@ -13,6 +13,8 @@ export const useNavStore = defineStore('nav', () => {
   window.addEventListener('hashchange', () => (current.value = fromHash()))
 
   function go(name: ScreenName) {
+    // A new screen opens at its top, not where the last one was scrolled to.
+    if (current.value !== name) window.scrollTo({ top: 0 })
     current.value = name
     if (location.hash !== `#/${name}`) history.pushState(null, '', `#/${name}`)
   }

@@ -92,20 +92,6 @@ export const METRIC_SHORT: Record<RunMetricName | 'mse_de_norm', string> = {
   mse_de_norm: 'mse_de ÷ no_perturb',
 }
 
-export const METRIC_HELP: Record<RunMetricName | 'mse_de_norm', string> = {
-  mse: 'Mean squared error over all genes (lower is better)',
-  pearson: 'Pearson correlation over all genes',
-  mse_de: 'Mean squared error over the top-20 DE genes (lower is better)',
-  pearson_de: 'Pearson correlation over the top-20 DE genes',
-  pearson_delta: 'Correlation of predicted and observed change from control, all genes (headline; higher is better)',
-  pearson_delta_de: 'Correlation of predicted and observed change from control, top-20 DE genes',
-  pearson_delta_centroid: 'pearson_delta_centroid: Pearson of changes vs the average perturbation — correlation of predicted and observed change from the mean of all perturbed training cells, all genes (predicting the average perturbation scores nothing; higher is better)',
-  frac_opposite_direction_top20_non_dropout: 'frac_opposite_direction_top20_non_dropout: share of the top-20 non-dropout DE genes predicted to move the wrong way (lower is better)',
-  mse_top20_de_non_dropout: 'mse_top20_de_non_dropout: mean squared error over the top-20 non-dropout DE genes',
-  frac_in_range_45_55: 'frac_in_range_45_55: share of top-20 DE genes predicted within the 45th–55th percentile of observed cells',
-  mse_de_norm: 'mse_de divided by the no_perturb baseline’s mse_de on the same conditions (below 1 beats doing nothing)',
-}
-
 export function fmt(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—'
   const a = Math.abs(x)

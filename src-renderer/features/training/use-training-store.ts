@@ -15,6 +15,9 @@ import {
   type TrainSetupInput,
 } from '../../../src-shared/contract'
 import { api, errorMessage } from '../../api/client'
+import { latest, useAction } from '../../composables/use-action'
+import { useDatasetsStore } from '../datasets/use-datasets-store'
+import { baselineOwners, numberRuns } from '../../../src-shared/domain/run-numbers'
 import { useProjectsStore } from '../projects/use-projects-store'
 
 /** One live point of the loss curves: x in epochs (2.5 = halfway through epoch 3), running means by term. */
@@ -39,6 +42,7 @@ function settingMessage(message: string): string {
  */
 export const useTrainingStore = defineStore('training', () => {
   const projects = useProjectsStore()
+  const datasets = useDatasetsStore()
 
   // ── setup ──────────────────────────────────────────────────────────────────────────
   const form = reactive({
@@ -79,16 +83,27 @@ export const useTrainingStore = defineStore('training', () => {
     }
   })
 
+  // A screen of single-gene perturbations only (no pairs) cannot be split the GEARS way: default
+  // to the single split whenever another dataset is chosen; the user can still pick either.
+  watch(
+    () => [form.datasetId, datasets.list.find((d) => d.datasetId === form.datasetId)?.combos] as const,
+    ([id, combos], old) => {
+      if (id === null || combos === undefined || (old && old[0] === id && old[1] !== undefined)) return
+      form.splitKind = combos === 0 ? 'single' : 'simulation'
+    },
+    { immediate: true },
+  )
+
   const estimate = ref<TrainEstimate | null>(null)
   /** why the setup cannot run as it is (the core's validation message), or why no estimate */
   const setupError = ref<string | null>(null)
   const starting = ref(false)
   let estimateTimer: ReturnType<typeof setTimeout> | undefined
-  let estimateSeq = 0
+  const newestEstimate = latest()
 
   async function refreshEstimate() {
     const input = setup.value
-    const seq = ++estimateSeq
+    const mine = newestEstimate()
     if (!input) {
       estimate.value = null
       setupError.value = null
@@ -96,11 +111,11 @@ export const useTrainingStore = defineStore('training', () => {
     }
     try {
       const e = await api.call('train:estimate', input)
-      if (seq !== estimateSeq) return
+      if (!mine()) return
       estimate.value = e
       setupError.value = null
     } catch (err) {
-      if (seq !== estimateSeq) return
+      if (!mine()) return
       estimate.value = null
       setupError.value = settingMessage(errorMessage(err))
     }
@@ -128,17 +143,36 @@ export const useTrainingStore = defineStore('training', () => {
   const selectedId = ref<number | null>(null)
   const detail = ref<RunDetail | null>(null)
   const traces = ref<Record<number, LossPoint[]>>({})
-  const error = ref<string | null>(null)
+  const { error, quietly: guard } = useAction()
   const loaded = ref(false)
+  /** bumped when a run starts, so the monitor scrolls into view */
+  const monitorFocus = ref(0)
 
-  async function guard<T>(work: () => Promise<T>): Promise<T | undefined> {
-    error.value = null
-    try {
-      return await work()
-    } catch (err) {
-      error.value = errorMessage(err)
-      return undefined
+  /** The user's runs numbered per project (Run 1, Run 2, …; projects/run-numbers.ts). */
+  const runNumbers = computed(() => numberRuns(runs.value))
+
+  /**
+   * Each model run's baselines (those of its dataset and split fitted for it), shown with their
+   * model rather than as runs of their own; baselines no model run claims are `orphans`.
+   */
+  const baselinesOf = computed(() => {
+    const owners = baselineOwners(runs.value)
+    const byRun = new Map<number, RunListItem[]>()
+    const orphans: RunListItem[] = []
+    for (const b of runs.value.filter((r) => r.kind === 'baseline').sort((x, y) => x.id - y.id)) {
+      const owner = owners.get(b.id)
+      if (owner === undefined) orphans.push(b)
+      else byRun.set(owner, [...(byRun.get(owner) ?? []), b])
     }
+    return { byRun, orphans }
+  })
+
+  /** "Run 3" for a model run, "Run 3 baseline" for a baseline fitted with it. */
+  function runLabel(id: number): string {
+    const n = runNumbers.value.get(id)
+    if (n !== undefined) return `Run ${n}`
+    for (const [owner, list] of baselinesOf.value.byRun) if (list.some((b) => b.id === id)) return `baseline of Run ${runNumbers.value.get(owner)}`
+    return 'baseline'
   }
 
   async function refresh() {
@@ -195,6 +229,7 @@ export const useTrainingStore = defineStore('training', () => {
       const r = await guard(() => api.call('train:start', input))
       if (!r) return null
       traces.value[r.runId] = []
+      monitorFocus.value++
       await select(r.runId)
       await refresh()
       return r.runId
@@ -343,6 +378,10 @@ export const useTrainingStore = defineStore('training', () => {
     traces,
     error,
     loaded,
+    monitorFocus,
+    runNumbers,
+    baselinesOf,
+    runLabel,
     compareIds,
     comparison,
     compareError,

@@ -1,7 +1,11 @@
 import { onBeforeUnmount, ref } from 'vue'
-import { api } from './client'
+import { api } from '../api/client'
 
-/** Progress of one long request: a client-chosen job id, its progress events, and cancel. */
+/**
+ * Progress of one long request (import, knowledge build, demo): a client-chosen job id, the
+ * core's `job:progress` events for it, and cancel. `run(work)` begins the job, hands its id to
+ * the request, and ends it however the request ends.
+ */
 export function useJob() {
   const jobId = ref<string | null>(null)
   const fraction = ref(0)
@@ -28,5 +32,13 @@ export function useJob() {
     jobId.value = null
   }
 
-  return { jobId, fraction, message, begin, cancel, end }
+  async function run<T>(work: (jobId: string) => Promise<T>): Promise<T> {
+    try {
+      return await work(begin())
+    } finally {
+      end()
+    }
+  }
+
+  return { jobId, fraction, message, begin, cancel, end, run }
 }
