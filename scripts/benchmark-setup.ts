@@ -12,7 +12,7 @@ import { packageRoot } from '../src-main/paths'
 import { synthesizeToFile } from '../src-main/services/synthetic/write'
 import { trainSetupSchema, type RunListItem } from '../src-shared/contract'
 
-export type BenchPreset = 'norman-like' | 'small'
+export type BenchPreset = 'norman-like' | 'small' | 'replogle-like'
 
 /** The command line's `--name value`, or the fallback. */
 export function arg(name: string, fallback: string): string {
@@ -39,7 +39,10 @@ export interface BenchSetup {
  * on the command line sets how many prediction workers a large batch is split over.
  */
 export async function benchDataset(name: string, preset: BenchPreset, seed: number, options: { predictBackend?: BackendName } = {}): Promise<BenchSetup> {
-  const home = path.join(packageRoot(), '.cache', name, `${preset}-${seed}`)
+  // PERTURB_STUDIO_BENCH_CACHE moves the cache out of the checkout (replogle-like's is ~1.5 GB);
+  // `--scale F` benchmarks a proportionally smaller screen of the preset (scaleParams)
+  const scale = Number(arg('scale', '1'))
+  const home = path.join(process.env.PERTURB_STUDIO_BENCH_CACHE ?? path.join(packageRoot(), '.cache'), name, `${preset}-${seed}${scale < 1 ? `-x${scale}` : ''}`)
   fs.mkdirSync(home, { recursive: true })
   const lanes = arg('lanes', '')
   const ctx = createAppContext({ home, transport: 'cli', log: () => undefined, predictBackend: options.predictBackend, predictWorkers: { lanes: lanes ? Number(lanes) : undefined } })
@@ -49,7 +52,7 @@ export async function benchDataset(name: string, preset: BenchPreset, seed: numb
   const t = performance.now()
   await ctx.services.knowledge.build({ folder: knowledgeFolder })
   const file = path.join(home, `synthetic-${preset}-${seed}.h5ad`)
-  await synthesizeToFile({ preset, seed, out: file, knowledgeFolder })
+  await synthesizeToFile({ preset, seed, out: file, knowledgeFolder, scale })
   const r = await ctx.router.dispatch('dataset:import', { projectId: project.id, path: file, conditionColumn: 'condition', controlLabels: ['ctrl'] })
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
   fs.rmSync(file, { force: true })

@@ -138,8 +138,12 @@ export function subsetRows(m: CsrMatrix, keep: Int32Array): CsrMatrix {
   return { nRows: keep.length, nCols: m.nCols, indptr, indices, data }
 }
 
-/** Keeps the columns listed in `keep` (strictly ascending, so indices stay sorted), renumbered 0..keep.length-1, in new arrays. */
-export function subsetColumns(m: CsrMatrix, keep: Int32Array): CsrMatrix {
+/**
+ * Keeps the columns listed in `keep` (strictly ascending, so indices stay sorted), renumbered
+ * 0..keep.length-1, in new arrays; with `inPlace`, compacted inside `m`'s own indices and data
+ * (the result's arrays are views on them: no second copy of the stored values).
+ */
+export function subsetColumns(m: CsrMatrix, keep: Int32Array, inPlace = false): CsrMatrix {
   const map = new Int32Array(m.nCols).fill(-1)
   keep.forEach((c, i) => {
     if (i > 0 && c <= keep[i - 1]) throw new Error('subsetColumns: columns must be strictly ascending')
@@ -147,9 +151,10 @@ export function subsetColumns(m: CsrMatrix, keep: Int32Array): CsrMatrix {
   })
   const indptr = new Int32Array(m.nRows + 1)
   let nnz = 0
-  for (let k = 0; k < m.indices.length; k++) if (map[m.indices[k]] >= 0) nnz++
-  const indices = new Int32Array(nnz)
-  const data = new Float32Array(nnz)
+  if (!inPlace) for (let k = 0; k < m.indices.length; k++) if (map[m.indices[k]] >= 0) nnz++
+  // in place, the write position never passes the read position
+  const indices = inPlace ? m.indices : new Int32Array(nnz)
+  const data = inPlace ? m.data : new Float32Array(nnz)
   let p = 0
   for (let r = 0; r < m.nRows; r++) {
     for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) {
@@ -161,6 +166,7 @@ export function subsetColumns(m: CsrMatrix, keep: Int32Array): CsrMatrix {
     }
     indptr[r + 1] = p
   }
+  if (inPlace) return { nRows: m.nRows, nCols: keep.length, indptr, indices: indices.subarray(0, p), data: data.subarray(0, p) }
   return { nRows: m.nRows, nCols: keep.length, indptr, indices, data }
 }
 

@@ -38,7 +38,7 @@ function expectSameMatrix(a: CsrMatrix, b: CsrMatrix): void {
 }
 
 /** A small GEARS-layout dataset: 4 cells × 3 genes with counts, annotations and nested uns. */
-function small(): H5adWriteInput {
+function small(): H5adWriteInput & { X: CsrMatrix } {
   const X: CsrMatrix = { nRows: 4, nCols: 3, indptr: Int32Array.from([0, 1, 3, 3, 4]), indices: Int32Array.from([2, 0, 1, 2]), data: Float32Array.from([0.5, 1.25, 2, 3]) }
   const counts: CsrMatrix = { ...X, data: Float32Array.from([1, 2, 4, 7]) }
   return {
@@ -83,6 +83,26 @@ describe('writeH5ad', () => {
     expect(back.obs).toEqual(d.obs)
     expect(back.warnings).toEqual([])
     expect(fs.readdirSync(path.dirname(out))).toEqual(['papalexi.h5ad'])
+  })
+
+  it('writes X from row blocks (empty blocks and empty rows included) as it writes the whole matrix', async () => {
+    const input = small()
+    const X = input.X
+    const block = (from: number, to: number): CsrMatrix => ({
+      nRows: to - from,
+      nCols: X.nCols,
+      indptr: Int32Array.from(X.indptr.subarray(from, to + 1), (p) => p - X.indptr[from]),
+      indices: X.indices.slice(X.indptr[from], X.indptr[to]),
+      data: X.data.slice(X.indptr[from], X.indptr[to]),
+    })
+    const out = tmp('blocks.h5ad')
+    await writeH5ad(out, { ...input, X: { nRows: X.nRows, nCols: X.nCols, blocks: () => [block(0, 2), block(2, 2), block(2, 3), block(3, 4)] } })
+    expectSameMatrix((await readH5ad(out)).X, X)
+    // fewer rows than declared, or a block of another width, write nothing
+    const short = tmp('short.h5ad')
+    expect(await code(writeH5ad(short, { ...input, X: { nRows: X.nRows, nCols: X.nCols, blocks: () => [block(0, 3)] } }))).toMatchObject({ code: 'dataset.write-invalid', message: expect.stringMatching(/3 of its 4 rows/) })
+    expect(await code(writeH5ad(short, { ...input, X: { nRows: X.nRows, nCols: X.nCols, blocks: () => [{ ...block(0, 4), nCols: 2 }] } }))).toMatchObject({ code: 'dataset.write-invalid' })
+    expect(fs.existsSync(short)).toBe(false)
   })
 
   it('round-trips counts, every obs column type, GEARS uns and nested uns', async () => {

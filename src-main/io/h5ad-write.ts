@@ -18,7 +18,22 @@ import type { CsrMatrix, GearsUns, ObsColumn, RawDataset, UnsValue } from './raw
  * columns with missing values are categoricals 'False'/'True'.
  */
 
-export type H5adWriteInput = Pick<RawDataset, 'X' | 'cells' | 'genes' | 'obs'> & {
+/**
+ * A CSR matrix handed over in row blocks (each block a CsrMatrix of consecutive rows, its own
+ * indptr starting at 0), so a writer never holds the whole matrix: the synthetic generator
+ * streams 300 k-cell screens this way. The blocks' rows must add up to `nRows`.
+ */
+export interface CsrRowBlocks {
+  nRows: number
+  nCols: number
+  blocks: () => AsyncIterable<CsrMatrix> | Iterable<CsrMatrix>
+}
+
+export const isCsrRowBlocks = (m: CsrMatrix | CsrRowBlocks): m is CsrRowBlocks => typeof (m as CsrRowBlocks).blocks === 'function'
+
+export type H5adWriteInput = Pick<RawDataset, 'cells' | 'genes' | 'obs'> & {
+  /** the whole matrix, or its rows block by block (written as they come) */
+  X: CsrMatrix | CsrRowBlocks
   counts?: CsrMatrix
   /** extra var columns; `gene_name` (the symbols, which GEARS requires) is always written */
   var?: Record<string, ObsColumn>
@@ -58,7 +73,8 @@ export async function writeH5ad(file: string, data: H5adWriteInput, opts: H5adWr
     const w = new Writer(opts, bools)
     setEncoding(f, 'anndata', '0.1.0')
     opts.onProgress?.(0, 'writing X')
-    await w.csr(f, 'X', data.X, 0, data.counts ? 0.45 : 0.9)
+    if (isCsrRowBlocks(data.X)) await w.csrBlocks(f, 'X', data.X, name, 0, data.counts ? 0.45 : 0.9)
+    else await w.csr(f, 'X', data.X, 0, data.counts ? 0.45 : 0.9)
     const layers = w.group(f, 'layers', 'dict', '0.1.0')
     if (data.counts) await w.csr(layers, 'counts', data.counts, 0.45, 0.9)
     opts.onProgress?.(0.9, 'writing obs and var')
@@ -92,6 +108,10 @@ function validateInput(d: H5adWriteInput, name: string): void {
   const nGenes = d.genes.id.length
   for (const [label, m] of [['X', d.X], ['layers/counts', d.counts]] as const) {
     if (!m) continue
+    if (isCsrRowBlocks(m)) {
+      if (m.nRows !== nCells || m.nCols !== nGenes) throw bad(`${label} is ${m.nRows} × ${m.nCols} but there are ${nCells} cells and ${nGenes} genes.`)
+      continue
+    }
     if (m.nRows !== nCells || m.nCols !== nGenes) throw bad(`${label} is ${m.nRows} × ${m.nCols} but there are ${nCells} cells and ${nGenes} genes.`)
     if (m.indptr.length !== m.nRows + 1 || m.indptr[m.nRows] !== m.indices.length || m.indices.length !== m.data.length) throw bad(`${label} is not a consistent CSR matrix.`)
   }
@@ -133,6 +153,45 @@ class Writer {
     await this.bigArray(g, 'data', m.data, '<f', (done) => this.opts.onProgress?.(from + ((to - from) * done) / total, `writing ${name}`))
     await this.bigArray(g, 'indices', m.indices, '<i', (done) => this.opts.onProgress?.(from + ((to - from) * (nnz + done)) / total, `writing ${name}`))
     this.array(g, 'indptr', m.indptr)
+  }
+
+  /**
+   * CSR from row blocks: data and indices grow in chunked, resizable datasets as the blocks come
+   * (one block in memory at a time); indptr is written at the end. Each block is checked as
+   * `validateInput` checks a whole matrix.
+   */
+  async csrBlocks(parent: Group, name: string, m: CsrRowBlocks, file: string, from: number, to: number): Promise<void> {
+    const bad = (msg: string) => new AppError('dataset.write-invalid', `Cannot write ${file}: ${name} ${msg}`)
+    const g = this.group(parent, name, 'csr_matrix', '0.1.0')
+    g.create_attribute('shape', new BigInt64Array([BigInt(m.nRows), BigInt(m.nCols)]))
+    const grow = { maxshape: [null], chunks: [CHUNK], ...(this.gzip ? { compression: 4 } : {}) }
+    const dataDs = g.create_dataset({ name: 'data', data: new Float32Array(0), dtype: '<f', ...grow })
+    const indicesDs = g.create_dataset({ name: 'indices', data: new Int32Array(0), dtype: '<i', ...grow })
+    const indptr = new Int32Array(m.nRows + 1)
+    let row = 0
+    let nnz = 0
+    for await (const b of m.blocks()) {
+      const n = b.indices.length
+      if (b.nCols !== m.nCols || b.indptr.length !== b.nRows + 1 || b.indptr[0] !== 0 || b.indptr[b.nRows] !== n || b.data.length !== n) throw bad(`block at row ${row} is not a consistent CSR block.`)
+      if (row + b.nRows > m.nRows) throw bad(`has more rows than the ${m.nRows} declared.`)
+      if (nnz + n >= 2 ** 31) throw bad('has more than 2^31 stored values.')
+      for (let r = 1; r <= b.nRows; r++) indptr[row + r] = nnz + b.indptr[r]
+      if (n > 0) {
+        dataDs.resize([nnz + n])
+        indicesDs.resize([nnz + n])
+        for (let s = 0; s < n; s += BLOCK) {
+          const e = Math.min(n, s + BLOCK)
+          dataDs.write_slice([[nnz + s, nnz + e]], b.data.subarray(s, e))
+          indicesDs.write_slice([[nnz + s, nnz + e]], b.indices.subarray(s, e))
+        }
+      }
+      row += b.nRows
+      nnz += n
+      this.opts.onProgress?.(from + ((to - from) * row) / Math.max(1, m.nRows), `writing ${name}`)
+      await yieldToLoop()
+    }
+    if (row !== m.nRows) throw bad(`has ${row} of its ${m.nRows} rows.`)
+    this.array(g, 'indptr', indptr)
   }
 
   /** Large arrays go in blocks into a chunked dataset, so the wasm heap never holds all of it. */

@@ -14,6 +14,7 @@ interface SynthOpts {
   out: string
   knowledge?: string
   modality?: Modality
+  scale?: string
 }
 
 /**
@@ -37,10 +38,13 @@ export const registerSynthCommand: CommandRegistrar = (program, session) => {
     .option('--seed <n>', 'random seed (same seed, same data)', '1')
     .requiredOption('--out <file>', 'the .h5ad file to write')
     .option('--knowledge <dir>', 'knowledge folder with the Reactome and NCBI files (default: $PERTURB_STUDIO_KNOWLEDGE, else <home>/knowledge-sources, else ../shared/knowledge beside the app)')
-    .addOption(new Option('--modality <m>', 'CRISPR modality (default: CRISPRa for norman-like, CRISPRi for small)').choices(['CRISPRa', 'CRISPRi']))
+    .addOption(new Option('--modality <m>', 'CRISPR modality (default: CRISPRa for norman-like, CRISPRi for small and replogle-like)').choices(['CRISPRa', 'CRISPRi']))
+    .option('--scale <f>', 'a smaller screen of the same kind: perturbations and control cells × f (0 < f ≤ 1; the gene panel and cells per perturbation stay)')
     .action(async (opts: SynthOpts) => {
       const s = session()
       if (!/^\d+$/.test(opts.seed) || !Number.isSafeInteger(Number(opts.seed))) throw new AppError('cli.invalid-option', `--seed must be a whole number ≥ 0 (got ${opts.seed}).`)
+      const scale = opts.scale === undefined ? undefined : Number(opts.scale)
+      if (scale !== undefined && !(scale > 0 && scale <= 1)) throw new AppError('cli.invalid-option', `--scale must be a number in (0, 1] (got ${opts.scale}).`)
       const home = resolveHome(s.globals.home)
       let last = ''
       const result = await synthesizeToFile({
@@ -49,6 +53,7 @@ export const registerSynthCommand: CommandRegistrar = (program, session) => {
         out: opts.out,
         knowledgeFolder: knowledgeFolder(home, opts.knowledge),
         modality: opts.modality,
+        scale,
         onProgress: (f, message) => {
           if (message === last) return
           last = message

@@ -83,6 +83,28 @@ describe('CSR subsetting', () => {
     expect(dense(subsetColumns(m, Int32Array.from([0, 3])))).toEqual(rows.map((r) => [r[0], r[3]]))
   })
 
+  it('subsets columns in place exactly as into new arrays', () => {
+    const m = csr([
+      [0, 1, 0, 2, 3],
+      [4, 0, 0, 0, 5],
+      [0, 0, 0, 0, 0],
+      [6, 7, 8, 9, 1],
+    ])
+    const keep = Int32Array.from([0, 3, 4])
+    const copy = subsetColumns(m, keep)
+    const own = { ...m, indices: m.indices.slice(), data: m.data.slice() }
+    const inPlace = subsetColumns(own, keep, true)
+    expect(dense(inPlace)).toEqual(dense(copy))
+    expect(Array.from(inPlace.indptr)).toEqual(Array.from(copy.indptr))
+    expect(inPlace.data.buffer).toBe(own.data.buffer)
+    const n = normalizeTotal(m)
+    const mine = { ...m, data: m.data.slice() }
+    const nIn = normalizeTotal(mine, undefined, true)
+    expect(nIn.matrix).toBe(mine)
+    expect(nIn.targetSum).toBe(n.targetSum)
+    expect(Array.from(mine.data)).toEqual(Array.from(n.matrix.data))
+  })
+
   it('memoised log1p/expm1 give exactly what direct calls give, collisions included', () => {
     const rand = rng(3)
     // 20,000 values, many repeated, more distinct ones than the memo has slots
@@ -380,6 +402,26 @@ print(json.dumps(out))
     expect(small.X.nCols).toBe(small.genes.symbol.length)
     const stat1 = small.genes.symbol.indexOf('STAT1')
     expect(small.conditions.find((c) => c.condition === 'STAT1+ctrl')!.de!.ranking[0]).toBe(stat1)
+  })
+
+  it('gives the same dataset when it consumes the reader\'s matrix in place (HVG subset included)', () => {
+    const mapped = mapToConditions(data.target, { controlLabels: ['non-targeting'] })
+    const copied = preprocessDataset(data.raw, { conditions: mapped.conditions, nTopGenes: 50 })
+    const X = data.raw.X
+    const handedOver = { ...data.raw, X: { ...X, indices: X.indices.slice(), data: X.data.slice() } }
+    const consumed = preprocessDataset(handedOver, { conditions: mapped.conditions, nTopGenes: 50, consume: true })
+    expect(consumed.genes).toEqual(copied.genes)
+    expect(Array.from(consumed.X.indptr)).toEqual(Array.from(copied.X.indptr))
+    expect(Array.from(consumed.X.indices)).toEqual(Array.from(copied.X.indices))
+    expect(Array.from(consumed.X.data)).toEqual(Array.from(copied.X.data))
+    expect(Array.from(consumed.conditionMeans)).toEqual(Array.from(copied.conditionMeans))
+    expect(consumed.conditions.map((c) => Array.from(c.de?.ranking ?? []))).toEqual(copied.conditions.map((c) => Array.from(c.de?.ranking ?? [])))
+    // no second copy of the stored values: the result lives in the handed-over buffers
+    expect(consumed.X.data.buffer).toBe(handedOver.X.data.buffer)
+    expect(consumed.X.indices.buffer).toBe(handedOver.X.indices.buffer)
+    // without `consume` the reader's arrays are left alone
+    expect(copied.X.data.buffer).not.toBe(X.data.buffer)
+    expect(Number.isInteger(X.data[0])).toBe(true)
   })
 
   it('uses DE entries a GEARS file carries instead of recomputing them', () => {

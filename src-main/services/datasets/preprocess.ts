@@ -21,6 +21,12 @@ export interface PreprocessOptions {
   conditions: readonly (string | null)[]
   /** highly variable genes to keep (scanpy/GEARS: 5,000); datasets with no more genes keep all */
   nTopGenes?: number
+  /**
+   * The caller hands `raw`'s matrices over: they are normalised and subset in place (their values
+   * are not kept), so the stored values exist once, not two or three times. Importing a 300 k-cell
+   * screen needs this to stay within a workstation's memory.
+   */
+  consume?: boolean
   signal?: AbortSignal
   onProgress?: (stage: PreprocessStage, fraction: number) => void
 }
@@ -82,11 +88,13 @@ export function preprocessDataset(raw: RawDataset, options: PreprocessOptions): 
 
   progress('normalising', 0.1)
   let X = droppedCells > 0 ? subsetRows(source, Int32Array.from(keptRows)) : source
+  // X's arrays are ours to overwrite: a fresh row subset, or the reader's handed over
+  const owned = droppedCells > 0 || options.consume === true
   if (normalisation.detected === 'raw-counts') {
-    const n = normalizeTotal(X)
+    const n = normalizeTotal(X, undefined, owned)
     X = log1p(n.matrix, true)
     normalisation = { ...normalisation, applied: 'normalize_total+log1p', targetSum: n.targetSum }
-  } else if (X === raw.X) {
+  } else if (X === raw.X && !owned) {
     X = { ...X, data: raw.X.data.slice() } // never hand out the reader's arrays as ours
   }
   checkCancelled(options.signal)
@@ -120,7 +128,7 @@ export function preprocessDataset(raw: RawDataset, options: PreprocessOptions): 
     }
     const highlyVariable = result.highlyVariable.reduce((s, v) => s + v, 0)
     selected = Int32Array.from(Array.from(keep).flatMap((v, j) => (v ? [j] : [])))
-    X = subsetColumns(X, selected)
+    X = subsetColumns(X, selected, owned)
     hvg = { applied: true, nTopGenes, highlyVariable, perturbedAdded, keptAllReason: null }
   }
   const genes = { id: Array.from(selected, (j) => raw.genes.id[j]), symbol: Array.from(selected, (j) => raw.genes.symbol[j]) }

@@ -96,7 +96,9 @@ export function makeDesign(knowledge: SyntheticKnowledge, params: SyntheticParam
     }
     // measure the pathway's other members too (as many as the budget allows), where effects land
     const others = rng.shuffle(m.genes.filter((g) => !measured.has(g)))
-    for (const g of others.slice(0, Math.max(0, Math.min(newMembers, room - picked.length)))) measured.add(g)
+    // screens that perturb much of the panel keep room for the perturbed genes still to come
+    const reserve = params.reservePerturbed ? nPathwayPerturbed - perturbed.length : 0
+    for (const g of others.slice(0, Math.max(0, Math.min(newMembers, room - picked.length - reserve)))) measured.add(g)
     usedModules.push(m.genes)
   }
   if (perturbed.length < nPathwayPerturbed) {

@@ -3,9 +3,10 @@ import { CountSampler, CsrBuilder, expectedNonZeros } from './counts'
 import { makeDesign } from './design'
 import { applyPairRule, drawPairRule, novelComponent, type PairRule } from './interactions'
 import { buildNetwork, networkEdges, propagate } from './network'
-import { PRESET_PARAMS, type SyntheticParams } from './presets'
+import { PRESET_PARAMS, scaleParams, type SyntheticParams } from './presets'
 import { Rng } from './random'
-import type { SyntheticDataset, SyntheticOptions, SyntheticPair, SyntheticPreset, SyntheticTruth } from './types'
+import type { CsrMatrix } from '../../io/raw-dataset'
+import type { SyntheticDataset, SyntheticGuide, SyntheticOptions, SyntheticPair, SyntheticPreset, SyntheticTruth } from './types'
 
 export const CELL_TYPE = 'synthetic'
 
@@ -14,6 +15,7 @@ export interface SyntheticPlan {
   preset: SyntheticPreset
   seed: number
   params: SyntheticParams
+  scale: number
   genes: string[]
   /** 'ctrl', then the singles, then the pairs */
   conditions: string[]
@@ -21,20 +23,35 @@ export interface SyntheticPlan {
   rates: Float64Array[]
   /** cells of condition k are rows cellStart[k] … cellStart[k + 1] − 1 */
   cellStart: Int32Array
+  /** the runs of cells the counts are sampled from, in row order (one per condition, or one per guide) */
+  segments: SyntheticSegment[]
   singles: string[]
   combos: string[]
   truth: SyntheticTruth
 }
 
+/** One run of cells sampled from one rate: a condition's cells, or the cells of one of its guides. */
+export interface SyntheticSegment {
+  condition: number
+  /** cell rows start … end − 1 */
+  start: number
+  end: number
+  /** expected counts per unit of library size */
+  rate: Float64Array
+  /** the guide's name (presets with guides) */
+  guide?: string
+}
+
 /**
  * A Perturb-seq screen with known ground truth (docs/synthetic-data.md): real gene symbols,
  * a knowledge-shaped regulatory network, negative-binomial counts, and pairs with declared
- * interaction types. Pure: the same options give the same dataset, bit for bit.
+ * interaction types. Pure: the same options give the same dataset, bit for bit. Holds the whole
+ * count matrix; `synthesizeToFile` streams it to disk instead.
  */
 export async function generateSynthetic(options: SyntheticOptions): Promise<SyntheticDataset> {
   const progress = options.onProgress ?? (() => undefined)
   const plan = await generatePlan({ ...options, onProgress: (f, m) => progress(0.1 * f, m) })
-  const { conditions, cellStart, rates, truth, genes, seed, params } = plan
+  const { conditions, cellStart, rates, truth, genes, params } = plan
   const nCells = cellStart[conditions.length]
   const nGenes = genes.length
 
@@ -42,13 +59,17 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
   let expected = 0
   rates.forEach((q, k) => (expected += (cellStart[k + 1] - cellStart[k]) * expectedNonZeros(q, truth.dispersion, params.libraryMedian)))
   const builder = new CsrBuilder(nCells, nGenes, expected * 1.03)
-  const sampler = new CountSampler(truth.dispersion)
-  for (let k = 0; k < conditions.length; k++) {
-    sampler.sample(rates[k], truth.librarySize.subarray(cellStart[k], cellStart[k + 1]), Rng.derive(seed, 'counts', conditions[k]), builder)
-    progress(0.1 + (0.9 * cellStart[k + 1]) / nCells, 'sampling counts')
+  for (const block of countBlocks(plan, (k) => progress(0.1 + (0.9 * cellStart[k + 1]) / nCells, 'sampling counts'))) {
+    for (let r = 0; r < block.nRows; r++) builder.appendRow(block.indices, block.data, block.indptr[r], block.indptr[r + 1])
   }
-  const X = builder.finish()
+  progress(1, 'dataset generated')
+  return { ...syntheticTable(plan), X: builder.finish() }
+}
 
+/** Everything of the dataset but its counts: cells, genes, obs columns and the truth. */
+export function syntheticTable(plan: SyntheticPlan): Omit<SyntheticDataset, 'X'> {
+  const { conditions, cellStart, seed } = plan
+  const nCells = cellStart[conditions.length]
   const condition: string[] = new Array(nCells)
   const doseVal: string[] = new Array(nCells)
   const control = new Uint8Array(nCells)
@@ -59,24 +80,56 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
       control[i] = c === 'ctrl' ? 1 : 0
     }
   })
-  progress(1, 'dataset generated')
+  const guides = plan.params.guides
+  let guideOf: { guide_identity: string[]; gem_group: Int32Array } | undefined
+  if (guides) {
+    const guideIdentity: string[] = new Array(nCells)
+    for (const s of plan.segments) for (let i = s.start; i < s.end; i++) guideIdentity[i] = s.guide!
+    const gemRng = Rng.derive(seed, 'gem-groups')
+    const gemGroup = new Int32Array(nCells)
+    for (let i = 0; i < nCells; i++) gemGroup[i] = 1 + gemRng.int(guides.gemGroups)
+    guideOf = { guide_identity: guideIdentity, gem_group: gemGroup }
+  }
   return {
     preset: plan.preset,
     seed,
-    X,
+    params: plan.params,
+    scale: plan.scale,
     cells: barcodes(nCells, seed),
-    genes,
+    genes: plan.genes,
     obs: {
       condition,
       cell_type: new Array(nCells).fill(CELL_TYPE),
       condition_name: condition.map((c, i) => `${CELL_TYPE}_${c}_${doseVal[i]}`),
       dose_val: doseVal,
       control,
+      ...guideOf,
     },
     singles: plan.singles,
     combos: plan.combos,
     controlCells: cellStart[1],
-    truth,
+    truth: plan.truth,
+  }
+}
+
+/**
+ * The count matrix one condition at a time: a CSR block of that condition's cells (rows in
+ * order), sampled from its own random stream, so blocks can be written as they come and the
+ * whole matrix is never held. `onCondition(k)` runs after block k.
+ */
+export function* countBlocks(plan: SyntheticPlan, onCondition?: (k: number) => void): Generator<CsrMatrix> {
+  const { conditions, cellStart, truth, params, seed, genes } = plan
+  const sampler = new CountSampler(truth.dispersion)
+  const byCondition: SyntheticSegment[][] = conditions.map(() => [])
+  for (const s of plan.segments) byCondition[s.condition].push(s)
+  for (let k = 0; k < conditions.length; k++) {
+    let expected = 0
+    for (const s of byCondition[k]) expected += (s.end - s.start) * expectedNonZeros(s.rate, truth.dispersion, params.libraryMedian)
+    const builder = new CsrBuilder(cellStart[k + 1] - cellStart[k], genes.length, expected * 1.03)
+    const rng = Rng.derive(seed, 'counts', conditions[k])
+    for (const s of byCondition[k]) sampler.sample(s.rate, truth.librarySize.subarray(s.start, s.end), rng, builder)
+    yield builder.finish()
+    onCondition?.(k)
   }
 }
 
@@ -86,7 +139,8 @@ export async function generatePlan(options: SyntheticOptions): Promise<Synthetic
   if (!Number.isSafeInteger(seed) || seed < 0) throw new AppError('synthetic.bad-seed', `The seed must be a whole number ≥ 0 (got ${seed}).`)
   const base = PRESET_PARAMS[preset]
   if (!base) throw new AppError('synthetic.unknown-preset', `Unknown preset "${preset}"; use ${Object.keys(PRESET_PARAMS).join(' or ')}.`)
-  const params: SyntheticParams = { ...base, modality: options.modality ?? base.modality }
+  const scale = options.scale ?? 1
+  const params: SyntheticParams = scaleParams({ ...base, modality: options.modality ?? base.modality }, scale)
   const progress = options.onProgress ?? (() => undefined)
 
   progress(0, 'choosing genes')
@@ -153,6 +207,50 @@ export async function generatePlan(options: SyntheticOptions): Promise<Synthetic
   for (let c = 0; c < nCells; c++) librarySize[c] = params.libraryMedian * Math.exp(libRng.normal(0, params.librarySd))
   const cellStart = new Int32Array(conditions.length + 1)
   cellsPer.forEach((n, k) => (cellStart[k + 1] = cellStart[k] + n))
+
+  // ── guides: each with its own knock-down efficiency; a single's rate is its cells' mixture ──
+  const guideRates = new Map<number, { name: string; start: number; end: number; rate: Float64Array }[]>()
+  let guideList: SyntheticGuide[] | undefined
+  if (params.guides) {
+    const gp = params.guides
+    const guideRng = Rng.derive(seed, 'guides')
+    guideList = []
+    const split = (n: number, parts: number) => {
+      const w = Array.from({ length: parts }, () => guideRng.range(0.6, 1.4))
+      const total = w.reduce((a, b) => a + b, 0)
+      const sizes = w.map((x) => Math.floor((x / total) * n))
+      for (let i = 0, left = n - sizes.reduce((a, b) => a + b, 0); left > 0; i = (i + 1) % parts, left--) sizes[i]++
+      return sizes
+    }
+    let at = 0
+    split(cellStart[1], gp.controlGuides).forEach((n, i) => {
+      const name = `non-targeting_${String(i + 1).padStart(5, '0')}`
+      guideList!.push({ name, gene: 'ctrl', efficiency: 0, cells: n })
+      guideRates.set(-1 - i, [{ name, start: at, end: at + n, rate: baseShare }])
+      at += n
+    })
+    design.singles.forEach((g, s) => {
+      const k = s + 1
+      const u = selfEffect.get(g)!
+      const parts: { name: string; start: number; end: number; rate: Float64Array }[] = []
+      const mixture = new Float64Array(nGenes)
+      let start = cellStart[k]
+      split(cellStart[k + 1] - cellStart[k], gp.perGene).forEach((n, i) => {
+        const weak = guideRng.bernoulli(gp.weakShare)
+        const [lo, hi] = weak ? gp.weakEfficiency : gp.efficiency
+        const efficiency = guideRng.range(lo, hi)
+        const d = propagate(net, [[idx(g), efficiency * u]], params.steps, params.saturation)
+        const rate = baseShare.map((p, j) => p * Math.exp(d[j]))
+        for (let j = 0; j < nGenes; j++) mixture[j] += (n * rate[j]) / Math.max(1, cellStart[k + 1] - cellStart[k])
+        const name = `${g}_${i + 1}`
+        guideList!.push({ name, gene: g, efficiency, cells: n })
+        parts.push({ name, start, end: start + n, rate })
+        start += n
+      })
+      guideRates.set(k, parts)
+      singleRate.set(g, mixture)
+    })
+  }
 
   // ── pair rules (parameters drawn once; the effects are rebuilt as the target sum settles) ──
   const rules: PairRule[] = design.pairs.map((p) => drawPairRule(p.type, pairRng))
@@ -226,15 +324,23 @@ export async function generatePlan(options: SyntheticOptions): Promise<Synthetic
     ...(p.type === 'neomorphic' && novelUsed[i] !== undefined ? { novelGene: genes[novelUsed[i]!], novelRatio: rules[i].novelRatio } : {}),
     samePathway: p.samePathway,
   }))
+  const segments: SyntheticSegment[] = []
+  rates.forEach((rate, k) => {
+    const parts = k === 0 ? [...guideRates].filter(([key]) => key < 0).flatMap(([, p]) => p) : guideRates.get(k)
+    if (parts?.length) for (const p of parts) segments.push({ condition: k, start: p.start, end: p.end, rate: p.rate, guide: p.name })
+    else segments.push({ condition: k, start: cellStart[k], end: cellStart[k + 1], rate })
+  })
   progress(1, 'ground truth ready')
   return {
     preset,
     seed,
     params,
+    scale,
     genes,
     conditions,
     rates,
     cellStart,
+    segments,
     singles: singleConditions,
     combos: pairConditions,
     truth: {
@@ -252,6 +358,7 @@ export async function generatePlan(options: SyntheticOptions): Promise<Synthetic
       programRegulators: Array.from(net.regulators, (g) => genes[g]),
       perturbedWithoutPathway: design.withoutPathway,
       perturbedWithoutKnowledge: design.withoutKnowledge,
+      ...(guideList ? { guides: guideList } : {}),
     },
   }
 }

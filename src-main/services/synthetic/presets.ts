@@ -72,6 +72,28 @@ export interface SyntheticParams {
   saturation: number
   /** |self effect| range on the log scale */
   selfEffect: [number, number]
+  // ── guides (replogle-like) ──
+  /**
+   * Guides per perturbed gene, each with its own knock-down efficiency (its self effect is scaled
+   * by it before propagation); cells of a condition are split between its guides. Absent: one
+   * implicit guide of full efficiency and no guide column (small, norman-like).
+   */
+  guides?: {
+    perGene: number
+    /** efficiency range of a working guide, and the share of weak guides with their range */
+    efficiency: [number, number]
+    weakShare: number
+    weakEfficiency: [number, number]
+    /** non-targeting guides the control cells are split over */
+    controlGuides: number
+    /** 10x GEM groups (lanes) the cells are spread over (`gem_group`) */
+    gemGroups: number
+  }
+  /**
+   * Design: when filling a module's pathway members, keep room in the pathway budget for the
+   * perturbed genes still to come (screens that perturb a large share of the panel).
+   */
+  reservePerturbed?: boolean
 }
 
 const BASE = {
@@ -135,6 +157,49 @@ export const PRESET_PARAMS: Record<SyntheticPreset, SyntheticParams> = {
     libraryMedian: 1500,
     selfEffect: [1.5, 3.5],
   },
+  'replogle-like': {
+    ...BASE,
+    // Replogle et al. 2022 (K562 essential, CRISPRi): ~2,000 genes knocked down one at a time,
+    // ~150 cells per gene over two guides, ~10 k non-targeting control cells, 8,000 genes measured.
+    // Perturbed genes come in larger groups of complex/pathway mates, as essential genes do.
+    modality: 'CRISPRi',
+    nGenes: 8000,
+    nPrograms: 16,
+    nSingles: 2000,
+    nSinglesWithoutPathway: 40,
+    nPairOnlyGenes: 0,
+    nPairs: 0,
+    modulePathwaySize: [5, 150],
+    perturbedPerModule: 8,
+    pathwayGeneShare: 0.7,
+    cellsPerCondition: 145,
+    controlCells: 10000,
+    libraryMedian: 1500,
+    selfEffect: [1.2, 2.5],
+    maxEdgePathway: 160,
+    guides: { perGene: 2, efficiency: [0.6, 1], weakShare: 0.1, weakEfficiency: [0.05, 0.3], controlGuides: 20, gemGroups: 8 },
+    reservePerturbed: true,
+  },
+}
+
+/**
+ * A preset's parameters at `scale` (0 < scale ≤ 1): the perturbations (singles, pairs) and the
+ * control cells shrink, cells per condition and the gene panel stay. Tests use replogle-like at
+ * 1/100 (20 singles, 100 control cells, 8,000 genes).
+ */
+export function scaleParams(p: SyntheticParams, scale: number): SyntheticParams {
+  if (!(scale > 0 && scale <= 1)) throw new RangeError(`scale must be in (0, 1] (got ${scale})`)
+  if (scale === 1) return p
+  const s = (n: number, min: number) => (n === 0 ? 0 : Math.max(min, Math.round(n * scale)))
+  const nSingles = s(p.nSingles, 4)
+  return {
+    ...p,
+    nSingles,
+    nSinglesWithoutPathway: Math.min(s(p.nSinglesWithoutPathway, 2), nSingles - 2),
+    nPairOnlyGenes: s(p.nPairOnlyGenes, 1),
+    nPairs: s(p.nPairs, 6),
+    controlCells: s(p.controlCells, 50),
+  }
 }
 
 /** Type counts for `n` pairs from the shares: every type at least once, largest remainders first. */

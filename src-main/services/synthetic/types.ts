@@ -1,7 +1,8 @@
 import type { CsrMatrix } from '../../io/raw-dataset'
+import type { SyntheticParams } from './presets'
 
-export type SyntheticPreset = 'small' | 'norman-like'
-export const SYNTHETIC_PRESETS: readonly SyntheticPreset[] = ['small', 'norman-like']
+export type SyntheticPreset = 'small' | 'norman-like' | 'replogle-like'
+export const SYNTHETIC_PRESETS: readonly SyntheticPreset[] = ['small', 'norman-like', 'replogle-like']
 
 /** CRISPR interference (knock-down: the target goes down) or activation (it goes up). */
 export type Modality = 'CRISPRi' | 'CRISPRa'
@@ -29,8 +30,10 @@ export interface SyntheticOptions {
   preset: SyntheticPreset
   seed: number
   knowledge: SyntheticKnowledge
-  /** default per preset: CRISPRa for norman-like (as Norman et al. 2019), CRISPRi for small */
+  /** default per preset: CRISPRa for norman-like (as Norman et al. 2019), CRISPRi for small and replogle-like */
   modality?: Modality
+  /** shrink the preset (0 < scale ≤ 1; `scaleParams`): fewer perturbations and control cells, same panel */
+  scale?: number
   onProgress?: (fraction: number, message: string) => void
 }
 
@@ -81,11 +84,25 @@ export interface SyntheticTruth {
   /** perturbed genes listed in no Reactome pathway (and those also without GO terms) */
   perturbedWithoutPathway: string[]
   perturbedWithoutKnowledge: string[]
+  /** presets with guides: every guide, its target (`ctrl` for non-targeting) and knock-down efficiency */
+  guides?: SyntheticGuide[]
+}
+
+export interface SyntheticGuide {
+  name: string
+  /** the perturbed gene, or 'ctrl' for a non-targeting guide */
+  gene: string
+  /** the share of the gene's self effect this guide achieves (0 for non-targeting) */
+  efficiency: number
+  cells: number
 }
 
 export interface SyntheticDataset {
   preset: SyntheticPreset
   seed: number
+  /** the preset's parameters as generated (modality and scale applied) */
+  params: SyntheticParams
+  scale: number
   /** cells × genes raw counts (whole numbers stored as float32), rows grouped by condition */
   X: CsrMatrix
   /** barcodes */
@@ -99,6 +116,9 @@ export interface SyntheticDataset {
     condition_name: string[]
     dose_val: string[]
     control: Uint8Array
+    /** presets with guides: each cell's guide (Replogle's column name) and 10x GEM group */
+    guide_identity?: string[]
+    gem_group?: Int32Array
   }
   singles: string[]
   combos: string[]

@@ -1,24 +1,28 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../../src-shared/contract'
-import { writeH5ad, type H5adWriteInput, type H5adWriteOptions } from '../../io/h5ad-write'
-import type { UnsValue } from '../../io/raw-dataset'
-import { generateSynthetic } from './generate'
+import { writeH5ad, type CsrRowBlocks, type H5adWriteInput, type H5adWriteOptions } from '../../io/h5ad-write'
+import type { CsrMatrix, ObsColumn, UnsValue } from '../../io/raw-dataset'
+import { countBlocks, generatePlan, syntheticTable } from './generate'
 import { loadSyntheticKnowledge } from './knowledge-input'
-import { PRESET_PARAMS, SYNTH_VERSION } from './presets'
+import { SYNTH_VERSION } from './presets'
 import type { Modality, SyntheticDataset, SyntheticPreset } from './types'
 
+/** A synthetic dataset whose counts may still be coming (row blocks, one condition each). */
+export type SyntheticTable = Omit<SyntheticDataset, 'X'> & { X: CsrMatrix | CsrRowBlocks }
+
 /** The synthetic dataset in GEARS layout, with its ground truth under `uns/synthetic`. */
-export function toH5adInput(ds: SyntheticDataset): H5adWriteInput {
+export function toH5adInput(ds: SyntheticTable): H5adWriteInput {
   const t = ds.truth
   const nGenes = ds.genes.length
   const effects = t.conditions.map((_, k) => t.effects.subarray(k * nGenes, (k + 1) * nGenes))
-  const params = { ...PRESET_PARAMS[ds.preset], modality: t.modality }
+  const params = ds.params
   const synthetic: Record<string, UnsValue> = {
     generator: 'perturb-studio synth',
     version: SYNTH_VERSION,
     preset: ds.preset,
     seed: ds.seed,
+    ...(ds.scale !== 1 ? { scale: ds.scale } : {}),
     modality: t.modality,
     target_sum: t.targetSum,
     conditions: t.conditions,
@@ -48,7 +52,20 @@ export function toH5adInput(ds: SyntheticDataset): H5adWriteInput {
     perturbed_without_pathway: t.perturbedWithoutPathway,
     perturbed_without_knowledge: t.perturbedWithoutKnowledge,
     params: JSON.stringify(params),
+    ...(t.guides
+      ? {
+          guides: {
+            guide: t.guides.map((g) => g.name),
+            gene: t.guides.map((g) => g.gene),
+            efficiency: Float64Array.from(t.guides, (g) => g.efficiency),
+            cells: Int32Array.from(t.guides, (g) => g.cells),
+          },
+        }
+      : {}),
   }
+  const guideColumns: Record<string, ObsColumn> = {}
+  if (ds.obs.guide_identity) guideColumns.guide_identity = { type: 'string', values: ds.obs.guide_identity }
+  if (ds.obs.gem_group) guideColumns.gem_group = { type: 'number', values: Float64Array.from(ds.obs.gem_group) }
   return {
     X: ds.X,
     cells: ds.cells,
@@ -59,12 +76,13 @@ export function toH5adInput(ds: SyntheticDataset): H5adWriteInput {
       condition_name: { type: 'string', values: ds.obs.condition_name },
       dose_val: { type: 'string', values: ds.obs.dose_val },
       control: { type: 'number', values: Float64Array.from(ds.obs.control) },
+      ...guideColumns,
     },
     uns: { synthetic },
   }
 }
 
-export async function writeSyntheticH5ad(file: string, ds: SyntheticDataset, options: H5adWriteOptions = {}): Promise<void> {
+export async function writeSyntheticH5ad(file: string, ds: SyntheticTable, options: H5adWriteOptions = {}): Promise<void> {
   await writeH5ad(file, toH5adInput(ds), options)
 }
 
@@ -75,6 +93,8 @@ export interface SynthesizeOptions {
   /** knowledge folder with the Reactome and NCBI files */
   knowledgeFolder: string
   modality?: Modality
+  /** 0 < scale ≤ 1: a smaller screen of the same kind (`scaleParams`) */
+  scale?: number
   onProgress?: (fraction: number, message: string) => void
 }
 
@@ -85,6 +105,8 @@ export interface SynthesizeSummary {
   singles: number
   combos: number
   controlCells: number
+  /** stored (non-zero) counts */
+  nnz: number
   seconds: number
 }
 
@@ -97,14 +119,29 @@ export async function synthesizeToFile(options: SynthesizeOptions): Promise<Synt
   const progress = options.onProgress ?? (() => undefined)
   progress(0, 'reading knowledge')
   const knowledge = await loadSyntheticKnowledge(options.knowledgeFolder)
-  const ds = await generateSynthetic({
+  const plan = await generatePlan({
     preset: options.preset,
     seed: options.seed,
     knowledge,
     modality: options.modality,
-    onProgress: (f, m) => progress(0.1 + 0.6 * f, m),
+    scale: options.scale,
+    onProgress: (f, m) => progress(0.1 + 0.1 * f, m),
   })
-  await writeSyntheticH5ad(out, ds, { onProgress: (f, m) => progress(0.7 + 0.3 * f, m) })
+  const ds = syntheticTable(plan)
+  const nCells = plan.cellStart[plan.conditions.length]
+  // counts are sampled condition by condition and written as they come: the matrix is never whole
+  let nnz = 0
+  const X: CsrRowBlocks = {
+    nRows: nCells,
+    nCols: plan.genes.length,
+    blocks: function* () {
+      for (const block of countBlocks(plan)) {
+        nnz += block.data.length
+        yield block
+      }
+    },
+  }
+  await writeSyntheticH5ad(out, { ...ds, X }, { onProgress: (f, m) => progress(0.2 + 0.8 * f, m === 'writing X' ? 'sampling and writing counts' : m) })
   return {
     out,
     cells: ds.cells.length,
@@ -112,6 +149,7 @@ export async function synthesizeToFile(options: SynthesizeOptions): Promise<Synt
     singles: ds.singles.length,
     combos: ds.combos.length,
     controlCells: ds.controlCells,
+    nnz,
     seconds: Math.round((performance.now() - started) / 10) / 100,
   }
 }
