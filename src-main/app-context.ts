@@ -12,6 +12,7 @@ import { trainingHandlers } from './handlers/training'
 import { predictionHandlers } from './handlers/predictions'
 import { exportHandlers } from './handlers/exports'
 import { designHandlers } from './handlers/design'
+import { cellsHandlers, enrichmentHandlers } from './handlers/enrichment'
 import { databasePath, resolveHome } from './paths'
 import { knowledgeDir, resolveKnowledgeSources } from './paths'
 import { createRouter, type Router } from './router'
@@ -32,6 +33,8 @@ import { PredictEngine, type PredictEngineOptions } from './services/predictions
 import { PredictionService } from './services/predictions/prediction-service'
 import { ExportService, type SaveFileDialog } from './services/exports/export-service'
 import { DesignService } from './services/design/design-service'
+import { EnrichmentService } from './services/knowledge/enrichment'
+import { CellsEmbeddingService } from './services/datasets/cells-embedding'
 import { APP_VERSION } from './version'
 
 export interface AppContextOptions {
@@ -119,6 +122,13 @@ export function createAppContext(options: AppContextOptions): AppContext {
       datasets: { load: (id) => services.datasets.load(id), require: (id) => services.datasets.require(id) },
       knowledgeBase: (release) => services.knowledge.base(release),
     }),
+    enrichment: new EnrichmentService({
+      datasets: { load: (id) => services.datasets.load(id), require: (id) => services.datasets.require(id) },
+      predictions: { get: (id) => services.predictions.get(id), list: (runId, limit) => services.predictions.list(runId, limit) },
+      runs: { list: (filter) => services.training.list(filter) },
+      knowledgeBase: (release) => services.knowledge.base(release),
+    }),
+    cells: new CellsEmbeddingService({ home, datasets: { load: (id) => services.datasets.load(id), require: (id) => services.datasets.require(id) } }),
   }
   services.training.recoverInterrupted()
   try {
@@ -139,6 +149,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
       ...predictionHandlers(deps),
       ...exportHandlers(deps),
       ...designHandlers(deps),
+      ...enrichmentHandlers(deps),
+      ...cellsHandlers(deps),
     },
     { onInternalError: (channel, err) => log(`[${channel}] ${(err as Error)?.stack ?? String(err)}`) },
   )

@@ -8,6 +8,8 @@ import type { TrainingService } from './services/training/training-service'
 import type { PredictionService } from './services/predictions/prediction-service'
 import type { ExportService } from './services/exports/export-service'
 import type { DesignService } from './services/design/design-service'
+import type { EnrichmentService } from './services/knowledge/enrichment'
+import type { CellsEmbeddingService } from './services/datasets/cells-embedding'
 
 /** The services of the one core, each constructed once in app-context. */
 export interface Services {
@@ -19,6 +21,8 @@ export interface Services {
   predictions: PredictionService
   exports: ExportService
   design: DesignService
+  enrichment: EnrichmentService
+  cells: CellsEmbeddingService
 }
 
 /** What handlers (and the CLI) are given: the core's services plus where they run. */

@@ -11,7 +11,9 @@ import { registerKnowledgeCommands } from './commands/knowledge'
 import { registerTrainingCommands } from './commands/training'
 import { registerPredictCommand } from './commands/predict'
 import { registerDesignCommands } from './commands/design'
+import { registerGlossaryCommands } from './commands/glossary'
 import { registerBenchCommand } from './commands/bench'
+import { registerEnrichmentCommands } from './commands/enrichment'
 
 /** Exit codes: 0 ok, 1 a command failed (bad input, not found…), 2 the command line itself was wrong. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
@@ -34,6 +36,8 @@ export function buildProgram(io: CliIo, getSession: () => CliSession): Command {
   registerPredictCommand(program, getSession)
   registerDesignCommands(program, getSession)
   registerBenchCommand(program, getSession)
+  registerEnrichmentCommands(program, getSession)
+  registerGlossaryCommands(program, getSession)
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: () => undefined })
     for (const sub of c.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: () => undefined })

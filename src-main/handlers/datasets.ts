@@ -23,12 +23,15 @@ export function datasetHandlers({ services, events }: CoreDeps): HandlersFor<'da
     'dataset:get': ({ id }) => datasets.get(id),
     'dataset:genes': ({ id }) => datasets.genes(id),
     'dataset:de': ({ id, condition, top }) => datasets.de(id, condition, top),
+    'dataset:de-table': ({ id, condition }) => datasets.deTable(id, condition),
+    'dataset:de-heatmap': ({ id, ...options }) => datasets.deHeatmap(id, options),
     'dataset:delete': ({ id }) => {
       const { projectId } = datasets.require(id).summary
       // Not while a run trains on it, in this process or another (its rows would vanish under it).
       services.training.assertNoActiveRuns({ datasetId: id })
       const removeMaps = services.design.mapFilesRemover({ datasetId: id })
       const r = datasets.delete(id)
+      services.cells.forget(id)
       removeMaps()
       changed(projectId)
       return r

@@ -7,6 +7,8 @@ import { backendChannels, runChannels, trainingChannels } from './channels/train
 import { predictChannels, predictionChannels } from './channels/predictions'
 import { exportChannels } from './channels/exports'
 import { designChannels } from './channels/design'
+import { enrichmentChannels } from './channels/enrichment'
+import { cellsChannels } from './channels/cells'
 
 /**
  * The one map of the IPC contract: channel → input schema (zod) + output type, assembled from
@@ -26,6 +28,8 @@ export const channels = {
   ...predictionChannels,
   ...exportChannels,
   ...designChannels,
+  ...enrichmentChannels,
+  ...cellsChannels,
 } as const
 
 export type * from './channels/knowledge'
@@ -33,6 +37,8 @@ export * from './channels/training'
 export * from './channels/predictions'
 export * from './channels/exports'
 export * from './channels/design'
+export * from './channels/enrichment'
+export * from './channels/cells'
 
 export type Channels = typeof channels
 export type ChannelName = keyof Channels

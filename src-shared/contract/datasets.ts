@@ -24,6 +24,15 @@ export interface DatasetPreview {
   /** Only for CSV tables: how rows and columns were read (the user confirms). */
   orientation?: 'cells-by-genes' | 'genes-by-cells'
   warnings: string[]
+  /** Datasets of the project (when the preview named one) that already hold this data. */
+  duplicates?: DatasetDuplicate[]
+}
+
+/** A dataset already holding the data being imported: same files, or same source path and shape. */
+export interface DatasetDuplicate {
+  datasetId: number
+  name: string
+  reason: 'same-content' | 'same-source'
 }
 
 /** The import summary (also the CLI's `import --json` output). */
@@ -45,6 +54,8 @@ export interface DatasetSummary {
   renamedGenes: { from: string; to: string }[]
   warnings: string[]
   createdAt: string
+  /** SHA-256 of the source files (datasets imported before it was recorded have none) */
+  contentHash?: string
 }
 
 export interface ConditionRow {
@@ -58,14 +69,93 @@ export interface DatasetDetail extends DatasetSummary {
   conditionTable: ConditionRow[]
   /** Per condition: the `top_non_dropout_de_20` genes as symbols. */
   topDe: Record<string, string[]>
+  /** Per condition: how many genes pass the adjusted p cut, and the `topDe` genes' test results in the same order. */
+  deTests: Record<string, { significantGenes: number; genes: DeTestResult[] }>
 }
 
-export interface DeGene {
+/** Welch t-test of one gene, condition vs control (`DE_TEST`). */
+export interface DeTestResult {
   gene: string
+  log2FoldChange: number
+  pValue: number
+  /** Benjamini–Hochberg over every gene of the condition */
+  pAdjusted: number
+}
+
+/** How DE is tested, in words (the screens and the CSV header say it). */
+export const DE_TEST =
+  'Welch t-test (unequal variances) of each gene, condition vs control cells, on log-normalised expression; p-values two-sided, adjusted by Benjamini–Hochberg over all genes of the condition'
+
+/** What the volcano and the counts call a DE gene: adjusted p below `pAdjusted` and |log2 fold change| at least `log2FoldChange`. */
+export const DE_SIGNIFICANCE = { pAdjusted: 0.05, log2FoldChange: 0.5 } as const
+
+export interface DeGene extends DeTestResult {
+  /** Welch t */
   score: number
   meanCondition: number
   meanControl: number
+  /** mean condition − mean control, log-normalised */
   change: number
+}
+
+/** One guide's effect on its target gene: the guide's cells against the control cells. */
+export interface GuideKnockdown {
+  guide: string
+  cells: number
+  /** mean log-normalised expression of the target in the guide's cells */
+  meanTarget: number
+  /** the target's mean normalised counts in the guide's cells as a percentage of control's (100 = no knockdown) */
+  percentOfControl: number
+  log2FoldChange: number
+  /** Welch t-test of the target's expression, the guide's cells vs control (not adjusted: one test per guide) */
+  pValue: number
+}
+
+/** A perturbed gene's own expression in its condition: is it knocked down, and by each guide? */
+export interface TargetKnockdown {
+  gene: string
+  /** false when the gene is not among the measured genes: its expression cannot be shown */
+  measured: boolean
+  meanCondition: number | null
+  meanControl: number | null
+  percentOfControl: number | null
+  log2FoldChange: number | null
+  pAdjusted: number | null
+  /** per guide, when the cells carry a guide column; [] otherwise */
+  guides: GuideKnockdown[]
+}
+
+/** Every gene of one condition tested against control (the DE table, the volcano, `dataset de --out`). */
+export interface DeTable {
+  datasetId: number
+  condition: string
+  cells: number
+  controlCells: number
+  test: string
+  /** every measured gene, by adjusted p then |t| */
+  genes: DeGene[]
+  /** genes with adjusted p < DE_SIGNIFICANCE.pAdjusted */
+  significantGenes: number
+  targets: TargetKnockdown[]
+  /** the cell annotation column the guides were read from; null when the dataset has none */
+  guideColumn: string | null
+}
+
+/** The top DE genes of many conditions at once, both axes clustered. */
+export interface DeHeatmap {
+  datasetId: number
+  /** conditions (rows) in drawing order */
+  conditions: string[]
+  /** genes (columns) in drawing order */
+  genes: string[]
+  /** log2 fold change, conditions × genes */
+  values: number[][]
+  /** adjusted p, conditions × genes */
+  pAdjusted: number[][]
+  /** how rows and columns were chosen and ordered, in words */
+  method: string
+  /** perturbed conditions not shown (fewer than 2 cells, or beyond the limit) */
+  conditionsLeftOut: number
 }
 
 export interface ConditionDe {
@@ -73,6 +163,6 @@ export interface ConditionDe {
   condition: string
   cells: number
   controlCells: number
-  /** Top DE genes by |t| (`top_non_dropout_de_20` order), with means on the log-normalised scale. */
+  /** Top DE genes by |t| (`top_non_dropout_de_20` order), with means on the log-normalised scale and their test. */
   genes: DeGene[]
 }

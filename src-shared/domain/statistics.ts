@@ -32,3 +32,23 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>, idx: ArrayLi
   if (!(saa > 0) || !(sbb > 0)) return NaN
   return sab / Math.sqrt(saa * sbb)
 }
+
+/**
+ * Benjamini–Hochberg adjusted p-values (statsmodels `multipletests(method='fdr_bh')`, scipy
+ * `false_discovery_control`, as scanpy's `rank_genes_groups` reports `pvals_adj`): p·m/rank, made
+ * monotone from the largest p down and capped at 1. NaN p-values stay NaN and are not counted in m.
+ */
+export function benjaminiHochberg(p: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(p.length).fill(NaN)
+  const order: number[] = []
+  for (let i = 0; i < p.length; i++) if (!Number.isNaN(p[i])) order.push(i)
+  order.sort((a, b) => p[a] - p[b] || a - b)
+  const m = order.length
+  let running = 1
+  for (let k = m - 1; k >= 0; k--) {
+    const i = order[k]
+    running = Math.min(running, (p[i] * m) / (k + 1))
+    out[i] = running
+  }
+  return out
+}

@@ -1,5 +1,9 @@
 import { Option } from 'commander'
-import { AppError } from '../../../src-shared/contract'
+import path from 'node:path'
+import { AppError, DE_SIGNIFICANCE } from '../../../src-shared/contract'
+import { deTableExport } from '../../../src-shared/exports/de-table'
+import { tableFile } from '../../services/exports/table-files'
+import { APP_VERSION } from '../../version'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
 
@@ -109,9 +113,59 @@ export const registerDatasetCommands: CommandRegistrar = (program, session) => {
           `Dataset ${detail.datasetId} "${detail.name}" (${detail.format}, ${detail.sourcePath})`,
           `${detail.cells.toLocaleString()} cells × ${detail.genes.toLocaleString()} genes; ${detail.normalisation}`,
           table(
-            detail.conditionTable.map((c) => ({ condition: c.condition, cells: c.cells, 'top DE genes': (detail.topDe[c.condition] ?? []).slice(0, 6).join(', ') })),
-            ['condition', 'cells', 'top DE genes'],
+            detail.conditionTable.map((c) => ({
+              condition: c.condition,
+              cells: c.cells,
+              [`DE genes (adj. p < ${DE_SIGNIFICANCE.pAdjusted})`]: detail.deTests[c.condition]?.significantGenes ?? '',
+              'top DE genes': (detail.topDe[c.condition] ?? []).slice(0, 6).join(', '),
+            })),
+            ['condition', 'cells', `DE genes (adj. p < ${DE_SIGNIFICANCE.pAdjusted})`, 'top DE genes'],
           ),
+          `DE: Welch t-test vs control, Benjamini–Hochberg adjusted; per gene: perturb-studio dataset de ${detail.datasetId} --condition ${detail.conditionTable[1]?.condition ?? 'A+ctrl'}`,
+        ].join('\n'),
+      )
+    })
+
+  dataset
+    .command('de')
+    .description('differential expression of one condition vs control: every gene’s log2 fold change, Welch t-test p and Benjamini–Hochberg adjusted p, and the target’s knockdown per guide')
+    .argument('<id>', 'dataset id')
+    .requiredOption('--condition <A+B>', 'the condition, e.g. STAT1 (= STAT1+ctrl) or A+B')
+    .option('--top <n>', 'genes listed (by adjusted p)', (v: string) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new AppError('cli.invalid-argument', `--top is a positive whole number, got "${v}".`)
+      return Number(v)
+    }, 20)
+    .option('--out <file>', 'write every gene as a table: .csv (its provenance in FILE.provenance.txt beside it) or .xlsx (with the per-guide knockdown sheet)')
+    .action(async (ref: string, opts: { condition: string; top: number; out?: string }) => {
+      const s = session()
+      const id = datasetId(ref)
+      const t = await s.call('dataset:de-table', { id, condition: opts.condition })
+      let written: { path: string; provenance: string | null } | null = null
+      if (opts.out) {
+        const format = /\.xlsx$/i.test(opts.out) ? 'xlsx' : 'csv'
+        const record = s.context.services.datasets.require(id)
+        const f = await tableFile(deTableExport(t, record.summary.name, format), format, APP_VERSION)
+        const saved = s.context.services.exports.writeTo(opts.out, { kind: f.kind, format, fileName: path.basename(opts.out), bytes: f.bytes, projectId: record.summary.projectId, provenance: f.provenance })
+        written = { path: saved.path!, provenance: saved.provenance?.path ?? null }
+      }
+      const fmtP = (p: number | null) => (p === null || Number.isNaN(p) ? '' : p < 1e-4 ? p.toExponential(1) : p.toPrecision(2))
+      const fmtN = (v: number | null, d = 2) => (v === null || Number.isNaN(v) ? '' : v.toFixed(d))
+      const knock = t.targets.map((x) =>
+        x.measured
+          ? `${x.gene}: ${fmtN(x.percentOfControl, 0)} % of control (log2 fold change ${fmtN(x.log2FoldChange)}, adj. p ${fmtP(x.pAdjusted)})${x.guides.length ? `; per guide: ${x.guides.map((g) => `${g.guide} ${fmtN(g.percentOfControl, 0)} % (${g.cells} cells)`).join(', ')}` : ''}`
+          : `${x.gene}: not among the measured genes`,
+      )
+      s.out.result(
+        { ...t, genes: t.genes.slice(0, opts.top), genesTotal: t.genes.length, ...(written ? { written } : {}) },
+        [
+          `${t.condition}: ${t.cells.toLocaleString()} cells vs ${t.controlCells.toLocaleString()} control cells; ${t.significantGenes} of ${t.genes.length} genes with adjusted p < ${DE_SIGNIFICANCE.pAdjusted}`,
+          ...knock.map((k) => `  target ${k}`),
+          table(
+            t.genes.slice(0, opts.top).map((g) => ({ gene: g.gene, log2FC: fmtN(g.log2FoldChange), t: fmtN(g.score, 1), p: fmtP(g.pValue), 'adj. p': fmtP(g.pAdjusted) })),
+            ['gene', 'log2FC', 't', 'p', 'adj. p'],
+          ),
+          t.test,
+          ...(written ? [`Wrote ${written.path}${written.provenance ? ` and its provenance ${written.provenance}` : ''}`] : []),
         ].join('\n'),
       )
     })

@@ -46,7 +46,7 @@ describe('dataset import (Papalexi 2021, real files)', () => {
       expect(s.normalisation).toMatch(/raw counts .* normalize_total .* log1p/)
       expect(s.perturbedGenesNotMeasured).toHaveLength(16) // 9 of the 25 targets are measured
     }
-    const pick = (s: DatasetSummary) => ({ ...s, datasetId: 0, name: '', sourcePath: '', format: '', createdAt: '', warnings: [] })
+    const pick = (s: DatasetSummary) => ({ ...s, datasetId: 0, name: '', sourcePath: '', format: '', createdAt: '', warnings: [], contentHash: '' })
     expect(pick(fromTenx)).toEqual(pick(fromH5ad))
   })
 

@@ -8,8 +8,12 @@ import {
   type DatasetDetail,
   type DatasetPreview,
   type DatasetSummary,
+  type DeHeatmap,
+  type DeTable,
+  DE_TEST,
 } from '../../../src-shared/contract'
-import { CONTROL, mapToConditions, suggestConditionColumns, suggestControlLabels } from '../../../src-shared/domain/conditions'
+import { CONTROL, canonicalCondition, mapToConditions, suggestConditionColumns, suggestControlLabels } from '../../../src-shared/domain/conditions'
+import { defaultDatasetName } from '../../../src-shared/domain/dataset-name'
 import type { DatasetsRepo, StoredSummary } from '../../db/datasets-repo'
 import { previewDataset, readDataset, type FormatChoice } from '../../io/read-dataset'
 import type { RawDataset } from '../../io/raw-dataset'
@@ -18,7 +22,10 @@ import { scanSources } from '../knowledge/sources'
 import type { SyntheticPreset } from '../synthetic/types'
 import { synthesizeToFile } from '../synthetic/write'
 import type { ProjectsService } from '../projects'
+import { cellGuidesOf } from './cell-guides'
+import { allConditionTests, conditionTests, deGene, deHeatmap, targetKnockdown, testResult, type HeatmapOptions } from './de-tables'
 import { loadDataset, saveDataset, sweepPartialDatasets, type PartialSweep } from './dataset-store'
+import { contentHash, duplicateWarning, findDuplicates } from './duplicates'
 import type { PreparedDataset } from './prepared-dataset'
 import { preprocessDataset } from './preprocess'
 
@@ -63,8 +70,13 @@ export class DatasetService {
 
   constructor(private readonly deps: DatasetServiceDeps) {}
 
-  async preview(input: ReadInput): Promise<DatasetPreview> {
+  /** With a project id, the preview also names the project's datasets that already hold this data. */
+  async preview(input: ReadInput & { projectId?: number }): Promise<DatasetPreview> {
     const p = await previewDataset(input.path, this.readOptions(input))
+    const duplicates =
+      input.projectId === undefined
+        ? undefined
+        : findDuplicates(this.list(input.projectId), { contentHash: await contentHash(input.path, input.metadata).catch(() => undefined), sourcePath: input.path, cells: p.cells, genes: p.genes })
     const [idName, ...annotationNames] = p.firstRows.columns
     const suggestedColumns = suggestConditionColumns(
       p.obsColumns.map((c) => ({ name: c.name, values: c.examples })),
@@ -84,6 +96,7 @@ export class DatasetService {
       suggestedControlLabels,
       orientation: p.layout?.orientation,
       warnings: [...p.warnings, ...(p.layout ? [`Read as ${p.layout.orientation.replace(/-/g, ' ')}: ${p.layout.reason}`] : [])],
+      ...(duplicates ? { duplicates } : {}),
     }
   }
 
@@ -97,8 +110,13 @@ export class DatasetService {
     })
     job.throwIfCancelled()
     const aliases = await this.deps.aliases?.(input.projectId)
-    const name = input.name ?? defaultName(input.path)
-    return this.importRaw(input.projectId, raw, { name, conditionColumn: input.conditionColumn, controlLabels: input.controlLabels, aliases }, job)
+    const name = input.name ?? defaultDatasetName([input.path], input.path)
+    const hash = await contentHash(input.path, input.metadata).catch(() => undefined)
+    const duplicates = findDuplicates(this.list(input.projectId), { contentHash: hash, sourcePath: input.path, cells: raw.cells.length, genes: raw.genes.id.length })
+    const summary = await this.importRaw(input.projectId, raw, { name, conditionColumn: input.conditionColumn, controlLabels: input.controlLabels, aliases, contentHash: hash }, job)
+    // Said on this import only: the older copy may be deleted later, and this one is then the only one.
+    const warning = duplicateWarning(duplicates)
+    return warning ? { ...summary, warnings: [...summary.warnings, warning] } : summary
   }
 
   /**
@@ -108,7 +126,7 @@ export class DatasetService {
   async importRaw(
     projectId: number,
     raw: RawDataset,
-    options: { name: string; conditionColumn: string; controlLabels: string[]; aliases?: ReadonlyMap<string, string> },
+    options: { name: string; conditionColumn: string; controlLabels: string[]; aliases?: ReadonlyMap<string, string>; contentHash?: string },
     job: Job,
   ): Promise<DatasetSummary> {
     const project = this.deps.projects.require(projectId)
@@ -133,12 +151,17 @@ export class DatasetService {
       throw new AppError('dataset.no-perturbations', `Every mapped cell of ${file} is a control cell: the column "${conditionColumn}" names no perturbed gene.`)
     }
 
+    // `raw`'s matrices are handed over (normalised in place): nothing reads them after this
     const prepared = preprocessDataset(raw, {
       conditions: mapping.conditions,
+      consume: true,
       signal: job.signal,
       onProgress: (stage, f) => job.progress(0.52 + 0.38 * f, stageLabel(stage)),
     })
     job.throwIfCancelled()
+    // The guide of each cell (and its replicate), for the guide plan's per-guide knockdown.
+    const cellGuides = cellGuidesOf(raw.obs, raw.cells, prepared.cells)
+    if (cellGuides) prepared.cellGuides = cellGuides
 
     const warnings = [...raw.warnings, ...prepared.warnings]
     const dropped = mapping.unmapped.reduce((n, u) => n + u.cells, 0)
@@ -146,7 +169,7 @@ export class DatasetService {
       const examples = mapping.unmapped.slice(0, 3).map((u) => `"${u.value ?? ''}" (${u.cells} cells: ${u.reason})`)
       warnings.push(`${dropped} cells were left out because their "${conditionColumn}" value could not be mapped: ${examples.join('; ')}.`)
     }
-    const stored = this.summarize(prepared, [...mapping.renames, ...geneRenames], warnings)
+    const stored = { ...this.summarize(prepared, [...mapping.renames, ...geneRenames], warnings), ...(options.contentHash ? { contentHash: options.contentHash } : {}) }
 
     job.progress(0.92, 'Saving the dataset')
     const rel = path.join(STORAGE_ROOT, crypto.randomUUID())
@@ -202,8 +225,15 @@ export class DatasetService {
       genes: c.genes,
     }))
     const topDe: Record<string, string[]> = {}
-    for (const c of ds.conditions) if (c.de) topDe[c.condition] = Array.from(c.de.topNonDropoutDe20, (g) => ds.genes.symbol[g])
-    return { ...record.summary, conditionTable, topDe }
+    const deTests: DatasetDetail['deTests'] = {}
+    const all = await allConditionTests(ds)
+    ds.conditions.forEach((c, i) => {
+      if (!c.de) return
+      topDe[c.condition] = Array.from(c.de.topNonDropoutDe20, (g) => ds.genes.symbol[g])
+      const tests = all.get(i)!
+      deTests[c.condition] = { significantGenes: tests.significant, genes: Array.from(c.de.topNonDropoutDe20, (g) => testResult(ds, tests, g)) }
+    })
+    return { ...record.summary, conditionTable, topDe, deTests }
   }
 
   /** The dataset's measured genes (in model order) and its perturbed genes. */
@@ -220,22 +250,55 @@ export class DatasetService {
     if (!stats?.de) {
       throw new AppError('dataset.unknown-condition', `Dataset ${id} has no perturbed condition "${condition}". Conditions are written like "STAT1+ctrl" or "A+B".`)
     }
-    const G = ds.genes.symbol.length
-    const means = ds.conditionMeans.subarray(index * G, (index + 1) * G)
     const order = stats.de.topNonDropoutDe20.length >= top ? stats.de.topNonDropoutDe20.subarray(0, top) : stats.de.ranking.subarray(0, top)
+    const tests = conditionTests(ds, index)
     return {
       datasetId: id,
       condition,
       cells: stats.cells,
       controlCells: ds.conditions[0].cells,
-      genes: Array.from(order, (g) => ({
-        gene: ds.genes.symbol[g],
-        score: stats.de!.scores ? stats.de!.scores[g] : NaN,
-        meanCondition: means[g],
-        meanControl: ds.controlMean[g],
-        change: means[g] - ds.controlMean[g],
-      })),
+      // The GEARS score as stored (NaN when a GEARS file gave only the ranking) beside our own test.
+      genes: Array.from(order, (g) => ({ ...deGene(ds, index, tests, g), score: stats.de!.scores ? stats.de!.scores[g] : NaN })),
     }
+  }
+
+  /** Every gene of one condition tested against control, with the perturbed genes' knockdown per guide. */
+  async deTable(id: number, condition: string): Promise<DeTable> {
+    const ds = await this.load(id)
+    const index = this.conditionIndex(ds, id, condition)
+    const tests = conditionTests(ds, index)
+    return {
+      datasetId: id,
+      condition: ds.conditions[index].condition,
+      cells: ds.conditions[index].cells,
+      controlCells: ds.conditions[0].cells,
+      test: DE_TEST,
+      genes: Array.from(tests.order, (g) => deGene(ds, index, tests, g)),
+      significantGenes: tests.significant,
+      targets: targetKnockdown(ds, index, tests),
+      guideColumn: ds.cellGuides?.guideColumn ?? null,
+    }
+  }
+
+  /** The top DE genes of many conditions as one clustered condition × gene matrix. */
+  async deHeatmap(id: number, options: HeatmapOptions): Promise<DeHeatmap> {
+    return deHeatmap(await this.load(id), id, options)
+  }
+
+  private conditionIndex(ds: PreparedDataset, id: number, condition: string): number {
+    // "STAT1" and "IRF1+STAT1" find "STAT1+ctrl" and "IRF1+STAT1" (the canonical forms).
+    let canonical = condition
+    try {
+      canonical = canonicalCondition(condition)
+    } catch {
+      // not a condition at all: reported below
+    }
+    const index = ds.conditions.findIndex((c) => c.condition === condition || c.condition === canonical)
+    if (index <= 0 || !ds.conditions[index].de) {
+      const examples = ds.conditions.slice(1, 4).map((c) => `"${c.condition}"`).join(', ')
+      throw new AppError('dataset.unknown-condition', `Dataset ${id} has no perturbed condition "${condition}". Conditions are written like ${examples || '"STAT1+ctrl" or "A+B"'}; see: perturb-studio dataset show ${id}.`)
+    }
+    return index
   }
 
   /**
@@ -352,7 +415,4 @@ function stageLabel(stage: string): string {
   )
 }
 
-function defaultName(p: string): string {
-  const base = path.basename(p.replace(/[\\/]+$/, ''))
-  return base.replace(/\.(h5ad|csv|tsv|txt)(\.gz)?$/i, '') || 'dataset'
-}
+

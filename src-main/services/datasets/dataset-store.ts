@@ -16,6 +16,7 @@ import { AppError } from '../../../src-shared/contract/envelope'
 import type { CsrMatrix } from '../../io/raw-dataset'
 import type { ConditionStats, DeEntry, PreparedDataset } from './prepared-dataset'
 import { concatTyped } from '../../io/typed-arrays'
+import { decodeCellGuides, encodeCellGuides, type StoredCellGuides } from './cell-guides'
 
 export const DATASET_FORMAT = 'perturb-studio.prepared-dataset'
 export const DATASET_FORMAT_VERSION = 1
@@ -56,7 +57,12 @@ export interface DatasetManifest {
   deSource: PreparedDataset['deSource']
   droppedCells: number
   warnings: string[]
+  /** the guide and replicate columns kept in `cell-guides.json`; absent when the dataset has none (or was stored before they were kept) */
+  cellGuides?: { guideColumn: string; replicateColumn: string | null }
 }
+
+/** Optional file: per-cell guide ids and replicates (format 1 stays readable by earlier versions, which ignore it). */
+const CELL_GUIDES = 'cell-guides.json'
 
 const DE_PARTS = ['ranking', 'nonZeros', 'nonDropout', 'topNonDropout', 'topNonZero'] as const
 const DE_FIELDS: Record<(typeof DE_PARTS)[number], keyof DeEntry> = {
@@ -141,6 +147,7 @@ export async function saveDataset(dir: string, dataset: PreparedDataset, options
     deSource: d.deSource,
     droppedCells: d.droppedCells,
     warnings: d.warnings,
+    ...(d.cellGuides ? { cellGuides: { guideColumn: d.cellGuides.guideColumn, replicateColumn: d.cellGuides.replicateColumn } } : {}),
   }
 
   const tmp = path.join(path.dirname(dir), partialName(path.basename(dir)))
@@ -157,6 +164,7 @@ export async function saveDataset(dir: string, dataset: PreparedDataset, options
       await write(`${name}.bin`, dtype, bytesOf(a))
     }
     await write('cells.json', 'json', Buffer.from(JSON.stringify(d.cells)))
+    if (d.cellGuides) await write(CELL_GUIDES, 'json', Buffer.from(JSON.stringify(encodeCellGuides(d.cellGuides))))
     const manifestBytes = Buffer.from(JSON.stringify(manifest))
     await fs.writeFile(path.join(tmp, MANIFEST), manifestBytes)
     bytes += manifestBytes.byteLength
@@ -402,6 +410,19 @@ export async function loadDataset(dir: string): Promise<PreparedDataset> {
   for (const p of DE_PARTS) if (offsets[p] !== deArrays[p].length) throw corrupt(dir, `de-${p}.bin is longer than the manifest says`)
   if (scoreAt !== scores.length) throw corrupt(dir, 'de-scores.bin is longer than the manifest says')
 
+  let cellGuides: PreparedDataset['cellGuides']
+  if (m.files[CELL_GUIDES]) {
+    let stored: StoredCellGuides
+    try {
+      stored = JSON.parse((await read(CELL_GUIDES, 'json')).toString('utf8')) as StoredCellGuides
+    } catch (err) {
+      if (err instanceof AppError) throw err
+      throw corrupt(dir, `${CELL_GUIDES} is not valid JSON`)
+    }
+    cellGuides = decodeCellGuides(stored, nCells) ?? undefined
+    if (!cellGuides) throw corrupt(dir, `${CELL_GUIDES} does not hold one guide per cell`)
+  }
+
   const X: CsrMatrix = { nRows: nCells, nCols: G, indptr, indices: xIndices, data }
   return {
     source: m.source,
@@ -419,5 +440,6 @@ export async function loadDataset(dir: string): Promise<PreparedDataset> {
     deSource: m.deSource,
     droppedCells: m.droppedCells,
     warnings: m.warnings,
+    ...(cellGuides ? { cellGuides } : {}),
   }
 }

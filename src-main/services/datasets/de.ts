@@ -3,6 +3,7 @@
  * `rank_genes_groups(groupby=condition, reference=ctrl, method='t-test', rankby_abs=True,
  * n_genes=all)` followed by GEARS' `get_dropout_non_zero_genes`.
  */
+import tCdf from '@stdlib/stats-base-dists-t-cdf'
 import type { CsrMatrix } from '../../io/raw-dataset'
 import type { DeEntry } from './prepared-dataset'
 
@@ -59,6 +60,51 @@ export function welchT(m1: Float64Array, v1: Float64Array, n1: number, m2: Float
     t[j] = Number.isNaN(x) ? 0 : x
   }
   return t
+}
+
+export interface WelchTest {
+  /** Welch's t per gene (0 where both groups are constant, as scanpy reports it) */
+  t: Float64Array
+  /** Welch–Satterthwaite degrees of freedom */
+  df: Float64Array
+  /** two-sided p-value; 1 where the test is undefined (scanpy sets NaN p-values to 1) */
+  p: Float64Array
+}
+
+/**
+ * Welch's unequal-variance t-test per gene with two-sided p-values, as scipy
+ * `ttest_ind_from_stats(equal_var=False)` (what scanpy's `method='t-test'` calls). The p-value is
+ * 2·F(−|t|; df), the lower tail of Student's t, so very small p-values keep their precision.
+ */
+export function welchTTest(m1: ArrayLike<number>, v1: ArrayLike<number>, n1: number, m2: ArrayLike<number>, v2: ArrayLike<number>, n2: number): WelchTest {
+  const G = m1.length
+  const t = new Float64Array(G)
+  const df = new Float64Array(G)
+  const p = new Float64Array(G)
+  for (let j = 0; j < G; j++) {
+    const a = v1[j] / n1
+    const b = v2[j] / n2
+    const x = (m1[j] - m2[j]) / Math.sqrt(a + b)
+    const nu = ((a + b) * (a + b)) / ((a * a) / (n1 - 1) + (b * b) / (n2 - 1))
+    df[j] = nu
+    if (Number.isNaN(x) || !(nu > 0)) {
+      t[j] = Number.isNaN(x) ? 0 : x
+      p[j] = 1
+      continue
+    }
+    t[j] = x
+    p[j] = Math.min(1, 2 * tCdf(-Math.abs(x), nu))
+  }
+  return { t, df, p }
+}
+
+/**
+ * log2 fold change of the condition over control, as scanpy's `rank_genes_groups` reports it for
+ * log1p data: log2((expm1(mean condition) + 1e-9) / (expm1(mean control) + 1e-9)), i.e. the ratio
+ * of the mean normalised counts the log means stand for.
+ */
+export function log2FoldChange(meanCondition: number, meanControl: number): number {
+  return Math.log2((Math.expm1(meanCondition) + 1e-9) / (Math.expm1(meanControl) + 1e-9))
 }
 
 /** Gene indices by |score| descending; ties keep gene order (scanpy leaves them unspecified). */

@@ -3,6 +3,7 @@
  * Built by `preprocessDataset`, stored and loaded by `dataset-store`.
  */
 import type { CsrMatrix, DatasetFormat } from '../../io/raw-dataset'
+import type { CellGuides } from './cell-guides'
 
 /** GEARS' per-condition DE entries, as gene indices into `PreparedDataset.genes`. */
 export interface DeEntry {
@@ -78,4 +79,6 @@ export interface PreparedDataset {
   /** cells left out because their condition could not be mapped */
   droppedCells: number
   warnings: string[]
+  /** per-cell guide ids and replicates, when the file has a guide column (absent in datasets stored before) */
+  cellGuides?: CellGuides
 }

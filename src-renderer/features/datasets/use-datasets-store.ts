@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { ref, watch } from 'vue'
-import type { ConditionDe, DatasetDetail, DatasetSummary } from '../../../src-shared/contract'
+import type { ConditionDe, DatasetDetail, DatasetSummary, DeHeatmap, DeTable } from '../../../src-shared/contract'
 import { api, errorMessage } from '../../api/client'
 import { useProjectsStore } from '../projects/use-projects-store'
 
@@ -10,6 +10,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const list = ref<DatasetSummary[]>([])
   const selected = ref<DatasetDetail | null>(null)
   const de = ref<ConditionDe | null>(null)
+  /** every gene of the DE condition, tested (volcano, DE table, knockdown) */
+  const deTable = ref<DeTable | null>(null)
+  const heatmap = ref<DeHeatmap | null>(null)
   const error = ref<string | null>(null)
   const loading = ref(false)
 
@@ -40,7 +43,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
       const detail = await api.call('dataset:get', { id })
       // Selecting the dataset already shown (a click on it, a refresh) keeps its DE view: the
       // overview asks for DE only when the dataset or the condition changes.
-      if (selected.value?.datasetId !== detail.datasetId) de.value = null
+      if (selected.value?.datasetId !== detail.datasetId) {
+        de.value = null
+        deTable.value = null
+        heatmap.value = null
+      }
       selected.value = detail
     } catch (err) {
       error.value = errorMessage(err)
@@ -60,6 +67,29 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  let tableSeq = 0
+  async function loadDeTable(condition: string) {
+    if (!selected.value) return
+    const seq = ++tableSeq
+    try {
+      const result = await api.call('dataset:de-table', { id: selected.value.datasetId, condition })
+      if (seq === tableSeq) deTable.value = result
+    } catch (err) {
+      if (seq === tableSeq) error.value = errorMessage(err)
+    }
+  }
+
+  async function loadHeatmap(options: { genesPerCondition?: number; maxGenes?: number } = {}) {
+    if (!selected.value) return
+    const id = selected.value.datasetId
+    try {
+      const result = await api.call('dataset:de-heatmap', { id, ...options })
+      if (selected.value?.datasetId === id) heatmap.value = result
+    } catch (err) {
+      error.value = errorMessage(err)
+    }
+  }
+
   async function remove(id: number) {
     try {
       await api.call('dataset:delete', { id })
@@ -73,5 +103,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   watch(() => projects.openId, () => void refresh())
 
-  return { list, selected, de, error, loading, refresh, select, loadDe, remove }
+  return { list, selected, de, deTable, heatmap, error, loading, refresh, select, loadDe, loadDeTable, loadHeatmap, remove }
 })

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ConditionDe, DatasetDetail, DatasetPreview, DatasetSummary } from '../datasets'
+import type { ConditionDe, DatasetDetail, DatasetPreview, DatasetSummary, DeHeatmap, DeTable } from '../datasets'
 import { displayName, id } from '../names'
 import { returns } from './define'
 
@@ -18,7 +18,10 @@ const readOptions = {
 }
 
 export const datasetChannels = {
-  'dataset:preview': returns<DatasetPreview>()(z.object(readOptions).strict()),
+  'dataset:preview': returns<DatasetPreview>()(
+    // With a project: the preview also names that project's datasets already holding this data.
+    z.object({ ...readOptions, projectId: id('Project id').optional() }).strict(),
+  ),
   'dataset:import': returns<DatasetSummary>()(
     z
       .object({
@@ -38,6 +41,17 @@ export const datasetChannels = {
   'dataset:get': returns<DatasetDetail>()(z.object({ id: id('Dataset id') }).strict()),
   'dataset:genes': returns<{ datasetId: number; genes: string[]; perturbed: string[] }>()(z.object({ id: id('Dataset id') }).strict()),
   'dataset:de': returns<ConditionDe>()(z.object({ id: id('Dataset id'), condition: z.string().min(1).max(500), top: z.number().int().min(1).max(200).default(20) }).strict()),
+  'dataset:de-table': returns<DeTable>()(z.object({ id: id('Dataset id'), condition: z.string().min(1).max(500) }).strict()),
+  'dataset:de-heatmap': returns<DeHeatmap>()(
+    z
+      .object({
+        id: id('Dataset id'),
+        genesPerCondition: z.number().int().min(1).max(20).default(5),
+        maxGenes: z.number().int().min(2).max(100).default(40),
+        maxConditions: z.number().int().min(2).max(200).default(40),
+      })
+      .strict(),
+  ),
   'dataset:delete': returns<{ deleted: number }>()(z.object({ id: id('Dataset id') }).strict()),
 } as const
 
