@@ -223,7 +223,9 @@ class PredictLane {
   }
 
   private start(): Promise<BackendInfo> {
-    if (this.worker && this.ready) return this.ready
+    // A start under way (the worker's bundle may be building) is the one every caller waits for: a
+    // second worker started meanwhile was orphaned and kept the process from exiting.
+    if (this.ready) return this.ready
     this.loaded.length = 0
     const ready = (async () => {
       const script = await (this.options.script ?? predictWorkerScript)()
