@@ -55,14 +55,23 @@ test('before a knowledge base is built the screen names the files and the folder
   await expect(page.getByTestId('pathway-name')).toHaveText('Interferon gamma signaling')
   const expected = studio.cli(['pathway', 'R-HSA-877300']) as { allGenes: string[] }
 
-  const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()])
+  // The CSV starts with its header (Excel and Prism open it as it is); its provenance is a second download.
+  const downloads: Download[] = []
+  const collect = (d: Download) => void downloads.push(d)
+  page.on('download', collect)
+  await page.getByTestId('export-csv').click()
+  await expect.poll(() => downloads.length).toBe(2)
+  page.off('download', collect)
+  const [csvDownload, provenanceDownload] = downloads
   expect(csvDownload.suggestedFilename()).toMatch(/\.csv$/)
+  expect(provenanceDownload.suggestedFilename()).toBe(csvDownload.suggestedFilename().replace(/\.csv$/, '.provenance.txt'))
+  const provenance = fs.readFileSync((await provenanceDownload.path())!, 'utf8')
+  expect(provenance).toMatch(/Perturb Studio \d+\.\d+\.\d+/)
+  expect(provenance).toMatch(/knowledge release: kb-/)
   const text = fs.readFileSync((await csvDownload.path())!, 'utf8')
   const lines = text.split('\n').filter((l) => l !== '')
-  const comments = lines.filter((l) => l.startsWith('#'))
-  expect(comments.join('\n')).toMatch(/Perturb Studio \d+\.\d+\.\d+/)
-  expect(comments.join('\n')).toMatch(/knowledge release: kb-/)
-  const [header, ...rows] = lines.filter((l) => !l.startsWith('#')).map(csvFields)
+  expect(lines.some((l) => l.startsWith('#'))).toBe(false)
+  const [header, ...rows] = lines.map(csvFields)
   expect(header).toEqual(['gene', 'pathway_id', 'pathway_name', 'direct_member'])
   expect(rows).toHaveLength(expected.allGenes.length)
   expect(rows.every((r) => r.length === header.length)).toBe(true)

@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test'
+import type { Download, Page } from '@playwright/test'
 import fs from 'node:fs'
 import { expect, test } from './fixtures'
 
@@ -73,10 +73,17 @@ test('train on the demo dataset: watch the loss, cancel one run, complete anothe
   }
   await expect(page.getByTestId('compare-chart-mse_de')).toBeVisible()
 
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-export-csv').click()])
-  const csv = fs.readFileSync((await download.path())!, 'utf8')
-  expect(csv).toMatch(/^# Perturb Studio /)
-  const header = csv.split('\n').find((l) => l.startsWith('run_id,'))!
+  // The CSV starts with its header row; where it came from is a second download beside it.
+  const downloads: Download[] = []
+  const collect = (d: Download) => void downloads.push(d)
+  page.on('download', collect)
+  await page.getByTestId('compare-export-csv').click()
+  await expect.poll(() => downloads.length).toBe(2)
+  page.off('download', collect)
+  const csv = fs.readFileSync((await downloads[0].path())!, 'utf8')
+  expect(csv).toMatch(/^run_id,/)
+  expect(fs.readFileSync((await downloads[1].path())!, 'utf8')).toMatch(/^Perturb Studio /)
+  const header = csv.split('\n')[0]
   expect(header).toContain('pearson_delta')
   expect(csv).toMatch(/\n\d+,gears,model,GEARS short,/)
   expect(csv).toMatch(/\n\d+,train_mean,baseline,/)
