@@ -1,3 +1,4 @@
+import type { Download } from '@playwright/test'
 import fs from 'node:fs'
 import path from 'node:path'
 import { expect, SHARED, test } from './fixtures'
