@@ -44,6 +44,8 @@ export interface ModelMeta {
   pertGraph?: PertGraph
   /** residual models with the per-condition prior scale (absent in weights saved before it) */
   priorScale?: boolean
+  /** residual VAE models with α = 0 that keep their trained control base (Alpha.trainedBase) */
+  trainedBase?: boolean
 }
 
 const COEXP = ['graph.coexp.source', 'graph.coexp.target', 'graph.coexp.weight'] as const
@@ -67,7 +69,13 @@ export const RESIDUAL_ALPHA = 'residual.alpha'
 export interface Alpha {
   single: number
   pairs: number
+  /**
+   * BioDSNN with α = 0 for every kind: whether its VAE's trained control base is kept (it beat the
+   * prior on validation by more than noise, as a correction must). Otherwise such a run is the prior on c̄.
+   */
+  trainedBase?: boolean
 }
+
 /** α values tried on validation after every epoch. */
 export const ALPHA_GRID = [0, 0.25, 0.5, 0.75, 1]
 const alphaOf = (a: Alpha, genes: number) => (genes > 1 ? a.pairs : a.single)
@@ -157,7 +165,7 @@ export async function loadModel(stored: StoredModel, config: TrainConfig, data: 
   const ctx = buildModelContext(data, coexp, meta.hidden, meta.pertGraph ?? 'go')
   const model = createModel({ ...modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), priorScale: meta.priorScale === true }, ctx, config.seed)
   loadParams(model.store, stored.params)
-  const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: readAlpha(model.store) } : undefined
+  const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: { ...readAlpha(model.store), ...(meta.trainedBase ? { trainedBase: true } : {}) } } : undefined
   const loaded: LoadedModel = {
     config,
     data,
@@ -199,8 +207,9 @@ export async function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | '
   const { data, model } = loaded
   if (!model?.vae) return data.controlMean
   // A residual run that kept no correction (α = 0 for every kind) is the prior, exactly: its VAE's
-  // regenerated control mean, trained on, is a learned part that no validation kept either.
-  if (loaded.residual && !options.trainedBase && loaded.residual.alpha.single === 0 && loaded.residual.alpha.pairs === 0) return data.controlMean
+  // regenerated control mean is a learned part too, kept only where it beat the prior on validation.
+  const alpha = loaded.residual?.alpha
+  if (alpha && !options.trainedBase && alpha.single === 0 && alpha.pairs === 0 && !alpha.trainedBase) return data.controlMean
   // A residual model averages every control cell: its VAE starts calibrated to c̄ over all of them,
   // so a run whose network adds nothing predicts exactly the prior (a sample's mean would not).
   if (loaded.residual) options = { ...options, controlCells: undefined }

@@ -51,7 +51,7 @@ describe('residual models (model.md §11.2)', () => {
     ctx.dispose()
   })
 
-  it('a BioDSNN run that kept no correction predicts the prior exactly, whatever its VAE learned', async () => {
+  it('a BioDSNN run that kept no correction predicts the prior exactly, unless its trained base beat the prior', async () => {
     const config = defaultTrainConfig('biodsnn', { hidden: 8 })
     const coexp = splitCoexpression(data, split)
     const ctx = buildModelContext(data, coexp, config.hidden)
@@ -63,14 +63,15 @@ describe('residual models (model.md §11.2)', () => {
     model.store.get('vae.out.bias').assign(model.store.get('vae.out.bias').add(0.3))
     const seen = new Set(split.train.flatMap((c) => genesOf.get(c)!))
     const expected = sets.map((g) => predictBaseline('knowledge_prior', fitted, g))
-    const worst = async (alpha: { single: number; pairs: number }) => {
+    const worst = async (alpha: { single: number; pairs: number; trainedBase?: boolean }) => {
       const loaded: LoadedModel = { config, data, model, baseline: null, residual: { prior: fitted.prior!, alpha }, seenGenes: seen, baseCache: new Map(), dispose: () => {} }
       const got = await predict(loaded, sets)
       return Math.max(...got.flatMap((p, i) => Array.from(p.mean, (v, g) => Math.abs(v - expected[i][g]))))
     }
     expect(await worst({ single: 0, pairs: 0 })).toBeLessThan(1e-6)
-    // with a correction kept, the trained base is the model's, and the prediction moves off the prior
+    // with a correction kept, or the trained base kept on its own merit, the base is the model's
     expect(await worst({ single: 0, pairs: 1 })).toBeGreaterThan(1e-2)
+    expect(await worst({ single: 0, pairs: 0, trainedBase: true })).toBeGreaterThan(1e-2)
     model.dispose()
     ctx.dispose()
   })
@@ -83,6 +84,15 @@ describe('residual models (model.md §11.2)', () => {
     const alpha = back.residual!.alpha
     if (r.bestEpoch === 0) expect(alpha).toEqual({ single: 0, pairs: 0 })
     else expect(alpha).toEqual({ single: r.epochs[r.bestEpoch - 1].alpha, pairs: r.epochs[r.bestEpoch - 1].alphaPairs })
+    back.dispose()
+  })
+
+  it('a BioDSNN epoch that keeps no correction is kept over the prior only with its trained base, stored with the run', async () => {
+    const r = await train(data, defaultTrainConfig('biodsnn', { hidden: 8, epochs: 2, cellsPerCondition: 8 }))
+    const back = await loadModel({ params: r.params }, defaultTrainConfig('biodsnn', { hidden: 8 }), data)
+    const best = r.epochs[r.bestEpoch - 1]
+    const noCorrection = r.bestEpoch === 0 || (best.alpha === 0 && best.alphaPairs === 0)
+    expect(back.residual!.alpha.trainedBase === true).toBe(r.bestEpoch > 0 && noCorrection)
     back.dispose()
   })
 

@@ -336,6 +336,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     ...(prior ? { priorGenes: prior.state.trained } : {}),
     pertGraph,
     ...(spec.priorScale ? { priorScale: true } : {}),
+    ...(loaded.residual?.alpha.trainedBase && epoch > 0 ? { trainedBase: true } : {}),
   })
   /** Chooses α on validation (residual models) and stores it with the weights; returns the metrics at that α. */
   // Each validation condition's mse_de with the prior alone (epoch 0): what α must beat (beatsPrior).
@@ -452,7 +453,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
       // After cross-validation the epoch was chosen beforehand: the last one is the run's.
       // A residual epoch that keeps no correction is the prior (epoch 0) again: it never displaces it,
       // whatever rounding or a trained VAE base would make its score.
-      const keptNothing = loaded.residual !== undefined && alpha !== undefined && alpha.single === 0 && alpha.pairs === 0
+      const keptNothing = loaded.residual !== undefined && alpha !== undefined && alpha.single === 0 && alpha.pairs === 0 && !alpha.trainedBase
       const isBest = options.fixed !== undefined || bestParams === undefined || (score < bestScore && !keptNothing)
       const params = await modelArtifact(model, meta(e + 1))
       if (isBest) {
@@ -465,7 +466,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     if (bestParams) loadParams(model.store, bestParams)
     else bestParams = await modelArtifact(model, meta(0))
     if (options.fixed && bestEpoch === 0 && loaded.residual) writeAlpha(model.store, { single: 0, pairs: 0 })
-    if (loaded.residual) loaded.residual.alpha = readAlpha(model.store)
+    if (loaded.residual) loaded.residual.alpha = { ...readAlpha(model.store), ...((bestParams.manifest.meta as unknown as ModelMeta | undefined)?.trainedBase ? { trainedBase: true } : {}) }
     loaded.baseCache.clear()
     const test = options.noTest ? { overall: {} as Evaluation['overall'], groups: {}, perCondition: {} } : await evaluate(loaded, split)
     return { split, bestEpoch, epochs, test, params: bestParams, pertGraph, ...(stopped ? { stopped } : {}) }
@@ -726,8 +727,15 @@ async function validate(
     return beatsPrior(mine.map((c) => c.errors[a]), mine.map((c) => priorErrors.get(c.condition)!)) ? ALPHA_GRID[a] : 0
   }
   const alpha = start ? { single: 0, pairs: 0 } : (given ?? { single: pick('single'), pairs: pick('pairs') })
-  // α = 0 for every kind: the run would predict the prior alone, on c̄ (controlBase), as epoch 0 does.
-  if (alpha.single === 0 && alpha.pairs === 0 && !start) return { val: stripGroup(evaluatePredictions(data, names, new Map(names.map((c, i) => [c, meanExpression(data.controlMean, delta.prior!.subarray(i * G, (i + 1) * G))])), {}, truths).overall), alpha, errors }
+  // α = 0 for every kind: the prior on c̄ (controlBase), as epoch 0 — unless a VAE's trained control
+  // base, with the prior, beats the prior by more than noise on every validation condition together.
+  if (alpha.single === 0 && alpha.pairs === 0 && !start) {
+    const mine = errors.conditions.filter((c) => priorErrors?.has(c.condition))
+    if (model.vae && !given && priorErrors && beatsPrior(mine.map((c) => c.errors[0]), mine.map((c) => priorErrors.get(c.condition)!))) {
+      return { val: stripGroup(evaluateAt(combineResidual(delta, rows, G, alpha)).overall), alpha: { ...alpha, trainedBase: true }, errors }
+    }
+    return { val: stripGroup(evaluatePredictions(data, names, new Map(names.map((c, i) => [c, meanExpression(data.controlMean, delta.prior!.subarray(i * G, (i + 1) * G))])), {}, truths).overall), alpha, errors }
+  }
   return { val: stripGroup(evaluateAt(combineResidual(delta, rows, G, alpha)).overall), alpha, errors }
 }
 

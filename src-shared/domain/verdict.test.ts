@@ -83,6 +83,16 @@ describe('runVerdict', () => {
     expect(g.text).toBe(`no better than additive (ratio ${g.ratio.toFixed(2)} [${g.lo.toFixed(2)}, ${g.hi.toFixed(2)}])`)
   })
 
+  it('calls a model equal to its baseline up to rounding no better, never "worse by 0 %"', () => {
+    const baseline = values('c', 40, 1, 0.5, 5)
+    // float32 noise a millionth above the baseline in every condition: the interval excludes 1, by nothing
+    const model = scale(baseline, (x) => x * (1 + 1e-6))
+    const g = runVerdict({ model, baselines: { knowledge_prior: baseline }, groups: groupsOf(model, 'unseen_single') }).unseen_single
+    expect(g.lo).toBeGreaterThan(1)
+    expect(g.call).toBe('no-better')
+    expect(g.text).toBe('no better than knowledge_prior (ratio 1.00 [1.00, 1.00])')
+  })
+
   it('is deterministic for a seed and varies with it', () => {
     const baseline = values('c', 30, 1, 0.8, 4)
     const model = values('c', 30, 1, 0.8, 5)

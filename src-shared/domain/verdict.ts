@@ -10,8 +10,8 @@
  * with the most paired conditions (all of the model's, in the usual case).
  * ratio = mean(model) / mean(best) over the best baseline's paired conditions; [lo, hi] is the 95 %
  * percentile interval of the same ratio of means over `draws` resamples of those conditions with
- * replacement (one draw of conditions for both sides). The call: `better` when hi < 1, `worse`
- * when lo > 1, else `no-better`. A group with fewer than two paired conditions is `no-better`
+ * replacement (one draw of conditions for both sides). The call: `better` when hi < 1 − 0.005, `worse`
+ * when lo > 1 + 0.005, else `no-better`. A group with fewer than two paired conditions is `no-better`
  * with lo = hi = ratio and says so ("too few conditions to tell"); with no baseline value at all,
  * `best_baseline` is '' and ratio is NaN.
  *
@@ -21,6 +21,8 @@
 import { mulberry32 } from './random'
 
 export type VerdictCall = 'better' | 'no-better' | 'worse'
+/** Ratios within this of 1 at both ends of the interval are no difference (the texts round to whole percents). */
+export const NEGLIGIBLE = 0.005
 
 export interface GroupVerdict {
   best_baseline: string
@@ -126,7 +128,9 @@ function groupVerdict(conditions: string[], input: VerdictInput): GroupVerdict {
   ratios.sort()
   const lo = quantileSorted(ratios, 0.025)
   const hi = quantileSorted(ratios, 0.975)
-  const call: VerdictCall = hi < 1 ? 'better' : lo > 1 ? 'worse' : 'no-better'
+  // A difference the texts would print as 0 % (under half a percent at the interval's far end) is
+  // rounding, not a finding: a model equal to its baseline up to float32 read "worse by 0 % [0, 0]".
+  const call: VerdictCall = hi < 1 - NEGLIGIBLE ? 'better' : lo > 1 + NEGLIGIBLE ? 'worse' : 'no-better'
   return finish({ best_baseline: best, ratio, lo, hi, call, n })
 }
 
