@@ -3,7 +3,7 @@ import { computed, ref, watch } from 'vue'
 import { AppError, type GiMap, type GiScoreName, type HeatmapOrder } from '../../../src-shared/contract'
 import { api, errorMessage } from '../../api/client'
 import { confirmText } from './gene-text'
-import { storeJob } from './job'
+import { storeJob } from '../../composables/use-job'
 import { useDesignStore } from './use-design-store'
 import { useGeneSetStore } from './use-gene-set-store'
 
@@ -16,7 +16,7 @@ export const useMapStore = defineStore('design-map', () => {
   const design = useDesignStore()
   const geneSet = useGeneSetStore()
 
-  const job = storeJob()
+  const job = storeJob('design')
   const mapping = ref(false)
   const mapError = ref<string | null>(null)
   /** a large map waiting for the user's go-ahead: what it will cost */

@@ -3,7 +3,7 @@ import { computed, ref, watch } from 'vue'
 import { AppError, type SearchResult } from '../../../src-shared/contract'
 import { api, errorMessage } from '../../api/client'
 import { confirmText, splitGenes } from './gene-text'
-import { storeJob } from './job'
+import { storeJob } from '../../composables/use-job'
 import { useDesignStore } from './use-design-store'
 import { useMapStore } from './use-map-store'
 
@@ -26,7 +26,7 @@ export const useSearchStore = defineStore('design-search', () => {
   const pairs = ref(true)
   const rankBy = ref<'cosine' | 'pearson'>('cosine')
   const top = ref(50)
-  const job = storeJob()
+  const job = storeJob('design')
   const searching = ref(false)
   const error = ref<string | null>(null)
   const confirmAsk = ref<string | null>(null)
