@@ -110,7 +110,7 @@ const INTERACTIONS: GlossaryEntry[] = [
   { term: 'mag', plain: 'interaction strength', topic: 'interaction', short: 'How large the pair’s change is compared with the two singles’ fit; above √2 (the additive pair’s) suggests synergy, below suggests buffering.' },
   { term: 'corr_fit', plain: 'how additive the pair is', topic: 'interaction', short: 'How well the pair’s change is explained by a weighted sum of the two singles; low means a new effect.' },
   { term: 'dominance', plain: 'one gene dominates', topic: 'interaction', short: 'How much one gene’s effect outweighs the other’s in the pair.' },
-  { term: 'illDetermined', plain: 'singles too alike', topic: 'interaction', short: 'The two single genes change the same genes in the same way, so their shares of the pair cannot be told apart; do not trust this pair’s call.' },
+  { term: 'illDetermined', plain: 'singles too alike', topic: 'interaction', short: 'The two single genes change the same genes in the same way, so their shares of the pair cannot be told apart: a call that rests on those shares (epistasis, additive, synergy, suppression) is not reliable; redundant and neomorphic calls do not rest on them.' },
 ]
 
 export const GLOSSARY: readonly GlossaryEntry[] = [...METRICS, ...BASELINES, ...MODELS, ...GROUPS, ...SPLITS, ...OPTIONS, ...KNOWLEDGE_AND_FLAGS, ...INTERACTIONS]
