@@ -1,8 +1,7 @@
 import fs from 'node:fs'
-import type { Download } from '@playwright/test'
 import { GI_TYPES } from '../src-shared/contract/channels/design'
 import { parseCsv } from '../src-shared/exports/csv'
-import { callChannel as call, expect, test, trainDemoGears } from './fixtures'
+import { callChannel as call, csvWithProvenance, expect, test, trainDemoGears } from './fixtures'
 
 test('map the pairs of a few genes with a freshly trained GEARS run, shortlist one and export the guide plan; duplicates and unknown genes are named', async ({ page }) => {
   await trainDemoGears(page, 'Design', 'GEARS one epoch')
@@ -61,13 +60,7 @@ test('map the pairs of a few genes with a freshly trained GEARS run, shortlist o
 
   // The plan as CSV: the header and one row for the shortlisted pair with its scores; its
   // provenance downloaded beside it.
-  const downloads: Download[] = []
-  const collect = (d: Download) => void downloads.push(d)
-  page.on('download', collect)
-  await page.getByTestId('design-export-plan').click()
-  await expect.poll(() => downloads.length).toBe(2)
-  page.off('download', collect)
-  const [planDownload, provenanceDownload] = downloads
+  const [planDownload, provenanceDownload] = await csvWithProvenance(page, () => page.getByTestId('design-export-plan').click())
   expect(planDownload.suggestedFilename()).toMatch(/^guide-plan-run\d+.*\.csv$/)
   const csv = parseCsv(fs.readFileSync((await planDownload.path())!, 'utf8'))
   expect(csv.comments).toEqual([])

@@ -1,6 +1,6 @@
 // Playwright fixtures take their dependencies as a destructured first argument, even when empty.
 /* eslint-disable no-empty-pattern */
-import { test as base, chromium, expect, type Browser, type Page } from '@playwright/test'
+import { test as base, chromium, expect, type Browser, type Download, type Page } from '@playwright/test'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -105,4 +105,18 @@ export async function trainDemoGears(page: Page, projectName: string, runName: s
   await page.getByTestId('train-name').fill(runName)
   await page.getByTestId('train-start').click()
   await expect(page.getByTestId('train-status')).toHaveText('completed', { timeout: 90_000 })
+}
+
+/**
+ * A table export's two downloads: the CSV, then its provenance sidecar (`<name>.provenance.txt`),
+ * which browser mode downloads right after it.
+ */
+export async function csvWithProvenance(page: Page, click: () => Promise<void>): Promise<[Download, Download]> {
+  const downloads: Download[] = []
+  const collect = (d: Download) => void downloads.push(d)
+  page.on('download', collect)
+  await click()
+  await expect.poll(() => downloads.length).toBe(2)
+  page.off('download', collect)
+  return [downloads[0], downloads[1]]
 }

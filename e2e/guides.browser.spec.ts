@@ -1,9 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Download } from '@playwright/test'
 import type { GuidePlan, SearchResult } from '../src-shared/contract/channels/design'
 import { parseCsv } from '../src-shared/exports/csv'
-import { callChannel as call, expect, SHARED, test } from './fixtures'
+import { callChannel as call, csvWithProvenance, expect, SHARED, test } from './fixtures'
 
 /** Screenshots for a person to look at (not compared): $E2E_SCREENSHOTS, else test-results/guides/. */
 const SHOTS = process.env.E2E_SCREENSHOTS ?? path.join(import.meta.dirname, '..', 'test-results', 'guides')
@@ -79,12 +78,7 @@ test('on a Papalexi run, the target search shows a tie as one group and the guid
   await page.screenshot({ path: shot('design-page.png'), fullPage: true })
 
   // The CSV carries the guides in words, with their knockdown.
-  const downloads: Download[] = []
-  const collect = (d: Download) => void downloads.push(d)
-  page.on('download', collect)
-  await plan.getByTestId('design-export-plan').click()
-  await expect.poll(() => downloads.length).toBe(2)
-  page.off('download', collect)
+  const downloads = await csvWithProvenance(page, () => plan.getByTestId('design-export-plan').click())
   const csv = parseCsv(fs.readFileSync((await downloads[0].path())!, 'utf8'))
   const col = (name: string) => csv.header.indexOf(name)
   const stat1Row = csv.rows.find((r) => r[0] === 'STAT1+ctrl')!

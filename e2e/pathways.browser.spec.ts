@@ -1,7 +1,6 @@
-import type { Download } from '@playwright/test'
 import fs from 'node:fs'
 import path from 'node:path'
-import { expect, SHARED, test } from './fixtures'
+import { csvWithProvenance, expect, SHARED, test } from './fixtures'
 
 /** RFC 4180 fields of one CSV line (quotes, doubled quotes, commas inside quotes). */
 function csvFields(line: string): string[] {
@@ -57,13 +56,7 @@ test('before a knowledge base is built the screen names the files and the folder
   const expected = studio.cli(['pathway', 'R-HSA-877300']) as { allGenes: string[] }
 
   // The CSV starts with its header (Excel and Prism open it as it is); its provenance is a second download.
-  const downloads: Download[] = []
-  const collect = (d: Download) => void downloads.push(d)
-  page.on('download', collect)
-  await page.getByTestId('export-csv').click()
-  await expect.poll(() => downloads.length).toBe(2)
-  page.off('download', collect)
-  const [csvDownload, provenanceDownload] = downloads
+  const [csvDownload, provenanceDownload] = await csvWithProvenance(page, () => page.getByTestId('export-csv').click())
   expect(csvDownload.suggestedFilename()).toMatch(/\.csv$/)
   expect(provenanceDownload.suggestedFilename()).toBe(csvDownload.suggestedFilename().replace(/\.csv$/, '.provenance.txt'))
   const provenance = fs.readFileSync((await provenanceDownload.path())!, 'utf8')

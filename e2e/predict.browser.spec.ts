@@ -1,9 +1,8 @@
 import fs from 'node:fs'
-import type { Download } from '@playwright/test'
 import { parseCsv } from '../src-shared/exports/csv'
 import { pythonWith } from '../src-main/test-support/python'
 import { readXlsx } from '../src-main/test-support/xlsx'
-import { callChannel as call, expect, test, trainDemoGears } from './fixtures'
+import { callChannel as call, csvWithProvenance, expect, test, trainDemoGears } from './fixtures'
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(bytes: Buffer): { width: number; height: number } {
@@ -59,13 +58,7 @@ test('predict a combination with a freshly trained GEARS run, export its table a
 
   // The table as CSV that Excel and Prism open as it is: the column header first, one row per gene;
   // its provenance comes as a second download beside it.
-  const downloads: Download[] = []
-  const collect = (d: Download) => void downloads.push(d)
-  page.on('download', collect)
-  await page.getByTestId('export-csv').click()
-  await expect.poll(() => downloads.length).toBe(2)
-  page.off('download', collect)
-  const [csvDownload, provenanceDownload] = downloads
+  const [csvDownload, provenanceDownload] = await csvWithProvenance(page, () => page.getByTestId('export-csv').click())
   expect(csvDownload.suggestedFilename()).toMatch(/\.csv$/)
   expect(provenanceDownload.suggestedFilename()).toBe(csvDownload.suggestedFilename().replace(/\.csv$/, '.provenance.txt'))
   await expect(page.getByTestId('export-csv-message')).toContainText(`and its provenance ${provenanceDownload.suggestedFilename()}`)

@@ -1,6 +1,6 @@
-import type { Download, Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
 import fs from 'node:fs'
-import { expect, test } from './fixtures'
+import { csvWithProvenance, expect, test } from './fixtures'
 
 /** Points the loss chart is drawing (the monitor exposes the count on its wrapper). */
 async function lossPoints(page: Page): Promise<number> {
@@ -74,12 +74,7 @@ test('train on the demo dataset: watch the loss, cancel one run, complete anothe
   await expect(page.getByTestId('compare-chart-mse_de')).toBeVisible()
 
   // The CSV starts with its header row; where it came from is a second download beside it.
-  const downloads: Download[] = []
-  const collect = (d: Download) => void downloads.push(d)
-  page.on('download', collect)
-  await page.getByTestId('compare-export-csv').click()
-  await expect.poll(() => downloads.length).toBe(2)
-  page.off('download', collect)
+  const downloads = await csvWithProvenance(page, () => page.getByTestId('compare-export-csv').click())
   const csv = fs.readFileSync((await downloads[0].path())!, 'utf8')
   expect(csv).toMatch(/^run_id,/)
   expect(fs.readFileSync((await downloads[1].path())!, 'utf8')).toMatch(/^Perturb Studio /)
