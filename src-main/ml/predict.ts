@@ -44,8 +44,8 @@ export interface ModelMeta {
   pertGraph?: PertGraph
   /** residual models with the per-condition prior scale (absent in weights saved before it) */
   priorScale?: boolean
-  /** residual VAE models with α = 0 that keep their trained control base (Alpha.trainedBase) */
-  trainedBase?: boolean
+  /** residual VAE models: the kinds of condition with α = 0 that keep the trained control base (Alpha.trainedBase) */
+  trainedBase?: { single: boolean; pairs: boolean }
 }
 
 const COEXP = ['graph.coexp.source', 'graph.coexp.target', 'graph.coexp.weight'] as const
@@ -70,10 +70,12 @@ export interface Alpha {
   single: number
   pairs: number
   /**
-   * BioDSNN with α = 0 for every kind: whether its VAE's trained control base is kept (it beat the
-   * prior on validation by more than noise, as a correction must). Otherwise such a run is the prior on c̄.
+   * BioDSNN, per kind of condition with α = 0: whether its VAE's trained control base is kept (with
+   * the prior it beat the prior on that kind's validation conditions by more than noise, as a
+   * correction must). Otherwise those conditions are the prior on c̄, exactly. A kind with α > 0
+   * always uses the trained base its correction was validated with.
    */
-  trainedBase?: boolean
+  trainedBase?: { single: boolean; pairs: boolean }
 }
 
 /** α values tried on validation after every epoch. */
@@ -115,8 +117,6 @@ export interface PredictOptions {
   seed?: number
   /** only these genes (indices into the dataset's genes): outputs are [conditions, columns] (a GI fit needs only its fitted genes) */
   columns?: Int32Array
-  /** validation while training: the VAE's regenerated base even where the stored α is 0 (α is being chosen) */
-  trainedBase?: boolean
 }
 
 export interface ConditionPrediction {
@@ -165,7 +165,7 @@ export async function loadModel(stored: StoredModel, config: TrainConfig, data: 
   const ctx = buildModelContext(data, coexp, meta.hidden, meta.pertGraph ?? 'go')
   const model = createModel({ ...modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), priorScale: meta.priorScale === true }, ctx, config.seed)
   loadParams(model.store, stored.params)
-  const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: { ...readAlpha(model.store), ...(meta.trainedBase ? { trainedBase: true } : {}) } } : undefined
+  const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: { ...readAlpha(model.store), ...(meta.trainedBase ? { trainedBase: meta.trainedBase } : {}) } } : undefined
   const loaded: LoadedModel = {
     config,
     data,
@@ -206,10 +206,6 @@ export function unpredictableReason(loaded: Pick<LoadedModel, 'model' | 'seenGen
 export async function controlBase(loaded: Pick<LoadedModel, 'model' | 'data' | 'baseCache' | 'residual'>, options: PredictOptions = {}): Promise<Float32Array> {
   const { data, model } = loaded
   if (!model?.vae) return data.controlMean
-  // A residual run that kept no correction (α = 0 for every kind) is the prior, exactly: its VAE's
-  // regenerated control mean is a learned part too, kept only where it beat the prior on validation.
-  const alpha = loaded.residual?.alpha
-  if (alpha && !options.trainedBase && alpha.single === 0 && alpha.pairs === 0 && !alpha.trainedBase) return data.controlMean
   // A residual model averages every control cell: its VAE starts calibrated to c̄ over all of them,
   // so a run whose network adds nothing predicts exactly the prior (a sample's mean would not).
   if (loaded.residual) options = { ...options, controlCells: undefined }
@@ -297,15 +293,29 @@ export async function predictMeans(
   return { means: meanExpression(base, delta.network), variances, base }
 }
 
-/** prior + α·network per row (the prior alone where `priorOnly`), α by the row's set size. */
-export function combineResidual(delta: { network: Float32Array; prior: Float32Array | null; priorOnly: Uint8Array }, rows: number[][], width: number, alpha: Alpha): Float32Array {
+/**
+ * prior + α·network per row (the prior alone where `priorOnly`), α by the row's set size. A VAE
+ * model's rows that keep neither a correction nor the trained base (Alpha.trainedBase) are moved
+ * onto c̄: Δ + (c̄ − base), so that base + Δ is the prior's c̄ + Δ exactly.
+ */
+export function combineResidual(delta: ResidualParts, rows: number[][], width: number, alpha: Alpha): Float32Array {
   const out = Float32Array.from(delta.prior!)
   rows.forEach((r, i) => {
     const a = delta.priorOnly[i] ? 0 : alphaOf(alpha, r.length)
+    const trained = !delta.priorOnly[i] && (a > 0 || (alpha.trainedBase?.[r.length > 1 ? 'pairs' : 'single'] ?? false))
+    if (!trained && delta.baseShift) for (let k = i * width, j = 0; k < (i + 1) * width; k++, j++) out[k] += delta.baseShift[j]
     if (a === 0) return
     for (let k = i * width; k < (i + 1) * width; k++) out[k] += a * delta.network[k]
   })
   return out
+}
+
+/** A residual model's Δ parts (predictParts): the network's output, the prior, the rows that are the prior alone and, for a VAE model, c̄ − its base. */
+export interface ResidualParts {
+  network: Float32Array
+  prior: Float32Array | null
+  priorOnly: Uint8Array
+  baseShift: Float32Array | null
 }
 
 /**
@@ -319,7 +329,7 @@ export async function predictParts(
   rows: number[][],
   options: PredictOptions = {},
   batch = 8,
-): Promise<{ base: Float32Array; variances: Float32Array | null; delta: { network: Float32Array; prior: Float32Array | null; priorOnly: Uint8Array } }> {
+): Promise<{ base: Float32Array; variances: Float32Array | null; delta: ResidualParts }> {
   const model = loaded.model
   if (!model) throw new Error('predictMeans: baselines have no Δ to add (use predictBaseline)')
   const { columns } = options
@@ -348,7 +358,9 @@ export async function predictParts(
     const width = base.length
     for (let i = 0; i < rows.length; i++) for (let k = i * width; k < (i + 1) * width; k++) delta[k] += priorScale[i] * prior[k]
   }
-  return { base, variances: logvar, delta: { network: delta, prior, priorOnly } }
+  const cbar = loaded.data.controlMean
+  const baseShift = prior && model.vae ? Float32Array.from(base, (b, j) => cbar[columns ? columns[j] : j] - b) : null
+  return { base, variances: logvar, delta: { network: delta, prior, priorOnly, baseShift } }
 }
 
 /** Mean predicted expression (floored at 0, see mean-expression) for each gene set; refuses genes the model cannot predict. */

@@ -6,7 +6,7 @@ import type { ModelName } from './engine-types'
 import { splitCoexpression } from './knowledge-graphs'
 import { buildModelContext } from './models/context'
 import { createModel, materialise, modelSpec } from './models/model'
-import { loadModel, MODEL_FORMAT, modelArtifact, predict, storeCoexpression, storePrior, type LoadedModel } from './predict'
+import { loadModel, MODEL_FORMAT, modelArtifact, predict, storeCoexpression, storePrior, type Alpha, type LoadedModel } from './predict'
 import { makeSplit } from './splits'
 import { annotationsOf, screenFromCells, tinyScreen } from './test-data'
 import type { TrainingData } from './engine-types'
@@ -63,15 +63,20 @@ describe('residual models (model.md §11.2)', () => {
     model.store.get('vae.out.bias').assign(model.store.get('vae.out.bias').add(0.3))
     const seen = new Set(split.train.flatMap((c) => genesOf.get(c)!))
     const expected = sets.map((g) => predictBaseline('knowledge_prior', fitted, g))
-    const worst = async (alpha: { single: number; pairs: number; trainedBase?: boolean }) => {
+    const worst = async (alpha: Alpha, kind?: 'single' | 'pairs') => {
       const loaded: LoadedModel = { config, data, model, baseline: null, residual: { prior: fitted.prior!, alpha }, seenGenes: seen, baseCache: new Map(), dispose: () => {} }
       const got = await predict(loaded, sets)
-      return Math.max(...got.flatMap((p, i) => Array.from(p.mean, (v, g) => Math.abs(v - expected[i][g]))))
+      const of = got.flatMap((p, i) => (kind === undefined || (p.genes.length > 1) === (kind === 'pairs') ? Array.from(p.mean, (v, g) => Math.abs(v - expected[i][g])) : []))
+      return Math.max(...of)
     }
     expect(await worst({ single: 0, pairs: 0 })).toBeLessThan(1e-6)
     // with a correction kept, or the trained base kept on its own merit, the base is the model's
     expect(await worst({ single: 0, pairs: 1 })).toBeGreaterThan(1e-2)
-    expect(await worst({ single: 0, pairs: 0, trainedBase: true })).toBeGreaterThan(1e-2)
+    expect(await worst({ single: 0, pairs: 0, trainedBase: { single: true, pairs: true } })).toBeGreaterThan(1e-2)
+    // kept for pairs only: single genes stay the prior exactly
+    const pairsOnly: Alpha = { single: 0, pairs: 0, trainedBase: { single: false, pairs: true } }
+    expect(await worst(pairsOnly, 'single')).toBeLessThan(1e-6)
+    expect(await worst(pairsOnly, 'pairs')).toBeGreaterThan(1e-2)
     model.dispose()
     ctx.dispose()
   })
@@ -92,7 +97,8 @@ describe('residual models (model.md §11.2)', () => {
     const back = await loadModel({ params: r.params }, defaultTrainConfig('biodsnn', { hidden: 8 }), data)
     const best = r.epochs[r.bestEpoch - 1]
     const noCorrection = r.bestEpoch === 0 || (best.alpha === 0 && best.alphaPairs === 0)
-    expect(back.residual!.alpha.trainedBase === true).toBe(r.bestEpoch > 0 && noCorrection)
+    const kept = back.residual!.alpha.trainedBase
+    expect(Boolean(kept?.single || kept?.pairs)).toBe(r.bestEpoch > 0 && noCorrection)
     back.dispose()
   })
 
