@@ -44,8 +44,6 @@ export interface ModelMeta {
   pertGraph?: PertGraph
   /** residual models with the per-condition prior scale (absent in weights saved before it) */
   priorScale?: boolean
-  /** residual VAE models: the kinds of condition with α = 0 that keep the trained control base (Alpha.trainedBase) */
-  trainedBase?: { single: boolean; pairs: boolean }
 }
 
 const COEXP = ['graph.coexp.source', 'graph.coexp.target', 'graph.coexp.weight'] as const
@@ -69,13 +67,6 @@ export const RESIDUAL_ALPHA = 'residual.alpha'
 export interface Alpha {
   single: number
   pairs: number
-  /**
-   * BioDSNN, per kind of condition with α = 0: whether its VAE's trained control base is kept (with
-   * the prior it beat the prior on that kind's validation conditions by more than noise, as a
-   * correction must). Otherwise those conditions are the prior on c̄, exactly. A kind with α > 0
-   * always uses the trained base its correction was validated with.
-   */
-  trainedBase?: { single: boolean; pairs: boolean }
 }
 
 /** α values tried on validation after every epoch. */
@@ -165,7 +156,7 @@ export async function loadModel(stored: StoredModel, config: TrainConfig, data: 
   const ctx = buildModelContext(data, coexp, meta.hidden, meta.pertGraph ?? 'go')
   const model = createModel({ ...modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), priorScale: meta.priorScale === true }, ctx, config.seed)
   loadParams(model.store, stored.params)
-  const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: { ...readAlpha(model.store), ...(meta.trainedBase ? { trainedBase: meta.trainedBase } : {}) } } : undefined
+  const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: readAlpha(model.store) } : undefined
   const loaded: LoadedModel = {
     config,
     data,
@@ -295,15 +286,15 @@ export async function predictMeans(
 
 /**
  * prior + α·network per row (the prior alone where `priorOnly`), α by the row's set size. A VAE
- * model's rows that keep neither a correction nor the trained base (Alpha.trainedBase) are moved
- * onto c̄: Δ + (c̄ − base), so that base + Δ is the prior's c̄ + Δ exactly.
+ * model's rows that keep no correction are moved onto c̄: Δ + (c̄ − base), so that base + Δ is the
+ * prior's c̄ + Δ exactly: the VAE's trained base is a learned part too, used only with the
+ * correction it was validated with.
  */
 export function combineResidual(delta: ResidualParts, rows: number[][], width: number, alpha: Alpha): Float32Array {
   const out = Float32Array.from(delta.prior!)
   rows.forEach((r, i) => {
     const a = delta.priorOnly[i] ? 0 : alphaOf(alpha, r.length)
-    const trained = !delta.priorOnly[i] && (a > 0 || (alpha.trainedBase?.[r.length > 1 ? 'pairs' : 'single'] ?? false))
-    if (!trained && delta.baseShift) for (let k = i * width, j = 0; k < (i + 1) * width; k++, j++) out[k] += delta.baseShift[j]
+    if (a === 0 && delta.baseShift) for (let k = i * width, j = 0; k < (i + 1) * width; k++, j++) out[k] += delta.baseShift[j]
     if (a === 0) return
     for (let k = i * width; k < (i + 1) * width; k++) out[k] += a * delta.network[k]
   })
