@@ -6,13 +6,7 @@ import type { ExportSaved } from '../../src-shared/contract'
  */
 export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob)
-  const a = document.createElement('a')
-  a.href = url
-  a.download = filename
-  a.style.display = 'none'
-  document.body.appendChild(a)
-  a.click()
-  a.remove()
+  clickDownload(url, filename)
   // The browser reads the blob after click() returns; revoking at once can cancel the download.
   setTimeout(() => URL.revokeObjectURL(url), 60_000)
 }

@@ -80,7 +80,7 @@ export async function exportPrediction(req: PredictExportRequest): Promise<Expor
   if (isTable(format)) {
     const table = predictionTable(result, [condition])
     try {
-      return await downloadTable(table.kind, fileName, table.tables, table.provenance, format, { projectId: result.projectId, runId: result.runId })
+      return await downloadTable({ ...table, stem: fileName }, format, { projectId: result.projectId, runId: result.runId })
     } catch (err) {
       if (!unavailable(err) || format !== 'csv') throw err
     }
