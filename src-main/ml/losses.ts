@@ -56,14 +56,21 @@ export interface PerturbationLossInput {
   logvar?: tf.Tensor2D
 }
 
-/** Mean observed-vs-predicted loss over visits; `terms` (unweighted means over visits) are filled by the forward pass. */
-export function perturbationLoss(input: PerturbationLossInput, options: PerturbationLossOptions): { loss: tf.Scalar; terms: LossTerms } {
-  const { delta, visits, expression: x, controlMean } = input
+/** The shapes both loss forms need, checked against each other: visits, genes and cells. */
+function checkLossInput(input: PerturbationLossInput): { V: number; G: number; nCells: number } {
+  const { delta, visits, expression: x } = input
   const [V, G] = delta.shape
   if (visits.length !== V) throw new Error(`loss: ${visits.length} visits for ${V} rows of Δ`)
   if (x.nCols !== G) throw new Error(`loss: Δ has ${G} genes, the expression ${x.nCols}`)
   const nCells = visits.reduce((s, v) => s + v.cells.length, 0)
   if (input.recon && (input.recon.shape[0] !== nCells || input.recon.shape[1] !== G)) throw new Error(`loss: recon must be [${nCells}, ${G}], got [${input.recon.shape.join(', ')}]`)
+  return { V, G, nCells }
+}
+
+/** Mean observed-vs-predicted loss over visits; `terms` (unweighted means over visits) are filled by the forward pass. */
+export function perturbationLoss(input: PerturbationLossInput, options: PerturbationLossOptions): { loss: tf.Scalar; terms: LossTerms } {
+  const { delta, visits, expression: x, controlMean } = input
+  const { V, G, nCells } = checkLossInput(input)
   const terms: LossTerms = { autofocus: 0, direction: 0, nll: 0 }
   const inputs: tf.Tensor[] = [delta]
   if (input.recon) inputs.push(input.recon)
@@ -108,11 +115,7 @@ export interface LossTermTensors {
  */
 export function perturbationLossOps(input: PerturbationLossInput, o: PerturbationLossOptions): { loss: tf.Scalar; terms: LossTermTensors } {
   const { delta, visits, expression: x, controlMean } = input
-  const [V, G] = delta.shape
-  if (visits.length !== V) throw new Error(`loss: ${visits.length} visits for ${V} rows of Δ`)
-  if (x.nCols !== G) throw new Error(`loss: Δ has ${G} genes, the expression ${x.nCols}`)
-  const nCells = visits.reduce((s, v) => s + v.cells.length, 0)
-  if (input.recon && (input.recon.shape[0] !== nCells || input.recon.shape[1] !== G)) throw new Error(`loss: recon must be [${nCells}, ${G}], got [${input.recon.shape.join(', ')}]`)
+  const { V, G } = checkLossInput(input)
   const p = 2 + o.gamma
   const reg = o.uncertaintyWeight ?? 1
   return tf.tidy(() => {
