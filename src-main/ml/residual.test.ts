@@ -24,14 +24,20 @@ describe('residual models (model.md §11.2)', () => {
   const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))
   const sets = [...split.test, ...split.train.slice(0, 6)].map((c) => genesOf.get(c)!).filter((g) => g.length > 0)
 
-  it.each(['gears', 'biodsnn-no-vae', 'biodsnn'] as ModelName[])('untrained %s predicts exactly the knowledge prior, also once stored and loaded', async (name) => {
-    const config = defaultTrainConfig(name, { hidden: 8 })
+  /** A residual model as training starts it: at the prior (startAtPrior), on this screen's split. */
+  async function untrainedAtPrior(config: ReturnType<typeof defaultTrainConfig>) {
     const coexp = splitCoexpression(data, split)
     const ctx = buildModelContext(data, coexp, config.hidden)
     const model = createModel(modelSpec(config), ctx, config.seed)
     materialise(model, [ctx.pertIndex.get('G0')!])
     const fitted = fitBaselinesWithPrior(data, split)
     await startAtPrior(model, fitted, data)
+    return { coexp, ctx, model, fitted }
+  }
+
+  it.each(['gears', 'biodsnn-no-vae', 'biodsnn'] as ModelName[])('untrained %s predicts exactly the knowledge prior, also once stored and loaded', async (name) => {
+    const config = defaultTrainConfig(name, { hidden: 8 })
+    const { coexp, ctx, model, fitted } = await untrainedAtPrior(config)
     storeCoexpression(model.store, coexp)
     storePrior(model.store, fitted.prior!.state)
     const seen = new Set(split.train.flatMap((c) => genesOf.get(c)!))
@@ -53,12 +59,7 @@ describe('residual models (model.md §11.2)', () => {
 
   it('a BioDSNN run that kept no correction predicts the prior exactly, whatever its VAE learned', async () => {
     const config = defaultTrainConfig('biodsnn', { hidden: 8 })
-    const coexp = splitCoexpression(data, split)
-    const ctx = buildModelContext(data, coexp, config.hidden)
-    const model = createModel(modelSpec(config), ctx, config.seed)
-    materialise(model, [ctx.pertIndex.get('G0')!])
-    const fitted = fitBaselinesWithPrior(data, split)
-    await startAtPrior(model, fitted, data)
+    const { ctx, model, fitted } = await untrainedAtPrior(config)
     // a trained VAE: its regenerated control mean is no longer c̄
     model.store.get('vae.out.bias').assign(model.store.get('vae.out.bias').add(0.3))
     const seen = new Set(split.train.flatMap((c) => genesOf.get(c)!))
