@@ -4,6 +4,9 @@ import { AppError } from '../../src-shared/contract/envelope'
 import { isBackendName } from './backend'
 import { BASELINE_NAMES, MODEL_NAMES, type Trainable, type TrainConfig } from './engine-types'
 
+/** Worker threads a step can be split over (each holds a copy of the model). */
+export const MAX_WORKERS = 64
+
 export const TRAINABLE_NAMES: readonly Trainable[] = [...MODEL_NAMES, ...BASELINE_NAMES]
 
 /** The defaults written once in the contract (`TRAIN_DEFAULTS`, `defaultHidden`), as an engine config. */
@@ -39,5 +42,6 @@ export function validateConfig(config: TrainConfig): void {
   if (l.direction !== 'tanh' && l.direction !== 'sign') throw bad('loss.direction', 'must be tanh or sign')
   if (!(l.tanhK > 0)) throw bad('loss.tanhK', 'must be > 0')
   if (config.maskLevel.kind === 'max-genes' && !positiveInt(config.maskLevel.maxGenes)) throw bad('maskLevel', 'max-genes needs maxGenes ≥ 1')
+  if (config.workers !== undefined && (!positiveInt(config.workers) || config.workers > MAX_WORKERS)) throw bad('workers', `must be a whole number from 1 to ${MAX_WORKERS} (got ${String(config.workers)})`)
   if (config.backend !== undefined && !isBackendName(config.backend)) throw new AppError('backend.unknown', `Unknown backend "${String(config.backend)}".`)
 }

@@ -116,6 +116,8 @@ export interface TrainConfig {
   /** the perturbation graph(s) of GEARS step 2 (model.md §2); `auto` chooses by the prior's validated Reactome share; absent = `go` */
   pertGraph?: PertGraph | 'auto'
   backend?: BackendName
+  /** data-parallel training (one-core backends): each step's conditions split over this many worker threads; absent = 1. A run reproduces for a seed and this number. */
+  workers?: number
 }
 
 // ── what training is given ───────────────────────────────────────────────────────────
@@ -222,6 +224,10 @@ export interface TrainResult {
   selection?: RunSelection
   /** models: the perturbation graph(s) the run used */
   pertGraph?: PertGraph
+  /** the worker threads each step was split over, when more than one */
+  workers?: number
+  /** with workers: each one's wasm heap at the end, MB, rank 0 first (null off wasm) */
+  workerHeapMb?: (number | null)[]
 }
 
 /** Hooks the trainer calls; the training service turns them into events, database rows and files. */

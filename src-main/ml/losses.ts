@@ -36,6 +36,8 @@ export interface PerturbationLossOptions {
   uncertaintyWeight?: number
   /** the reference NLL: e^(−lv)·|e|^(2+γ), without the + log σ² term */
   uncertaintyReference?: boolean
+  /** data-parallel training: the step's visits over every worker (the mean is over them; this worker's part of it is returned) */
+  visitsTotal?: number
 }
 
 export interface LossTerms {
@@ -204,6 +206,7 @@ export function lossLoops(
 ): LoopResult {
   const G = x.nCols
   const V = visits.length
+  const VN = o.visitsTotal ?? V
   const dDelta = new Float32Array(V * G)
   const dRecon = recon ? new Float32Array(recon.length) : null
   const dLogvar = logvar ? new Float32Array(V * G) : null
@@ -232,7 +235,7 @@ export function lossLoops(
       row += n
       continue
     }
-    const w = 1 / (n * nR * V)
+    const w = 1 / (n * nR * VN)
     const dOff = v * G
     // The visit's genes gathered once: every inner loop below runs over contiguous arrays.
     const dR = new Float64Array(nR)
@@ -328,12 +331,12 @@ export function lossLoops(
       if (dLogvar) dLogvar[dOff + R[q]] = lR![q] * w
     }
     const scale = 1 / (n * nR)
-    terms.autofocus += (acc[0] * scale) / V
-    terms.direction += (acc[1] * scale) / V
-    terms.nll += (acc[2] * scale) / V
+    terms.autofocus += (acc[0] * scale) / VN
+    terms.direction += (acc[1] * scale) / VN
+    terms.nll += (acc[2] * scale) / VN
     total += (acc[0] + lam * acc[1] + acc[2]) * scale
   }
-  return { total: total / V, dDelta, dRecon, dLogvar }
+  return { total: total / VN, dDelta, dRecon, dLogvar }
 }
 
 /** γ = 2 without the NLL: adds autofocus and direction sums to acc[0], acc[1] and the per-gene gradients. */
@@ -385,16 +388,17 @@ export function tanhApprox(x: number): number {
 }
 
 /** KL(q(z|x) ‖ N(0, I)), summed over the latent and averaged over cells. */
-export function klDivergence(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mul(-0.5 / mu.shape[0], tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))))) as tf.Scalar)
+export function klDivergence(mu: tf.Tensor2D, logvar: tf.Tensor2D, rowsTotal = mu.shape[0]): tf.Scalar {
+  return tf.tidy(() => tf.mul(-0.5 / rowsTotal, tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))))) as tf.Scalar)
 }
 
 /** MSE of the reconstruction over the control cells' non-zero entries (§4: zeros stay zero, so they are not fitted). */
-export function reconstructionLoss(recon: tf.Tensor2D, x: tf.Tensor2D): tf.Scalar {
+export function reconstructionLoss(recon: tf.Tensor2D, x: tf.Tensor2D, nonZerosTotal?: number): tf.Scalar {
   return tf.tidy(() => {
     const mask = tf.cast(tf.notEqual(x, 0), 'float32')
-    // The count stays on the device (no read: GPU backends); max(1, n) as before.
-    const n = tf.maximum(tf.sum(mask), 1)
+    // The count stays on the device (no read: GPU backends); max(1, n) as before. Data-parallel
+    // training gives the count over every worker's cells.
+    const n = nonZerosTotal !== undefined ? tf.scalar(Math.max(1, nonZerosTotal)) : tf.maximum(tf.sum(mask), 1)
     return tf.div(tf.sum(tf.mul(tf.square(tf.sub(recon, x)), mask)), n) as tf.Scalar
   })
 }

@@ -148,14 +148,7 @@ export async function loadModel(stored: StoredModel, config: TrainConfig, data: 
   if (meta.genes !== data.genes.length || meta.pertGenes !== data.knowledge.pertGenes.length) {
     throw new AppError('model.weights-mismatch', `The weights are for ${meta.genes} genes and ${meta.pertGenes} perturbable genes; the dataset has ${data.genes.length} and ${data.knowledge.pertGenes.length}.`)
   }
-  // Read the stored co-expression graph first: the context (and the mask) depend on it.
-  const probe = new ParamStore(0)
-  loadParams(probe, stored.params)
-  const coexp = readCoexpression(probe, data.genes.length)
-  probe.dispose()
-  const ctx = buildModelContext(data, coexp, meta.hidden, meta.pertGraph ?? 'go')
-  const model = createModel({ ...modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), priorScale: meta.priorScale === true }, ctx, config.seed)
-  loadParams(model.store, stored.params)
+  const { model, dispose } = modelFromParams(stored.params, config, data)
   const residual = meta.priorGenes ? { prior: new KnowledgePrior(readPrior(model.store, meta.priorGenes), data), alpha: readAlpha(model.store) } : undefined
   const loaded: LoadedModel = {
     config,
@@ -165,15 +158,32 @@ export async function loadModel(stored: StoredModel, config: TrainConfig, data: 
     ...(residual ? { residual } : {}),
     seenGenes: new Set(meta.seenGenes),
     baseCache: new Map(),
-    dispose: () => {
-      model.dispose()
-      ctx.dispose()
-    },
+    dispose,
   }
   // The condition-independent base (for BioDSNN a VAE pass over every control cell) is part of
   // loading, so a prediction afterwards costs one knowledge-stream pass.
   await controlBase(loaded)
   return loaded
+}
+
+/** The model saved in `params` (a run's weights, or rank 0's for a data-parallel worker), rebuilt on `data`. */
+export function modelFromParams(params: ParamsArtifact, config: TrainConfig, data: TrainingData): { model: PerturbationModel; dispose(): void } {
+  const meta = params.manifest.meta as unknown as ModelMeta
+  // Read the stored co-expression graph first: the context (and the mask) depend on it.
+  const probe = new ParamStore(0)
+  loadParams(probe, params)
+  const coexp = readCoexpression(probe, data.genes.length)
+  probe.dispose()
+  const ctx = buildModelContext(data, coexp, meta.hidden, meta.pertGraph ?? 'go')
+  const model = createModel({ ...modelSpec({ ...config, selfEffect: meta.selfEffect, uncertainty: meta.uncertainty }), priorScale: meta.priorScale === true }, ctx, config.seed)
+  loadParams(model.store, params)
+  return {
+    model,
+    dispose: () => {
+      model.dispose()
+      ctx.dispose()
+    },
+  }
 }
 
 /** Why a condition cannot be predicted by `loaded`, or null. A residual model predicts any gene of its vocabulary: the prior places what the network cannot. */

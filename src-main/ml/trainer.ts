@@ -8,27 +8,29 @@
  * 10,000-cell control condition cannot fill the wasm heap). The knowledge stream runs once per
  * visit; the loss is taken over the visit's cells, each paired with a random control cell.
  */
+import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '../../src-shared/contract/envelope'
 import { describeBackend, memoryNow, wasmHeapBytes } from './backend-info'
 import { fitBaselineFor, fitBaselines, fitBaselinesWithPrior, fittedRecord, isBaseline, predictBaseline } from './baselines'
 import { validateConfig } from './config'
 import { METRIC_NAMES, type EpochReport, type Evaluation, type PertGraph, type RunSelection, type Metrics, type ResumeState, type Trainable, type Split, type TrainCallbacks, type TrainConfig, type TrainingData, type TrainResult } from './engine-types'
-import { controlCells, denseRows } from './expression'
+import { controlCells } from './expression'
 import { splitCoexpression } from './knowledge-graphs'
-import { trainingMode } from './layers/mode'
-import { csrRowsTensor, klDivergence, perturbationLoss, perturbationLossOps, reconstructionLoss, type LossVisit } from './losses'
 import { conditionTruth, evaluatePredictions, perturbedTrainingMean, type ConditionTruth } from './metrics'
 import { buildModelContext } from './models/context'
 import { createModel, materialise, modelSpec, type PerturbationModel } from './models/model'
-import { Adam, clipByGlobalNorm, clipByGlobalNormOps, learningRate } from './optimizer'
-import { tensorOpsOnly } from './ops/tensor-path'
+import { Adam, learningRate } from './optimizer'
 import { ALPHA_GRID, combineResidual, evaluate, MODEL_FORMAT, modelArtifact, predictParts, readAlpha, storeCoexpression, storePrior, unpredictableReason, vaeControlMean, writeAlpha, type Alpha, type LoadedModel, type ModelMeta } from './predict'
 import { meanExpression } from './mean-expression'
 import { hashSeed, mulberry32 } from './random'
 import { loadParams, type ParamsArtifact } from './serialize'
 import { CTRL, makeSplit, sampleWithoutReplacement } from './splits'
 import type { KnowledgePrior } from './knowledge-prior'
+import { planShards, shardBufferSize, trainStep, trainStepShard, type StepContext, type StepTerms, type Visit } from './train-step'
+import { PeerGroup } from './parallel/peers'
+import type { BackendName } from './backend'
+export type { Visit } from './train-step'
 
 /** Largest visit with `cellsPerCondition: 'all'`. */
 export const MAX_VISIT_CELLS = 1024
@@ -53,8 +55,67 @@ export async function train(data: TrainingData, config: TrainConfig, callbacks: 
   const split = makeSplit(data.conditions, config.split)
   const backend = await describeBackend()
   if (isBaseline(config.model)) return { backend, ...trainBaseline(data, config, split) }
-  if (!resume && usesCrossValidation(data, config, split)) return { backend, ...(await trainWithCrossValidation(data, config, split, callbacks)) }
-  return { backend, ...(await trainModel(data, config, split, callbacks, resume)) }
+  const peers = new PeerPool(affordableWorkers(stepWorkers(config, backend.backend), data, config), backend.backend, data, config.hidden)
+  try {
+    const result = !resume && usesCrossValidation(data, config, split) ? await trainWithCrossValidation(data, config, split, callbacks, peers) : await trainModel(data, config, split, callbacks, resume, { peers })
+    return { backend, ...result, ...(peers.size > 1 ? { workers: peers.size, workerHeapMb: await peers.heaps() } : {}) }
+  } finally {
+    await peers.close()
+  }
+}
+
+/** Backends that compute on one core: a step split over W workers runs on W cores. */
+const ONE_CORE_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu'])
+
+/** The workers a run's steps are split over: `config.workers` on a one-core backend, else one (a GPU or tfjs-node uses every core itself). */
+export function stepWorkers(config: Pick<TrainConfig, 'workers'>, backend: string): number {
+  return ONE_CORE_BACKENDS.has(backend) ? Math.max(1, config.workers ?? 1) : 1
+}
+
+/** Each worker's runtime besides its share of a step (the estimate's). */
+const WORKER_BASE_BYTES = 300 * 1024 ** 2
+
+/**
+ * At most as many workers as half the machine's memory holds, each with its copy of the model and
+ * its share of a step (estimateMemory): one per core on a 32-core workstation with 16 GB would
+ * otherwise ask for more than it has.
+ */
+export function affordableWorkers(workers: number, data: TrainingData, config: TrainConfig, totalBytes = os.totalmem()): number {
+  for (let w = workers; w > 1; w--) {
+    const each = estimateMemory(config.model, data.genes.length, data.knowledge.pertGenes.length, { ...config, batchConditions: Math.ceil(config.batchConditions / w) }).bytes + WORKER_BASE_BYTES
+    if (w * each <= totalBytes / 2) return w
+  }
+  return 1
+}
+
+/** The run's peer workers, started by its first training (they need the model's size) and kept for the cross-validation folds. */
+class PeerPool {
+  private group: PeerGroup | null = null
+  constructor(
+    readonly size: number,
+    private readonly backend: BackendName,
+    private readonly data: TrainingData,
+    private readonly hidden: number,
+  ) {}
+
+  async get(flatSize: number): Promise<PeerGroup | null> {
+    if (this.size <= 1) return null
+    if (this.group?.collective.aborted) throw new AppError('train.worker-crashed', 'A training worker failed earlier in this run.')
+    this.group ??= await PeerGroup.start(this.size - 1, this.backend, this.data, this.hidden, flatSize)
+    return this.group
+  }
+
+  /** Every worker's wasm heap in MB, rank 0 first. */
+  async heaps(): Promise<(number | null)[]> {
+    const heap = wasmHeapBytes()
+    const own = heap === null ? null : Math.round(heap / 1048576)
+    return [own, ...(this.group && !this.group.collective.aborted ? await this.group.heaps() : [])]
+  }
+
+  async close(): Promise<void> {
+    await this.group?.terminate()
+    this.group = null
+  }
 }
 
 // ── selection by cross-validation (model.md §11.3) ───────────────────────────────────
@@ -91,7 +152,7 @@ export function geneFolds(genes: string[], k: number, seed: number): string[][] 
  * training conditions for that many epochs and keeps that α: the test conditions and the baselines
  * it is compared with stay those of the split. Epoch 0 chosen means the network adds nothing.
  */
-async function trainWithCrossValidation(data: TrainingData, config: TrainConfig, split: Split, callbacks: TrainCallbacks): Promise<Omit<TrainResult, 'backend'>> {
+async function trainWithCrossValidation(data: TrainingData, config: TrainConfig, split: Split, callbacks: TrainCallbacks, peers: PeerPool): Promise<Omit<TrainResult, 'backend'>> {
   const byName = new Map(data.conditions.map((c) => [c.condition, c.genes]))
   const pool = [...split.train, ...split.val].filter((c) => c !== CTRL)
   const genes = poolGenes(data, split)
@@ -118,6 +179,7 @@ async function trainWithCrossValidation(data: TrainingData, config: TrainConfig,
       },
       undefined,
       {
+        peers,
         noTest: true,
         onValidation: (e, errors) => {
           if (!errors) return
@@ -159,6 +221,7 @@ async function trainWithCrossValidation(data: TrainingData, config: TrainConfig,
   }
   const final = await trainModel(data, config, split, { ...callbacks, onProgress: callbacks.onProgress ? (p) => callbacks.onProgress!({ ...p, epoch: CV_FOLDS * E + p.epoch, epochs: CV_FOLDS * E + choice.epoch }) : undefined }, undefined, {
     fixed: { epochs: choice.epoch, alpha: choice.alpha },
+    peers,
   })
   return { ...final, selection, ...(stopped ? { stopped } : {}) }
 }
@@ -173,12 +236,6 @@ function trainBaseline(data: TrainingData, config: TrainConfig, split: Split): O
 }
 
 // ── batches ──────────────────────────────────────────────────────────────────────────
-
-export interface Visit extends LossVisit {
-  condition: string
-  /** vocabulary rows of the condition's genes */
-  perts: number[]
-}
 
 /** One epoch's batches: every training condition visited (once, or in chunks), shuffled, seeded. */
 export function planEpoch(data: TrainingData, split: Split, pertIndex: Map<string, number>, config: Pick<TrainConfig, 'cellsPerCondition' | 'batchConditions'>, rand: () => number): Visit[][] {
@@ -296,6 +353,8 @@ interface TrainModelOptions {
   noTest?: boolean
   /** the run after cross-validation: train this many epochs and keep the last, with this α */
   fixed?: { epochs: number; alpha: Alpha }
+  /** data-parallel training: the workers each step is split over */
+  peers?: PeerPool
 }
 
 async function trainModel(data: TrainingData, config: TrainConfig, split: Split, callbacks: TrainCallbacks, resume?: ResumeState, options: TrainModelOptions = {}): Promise<Omit<TrainResult, 'backend'>> {
@@ -303,7 +362,9 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   const index = new Map(data.conditions.map((c) => [c.condition, c]))
   const trainGenes = new Set(split.train.flatMap((c) => index.get(c)?.genes ?? []))
   if (trainGenes.size === 0) throw new AppError('train.single-condition', 'The split leaves no perturbed condition to train on. Use a dataset with more perturbations or another split.')
-  checkMemory(estimateMemory(config.model, data.genes.length, data.knowledge.pertGenes.length, config), config)
+  // Each worker's heap holds its part of a step.
+  const W = options.peers?.size ?? 1
+  checkMemory(estimateMemory(config.model, data.genes.length, data.knowledge.pertGenes.length, { ...config, batchConditions: Math.ceil(config.batchConditions / W) }), config)
 
   const residual = config.prior === 'knowledge'
   const fitted = residual ? fitBaselinesWithPrior(data, split) : fitBaselines(data, split)
@@ -376,6 +437,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   const lossOptions = { ...config.loss, uncertaintyReference: config.uncertaintyReference }
   const vars = model.store.list().filter((e) => e.trainable)
   const nameOf = new Map(vars.map((e) => [e.variable.name, e.name]))
+  const step: StepContext = { model, data, config, lossOptions, adam, vars, nameOf }
 
   if (!resume && valNames.length > 0) {
     // The starting point (the baselines' fit, see startFromBaselines) competes as "epoch 0": a run
@@ -383,6 +445,23 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     bestScore = finiteOr((await validateAndChoose(0)).val.mse_de, Infinity)
     bestParams = await modelArtifact(model, meta(0))
     bestEpoch = 0
+  }
+  // The peers start from these weights (and Adam's state when resuming).
+  const group = (await options.peers?.get(shardBufferSize(vars))) ?? null
+  if (group) await group.setup(config, await modelArtifact(model, meta(0)), vars.map((e) => e.name), resume?.optimizer)
+  const G = data.genes.length
+  const runStep = (batch: Visit[], seed: number, lr: number): StepTerms => {
+    if (!group) return trainStep(step, batch, batchPrior(batch), seed, lr)
+    const plan = planShards(batch, group.size)
+    const prior = batchPrior(batch)
+    const rowsOf = (r: number) => (prior && r < plan.active ? prior.slice(plan.bounds[r] * G, plan.bounds[r + 1] * G) : null)
+    group.step(batch, plan, rowsOf, seed, lr)
+    try {
+      return trainStepShard(step, batch, plan, rowsOf(0), seed, lr, group.collective)
+    } catch (err) {
+      group.collective.abort()
+      throw err
+    }
   }
   let stopped = false
   const firstEpoch = resume ? resume.fromEpoch : 0
@@ -430,7 +509,8 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
       let pending: { terms: StepTerms; batch: Visit[] } | null = null
       for (let s = 0; s < batches.length; s++) {
         const batch = batches[s]
-        const terms = trainStep(model, data, batch, batchPrior(batch), config, lossOptions, trainingMode(Math.floor(rand() * 4294967296)), adam, lr, vars, nameOf)
+        const seed = Math.floor(rand() * 4294967296)
+        const terms = group ? await failureOfPeers(group, () => runStep(batch, seed, lr) as Record<string, number>) : runStep(batch, seed, lr)
         // Awaited below (after the previous step's); this keeps an early failure from being "unhandled" meanwhile.
         if (terms instanceof Promise) terms.catch(() => undefined)
         if (pending) await consume(pending)
@@ -470,9 +550,21 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
     const test = options.noTest ? { overall: {} as Evaluation['overall'], groups: {}, perCondition: {} } : await evaluate(loaded, split)
     return { split, bestEpoch, epochs, test, params: bestParams, pertGraph, ...(stopped ? { stopped } : {}) }
   } finally {
+    group?.teardown()
     adam.dispose()
     model.dispose()
     ctx.dispose()
+  }
+}
+
+/** Runs a step; when a peer failed (the collective was aborted), the error says why. */
+async function failureOfPeers(group: PeerGroup, run: () => Record<string, number>): Promise<Record<string, number>> {
+  try {
+    return run()
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'train.worker-crashed') throw err
+    const why = await group.reason()
+    throw why ? new AppError('train.worker-crashed', `A training worker failed: ${why}`) : err
   }
 }
 
@@ -582,97 +674,6 @@ export async function startAtPrior(model: PerturbationModel, _fitted: ReturnType
     if (nonZero) store.get('vae.out.bias').assign(tf.tensor1d(nonZero.mean))
   })
   if (nonZero) await calibrateRegeneratedMean(model, data, nonZero.count)
-}
-
-/** A step's loss terms: numbers on wasm and cpu, a pending read on a GPU backend. */
-type StepTerms = Record<string, number> | Promise<Record<string, number>>
-
-/**
- * One optimisation step; returns the loss terms. `prior`: a residual model's prior rows [batch, G],
- * added to the network's Δ. On a GPU backend (ops/tensor-path) the loss is the tensor formulation and
- * the terms come back as a promise: one read of a few scalars, after the whole step is queued.
- */
-function trainStep(
-  model: PerturbationModel,
-  data: TrainingData,
-  batch: Visit[],
-  prior: Float32Array | null,
-  config: TrainConfig,
-  lossOptions: Parameters<typeof perturbationLoss>[1],
-  mode: ReturnType<typeof trainingMode>,
-  adam: Adam,
-  lr: number,
-  vars: { name: string; variable: tf.Variable }[],
-  nameOf: Map<string, string>,
-): StepTerms {
-  const onDevice = tensorOpsOnly()
-  let terms: Record<string, number> = {}
-  let termTensors: Record<string, tf.Scalar> = {}
-  let kept: tf.Scalar[] = []
-  const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(
-      batch.map((v) => v.perts),
-      mode,
-    )
-    let recon: tf.Tensor2D | undefined
-    let extra: tf.Scalar | null = null
-    let kl: tf.Scalar | null = null
-    let rec: tf.Scalar | null = null
-    if (model.vae) {
-      const rows = Int32Array.from(batch.flatMap((v) => Array.from(v.controls)))
-      const x = onDevice ? csrRowsTensor(data.expression, rows) : tf.tensor2d(denseRows(data.expression, rows), [rows.length, data.genes.length])
-      const v = model.vae(x, mode)
-      recon = v.recon
-      kl = klDivergence(v.mu, v.logvar)
-      rec = reconstructionLoss(v.recon, x)
-      extra = tf.add(tf.mul(kl, config.loss.betaKl), tf.mul(rec, config.loss.betaReconstruction)) as tf.Scalar
-    }
-    // Residual models: Δ = prior + r, r = network + scale·prior (knowledge-stream `priorScale`).
-    const priorRows = prior ? tf.tensor2d(prior, [batch.length, data.genes.length]) : null
-    const delta = priorRows ? (tf.add(tf.add(out.delta, priorRows), out.priorScale ? tf.mul(priorRows, out.priorScale) : 0) as tf.Tensor2D) : out.delta
-    const lossInput = { delta, visits: batch, expression: data.expression, controlMean: data.controlMean, recon, logvar: out.logvar }
-    let loss: tf.Scalar
-    if (onDevice) {
-      const r = perturbationLossOps(lossInput, lossOptions)
-      loss = r.loss
-      termTensors = { autofocus: tf.keep(r.terms.autofocus), direction: tf.keep(r.terms.direction), ...(out.logvar ? { nll: tf.keep(r.terms.nll) } : {}) }
-    } else {
-      const r = perturbationLoss(lossInput, lossOptions)
-      loss = r.loss
-      terms = { autofocus: r.terms.autofocus, direction: r.terms.direction, ...(out.logvar ? { nll: r.terms.nll } : {}) }
-    }
-    kept = [kl, rec].filter((s): s is tf.Scalar => s !== null).map((s) => tf.keep(s))
-    return extra ? (tf.add(loss, extra) as tf.Scalar) : loss
-  }, vars.map((e) => e.variable))
-  const named = new Map<string, tf.Tensor>()
-  for (const [k, g] of Object.entries(grads)) named.set(nameOf.get(k) ?? k, g)
-  if (onDevice) {
-    // The update is queued whatever the loss: a non-finite one fails the run when it is read.
-    const clippedGrads = clipByGlobalNormOps(named, config.gradClip)
-    adam.step(clippedGrads, lr)
-    const names = ['total', ...Object.keys(termTensors), ...(kept.length === 2 ? ['kl', 'reconstruction'] : [])]
-    const packed = tf.stack([value, ...Object.values(termTensors), ...kept])
-    tf.dispose([value, ...kept, ...Object.values(termTensors), ...Object.values(grads), ...clippedGrads.values()])
-    return packed.data().then((values) => {
-      packed.dispose()
-      const read = Object.fromEntries(names.map((n, i) => [n, values[i]]))
-      if (!Number.isFinite(read.total)) throw new AppError('train.diverged', `The loss became ${read.total}; lower the learning rate (now ${lr}).`)
-      return read
-    })
-  }
-  terms.total = value.dataSync()[0]
-  if (kept.length === 2) {
-    terms.kl = kept[0].dataSync()[0]
-    terms.reconstruction = kept[1].dataSync()[0]
-  }
-  if (!Number.isFinite(terms.total)) {
-    tf.dispose([value, ...kept, ...Object.values(grads)])
-    throw new AppError('train.diverged', `The loss became ${terms.total}; lower the learning rate (now ${lr}).`)
-  }
-  const clipped = clipByGlobalNorm(named, config.gradClip)
-  adam.step(clipped.grads, lr)
-  tf.dispose([value, ...kept, ...Object.values(grads), ...clipped.grads.values()])
-  return terms
 }
 
 /**

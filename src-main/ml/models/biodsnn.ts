@@ -17,7 +17,7 @@ import type { AttentionMask } from '../ops/attention-mask'
 import { linearConstInput } from '../ops/linear-const'
 import { tensorOpsOnly } from '../ops/tensor-path'
 import { dense } from '../layers/dense'
-import type { ForwardMode } from '../layers/mode'
+import { shardedDraw, type ForwardMode } from '../layers/mode'
 import { torchLinearInit, type ParamStore } from '../layers/param-store'
 import { randomNormalArray, mulberry32 } from '../random'
 import type { Mixing } from '../engine-types'
@@ -74,6 +74,12 @@ export function biodsnnForward(store: ParamStore, ctx: ModelContext, conditions:
   })
 }
 
+/** The reparameterisation's ε for n cells, N(0, 1) [n, latent]; a data-parallel worker's part of the whole step's. */
+function vaeNoise(n: number, mode: ForwardMode): Float32Array {
+  const seed = mode.nextSeed()
+  return shardedDraw(mode.shard, n * VAE_LATENT, 'cells', (size) => randomNormalArray(size, mulberry32(seed)))
+}
+
 /** The data stream's VAE on dense control cells x [N, G]. */
 export function vaeForward(store: ParamStore, x: tf.Tensor2D, mode: ForwardMode): { recon: tf.Tensor2D; mu: tf.Tensor2D; logvar: tf.Tensor2D } {
   const [n, G] = x.shape
@@ -84,7 +90,7 @@ export function vaeForward(store: ParamStore, x: tf.Tensor2D, mode: ForwardMode)
     const mu = dense(store, 'vae.mu', h, VAE_LATENT)
     const logvar = dense(store, 'vae.logvar', h, VAE_LATENT)
     // Reparameterised in training (ε seeded like dropout), the mean at inference.
-    const z = mode.training ? (tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor2d(randomNormalArray(n * VAE_LATENT, mulberry32(mode.nextSeed())), [n, VAE_LATENT]))) as tf.Tensor2D) : mu
+    const z = mode.training ? (tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor2d(vaeNoise(n, mode), [n, VAE_LATENT]))) as tf.Tensor2D) : mu
     const recon = dense(store, 'vae.out', tf.relu(dense(store, 'vae.dec', z, VAE_HIDDEN)) as tf.Tensor2D, G)
     return { recon, mu, logvar }
   })

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { dense } from '../layers/dense'
 import { embedding } from '../layers/embedding'
-import type { ForwardMode } from '../layers/mode'
+import { unsharded, type ForwardMode } from '../layers/mode'
 import type { Init, ParamStore } from '../layers/param-store'
 import { sgconv } from '../layers/sgconv'
 import { linear } from '../ops/linear'
@@ -23,7 +23,9 @@ import { broadcastShifts, fastBatchNorm as batchNorm, fastMlp as mlp } from './l
 const xavierNormal = (fanIn: number, fanOut: number): Init => ({ kind: 'normal', std: Math.sqrt(2 / (fanIn + fanOut)) })
 
 /** Step 1: [G, H] gene states shared by every condition of the batch. */
-export function geneBase(store: ParamStore, ctx: ModelContext, mode: ForwardMode): tf.Tensor2D {
+export function geneBase(store: ParamStore, ctx: ModelContext, forward: ForwardMode): tf.Tensor2D {
+  // The same for every condition: a data-parallel worker computes it whole, its BatchNorms unsummed.
+  const mode = unsharded(forward)
   return tf.tidy(() => {
     const emb = tf.relu(batchNorm(store, 'bn_emb', embedding(store, 'gene_emb', ctx.G, ctx.H, { maxNorm: 1 }), mode))
     const pos = sgconv(store, 'layers_emb_pos.0', embedding(store, 'emb_pos', ctx.G, ctx.H, { maxNorm: 1 }), ctx.coexp, ctx.H)
@@ -36,6 +38,23 @@ export interface PertStates {
   local: Map<number, number>
   /** [U, H] SGConv_GO output for the rows the batch uses */
   h: tf.Tensor2D
+}
+
+/** The pert_emb rows step 2 reads for `conditions`: the sources of their perturbation-graph edges. */
+export function pertRowsRead(ctx: ModelContext, conditions: number[][]): Int32Array {
+  const rows = new Set<number>()
+  for (const p of new Set(conditions.flat())) for (const { graph } of ctx.pertGraphs) for (let e = graph.ptr[p]; e < graph.ptr[p + 1]; e++) rows.add(graph.src[e])
+  return Int32Array.from([...rows].sort((a, b) => a - b))
+}
+
+/**
+ * Data-parallel training: the max-norm renormalisation of the pert_emb rows the whole step reads
+ * (embedding), so that every worker's table changes as one worker's would; each worker's own
+ * forward pass then finds its rows within the norm already.
+ */
+export function renormStepRows(store: ParamStore, ctx: ModelContext, conditions: number[][]): void {
+  const rows = pertRowsRead(ctx, conditions)
+  if (rows.length) embedding(store, 'pert_emb', ctx.P, ctx.H, { maxNorm: 1, indices: rows }).dispose()
 }
 
 /** Step 2 for the vocabulary rows in `conditions`. */
@@ -88,7 +107,11 @@ export function conditionShifts(store: ParamStore, ctx: ModelContext, pert: Pert
   const { H } = ctx
   return tf.tidy(() => {
     const withPerts = conditions.map((c, b) => (c.length ? b : -1)).filter((b) => b >= 0)
-    if (withPerts.length === 0) return tf.zeros([B, H]) as tf.Tensor2D
+    if (withPerts.length === 0) {
+      // A data-parallel part always holds a perturbed condition (train-step `planShards`): the fuse MLP's BatchNorm sums need every part.
+      if (mode.shard) throw new Error('a data-parallel part has no perturbed condition')
+      return tf.zeros([B, H]) as tf.Tensor2D
+    }
     // Σ_{j∈S} h_pert[j] per condition, as a segment sum over (condition, gene) pairs.
     const rows: number[] = []
     const seg: number[] = []
@@ -99,8 +122,9 @@ export function conditionShifts(store: ParamStore, ctx: ModelContext, pert: Pert
       }
     })
     let sums = segmentSum(gatherRows(pert.h, tf.tensor1d(Int32Array.from(rows), 'int32')), tf.tensor1d(Int32Array.from(seg), 'int32'), withPerts.length)
-    // BatchNorm needs two rows; GEARS stacks a lone condition twice for the same reason.
-    const lone = withPerts.length === 1 && mode.training
+    // BatchNorm needs two rows; GEARS stacks a lone condition twice for the same reason. (A step
+    // with one perturbed condition is never split over workers: parallel/shards.)
+    const lone = withPerts.length === 1 && mode.training && !mode.shard
     if (lone) sums = tf.concat([sums, sums], 0)
     let fused = mlp(store, 'pert_fuse', sums, [H, H, H], mode)
     if (lone) fused = tf.slice(fused, [0, 0], [1, H])

@@ -24,18 +24,21 @@ import { tensorOpsOnly } from '../ops/tensor-path'
 const MOMENTUM = 0.1
 
 export function fastBatchNorm(store: ParamStore, name: string, x: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
+  if (mode.shard && tensorOpsOnly()) throw new Error('data-parallel training runs on one-core backends only (wasm, cpu)')
   if (!mode.training || tensorOpsOnly()) return batchNorm(store, name, x, mode)
   const [n, c] = x.shape
-  if (n < 2) throw new Error(`batch norm ${name}: training needs more than one row per channel, got ${n}`)
+  const sync = mode.shard?.collective
+  if (n < 2 && !sync) throw new Error(`batch norm ${name}: training needs more than one row per channel, got ${n}`)
   const gamma = store.param(`${name}.gamma`, [c], { kind: 'ones' }) as tf.Tensor1D
   const beta = store.param(`${name}.beta`, [c], { kind: 'zeros' }) as tf.Tensor1D
   const runningMean = store.param(`${name}.running_mean`, [c], { kind: 'zeros' }, { trainable: false })
   const runningVar = store.param(`${name}.running_var`, [c], { kind: 'ones' }, { trainable: false })
-  const { y, mean, variance } = batchNormOp(x, gamma, beta)
+  const { y, mean, variance, rows } = batchNormOp(x, gamma, beta, 1e-5, sync)
+  const N = rows()
   // PyTorch: running = (1 − m)·running + m·batch, with the unbiased variance.
   tf.tidy(() => {
     runningMean.assign(tf.add(tf.mul(runningMean, 1 - MOMENTUM), tf.mul(tf.tensor1d(Float32Array.from(mean)), MOMENTUM)))
-    runningVar.assign(tf.add(tf.mul(runningVar, 1 - MOMENTUM), tf.mul(tf.tensor1d(Float32Array.from(variance)), (MOMENTUM * n) / (n - 1))))
+    runningVar.assign(tf.add(tf.mul(runningVar, 1 - MOMENTUM), tf.mul(tf.tensor1d(Float32Array.from(variance)), (MOMENTUM * N) / (N - 1))))
   })
   return y
 }
@@ -74,7 +77,7 @@ export function fastEncoderLayer(store: ParamStore, name: string, x: tf.Tensor2D
     const q = proj('q')
     const k = proj('k')
     const v = proj('v')
-    const attnDropout = rate > 0 ? { rate, seed: mode.nextSeed() } : undefined
+    const attnDropout = rate > 0 ? { rate, seed: mode.nextSeed(), ...(mode.shard ? { shard: mode.shard } : {}) } : undefined
     const mixed =
       attention.kind === 'full'
         ? fullAttention(q, k, v, attention.blocks, numHeads, attnDropout)
@@ -120,7 +123,7 @@ export function broadcastShifts(base: tf.Tensor2D, shifts: tf.Tensor2D): tf.Tens
 function encoderTail(store: ParamStore, name: string, x: tf.Tensor2D, mixed: tf.Tensor2D, mode: ForwardMode): tf.Tensor2D {
   const d = x.shape[1]
   const rate = mode.training ? BIODSNN_ENCODER.dropout : 0
-  const drop = (t: tf.Tensor2D) => (rate > 0 ? dropout(t, rate, mode.nextSeed()) : t)
+  const drop = (t: tf.Tensor2D) => (rate > 0 ? dropout(t, rate, mode.nextSeed(), mode.shard) : t)
   const attn = dense(store, `${name}.attn.out`, mixed, d, { biasInit: { kind: 'zeros' } })
   const x1 = fastLayerNorm(store, `${name}.norm1`, tf.add(x, drop(attn)) as tf.Tensor2D)
   const hidden = drop(tf.relu(dense(store, `${name}.ff1`, x1, BIODSNN_ENCODER.ffDim)) as tf.Tensor2D)

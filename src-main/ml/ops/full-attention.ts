@@ -21,7 +21,7 @@ export function fullAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, bl
   if (rows % blocks !== 0) throw new Error(`full attention: ${rows} rows do not split into ${blocks} blocks`)
   const G = rows / blocks
   const rate = dropout && dropout.rate > 0 ? dropout.rate : 0
-  const factors = rate > 0 ? (b: number, h: number) => tf.tensor2d(dropoutFactors(G * G, rate, (dropout!.seed + Math.imul(b, 7919) + h * 104729) >>> 0), [G, G]) : null
+  const factors = rate > 0 ? (b: number, h: number) => tf.tensor2d(dropoutFactors(G * G, rate, (dropout!.seed + Math.imul(b + (dropout!.shard?.start ?? 0), 7919) + h * 104729) >>> 0), [G, G]) : null
   return blockAttention(q, k, v, blocks, numHeads, null, factors)
 }
 

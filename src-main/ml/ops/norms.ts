@@ -10,6 +10,7 @@
  *   dx = (γ·dy − mean(γ·dy) − x̂·mean(γ·dy·x̂)) / √(σ² + eps)   (means over the normalised axis)
  */
 import * as tf from '@tensorflow/tfjs'
+import type { Collective } from '../parallel/collective'
 import { customOp } from './custom-op'
 
 /** LayerNorm of x [n, c] over c. */
@@ -69,27 +70,38 @@ export function layerNormOp(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1
 
 /**
  * Training-mode BatchNorm of x [n, c] over n with batch statistics. Returns the output and the
- * batch mean and biased variance (for the caller's running statistics).
+ * batch mean and biased variance (for the caller's running statistics), and the rows they were
+ * taken over. With `sync`, over every data-parallel worker's rows (x holds this worker's).
  */
-export function batchNormOp(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): { y: tf.Tensor2D; mean: Float64Array; variance: Float64Array } {
+export function batchNormOp(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5, sync?: Collective): { y: tf.Tensor2D; mean: Float64Array; variance: Float64Array; rows: () => number } {
   const [n, c] = x.shape
   const mean = new Float64Array(c)
   const variance = new Float64Array(c)
+  // Data-parallel training: the statistics (and their gradient terms) are sums over every worker's rows.
+  const total = (local: Float64Array) => (sync ? sync.sumActive(local) : local)
+  let N = n
   const f = customOp<tf.Tensor2D>(([xIn, gIn, bIn]) => {
     const xs = xIn.dataSync() as Float32Array
     const g = gIn.dataSync() as Float32Array
     const b = bIn.dataSync() as Float32Array
-    for (let r = 0; r < n; r++) for (let j = 0; j < c; j++) mean[j] += xs[r * c + j]
-    for (let j = 0; j < c; j++) mean[j] /= n
+    const s1 = new Float64Array(c + 1)
+    s1[c] = n
+    for (let r = 0; r < n; r++) for (let j = 0; j < c; j++) s1[j] += xs[r * c + j]
+    const sums = total(s1)
+    N = sums[c]
+    if (N < 2) throw new Error(`batch norm: training needs more than one row per channel, got ${N}`)
+    for (let j = 0; j < c; j++) mean[j] = sums[j] / N
+    const s2 = new Float64Array(c)
     for (let r = 0; r < n; r++) {
       for (let j = 0; j < c; j++) {
         const t = xs[r * c + j] - mean[j]
-        variance[j] += t * t
+        s2[j] += t * t
       }
     }
+    variance.set(total(s2))
     const inv = new Float64Array(c)
     for (let j = 0; j < c; j++) {
-      variance[j] /= n
+      variance[j] /= N
       inv[j] = 1 / Math.sqrt(variance[j] + eps)
     }
     const xhat = new Float32Array(n * c)
@@ -106,24 +118,25 @@ export function batchNormOp(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1
       value: tf.tensor2d(y, [n, c]),
       gradFunc: (dy) => {
         const d = dy.dataSync() as Float32Array
-        const m1 = new Float64Array(c)
-        const m2 = new Float64Array(c)
+        const m12 = new Float64Array(2 * c)
         for (let r = 0; r < n; r++) {
           const o = r * c
           for (let j = 0; j < c; j++) {
-            m1[j] += d[o + j]
-            m2[j] += d[o + j] * xhat[o + j]
+            m12[j] += d[o + j]
+            m12[c + j] += d[o + j] * xhat[o + j]
           }
         }
-        // dβ = Σ dy, dγ = Σ dy·x̂; the means of γ·dy and γ·dy·x̂ are γ·m1/n and γ·m2/n.
+        // dβ = Σ dy, dγ = Σ dy·x̂ (this worker's rows: the gradients are summed later); the means of
+        // γ·dy and γ·dy·x̂ over all rows are γ·M1/N and γ·M2/N.
+        const M = total(m12)
         const dx = new Float32Array(n * c)
         for (let r = 0; r < n; r++) {
           const o = r * c
-          for (let j = 0; j < c; j++) dx[o + j] = g[j] * (d[o + j] - m1[j] / n - (xhat[o + j] * m2[j]) / n) * inv[j]
+          for (let j = 0; j < c; j++) dx[o + j] = g[j] * (d[o + j] - M[j] / N - (xhat[o + j] * M[c + j]) / N) * inv[j]
         }
-        return [tf.tensor2d(dx, [n, c]), tf.tensor1d(Float32Array.from(m2)), tf.tensor1d(Float32Array.from(m1))]
+        return [tf.tensor2d(dx, [n, c]), tf.tensor1d(Float32Array.from(m12.subarray(c))), tf.tensor1d(Float32Array.from(m12.subarray(0, c)))]
       },
     }
   })
-  return { y: f(x, gamma, beta), mean, variance }
+  return { y: f(x, gamma, beta), mean, variance, rows: () => N }
 }

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs'
 import { assertValidMask, denseAdditiveMask, type AttentionMask } from './attention-mask'
 import { customOp } from './custom-op'
 import { matMul2d } from './linear'
+import type { Shard } from '../layers/mode'
 import { dropoutFactors } from '../random'
 
 export interface AttentionForward {
@@ -203,6 +204,8 @@ export function csrAttentionBackward(q: Float32Array, k: Float32Array, v: Float3
 export interface AttentionDropout {
   rate: number
   seed: number
+  /** data-parallel training: the mask holds this worker's conditions (blocks), the pattern is their part of the step's */
+  shard?: Pick<Shard, 'start' | 'count' | 'total'>
 }
 
 /**
@@ -210,7 +213,16 @@ export interface AttentionDropout {
  * there: one factor per (head, CSR entry), 0 with probability `rate`, else 1 / (1 − rate).
  */
 export function attentionDropoutFactors(mask: AttentionMask, numHeads: number, dropout: AttentionDropout): Float32Array {
-  return dropoutFactors(mask.colIdx.length * numHeads, dropout.rate, dropout.seed)
+  const nnz = mask.colIdx.length
+  const shard = dropout.shard
+  if (!shard || shard.count === shard.total) return dropoutFactors(nnz * numHeads, dropout.rate, dropout.seed)
+  // Head-major over the whole step's block-diagonal mask: each head's entries of this worker's blocks.
+  const perBlock = nnz / shard.count
+  const fullNnz = perBlock * shard.total
+  const full = dropoutFactors(fullNnz * numHeads, dropout.rate, dropout.seed)
+  const out = new Float32Array(nnz * numHeads)
+  for (let h = 0; h < numHeads; h++) out.set(full.subarray(h * fullNnz + shard.start * perBlock, h * fullNnz + (shard.start + shard.count) * perBlock), h * nnz)
+  return out
 }
 
 function checkDropout(dropout: AttentionDropout | undefined): boolean {
