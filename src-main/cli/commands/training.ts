@@ -30,6 +30,7 @@ interface TrainOptions {
   seed: number
   epochs?: number
   batchConditions?: number
+  workers?: number
   cellsPerCondition?: number | 'all'
   hidden?: number
   lr?: number
@@ -207,6 +208,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
     .option('--weight-decay <x>', `Adam's L2 weight decay (default ${D.weightDecay})`, num('--weight-decay'))
     .option('--schedule <s>', `reference | step:EVERY:FACTOR | cosine:MINLR (default ${scheduleText(D.schedule)})`, schedule)
     .addOption(new Option('--backend <name>', 'force a compute backend (default: the best available)').choices([...COMPUTE_BACKENDS]))
+    .option('--workers <n>', 'worker threads each step is split over on wasm or cpu (default: one per core; a run reproduces for its seed and this number)', int('--workers'))
     .option('--no-self-effect', 'leave out the self-effect link (ablation)')
     .addOption(new Option('--pert-graph <graph>', 'the perturbation graph genes are placed by: go, reactome, both, or auto (chosen by the run from the prior\'s validated Reactome share; default)').choices([...PERT_GRAPHS]))
     .addOption(new Option('--prior <kind>', `knowledge: the network learns a correction to the knowledge_prior baseline; none: the papers' formulation (default ${D.prior})`).choices([...MODEL_PRIORS]))
@@ -227,6 +229,7 @@ export const registerTrainingCommands: CommandRegistrar = (program, session) => 
         weightDecay: opts.weightDecay,
         schedule: opts.schedule,
         backend: opts.backend,
+        workers: opts.workers,
         selfEffect: opts.selfEffect,
         uncertainty: opts.uncertainty,
         prior: opts.prior,

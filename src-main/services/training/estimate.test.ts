@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { trainSetupSchema, type DatasetSummary } from '../../../src-shared/contract'
-import { cellsCostFactor, estimateTraining, hiddenCostFactor, type EpochSample } from './estimate'
+import { cellsCostFactor, estimateTraining, hiddenCostFactor, workersTimeFactor, type EpochSample } from './estimate'
 
 // Only the fields the estimate reads.
 const ds = { cells: 80_000, controlCells: 10_000, genes: 5_000, singles: 100, combos: 130 } as DatasetSummary
 const setup = (hidden: number, cellsPerCondition: number | 'all' = 32) => trainSetupSchema.parse({ datasetId: 1, model: 'gears', hidden, epochs: 20, cellsPerCondition })
-const earlier = (hidden: number, cellsPerCondition = 32): EpochSample => ({ model: 'gears', backend: 'wasm', seconds: 25, trainConditions: 120, genes: 5_000, hidden, cellsPerCondition })
+const earlier = (hidden: number, cellsPerCondition = 32, workers = 1): EpochSample => ({ model: 'gears', backend: 'wasm', seconds: 25, trainConditions: 120, genes: 5_000, hidden, cellsPerCondition, workers })
 
 describe('estimateTraining', () => {
   it('includes the folds of cross-validation for a residual run on a small screen, and says so', () => {
@@ -56,5 +56,20 @@ describe('estimateTraining', () => {
     const roughAll = estimateTraining(setup(96, 'all'), ds, 'wasm', [])
     const rough32 = estimateTraining(setup(96, 32), ds, 'wasm', [])
     expect(roughAll.secondsPerEpoch / rough32.secondsPerEpoch).toBeCloseTo(cellsCostFactor(70_000 / 230), 2)
+  })
+
+  it('splits the time over the worker threads on a one-core backend, and the memory grows by a model per worker', () => {
+    const one = estimateTraining({ ...setup(96), workers: 1 }, ds, 'wasm', [], 2)
+    const two = estimateTraining({ ...setup(96), workers: 2 }, ds, 'wasm', [], 2)
+    expect(two.secondsPerEpoch / one.secondsPerEpoch).toBeCloseTo(workersTimeFactor(2, 'wasm', 2), 1)
+    expect(two.secondsPerEpoch).toBeLessThan(one.secondsPerEpoch)
+    expect(two.memoryMb).toBeGreaterThan(one.memoryMb)
+    expect(two.note).toMatch(/split over 2 worker threads/)
+    // A GPU backend computes on its device: the worker count changes nothing.
+    expect(estimateTraining({ ...setup(96), workers: 2 }, ds, 'webgpu', [], 2).secondsPerEpoch).toBe(estimateTraining({ ...setup(96), workers: 1 }, ds, 'webgpu', [], 2).secondsPerEpoch)
+    // Workers beyond the cores add nothing; an earlier 2-worker epoch scales back to one worker.
+    expect(workersTimeFactor(8, 'wasm', 2)).toBe(workersTimeFactor(2, 'wasm', 2))
+    const fromTwo = estimateTraining({ ...setup(64), workers: 1 }, ds, 'wasm', [earlier(64, 32, 2)], 2)
+    expect(fromTwo.secondsPerEpoch).toBeCloseTo(estimateTraining({ ...setup(64), workers: 1 }, ds, 'wasm', [earlier(64)], 2).secondsPerEpoch / workersTimeFactor(2, 'wasm', 2), 0)
   })
 })

@@ -4,6 +4,7 @@
  * condition × gene, the unit an epoch's cost scales with), else from rough per-backend rates;
  * memory from the dataset's size and the batch. Both are labelled as estimates.
  */
+import os from 'node:os'
 import type { ComputeBackend, DatasetSummary, TrainEstimate, TrainSetup } from '../../../src-shared/contract'
 import { CV_FOLDS, CV_MAX_GENES } from '../../ml/trainer'
 
@@ -18,6 +19,8 @@ export interface EpochSample {
   hidden: number
   /** cells per training condition it took each step (its setting, or the dataset's mean for `all`) */
   cellsPerCondition: number
+  /** worker threads its steps were split over (1 for runs before the option) */
+  workers: number
 }
 
 /**
@@ -37,6 +40,22 @@ export function hiddenCostFactor(hidden: number): number {
 export function cellsCostFactor(cellsPerCondition: number): number {
   return 1 + (cellsPerCondition - 32) / 1000
 }
+
+/**
+ * An epoch's time on `workers` data-parallel workers relative to one, on a one-core backend (wasm,
+ * cpu; the others use every core themselves): the steps' parts run on separate cores, and every
+ * step waits for its slowest part and sums the gradients. PARALLEL_EFFICIENCY is this 2-core
+ * machine's (bench train --workers 1,2, norman-like: 1.11–1.12× for GEARS and BioDSNN, where two
+ * independent trainings side by side each slow down by half; docs/results.md), so the figure
+ * under-promises where cores do not share memory bandwidth that way; an earlier run with workers
+ * on this machine replaces it. Workers beyond the cores add nothing.
+ */
+export function workersTimeFactor(workers: number, backend: string, cores = os.availableParallelism()): number {
+  if (backend !== 'wasm' && backend !== 'cpu') return 1
+  const w = Math.max(1, Math.min(workers, cores))
+  return 1 / (1 + PARALLEL_EFFICIENCY * (w - 1))
+}
+const PARALLEL_EFFICIENCY = 0.12
 
 /** Cells per condition a setup takes each step: its setting, at most the dataset's mean. */
 export function effectiveCells(cellsPerCondition: number | 'all', ds: Pick<DatasetSummary, 'cells' | 'controlCells' | 'singles' | 'combos'>): number {
@@ -61,24 +80,27 @@ export function expectedTrainConditions(setup: TrainSetup, ds: Pick<DatasetSumma
   return Math.max(1, Math.round(perturbed * share)) + 1 // + ctrl
 }
 
-export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend: ComputeBackend, history: EpochSample[]): TrainEstimate {
+/** `cores`: this machine's (workers beyond them add no speed). */
+export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend: ComputeBackend, history: EpochSample[], cores = os.availableParallelism()): TrainEstimate {
   const trainConditions = expectedTrainConditions(setup, ds)
   const perCondition = effectiveCells(setup.cellsPerCondition, ds)
   const cellsPerEpoch = Math.round(trainConditions * perCondition)
   const stepsPerEpoch = Math.ceil(trainConditions / setup.batchConditions)
   const baseline = !(setup.model in WASM_RATE)
+  const workers = baseline || (backend !== 'wasm' && backend !== 'cpu') ? 1 : (setup.workers ?? 1)
 
   const same = history.filter((h) => h.model === setup.model && h.backend === backend && h.trainConditions > 0 && h.genes > 0)
   let rate: number
   let basis: TrainEstimate['basis']
   if (same.length) {
     // scaled to this setup's hidden size and cells: earlier runs may have used others
-    const scale = (h: EpochSample) => (hiddenCostFactor(setup.hidden) / hiddenCostFactor(h.hidden)) * (cellsCostFactor(perCondition) / cellsCostFactor(h.cellsPerCondition))
+    const scale = (h: EpochSample) =>
+      (hiddenCostFactor(setup.hidden) / hiddenCostFactor(h.hidden)) * (cellsCostFactor(perCondition) / cellsCostFactor(h.cellsPerCondition)) * (workersTimeFactor(workers, backend, cores) / workersTimeFactor(h.workers, backend, cores))
     const rates = same.map((h) => (h.seconds / (h.trainConditions * h.genes)) * scale(h)).sort((a, b) => a - b)
     rate = rates[Math.floor(rates.length / 2)]
     basis = 'history'
   } else {
-    rate = baseline ? 0 : WASM_RATE[setup.model] * BACKEND_FACTOR[backend] * hiddenCostFactor(setup.hidden) * cellsCostFactor(perCondition)
+    rate = baseline ? 0 : WASM_RATE[setup.model] * BACKEND_FACTOR[backend] * hiddenCostFactor(setup.hidden) * cellsCostFactor(perCondition) * workersTimeFactor(workers, backend, cores)
     basis = 'model'
   }
   const secondsPerEpoch = baseline ? 1 : rate * trainConditions * ds.genes
@@ -90,13 +112,18 @@ export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend:
   // Worker runtime + the expression matrix (CSR, a copy in the worker) + activations and gradients of one step.
   const expressionMb = (ds.cells * ds.genes * DENSITY * 8 + ds.cells * 4) / 1048576
   const stepMb = baseline ? 0 : (setup.batchConditions * (perCondition + setup.hidden) * ds.genes * 4 * 24) / 1048576
-  const memoryMb = Math.round(300 + expressionMb * 2 + stepMb)
+  // Data-parallel: each further worker holds its own runtime and a copy of the model with its
+  // gradients and Adam moments (~16 bytes per weight; the gene tables dominate); the step's
+  // activations are split between them, and the expression matrix is shared.
+  const modelMb = (16 * 8 * ds.genes * setup.hidden) / 1048576
+  const memoryMb = Math.round(300 + expressionMb * 2 + stepMb + (workers - 1) * (150 + modelMb))
 
   const how = baseline
     ? 'Baselines are fitted in closed form: seconds, whatever the dataset.'
     : basis === 'history'
       ? `From ${same.length} earlier epoch${same.length === 1 ? '' : 's'} of ${setup.model} on ${backend} here, scaled to this dataset's training conditions and genes and to this hidden size and cells per condition.`
       : `A rough figure for ${setup.model} on ${backend}; it becomes a measured one after the first run of this model on this machine.`
-  const note = folds ? `${how} With about ${poolGenes} perturbed genes, the run first trains one model per fold of a ${folds}-fold cross-validation to choose its epoch (at most ${folds + 1}× the time of one training).` : how
+  const parallel = workers > 1 ? ` Each step is split over ${workers} worker threads.` : ''
+  const note = (folds ? `${how} With about ${poolGenes} perturbed genes, the run first trains one model per fold of a ${folds}-fold cross-validation to choose its epoch (at most ${folds + 1}× the time of one training).` : how) + parallel
   return { seconds: Math.max(1, Math.round(secondsPerEpoch * epochs)), secondsPerEpoch: Number(secondsPerEpoch.toFixed(1)), memoryMb, trainConditions, cellsPerEpoch, stepsPerEpoch, backend, basis, note, crossValidationFolds: folds }
 }

@@ -31,6 +31,7 @@ import type { WorkerScript } from '../../ml/worker-script'
 import { listBackends } from './backends'
 import { CheckpointStore, fittedToArtifact } from './checkpoint-store'
 import { effectiveCells, estimateTraining, type EpochSample } from './estimate'
+import { MAX_WORKERS } from '../../ml/config'
 import { comparison, isResumable, runVerdictOf, sameConditions, splitKey, toDetail, toListItem } from './run-views'
 
 export interface TrainingServiceDeps {
@@ -208,8 +209,10 @@ export class TrainingService {
 
   // ── channels ───────────────────────────────────────────────────────────────────────
 
-  start(setup: TrainSetup): { runId: number } {
+  start(input: TrainSetup): { runId: number } {
     this.assertOpen()
+    // The worker count is part of what a run reproduces: stored as resolved (one per core by default).
+    const setup: TrainSetup = { ...input, workers: input.workers ?? defaultWorkers() }
     const ds = this.checkDataset(setup.datasetId)
     const key = splitKey(setup.split)
     const have = new Set(this.deps.repo.baselines(setup.datasetId, key).map((r) => r.model))
@@ -283,10 +286,10 @@ export class TrainingService {
       }
       const epochs = this.deps.repo.epochs(r.id)
       const seconds = epochs.reduce((a, e) => a + e.seconds, 0) / Math.max(1, epochs.length)
-      if (epochs.length) history.push({ model: r.model, backend: r.backend.backend, seconds, trainConditions: r.split.train.length, genes: summary.genes, hidden: r.config.hidden, cellsPerCondition: effectiveCells(r.config.cellsPerCondition, summary) })
+      if (epochs.length) history.push({ model: r.model, backend: r.backend.backend, seconds, trainConditions: r.split.train.length, genes: summary.genes, hidden: r.config.hidden, cellsPerCondition: effectiveCells(r.config.cellsPerCondition, summary), workers: r.config.workers ?? 1 })
       if (history.length >= 5) break
     }
-    return estimateTraining(setup, ds, backend, history)
+    return estimateTraining({ ...setup, workers: setup.workers ?? defaultWorkers() }, ds, backend, history)
   }
 
   list(filter: { projectId?: number; datasetId?: number; includeBaselines?: boolean }): RunListItem[] {
@@ -662,5 +665,12 @@ export function toTrainConfig(s: TrainSetup): TrainConfig {
     ...(s.prior ? { prior: s.prior } : {}),
     ...(s.pertGraph ? { pertGraph: s.pertGraph } : {}),
     ...(s.backend ? { backend: s.backend } : {}),
+    // Runs stored before the option ran on one worker.
+    ...(s.workers && s.workers > 1 ? { workers: s.workers } : {}),
   }
+}
+
+/** One worker thread per core (the engine uses them on one-core backends only, and fewer when memory is short). */
+export function defaultWorkers(): number {
+  return Math.min(MAX_WORKERS, os.availableParallelism())
 }

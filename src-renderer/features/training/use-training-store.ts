@@ -62,6 +62,8 @@ export const useTrainingStore = defineStore('training', () => {
     cellsPerCondition: TRAIN_DEFAULTS.cellsPerCondition as number,
     allCells: false,
     backend: '' as ComputeBackend | '',
+    /** data-parallel threads on the CPU engines; '' = one per core (the core decides) */
+    workers: '' as number | '',
   })
 
   /** The form as a `train:start` input (numbers the browser could not parse stay NaN; the core names them). */
@@ -80,6 +82,7 @@ export const useTrainingStore = defineStore('training', () => {
       prior: form.prior,
       pertGraph: form.pertGraph,
       ...(form.backend ? { backend: form.backend } : {}),
+      ...(form.workers !== '' ? { workers: Number(form.workers) } : {}),
     }
   })
 

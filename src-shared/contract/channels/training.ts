@@ -184,6 +184,8 @@ export const trainSetupSchema = z
     pertGraph: z.enum(PERT_GRAPHS, { error: `The perturbation graph is one of ${PERT_GRAPHS.join(', ')}` }).default('auto'),
     /** force a compute backend; without it the worker picks the best available */
     backend: z.enum(COMPUTE_BACKENDS, { error: `The backend is one of ${COMPUTE_BACKENDS.join(', ')}` }).optional(),
+    /** worker threads each step's conditions are split over on a one-core backend (wasm, cpu); left out: one per core, stored with the run */
+    workers: int('Worker threads').min(1, { error: 'Worker threads must be at least 1' }).max(64, { error: 'Worker threads must be at most 64' }).optional(),
   })
   .strict()
   .transform((s) => ({ ...s, hidden: s.hidden ?? defaultHidden(s.model) }))
