@@ -1,6 +1,7 @@
 /**
  * `node bin/bench.js train [--preset norman-like|small] [--model biodsnn] [--epochs 1] [--seed 1]
- *  [--cells-per-condition all] [--batch-conditions N] [--prior knowledge|none] [--backend wasm] [--require-hardware]`: trains on the synthetic
+ *  [--cells-per-condition all] [--batch-conditions N] [--prior knowledge|none] [--backend wasm] [--workers 1,2]
+ *  [--require-hardware]`: trains on the synthetic
  * screen in this process (the engine alone, no worker) and prints one JSON line per figure:
  * seconds per epoch over all training cells (wall and this process's CPU seconds, so a busy
  * machine can be told apart), conditions/s, cells/s, peak RSS, backend; then the latency of one
@@ -12,6 +13,9 @@
  * `--require-hardware` a software WebGPU adapter (lavapipe, SwiftShader) ends the benchmark there
  * (exit code 3) instead of timing a CPU. Targets on webgpu with a GPU (issue 23, norman-like):
  * GEARS ≤ 3 s and BioDSNN ≤ 6 s per epoch.
+ * `--workers 1,2` trains once per worker count (data-parallel, issue 23), back to back, printing
+ * each epoch with its W and each worker's wasm heap, then the speed-up against the first
+ * (target on this 2-core machine: 2 workers ≤ 0.6 × one worker's epoch).
  */
 import { initBackend, isBackendName } from '../src-main/ml/backend'
 import { defaultTrainConfig, TRAINABLE_NAMES } from '../src-main/ml/config'
@@ -61,44 +65,65 @@ const kb = await ctx.services.knowledge.base()
 const data = buildTrainingData(prepared, kb, { datasetId })
 
 // ── training ─────────────────────────────────────────────────────────────────────────
-const config = defaultTrainConfig(model, {
-  epochs,
-  seed,
-  cellsPerCondition: cells === 'all' ? 'all' : Number(cells),
-  ...(process.argv.includes('--batch-conditions') ? { batchConditions: Number(arg('batch-conditions', '4')) } : {}),
-  // `--prior none`: the papers' formulation; on a screen under 60 genes (the small preset) the
-  // default residual run picks its epochs by cross-validation and may report none.
-  ...(process.argv.includes('--prior') ? { prior: arg('prior', 'knowledge') as 'knowledge' | 'none' } : {}),
-})
-let cpu = process.cpuUsage()
-const runStart = performance.now()
-let lastProgress: TrainProgress | undefined
-const result = await train(data, config, {
-  onProgress: (p) => {
-    lastProgress = p
-  },
-  onEpoch: (report) => {
-    print({
-      figure: 'epoch',
-      preset,
-      model,
-      epoch: report.epoch,
-      seconds: round(report.seconds, 1),
-      cpuSeconds: round(cpuSeconds(cpu), 1),
-      conditionsPerSecond: round(lastProgress?.conditionsPerSecond ?? 0),
-      cellsPerSecond: Math.round(lastProgress?.cellsPerSecond ?? 0),
-      steps: lastProgress?.stepsPerEpoch,
-      cellsPerCondition: config.cellsPerCondition,
-      batchConditions: config.batchConditions,
-      valMseDe: round(report.val.mse_de, 4),
-      backend: backend.backend,
-      target: targetSeconds(model, backend.backend),
-    })
-    cpu = process.cpuUsage()
-  },
-})
-print({ figure: 'run', model, seconds: round((performance.now() - runStart) / 1000, 1), testMseDe: round(result.test.overall.mse_de, 4), testPearsonDelta: round(result.test.overall.pearson_delta, 4) })
+const workerCounts = arg('workers', '1').split(',').map(Number)
+if (workerCounts.some((w) => !(Number.isInteger(w) && w >= 1))) throw new Error('--workers takes whole numbers ≥ 1, e.g. 1,2')
+const configFor = (workers: number) =>
+  defaultTrainConfig(model, {
+    epochs,
+    seed,
+    cellsPerCondition: cells === 'all' ? 'all' : Number(cells),
+    ...(workers > 1 ? { workers } : {}),
+    ...(process.argv.includes('--batch-conditions') ? { batchConditions: Number(arg('batch-conditions', '4')) } : {}),
+    // `--prior none`: the papers' formulation; on a screen under 60 genes (the small preset) the
+    // default residual run picks its epochs by cross-validation and may report none.
+    ...(process.argv.includes('--prior') ? { prior: arg('prior', 'knowledge') as 'knowledge' | 'none' } : {}),
+  })
+
+async function trainOnce(workers: number) {
+  const config = configFor(workers)
+  let cpu = process.cpuUsage()
+  const runStart = performance.now()
+  let lastProgress: TrainProgress | undefined
+  const epochSeconds: number[] = []
+  const result = await train(data, config, {
+    onProgress: (p) => {
+      lastProgress = p
+    },
+    onEpoch: (report) => {
+      epochSeconds.push(report.seconds)
+      print({
+        figure: 'epoch',
+        preset,
+        model,
+        workers,
+        epoch: report.epoch,
+        seconds: round(report.seconds, 1),
+        cpuSeconds: round(cpuSeconds(cpu), 1),
+        conditionsPerSecond: round(lastProgress?.conditionsPerSecond ?? 0),
+        cellsPerSecond: Math.round(lastProgress?.cellsPerSecond ?? 0),
+        steps: lastProgress?.stepsPerEpoch,
+        cellsPerCondition: config.cellsPerCondition,
+        batchConditions: config.batchConditions,
+        valMseDe: round(report.val.mse_de, 4),
+        backend: backend.backend,
+        target: targetSeconds(model, backend.backend),
+      })
+      cpu = process.cpuUsage()
+    },
+  })
+  print({ figure: 'run', model, workers, seconds: round((performance.now() - runStart) / 1000, 1), testMseDe: round(result.test.overall.mse_de, 4), testPearsonDelta: round(result.test.overall.pearson_delta, 4), ...(result.workerHeapMb ? { workerHeapMb: result.workerHeapMb } : {}) })
+  return { config, result, epochSeconds }
+}
+
+const runs = []
+for (const w of workerCounts) runs.push({ workers: w, ...(await trainOnce(w)) })
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
+for (const r of runs.slice(1)) {
+  const ratio = mean(r.epochSeconds) / mean(runs[0].epochSeconds)
+  print({ figure: 'speed-up', model, workers: r.workers, against: runs[0].workers, epochSeconds: round(mean(r.epochSeconds), 1), againstSeconds: round(mean(runs[0].epochSeconds), 1), ratio: round(ratio, 3), speedUp: round(1 / ratio, 2), target: '<= 0.6 with 2 workers on 2 cores' })
+}
 print({ figure: 'peak-rss', mb: peakRssMb(), target: '<= 6000 MB' })
+const { config, result } = runs[runs.length - 1]
 
 // ── one prediction after load ────────────────────────────────────────────────────────
 if (result.params || result.fitted) {
