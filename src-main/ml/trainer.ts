@@ -101,6 +101,8 @@ class PeerPool {
   async get(flatSize: number): Promise<PeerGroup | null> {
     if (this.size <= 1) return null
     if (this.group?.collective.aborted) throw new AppError('train.worker-crashed', 'A training worker failed earlier in this run.')
+    // A fold may train a larger model than the one before (another perturbation graph): new peers with room for it.
+    if (this.group && this.group.collective.buffers.largeCapacity < flatSize) await this.close()
     this.group ??= await PeerGroup.start(this.size - 1, this.backend, this.data, this.hidden, flatSize)
     return this.group
   }
