@@ -13,12 +13,11 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        // The training and prediction workers are entries of their own: worker-script.ts and
-        // predict-engine.ts find out/main/worker.js and predict-worker.js beside index.js.
+        // The engine's workers (training, data-parallel peers, prediction) are one entry of its
+        // own: worker-script.ts finds out/main/worker.js beside index.js.
         input: {
           index: resolve(import.meta.dirname, 'src-main/desktop/main.ts'),
           worker: resolve(import.meta.dirname, 'src-main/ml/worker.ts'),
-          'predict-worker': resolve(import.meta.dirname, 'src-main/services/predictions/predict-worker.ts'),
         },
         external,
       },

@@ -1,18 +1,29 @@
 /**
- * Messages between the training worker (`worker.ts`) and the process that owns it. Plain data
- * only (structured clone); typed arrays travel as transfers where the sender gives them up.
+ * Messages between the engine's worker threads (`worker.ts`: training, data-parallel peers,
+ * prediction) and their owners: the handshake and error shape every role shares, and the training
+ * role's messages. Plain data only (structured clone); typed arrays travel as transfers where the
+ * sender gives them up.
  */
 import type { BackendInfo, BackendName } from './backend'
 import type { EpochReport, ResumeState, TrainConfig, TrainingData, TrainProgress, TrainResult } from './engine-types'
+import type { PeerInit } from './parallel/protocol'
+import type { PredictWorkerInit } from './predict-protocol'
 import type { ParamsArtifact } from './serialize'
 
-/** Given to the worker at spawn (`workerData`). */
+/** Given to the training worker at spawn (`workerData`). */
 export interface WorkerInit {
+  role: 'train'
   /** force a backend; without it initBackend tries them in order */
   prefer?: BackendName
   /** tests only: make the worker die at a given point, as a native crash or an uncaught error would */
   fault?: WorkerFault
 }
+
+/** Every role's spawn data (`workerData`): the one worker script runs the role it names. */
+export type WorkerSpawn = WorkerInit | PeerInit | PredictWorkerInit
+
+/** What every worker sends first (its backend, or why none loads), and its log lines. */
+export type HandshakeMessage = { type: 'ready'; backend: BackendInfo } | { type: 'init-failed'; error: WireError } | { type: 'log'; message: string }
 
 export interface WorkerFault {
   kind: 'exit' | 'throw'
@@ -33,15 +44,19 @@ export type HostMessage =
   /** finish the current step of this run, keep its best checkpoint, return what it has */
   | { type: 'stop'; runId: number }
 
+/** The one error shape every worker sends: an AppError's code (a dotted name) and its message. */
 export interface WireError {
   code: string
   message: string
 }
 
+/** `err` as a WireError; an error without a dotted code (a bug, a native failure) gets `fallbackCode`. */
+export function toWire(err: unknown, fallbackCode: string): WireError {
+  const e = err as { code?: unknown; message?: unknown }
+  return { code: typeof e?.code === 'string' && e.code.includes('.') ? e.code : fallbackCode, message: typeof e?.message === 'string' ? e.message : String(err) }
+}
+
 export type WorkerMessage =
-  | { type: 'ready'; backend: BackendInfo }
-  | { type: 'init-failed'; error: WireError }
-  | { type: 'log'; message: string }
   | { type: 'started'; runId: number }
   | { type: 'progress'; runId: number; progress: TrainProgress }
   /** `optimizer`: Adam's state after the epoch, saved with the checkpoint so a resume continues it */

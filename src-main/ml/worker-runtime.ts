@@ -4,34 +4,26 @@
  * the compute backend once, then trains the batches it is sent one job at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { initBackend } from './backend'
 import type { ResumeState, TrainCallbacks, TrainConfig, TrainingData, TrainResult } from './engine-types'
 import type { ParamsArtifact } from './serialize'
-import type { HostMessage, WireError, WorkerInit, WorkerMessage } from './worker-protocol'
-import { buffersOf, transferables } from './worker-protocol'
+import type { HandshakeMessage, HostMessage, WorkerInit, WorkerMessage } from './worker-protocol'
+import { buffersOf, toWire, transferables } from './worker-protocol'
+import { announceBackend } from './worker-side'
 
 export type TrainFn = (data: TrainingData, config: TrainConfig, callbacks: TrainCallbacks, resume?: ResumeState) => Promise<TrainResult>
 
 /** At most ~10 progress messages per second; the last step of an epoch always goes out. */
 const PROGRESS_INTERVAL_MS = 100
 
-function toWire(err: unknown): WireError {
-  const e = err as { code?: unknown; message?: unknown }
-  return { code: typeof e?.code === 'string' && e.code.includes('.') ? e.code : 'train.failed', message: typeof e?.message === 'string' ? e.message : String(err) }
-}
-
 export function runWorker(train: TrainFn): void {
   const port = parentPort
   if (!port) throw new Error('worker-runtime must run inside a worker thread')
-  const init = (workerData ?? {}) as WorkerInit
-  const post = (msg: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer)
+  const init = (workerData ?? { role: 'train' }) as WorkerInit
+  const post = (msg: WorkerMessage | HandshakeMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer)
   const stopRequested = new Set<number>()
   let queue: Promise<void> = Promise.resolve()
 
-  const ready = initBackend({ prefer: init.prefer, log: (message) => post({ type: 'log', message }) }).then(
-    (backend) => (post({ type: 'ready', backend }), true),
-    (err) => (post({ type: 'init-failed', error: toWire(err) }), false),
-  )
+  const ready = announceBackend(post, init.prefer, 'train.failed')
 
   const faultAt = (epoch: number, step: number) => {
     const f = init.fault
@@ -77,7 +69,7 @@ export function runWorker(train: TrainFn): void {
         const result = await train(data, job.config, callbacks, job.resume)
         post({ type: 'result', runId, result, stopped: stopRequested.has(runId) }, transferables({ params: result.params, fitted: result.fitted }, shared))
       } catch (err) {
-        post({ type: 'failed', runId, error: toWire(err), stopped: stopRequested.has(runId) })
+        post({ type: 'failed', runId, error: toWire(err, 'train.failed'), stopped: stopRequested.has(runId) })
       }
       stopRequested.delete(runId)
     }

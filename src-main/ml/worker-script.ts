@@ -1,7 +1,8 @@
 /**
  * Finds (or builds) the script the training worker runs. `new Worker()` needs a file Node can load
  * as is, wherever the core itself was loaded from:
- *  - the electron-vite build emits `worker.js` next to the main bundle (out/main/);
+ *  - the electron-vite build emits `worker.js` next to the main bundle (out/main/; this module
+ *    may be in a shared chunk one folder down);
  *  - the CLI and benchmarks run from esbuild bundles in .cache/entries/, and vitest runs the TS
  *    sources: both get `.cache/entries/src-main/ml/worker.mjs`, built here with the same esbuild
  *    settings as bin/load-entry.js and rebuilt when a source file is newer;
@@ -36,9 +37,12 @@ export function resolveWorkerScript(entry = DEFAULT_ENTRY): Promise<WorkerScript
 async function locate(entry: string): Promise<WorkerScript> {
   const here = path.dirname(fileURLToPath(import.meta.url))
   if (entry === DEFAULT_ENTRY && !import.meta.url.endsWith('.ts')) {
-    for (const name of ['worker.js', 'worker.mjs']) {
-      const sibling = path.join(here, name)
-      if (fs.existsSync(sibling)) return { file: sibling }
+    // This code may sit in a chunk the main bundle and the worker share (out/main/chunks/).
+    for (const dir of [here, path.dirname(here)]) {
+      for (const name of ['worker.js', 'worker.mjs']) {
+        const sibling = path.join(dir, name)
+        if (fs.existsSync(sibling)) return { file: sibling }
+      }
     }
   }
   const root = packageRoot()

@@ -4,11 +4,12 @@
  * validates or saves: rank 0 does, with weights equal to this copy's.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { initBackend } from '../backend'
 import { wasmHeapBytes } from '../backend-info'
 import { modelFromParams } from '../predict'
 import { Adam } from '../optimizer'
 import { trainStepShard, type StepContext } from '../train-step'
+import { toWire, type HandshakeMessage } from '../worker-protocol'
+import { announceBackend } from '../worker-side'
 import { Collective } from './collective'
 import type { PeerInit, PeerReply, PeerRequest } from './protocol'
 
@@ -16,18 +17,14 @@ export function runPeer(): void {
   const port = parentPort
   if (!port) throw new Error('peer-runtime must run inside a worker thread')
   const init = workerData as PeerInit
-  const post = (msg: PeerReply) => port.postMessage(msg)
+  const post = (msg: PeerReply | HandshakeMessage) => port.postMessage(msg)
   const collective = new Collective(init.collective, init.rank)
   let step: (StepContext & { dispose(): void }) | null = null
   const fail = (err: unknown) => {
     collective.abort()
-    const e = err as { code?: unknown; message?: unknown }
-    post({ type: 'failed', error: { code: typeof e?.code === 'string' ? e.code : 'train.worker-crashed', message: typeof e?.message === 'string' ? e.message : String(err) } })
+    post({ type: 'failed', error: toWire(err, 'train.worker-crashed') })
   }
-  const ready = initBackend({ prefer: init.prefer }).then(
-    () => (post({ type: 'ready' }), true),
-    (err) => (fail(err), false),
-  )
+  const ready = announceBackend(post, init.prefer, 'train.worker-crashed')
   let queue: Promise<unknown> = Promise.resolve()
   const handle = async (msg: PeerRequest) => {
     if (!(await ready)) return

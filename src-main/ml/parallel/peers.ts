@@ -4,15 +4,15 @@
  * start of each training (a run, or a cross-validation fold), and each step's visits. It waits for
  * nothing during a step: the workers meet in the collective (parallel/collective).
  */
-import { Worker } from 'node:worker_threads'
 import { AppError } from '../../../src-shared/contract/envelope'
 import type { BackendName } from '../backend'
 import type { TrainConfig, TrainingData } from '../engine-types'
 import type { ParamsArtifact } from '../serialize'
 import type { ShardPlan, Visit } from '../train-step'
+import { EngineWorker } from '../worker-host'
 import { resolveWorkerScript } from '../worker-script'
 import { Collective, createCollectiveBuffers } from './collective'
-import type { PeerInit, PeerReply, PeerRequest } from './protocol'
+import type { PeerReply, PeerRequest } from './protocol'
 
 /** Largest BatchNorm statistics vector summed (2 × channels + 1; channels ≤ 2H or G). */
 function smallCapacity(data: TrainingData, hidden: number): number {
@@ -20,14 +20,13 @@ function smallCapacity(data: TrainingData, hidden: number): number {
 }
 
 export class PeerGroup {
+  /** per peer, the reply it is awaited for (setup, stats) */
   private readonly waiting = new Map<number, { resolve(msg: PeerReply): void; reject(e: Error): void }>()
   private failure: string | null = null
-  /** terminate() was called: the peers' exits are expected */
-  private closing = false
 
   private constructor(
     readonly collective: Collective,
-    private readonly workers: Worker[],
+    private readonly workers: EngineWorker<PeerRequest, PeerReply>[],
   ) {}
 
   get size(): number {
@@ -43,17 +42,23 @@ export class PeerGroup {
     const buffers = createCollectiveBuffers(count + 1, smallCapacity(data, hidden), sumSize)
     const shared = sharedCopy(data)
     const script = await resolveWorkerScript()
-    const workers: Worker[] = []
+    const workers: EngineWorker<PeerRequest, PeerReply>[] = []
     const group = new PeerGroup(new Collective(buffers, 0), workers)
-    const started: Promise<void>[] = []
     for (let r = 1; r <= count; r++) {
-      const init: PeerInit = { role: 'peer', rank: r, prefer: backend, collective: buffers, data: shared }
-      const w = new Worker(script.file, { workerData: init, execArgv: script.execArgv, stdout: false, stderr: false })
-      workers.push(w)
-      started.push(group.watch(w, r))
+      const rank = r
+      workers.push(
+        new EngineWorker<PeerRequest, PeerReply>({
+          script,
+          spawn: { role: 'peer', rank, prefer: backend, collective: buffers, data: shared },
+          name: `training worker ${rank + 1} of ${count + 1}`,
+          crashCode: 'train.worker-crashed',
+          onMessage: (msg) => group.answer(rank, msg),
+          onDeath: (reason) => group.fail(rank, reason),
+        }),
+      )
     }
     try {
-      await Promise.all(started)
+      await Promise.all(workers.map((w) => w.ready))
     } catch (err) {
       await group.terminate()
       throw err
@@ -61,57 +66,50 @@ export class PeerGroup {
     return group
   }
 
-  /** Resolves on the peer's next 'ready' / 'setup-done'; a failure or death rejects it and aborts the collective. */
-  private watch(w: Worker, rank: number): Promise<void> {
-    const first = new Promise<void>((resolve, reject) => this.waiting.set(rank, { resolve: () => resolve(), reject }))
-    const fail = (message: string) => {
-      this.failure ??= message
-      this.collective.abort()
-      const wait = this.waiting.get(rank)
-      this.waiting.delete(rank)
-      wait?.reject(new AppError('train.worker-crashed', `Training worker ${rank + 1} of ${this.size} failed: ${message}`))
-    }
-    w.on('message', (msg: PeerReply) => {
-      if (msg.type === 'failed') return fail(msg.error.message)
-      const wait = this.waiting.get(rank)
-      this.waiting.delete(rank)
-      wait?.resolve(msg)
-    })
-    w.on('error', (err) => fail(err?.message ?? String(err)))
-    w.on('exit', (code) => {
-      if (!this.closing) fail(`it exited with code ${code}`)
-    })
-    return first
+  private answer(rank: number, msg: PeerReply): void {
+    if (msg.type === 'failed') return this.fail(rank, msg.error.message)
+    const wait = this.waiting.get(rank)
+    this.waiting.delete(rank)
+    wait?.resolve(msg)
   }
 
-  /** Sends every peer the model to train (rank 0's starting weights) and waits until each holds it. */
-  async setup(config: TrainConfig, params: ParamsArtifact, names: string[], optimizer?: ParamsArtifact): Promise<void> {
-    const done = this.workers.map((w, i) => {
-      const p = new Promise<void>((resolve, reject) => this.waiting.set(i + 1, { resolve: () => resolve(), reject }))
-      this.post(w, { type: 'setup', config, params, names, ...(optimizer ? { optimizer } : {}) })
-      return p
-    })
-    await Promise.all(done)
+  /** A peer failed or died: the collective is aborted (the others stop at their next wait) and a reply awaited from it fails. */
+  private fail(rank: number, message: string): void {
+    this.failure ??= message
+    this.collective.abort()
+    const wait = this.waiting.get(rank)
+    this.waiting.delete(rank)
+    wait?.reject(new AppError('train.worker-crashed', `Training worker ${rank + 1} of ${this.size} failed: ${message}`))
   }
 
-  /** Hands out one step; `priorOf(rank)` gives each peer the prior rows of its part. */
-  step(batch: Visit[], plan: ShardPlan, priorOf: (rank: number) => Float32Array | null, seed: number, lr: number): void {
-    this.workers.forEach((w, i) => this.post(w, { type: 'step', batch, plan, prior: priorOf(i + 1), seed, lr }))
-  }
-
-  /** Each peer's wasm heap in MB (null where the backend has none). */
-  async heaps(): Promise<(number | null)[]> {
+  /** Posts `msg` to every peer and waits for each one's reply. */
+  private ask(msg: (rank: number) => PeerRequest): Promise<PeerReply[]> {
     return Promise.all(
       this.workers.map((w, i) => {
-        const p = new Promise<number | null>((resolve, reject) => this.waiting.set(i + 1, { resolve: (msg) => resolve(msg.type === 'stats' ? msg.heapMb : null), reject }))
-        this.post(w, { type: 'stats' })
-        return p
+        const reply = new Promise<PeerReply>((resolve, reject) => this.waiting.set(i + 1, { resolve, reject }))
+        w.post(msg(i + 1))
+        return reply
       }),
     )
   }
 
+  /** Sends every peer the model to train (rank 0's starting weights) and waits until each holds it. */
+  async setup(config: TrainConfig, params: ParamsArtifact, names: string[], optimizer?: ParamsArtifact): Promise<void> {
+    await this.ask(() => ({ type: 'setup', config, params, names, ...(optimizer ? { optimizer } : {}) }))
+  }
+
+  /** Hands out one step; `priorOf(rank)` gives each peer the prior rows of its part. */
+  step(batch: Visit[], plan: ShardPlan, priorOf: (rank: number) => Float32Array | null, seed: number, lr: number): void {
+    this.workers.forEach((w, i) => w.post({ type: 'step', batch, plan, prior: priorOf(i + 1), seed, lr }))
+  }
+
+  /** Each peer's wasm heap in MB (null where the backend has none). */
+  async heaps(): Promise<(number | null)[]> {
+    return (await this.ask(() => ({ type: 'stats' }))).map((m) => (m.type === 'stats' ? m.heapMb : null))
+  }
+
   teardown(): void {
-    for (const w of this.workers) this.post(w, { type: 'teardown' })
+    for (const w of this.workers) if (w.alive) w.post({ type: 'teardown' })
   }
 
   /** Why a peer failed, once it has said so (a step that failed in the collective gives the cause here). */
@@ -121,12 +119,7 @@ export class PeerGroup {
   }
 
   async terminate(): Promise<void> {
-    this.closing = true
     await Promise.all(this.workers.map((w) => w.terminate()))
-  }
-
-  private post(w: Worker, msg: PeerRequest): void {
-    w.postMessage(msg)
   }
 }
 

@@ -6,6 +6,7 @@ import type { BackendName } from '../backend'
 import type { TrainConfig, TrainingData } from '../engine-types'
 import type { ParamsArtifact } from '../serialize'
 import type { ShardPlan, Visit } from '../train-step'
+import type { WireError } from '../worker-protocol'
 import type { CollectiveBuffers } from './collective'
 
 /** `workerData` of a peer: the training worker's script runs peer-runtime when it sees `role: 'peer'`. */
@@ -26,8 +27,4 @@ export type PeerRequest =
   /** this worker's wasm heap, for benchmarks */
   | { type: 'stats' }
 
-export type PeerReply =
-  | { type: 'ready' }
-  | { type: 'setup-done' }
-  | { type: 'stats'; heapMb: number | null }
-  | { type: 'failed'; error: { code: string; message: string } }
+export type PeerReply = { type: 'setup-done' } | { type: 'stats'; heapMb: number | null } | { type: 'failed'; error: WireError }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { PredictEngine, predictWorkerScript } from './predict-engine'
+import { resolveWorkerScript } from '../../ml/worker-script'
+import { PredictEngine } from './predict-engine'
 
 describe('prediction engine', () => {
   it('starts one worker for requests that arrive while its script is still being prepared', async () => {
@@ -10,7 +11,7 @@ describe('prediction engine', () => {
       script: async () => {
         starts++
         await new Promise((r) => setTimeout(r, 200))
-        return predictWorkerScript()
+        return resolveWorkerScript()
       },
     })
     const payload = async (): Promise<never> => {

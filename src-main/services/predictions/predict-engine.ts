@@ -7,11 +7,7 @@
  * (a pair map's chunk, a 1,000-condition request) is split over one worker per core ("lanes").
  * tfjs-node and its GPU build use every core or the GPU themselves and keep one worker.
  */
-import fs from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
 import { AppError } from '../../../src-shared/contract'
 import { concatTyped } from '../../io/typed-arrays'
 import type { BackendInfo, BackendName } from '../../ml/backend'
@@ -19,18 +15,8 @@ import type { TrainConfig, TrainingData } from '../../ml/engine-types'
 import type { PredictOptions, StoredModel } from '../../ml/predict'
 import { transferables } from '../../ml/worker-protocol'
 import { resolveWorkerScript, type WorkerScript } from '../../ml/worker-script'
-import type { PredictOutput, PredictReply, PredictRequest, PredictWorkerInit } from './predict-protocol'
-
-export const PREDICT_WORKER_ENTRY = 'src-main/services/predictions/predict-worker.ts'
-
-/** The built app ships out/main/predict-worker.js beside the main bundle; elsewhere it is bundled on demand. */
-export async function predictWorkerScript(): Promise<WorkerScript> {
-  if (!import.meta.url.endsWith('.ts')) {
-    const sibling = path.join(path.dirname(fileURLToPath(import.meta.url)), 'predict-worker.js')
-    if (fs.existsSync(sibling)) return { file: sibling }
-  }
-  return resolveWorkerScript(PREDICT_WORKER_ENTRY)
-}
+import type { PredictOutput, PredictReply, PredictRequest } from '../../ml/predict-protocol'
+import { EngineWorker } from '../../ml/worker-host'
 
 export interface ModelPayload {
   stored: StoredModel
@@ -158,7 +144,7 @@ export class PredictEngine {
 
 /** One prediction worker thread: its backend, the models it holds, its requests in flight. */
 class PredictLane {
-  private worker: Worker | null = null
+  private worker: EngineWorker<PredictRequest, PredictReply> | null = null
   private ready: Promise<BackendInfo> | null = null
   private backendInfo: BackendInfo | null = null
   private readonly pending = new Map<number, Pending>()
@@ -228,41 +214,33 @@ class PredictLane {
     if (this.ready) return this.ready
     this.loaded.length = 0
     const ready = (async () => {
-      const script = await (this.options.script ?? predictWorkerScript)()
-      const init: PredictWorkerInit = { prefer: this.options.prefer, keep: this.options.keep ?? 2 }
-      const worker = new Worker(script.file, { workerData: init, execArgv: script.execArgv, stdout: false, stderr: false })
-      this.worker = worker
-      worker.unref()
-      let lastError: string | null = null
-      return await new Promise<BackendInfo>((resolve, reject) => {
-        worker.on('message', (msg: PredictReply) => {
-          if (msg.type === 'ready') {
-            this.backendInfo = msg.backend
-            resolve(msg.backend)
-          } else if (msg.type === 'init-failed') reject(new AppError(msg.error.code, msg.error.message))
-          else if (msg.type === 'log') this.options.log?.(`prediction worker: ${msg.message}`)
-          else {
-            const p = this.pending.get(msg.id)
-            if (!p) return
-            this.pending.delete(msg.id)
-            if (this.pending.size === 0) worker.unref()
-            if (msg.type === 'error') p.reject(new AppError(msg.error.code, msg.error.message))
-            else p.resolve(msg)
-          }
-        })
-        worker.on('error', (err) => {
-          lastError = err?.message ?? String(err)
-        })
-        worker.on('exit', (code) => {
+      const script = await (this.options.script ?? (() => resolveWorkerScript()))()
+      const worker: EngineWorker<PredictRequest, PredictReply> = new EngineWorker({
+        script,
+        spawn: { role: 'predict', prefer: this.options.prefer, keep: this.options.keep ?? 2 },
+        name: 'prediction worker',
+        crashCode: 'predict.worker-crashed',
+        onMessage: (msg: PredictReply) => {
+          const p = this.pending.get(msg.id)
+          if (!p) return
+          this.pending.delete(msg.id)
+          if (this.pending.size === 0) worker.setBusy(false)
+          if (msg.type === 'error') p.reject(new AppError(msg.error.code, msg.error.message))
+          else p.resolve(msg)
+        },
+        onDeath: (reason) => {
           if (this.worker !== worker) return
           this.worker = null
           this.ready = null
           this.loaded.length = 0
-          const reason = lastError ?? `it exited with code ${code}`
-          reject(new AppError('predict.worker-crashed', `The prediction worker stopped before it was ready: ${reason}`))
           this.failAll('predict.worker-crashed', `The prediction worker stopped unexpectedly (${reason}); try again.`)
-        })
+        },
+        log: (m) => this.options.log?.(`prediction worker: ${m}`),
       })
+      this.worker = worker
+      worker.setBusy(false)
+      this.backendInfo = await worker.ready
+      return this.backendInfo
     })()
     this.ready = ready
     ready.catch(() => {
@@ -273,12 +251,12 @@ class PredictLane {
 
   private request(msg: PredictRequest, transfer: ArrayBuffer[] = []): Promise<PredictReply> {
     const worker = this.worker
-    if (!worker) return Promise.reject(new AppError('predict.worker-crashed', 'The prediction worker is not running; try again.'))
+    if (!worker?.alive) return Promise.reject(new AppError('predict.worker-crashed', 'The prediction worker is not running; try again.'))
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      worker.ref()
-      worker.postMessage({ ...msg, id }, transfer)
+      worker.setBusy(true)
+      worker.post({ ...msg, id }, transfer)
     })
   }
 

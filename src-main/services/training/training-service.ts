@@ -25,8 +25,8 @@ import type { RunRecord, RunsRepo } from '../../db/runs-repo'
 import type { EventBus } from '../../event-bus'
 import type { BackendInfo, BackendName } from '../../ml/backend'
 import type { ResumeState, TrainConfig, TrainingData, TrainProgress } from '../../ml/engine-types'
-import { TrainingWorker } from '../../ml/worker-host'
-import { shareKept, transferables, type WireError, type WorkerFault, type WorkerJob, type WorkerMessage } from '../../ml/worker-protocol'
+import { EngineWorker } from '../../ml/worker-host'
+import { shareKept, toWire as errorToWire, transferables, type HostMessage, type WireError, type WorkerFault, type WorkerJob, type WorkerMessage } from '../../ml/worker-protocol'
 import type { WorkerScript } from '../../ml/worker-script'
 import { listBackends } from './backends'
 import { CheckpointStore, fittedToArtifact } from './checkpoint-store'
@@ -436,11 +436,12 @@ export class TrainingService {
       await w.terminate()
     }
     const script = await this.deps.workerScript()
-    const worker = new TrainingWorker({
+    const worker: TrainingWorker = new EngineWorker({
       script,
-      prefer,
-      fault: this.deps.fault,
-      onMessage: (msg) => this.onMessage(worker, msg),
+      spawn: { role: 'train', prefer, fault: this.deps.fault },
+      name: 'training worker',
+      crashCode: 'train.worker-crashed',
+      onMessage: (msg: WorkerMessage) => this.onMessage(worker, msg),
       onDeath: (reason) => this.onDeath(worker, reason),
       log: (m) => this.log(m),
     })
@@ -638,10 +639,10 @@ export class TrainingService {
   }
 }
 
-function toWire(err: unknown): WireError {
-  if (err instanceof AppError) return { code: err.code, message: err.message }
-  return { code: 'train.failed', message: (err as Error)?.message ?? String(err) }
-}
+const toWire = (err: unknown): WireError => errorToWire(err, 'train.failed')
+
+/** The training service's one worker. */
+type TrainingWorker = EngineWorker<HostMessage, WorkerMessage>
 
 /** The stored setup as the engine's config (the setup's extra fields: dataset and label). */
 export function toTrainConfig(s: TrainSetup): TrainConfig {

@@ -1,17 +1,13 @@
 /**
- * The prediction worker's side: chooses the compute backend once, keeps the last few loaded
+ * A worker in the prediction role: chooses the compute backend once, keeps the last few loaded
  * models, and answers load / predict requests in order. Runs inside a `worker_threads` worker.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { initBackend } from '../../ml/backend'
-import { loadModel, predictMeans, unpredictableReason, type LoadedModel, type PredictOptions } from '../../ml/predict'
-import { AppError } from '../../../src-shared/contract/envelope'
-import type { PredictOutput, PredictReply, PredictRequest, PredictWorkerInit, WireError } from './predict-protocol'
-
-function toWire(err: unknown): WireError {
-  const e = err as { code?: unknown; message?: unknown }
-  return { code: typeof e?.code === 'string' && e.code.includes('.') ? e.code : 'predict.failed', message: typeof e?.message === 'string' ? e.message : String(err) }
-}
+import { AppError } from '../../src-shared/contract/envelope'
+import { loadModel, predictMeans, unpredictableReason, type LoadedModel, type PredictOptions } from './predict'
+import type { PredictOutput, PredictReply, PredictRequest, PredictWorkerInit } from './predict-protocol'
+import { toWire, type HandshakeMessage } from './worker-protocol'
+import { announceBackend } from './worker-side'
 
 /** Means (c̄-or-VAE base + Δ, floored at 0) and variances for gene sets, `batch` conditions per forward pass. */
 export async function predictSets(loaded: LoadedModel, sets: string[][], options: PredictOptions, batch: number): Promise<Omit<PredictOutput, 'ms'>> {
@@ -28,13 +24,10 @@ export async function predictSets(loaded: LoadedModel, sets: string[][], options
 export function runPredictWorker(): void {
   const port = parentPort
   if (!port) throw new Error('predict-worker-runtime must run inside a worker thread')
-  const init = (workerData ?? { keep: 2 }) as PredictWorkerInit
-  const post = (msg: PredictReply, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer)
+  const init = workerData as PredictWorkerInit
+  const post = (msg: PredictReply | HandshakeMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer)
   const models = new Map<string, LoadedModel>()
-  const ready = initBackend({ prefer: init.prefer, log: (message) => post({ type: 'log', message }) }).then(
-    (backend) => (post({ type: 'ready', backend }), true),
-    (err) => (post({ type: 'init-failed', error: toWire(err) }), false),
-  )
+  const ready = announceBackend(post, init.prefer, 'predict.failed')
   let queue: Promise<unknown> = Promise.resolve()
 
   const handle = async (msg: PredictRequest) => {
@@ -61,7 +54,7 @@ export function runPredictWorker(): void {
       const output: PredictOutput = { ...out, ms: performance.now() - start }
       post({ type: 'predicted', id: msg.id, output }, [out.means.buffer as ArrayBuffer, ...(out.variances ? [out.variances.buffer as ArrayBuffer] : [])])
     } catch (err) {
-      post({ type: 'error', id: msg.id, error: toWire(err) })
+      post({ type: 'error', id: msg.id, error: toWire(err, 'predict.failed') })
     }
   }
 

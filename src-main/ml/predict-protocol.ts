@@ -1,12 +1,15 @@
 /**
- * Messages between the prediction service and its worker thread (predict-worker.ts). Plain data
- * only; weights, expression and results travel as transferred buffers.
+ * Messages between the prediction service and a worker in the prediction role (worker.ts,
+ * predict-worker-runtime.ts). Plain data only; weights, expression and results travel as
+ * transferred buffers.
  */
-import type { BackendInfo, BackendName } from '../../ml/backend'
-import type { TrainConfig, TrainingData } from '../../ml/engine-types'
-import type { PredictOptions, StoredModel } from '../../ml/predict'
+import type { BackendName } from './backend'
+import type { TrainConfig, TrainingData } from './engine-types'
+import type { PredictOptions, StoredModel } from './predict'
+import type { WireError } from './worker-protocol'
 
 export interface PredictWorkerInit {
+  role: 'predict'
   prefer?: BackendName
   /** models kept loaded (least recently used ones are disposed) */
   keep: number
@@ -17,10 +20,6 @@ export type PredictRequest =
   | { type: 'load'; id: number; key: string; stored: StoredModel; config: TrainConfig; data: TrainingData }
   | { type: 'predict'; id: number; key: string; sets: string[][]; options: PredictOptions; batch: number }
 
-export interface WireError {
-  code: string
-  message: string
-}
 
 export interface PredictOutput {
   /** row-major [sets, G] mean predicted expression ([sets, columns] when the options name columns, and so below) */
@@ -34,9 +33,6 @@ export interface PredictOutput {
 }
 
 export type PredictReply =
-  | { type: 'ready'; backend: BackendInfo }
-  | { type: 'init-failed'; error: WireError }
-  | { type: 'log'; message: string }
   | { type: 'loaded'; id: number; ms: number }
   | { type: 'predicted'; id: number; output: PredictOutput }
   | { type: 'error'; id: number; error: WireError }
