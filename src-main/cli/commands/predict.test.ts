@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,6 +7,7 @@ import { parseCsv } from '../../../src-shared/exports/csv'
 import { decodePng, pixelStats } from '../../services/exports/png-check'
 import { call, predictFixture, type PredictFixture } from '../../services/predictions/test-fixture'
 import { oneJson, runCliCaptured } from '../../test-support/cli'
+import { REPO_ROOT } from '../../test-support/temp-home'
 import { pythonWith } from '../../test-support/python'
 import { readXlsx } from '../../test-support/xlsx'
 
@@ -142,4 +144,13 @@ describe('perturb-studio predict', () => {
     expect((await cli(['predict', '--run', '999', '--condition', 'STAT1', '--json'])).stdout).toContain('run.not-found')
     expect((await cli(['predict', '--run', String(fx.runId), '--json'])).code).toBe(2)
   })
+
+  it('works as a real program: the prediction worker keeps the process alive while it starts, and it exits once done', () => {
+    // An idle worker does not hold the process; one that is starting must (exit code 13 otherwise:
+    // Node ends a program whose top-level await nothing keeps alive).
+    const bin = path.join(REPO_ROOT, 'bin', 'perturb-studio.js')
+    const r = spawnSync(process.execPath, [bin, '--home', fx.home.dir, '--json', 'predict', '--run', String(fx.runId), '--condition', 'STAT1', '--no-save'], { encoding: 'utf8', timeout: 120_000 })
+    expect(r.status, r.stderr).toBe(0)
+    expect(oneJson<{ runId: number }>(r.stdout).runId).toBe(fx.runId)
+  }, 150_000)
 })

@@ -238,8 +238,9 @@ class PredictLane {
         log: (m) => this.options.log?.(`prediction worker: ${m}`),
       })
       this.worker = worker
-      worker.setBusy(false)
+      // Someone waits for the start: the worker keeps the process alive until it is ready, then only while busy.
       this.backendInfo = await worker.ready
+      if (this.pending.size === 0) worker.setBusy(false)
       return this.backendInfo
     })()
     this.ready = ready
