@@ -8,6 +8,7 @@ import type { DeHeatmap } from '../contract/datasets'
 import { conditionLabel } from '../domain/conditions'
 import { figureColors } from './prediction-figure'
 import { ARTEFACT_LFC } from './volcano'
+import { formatPValue } from '../domain/p-value'
 
 /**
  * The colour scale's end: the 98th percentile of |log2 fold change|, at least 0.5, at most 4, so
@@ -30,7 +31,6 @@ export function deHeatmapOption(h: DeHeatmap, options: { title?: string } = {}):
   const rows = h.conditions.map((c) => conditionLabel(c))
   const data: [number, number, number][] = []
   h.values.forEach((row, r) => row.forEach((v, g) => data.push([g, r, v])))
-  const fmtP = (p: number) => (p === 0 ? '< 1e-300' : p < 1e-3 ? p.toExponential(1) : p.toPrecision(2))
   const option: EChartsOption = {
     animation: false,
     backgroundColor: '#ffffff',
@@ -40,7 +40,7 @@ export function deHeatmapOption(h: DeHeatmap, options: { title?: string } = {}):
       formatter: (p: unknown) => {
         const [g, r, v] = (p as { value: [number, number, number] }).value
         const absent = Math.abs(v) >= ARTEFACT_LFC ? (v < 0 ? ' (not expressed in these cells)' : ' (not expressed in control)') : ''
-        return `<strong>${h.genes[g]}</strong> in ${rows[r]}<br/>log2 fold change ${v.toFixed(2)}${absent}<br/>adjusted p ${fmtP(h.pAdjusted[r][g])}`
+        return `<strong>${h.genes[g]}</strong> in ${rows[r]}<br/>log2 fold change ${v.toFixed(2)}${absent}<br/>adjusted p ${formatPValue(h.pAdjusted[r][g])}`
       },
     },
     grid: { left: 8, right: 16, top: options.title ? 40 : 12, bottom: 64, containLabel: true },

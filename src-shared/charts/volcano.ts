@@ -9,6 +9,7 @@ import type { EChartsOption } from 'echarts'
 import { DE_SIGNIFICANCE, type DeTestResult } from '../contract/datasets'
 import { conditionLabel } from '../domain/conditions'
 import { figureColors } from './prediction-figure'
+import { formatPValue } from '../domain/p-value'
 
 export interface VolcanoOptions {
   /** |log2 fold change| cut (default DE_SIGNIFICANCE.log2FoldChange) */
@@ -108,7 +109,6 @@ export function volcanoFigure(condition: string, genes: readonly DeTestResult[],
   const yLine = -Math.log10(pCut)
   const up = points.filter((p) => p.cls === 'up').length
   const down = points.filter((p) => p.cls === 'down').length
-  const fmtP = (p: number) => (p === 0 ? '< 1e-300' : p < 1e-3 ? p.toExponential(2) : p.toPrecision(3))
   const option: EChartsOption = {
     animation: false,
     backgroundColor: '#ffffff',
@@ -123,7 +123,7 @@ export function volcanoFigure(condition: string, genes: readonly DeTestResult[],
         const g = byGene.get(name)
         if (!g) return name
         const off = Math.abs(g.log2FoldChange) > xMax ? ' (beyond the axis: drawn at its edge)' : ''
-        return `<strong>${name}</strong><br/>log2 fold change ${g.log2FoldChange.toFixed(2)}${off}<br/>adjusted p ${fmtP(g.pAdjusted)}<br/>p ${fmtP(g.pValue)}`
+        return `<strong>${name}</strong><br/>log2 fold change ${g.log2FoldChange.toFixed(2)}${off}<br/>adjusted p ${formatPValue(g.pAdjusted, 3)}<br/>p ${formatPValue(g.pValue, 3)}`
       },
     },
     grid: { left: 64, right: 24, top: options.title ? 96 : 48, bottom: 52 },
