@@ -52,6 +52,15 @@ export function isBackendName(value: string): value is BackendName {
   return (BACKEND_ORDER as readonly string[]).includes(value)
 }
 
+/**
+ * wasm and cpu compute on one core (the engine's typed-array kernels; no wasm thread pool): work
+ * split over worker threads runs on several. tfjs-node and the GPU backends use every core or the
+ * device themselves.
+ */
+export function computesOnOneCore(backend: string): boolean {
+  return backend === 'wasm' || backend === 'cpu'
+}
+
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const log = options.log ?? (() => {})
   if (options.prefer !== undefined && !isBackendName(options.prefer)) {

@@ -38,6 +38,12 @@ export interface StepContext {
   nameOf: Map<string, string>
 }
 
+/** The step context of `model`: its trainable variables in store order, the loss settings of `config`. */
+export function stepContext(model: PerturbationModel, data: TrainingData, config: TrainConfig, adam: Adam): StepContext {
+  const vars = model.store.list().filter((e) => e.trainable)
+  return { model, data, config, lossOptions: { ...config.loss, uncertaintyReference: config.uncertaintyReference }, adam, vars, nameOf: new Map(vars.map((e) => [e.variable.name, e.name])) }
+}
+
 /** A step's loss terms: numbers on wasm and cpu, a pending read on a GPU backend. */
 export type StepTerms = Record<string, number> | Promise<Record<string, number>>
 

@@ -27,9 +27,9 @@ import { hashSeed, mulberry32 } from './random'
 import { loadParams, type ParamsArtifact } from './serialize'
 import { CTRL, makeSplit, sampleWithoutReplacement } from './splits'
 import type { KnowledgePrior } from './knowledge-prior'
-import { planShards, shardBufferSize, trainStep, trainStepShard, type StepContext, type StepTerms, type Visit } from './train-step'
+import { planShards, shardBufferSize, stepContext, trainStep, trainStepShard, type StepTerms, type Visit } from './train-step'
 import { PeerGroup } from './parallel/peers'
-import type { BackendName } from './backend'
+import { computesOnOneCore, type BackendName } from './backend'
 export type { Visit } from './train-step'
 
 /** Largest visit with `cellsPerCondition: 'all'`. */
@@ -64,12 +64,9 @@ export async function train(data: TrainingData, config: TrainConfig, callbacks: 
   }
 }
 
-/** Backends that compute on one core: a step split over W workers runs on W cores. */
-const ONE_CORE_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu'])
-
 /** The workers a run's steps are split over: `config.workers` on a one-core backend, else one (a GPU or tfjs-node uses every core itself). */
 export function stepWorkers(config: Pick<TrainConfig, 'workers'>, backend: string): number {
-  return ONE_CORE_BACKENDS.has(backend) ? Math.max(1, config.workers ?? 1) : 1
+  return computesOnOneCore(backend) ? Math.max(1, config.workers ?? 1) : 1
 }
 
 /** Each worker's runtime besides its share of a step (the estimate's). */
@@ -82,7 +79,7 @@ const WORKER_BASE_BYTES = 300 * 1024 ** 2
  */
 export function affordableWorkers(workers: number, data: TrainingData, config: TrainConfig, totalBytes = os.totalmem()): number {
   for (let w = workers; w > 1; w--) {
-    const each = estimateMemory(config.model, data.genes.length, data.knowledge.pertGenes.length, { ...config, batchConditions: Math.ceil(config.batchConditions / w) }).bytes + WORKER_BASE_BYTES
+    const each = workerMemory(data, config, w).bytes + WORKER_BASE_BYTES
     if (w * each <= totalBytes / 2) return w
   }
   return 1
@@ -300,6 +297,11 @@ export function estimateMemory(model: Trainable, G: number, P: number, config: P
   return { bytes: Object.values(parts).reduce((a, b) => a + b, 0), parts }
 }
 
+/** What one of `workers` data-parallel workers needs: its copy of the model and its share of a step. */
+function workerMemory(data: TrainingData, config: TrainConfig, workers: number): MemoryEstimate {
+  return estimateMemory(config.model, data.genes.length, data.knowledge.pertGenes.length, { ...config, batchConditions: Math.ceil(config.batchConditions / workers) })
+}
+
 function checkMemory(estimate: MemoryEstimate, config: TrainConfig): void {
   const heap = wasmHeapBytes()
   if (heap === null) return
@@ -366,7 +368,7 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   if (trainGenes.size === 0) throw new AppError('train.single-condition', 'The split leaves no perturbed condition to train on. Use a dataset with more perturbations or another split.')
   // Each worker's heap holds its part of a step.
   const W = options.peers?.size ?? 1
-  checkMemory(estimateMemory(config.model, data.genes.length, data.knowledge.pertGenes.length, { ...config, batchConditions: Math.ceil(config.batchConditions / W) }), config)
+  checkMemory(workerMemory(data, config, W), config)
 
   const residual = config.prior === 'knowledge'
   const fitted = residual ? fitBaselinesWithPrior(data, split) : fitBaselines(data, split)
@@ -436,10 +438,8 @@ async function trainModel(data: TrainingData, config: TrainConfig, split: Split,
   // Validation: what can be predicted, with its truths computed once.
   const valNames = split.val.filter((c) => index.has(c) && !unpredictableReason(loaded, index.get(c)!.genes))
   const truths = new Map<string, ConditionTruth>(valNames.map((c) => [c, conditionTruth(data, data.conditions.indexOf(index.get(c)!))]))
-  const lossOptions = { ...config.loss, uncertaintyReference: config.uncertaintyReference }
-  const vars = model.store.list().filter((e) => e.trainable)
-  const nameOf = new Map(vars.map((e) => [e.variable.name, e.name]))
-  const step: StepContext = { model, data, config, lossOptions, adam, vars, nameOf }
+  const step = stepContext(model, data, config, adam)
+  const { vars } = step
 
   if (!resume && valNames.length > 0) {
     // The starting point (the baselines' fit, see startFromBaselines) competes as "epoch 0": a run

@@ -81,12 +81,12 @@ export function pertStates(store: ParamStore, ctx: ModelContext, conditions: num
     return { layer: name === 'go' ? 'sim_layers.0.lin' : 'sim_layers.reactome.lin', srcRows, seg, w }
   })
   // Look up each source row once (max-norm renormalises exactly the rows read, as PyTorch does).
-  const uniq = [...new Set(hops.flatMap((h) => h.srcRows))].sort((a, b) => a - b)
-  const at = new Map(uniq.map((r, i) => [r, i]))
+  const uniq = pertRowsRead(ctx, conditions)
+  const at = new Map(Array.from(uniq, (r, i) => [r, i]))
   return {
     local,
     h: tf.tidy(() => {
-      const table = embedding(store, 'pert_emb', ctx.P, ctx.H, { maxNorm: 1, indices: Int32Array.from(uniq) })
+      const table = embedding(store, 'pert_emb', ctx.P, ctx.H, { maxNorm: 1, indices: uniq })
       const outs = hops.map(({ layer, srcRows, seg, w }) => {
         const idx = tf.tensor1d(Int32Array.from(srcRows, (r) => at.get(r)!), 'int32')
         const segIds = tf.tensor1d(Int32Array.from(seg), 'int32')

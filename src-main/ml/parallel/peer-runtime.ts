@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { wasmHeapBytes } from '../backend-info'
 import { modelFromParams } from '../predict'
 import { Adam } from '../optimizer'
-import { trainStepShard, type StepContext } from '../train-step'
+import { stepContext, trainStepShard, type StepContext } from '../train-step'
 import { toWire, type HandshakeMessage } from '../worker-protocol'
 import { announceBackend } from '../worker-side'
 import { Collective } from './collective'
@@ -31,21 +31,19 @@ export function runPeer(): void {
     try {
       if (msg.type === 'setup') {
         step?.dispose()
+        step = null
         const { model, dispose } = modelFromParams(msg.params, msg.config, init.data)
-        const vars = model.store.list().filter((e) => e.trainable)
-        const names = vars.map((e) => e.name)
-        if (names.join('\n') !== msg.names.join('\n')) throw new Error(`a training worker's model has other parameters than rank 0's (${names.length} against ${msg.names.length})`)
         const adam = new Adam(model.store, { lr: msg.config.lr, weightDecay: msg.config.weightDecay })
+        const ctx = stepContext(model, init.data, msg.config, adam)
+        const names = ctx.vars.map((e) => e.name)
+        if (names.join('\n') !== msg.names.join('\n')) {
+          adam.dispose()
+          dispose()
+          throw new Error(`a training worker's model has other parameters than rank 0's (${names.length} against ${msg.names.length})`)
+        }
         if (msg.optimizer) adam.load(msg.optimizer)
-        const lossOptions = { ...msg.config.loss, uncertaintyReference: msg.config.uncertaintyReference }
         step = {
-          model,
-          data: init.data,
-          config: msg.config,
-          lossOptions,
-          adam,
-          vars,
-          nameOf: new Map(vars.map((e) => [e.variable.name, e.name])),
+          ...ctx,
           dispose: () => {
             adam.dispose()
             dispose()

@@ -10,6 +10,7 @@ import type { TrainConfig, TrainingData } from '../engine-types'
 import type { ParamsArtifact } from '../serialize'
 import type { ShardPlan, Visit } from '../train-step'
 import { EngineWorker } from '../worker-host'
+import { buffersOf, shareKept } from '../worker-protocol'
 import { resolveWorkerScript } from '../worker-script'
 import { Collective, createCollectiveBuffers } from './collective'
 import type { PeerReply, PeerRequest } from './protocol'
@@ -40,7 +41,8 @@ export class PeerGroup {
    */
   static async start(count: number, backend: BackendName, data: TrainingData, hidden: number, sumSize: number): Promise<PeerGroup> {
     const buffers = createCollectiveBuffers(count + 1, smallCapacity(data, hidden), sumSize)
-    const shared = sharedCopy(data)
+    // The dataset's large arrays move into shared memory, in place: every worker reads rank 0's pages.
+    const shared = shareKept(data, buffersOf(data))
     const script = await resolveWorkerScript()
     const workers: EngineWorker<PeerRequest, PeerReply>[] = []
     const group = new PeerGroup(new Collective(buffers, 0), workers)
@@ -121,30 +123,4 @@ export class PeerGroup {
   async terminate(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()))
   }
-}
-
-/** Below this, copying a typed array at spawn costs nothing worth avoiding. */
-const SHARE_MIN_BYTES = 1 << 16
-
-/**
- * A copy of `value` whose large typed arrays live in SharedArrayBuffers (those already shared are
- * reused), so every peer reads the one copy of the dataset; plain objects and arrays are copied,
- * the caller's object is left alone.
- */
-export function sharedCopy<T>(value: T): T {
-  const walk = (v: unknown): unknown => {
-    if (v === null || typeof v !== 'object') return v
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-      const a = v as unknown as Float32Array
-      if (a.buffer instanceof SharedArrayBuffer || a.byteLength < SHARE_MIN_BYTES) return v
-      const Ctor = a.constructor as new (b: SharedArrayBuffer) => Float32Array
-      const copy = new Ctor(new SharedArrayBuffer(a.byteLength))
-      copy.set(a)
-      return copy
-    }
-    if (Array.isArray(v)) return v.map(walk)
-    if (Object.getPrototypeOf(v) !== Object.prototype) return v
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
-  }
-  return walk(value) as T
 }

@@ -10,7 +10,7 @@
 import os from 'node:os'
 import { AppError } from '../../../src-shared/contract'
 import { concatTyped } from '../../io/typed-arrays'
-import type { BackendInfo, BackendName } from '../../ml/backend'
+import { computesOnOneCore, type BackendInfo, type BackendName } from '../../ml/backend'
 import type { TrainConfig, TrainingData } from '../../ml/engine-types'
 import type { PredictOptions, StoredModel } from '../../ml/predict'
 import { transferables } from '../../ml/worker-protocol'
@@ -46,8 +46,6 @@ interface Pending {
 /** Gene sets per forward pass in a worker; a split gives each worker whole passes of this size. */
 const FORWARD_BATCH = 8
 
-/** Backends that compute on one core, so that a batch split over several workers runs in parallel. */
-const ONE_CORE_BACKENDS = new Set(['wasm', 'cpu'])
 
 export class PredictEngine {
   private readonly lanes: PredictLane[] = []
@@ -111,7 +109,7 @@ export class PredictEngine {
   /** Workers a request of `sets` gene sets is split over, once the first worker has started (1 before). */
   lanesFor(sets: number, batch = FORWARD_BATCH): number {
     const backend = this.backend?.backend ?? ''
-    return ONE_CORE_BACKENDS.has(backend) ? Math.max(1, Math.min(this.laneCount(), Math.floor(sets / (2 * batch)))) : 1
+    return computesOnOneCore(backend) ? Math.max(1, Math.min(this.laneCount(), Math.floor(sets / (2 * batch)))) : 1
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import os from 'node:os'
 import type { ComputeBackend, DatasetSummary, TrainEstimate, TrainSetup } from '../../../src-shared/contract'
+import { computesOnOneCore } from '../../ml/backend'
 import { CV_FOLDS, CV_MAX_GENES } from '../../ml/trainer'
 
 /** A finished epoch of an earlier run, with the sizes it ran at. */
@@ -51,7 +52,7 @@ export function cellsCostFactor(cellsPerCondition: number): number {
  * on this machine replaces it. Workers beyond the cores add nothing.
  */
 export function workersTimeFactor(workers: number, backend: string, cores = os.availableParallelism()): number {
-  if (backend !== 'wasm' && backend !== 'cpu') return 1
+  if (!computesOnOneCore(backend)) return 1
   const w = Math.max(1, Math.min(workers, cores))
   return 1 / (1 + PARALLEL_EFFICIENCY * (w - 1))
 }
@@ -87,7 +88,7 @@ export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend:
   const cellsPerEpoch = Math.round(trainConditions * perCondition)
   const stepsPerEpoch = Math.ceil(trainConditions / setup.batchConditions)
   const baseline = !(setup.model in WASM_RATE)
-  const workers = baseline || (backend !== 'wasm' && backend !== 'cpu') ? 1 : (setup.workers ?? 1)
+  const workers = baseline || !computesOnOneCore(backend) ? 1 : (setup.workers ?? 1)
 
   const same = history.filter((h) => h.model === setup.model && h.backend === backend && h.trainConditions > 0 && h.genes > 0)
   let rate: number
