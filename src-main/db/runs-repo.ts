@@ -1,6 +1,4 @@
-import type { RunStatus, TrainSetup } from '../../src-shared/contract'
-import type { BackendInfo } from '../ml/backend'
-import type { EpochReport, Evaluation, PertGraph, RunSelection, Split } from '../ml/engine-types'
+import type { RunBackend, RunEpoch, RunEvaluation, RunPertGraph, RunSelection, RunSplit, RunStatus, TrainSetup } from '../../src-shared/contract'
 import { nowIso, type Db } from './database'
 
 interface RunRow {
@@ -42,15 +40,15 @@ export interface RunRecord {
   status: RunStatus
   error: string | null
   errorCode: string | null
-  backend: BackendInfo | null
+  backend: RunBackend | null
   bestEpoch: number | null
-  test: Evaluation | null
+  test: RunEvaluation | null
   splitKey: string | null
-  split: Split | null
+  split: RunSplit | null
   /** residual runs on small screens: how the epoch and α were chosen */
   selection: RunSelection | null
   /** model runs: the perturbation graph(s) used */
-  pertGraph: PertGraph | null
+  pertGraph: RunPertGraph | null
   owner: string | null
   /** when the owning process last refreshed the run (queued or running); null before schema 5 */
   heartbeatAt: string | null
@@ -107,13 +105,13 @@ function toRecord(r: RunRow): RunRecord {
     status: r.status,
     error: r.error,
     errorCode: r.error_code,
-    backend: parse<BackendInfo>(r.backend_json),
+    backend: parse<RunBackend>(r.backend_json),
     bestEpoch: r.best_epoch,
-    test: parse<Evaluation>(r.test_json),
+    test: parse<RunEvaluation>(r.test_json),
     splitKey: r.split_key,
-    split: parse<Split>(r.split_json),
+    split: parse<RunSplit>(r.split_json),
     selection: parse<RunSelection>(r.selection_json),
-    pertGraph: (r.pert_graph as PertGraph | null) ?? null,
+    pertGraph: (r.pert_graph as RunPertGraph | null) ?? null,
     owner: r.owner,
     heartbeatAt: r.heartbeat_at ?? null,
     createdAt: r.created_at,
@@ -184,7 +182,7 @@ export class RunsRepo {
   }
 
   /** queued → running: records who trains it and on what. */
-  markRunning(id: number, owner: string, backend: BackendInfo): void {
+  markRunning(id: number, owner: string, backend: RunBackend): void {
     const now = nowIso()
     this.db.prepare(`UPDATE runs SET status = 'running', owner = ?, heartbeat_at = ?, backend_json = ?, started_at = coalesce(started_at, ?), error = NULL, error_code = NULL, finished_at = NULL WHERE id = ?`).run(owner, now, json(backend), now, id)
   }
@@ -199,11 +197,11 @@ export class RunsRepo {
     return this.db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE owner = ? AND status IN ('queued','running')`).run(at, owner).changes
   }
 
-  setSplit(id: number, split: Split): void {
+  setSplit(id: number, split: RunSplit): void {
     this.db.prepare('UPDATE runs SET split_json = ? WHERE id = ?').run(json(split), id)
   }
 
-  setPertGraph(id: number, graph: PertGraph): void {
+  setPertGraph(id: number, graph: RunPertGraph): void {
     this.db.prepare('UPDATE runs SET pert_graph = ? WHERE id = ?').run(graph, id)
   }
 
@@ -213,7 +211,7 @@ export class RunsRepo {
   }
 
   /** The run's last state: completed, failed or cancelled, with what it produced. */
-  finish(id: number, end: { status: 'completed' | 'failed' | 'cancelled'; error?: { code: string; message: string }; bestEpoch?: number | null; test?: Evaluation | null }): void {
+  finish(id: number, end: { status: 'completed' | 'failed' | 'cancelled'; error?: { code: string; message: string }; bestEpoch?: number | null; test?: RunEvaluation | null }): void {
     this.db
       .prepare(
         `UPDATE runs SET status = ?, error = ?, error_code = ?, best_epoch = coalesce(?, best_epoch), test_json = coalesce(?, test_json), finished_at = ? WHERE id = ?`,
@@ -221,7 +219,7 @@ export class RunsRepo {
       .run(end.status, end.error?.message ?? null, end.error?.code ?? null, end.bestEpoch ?? null, end.test ? json(end.test) : null, nowIso(), id)
   }
 
-  addEpoch(runId: number, report: EpochReport, isBest: boolean): void {
+  addEpoch(runId: number, report: RunEpoch, isBest: boolean): void {
     this.db.transaction(() => {
       this.db
         .prepare('INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, seconds, losses_json, val_json, lr, alpha, alpha_pairs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
@@ -230,7 +228,7 @@ export class RunsRepo {
     })()
   }
 
-  epochs(runId: number): EpochReport[] {
+  epochs(runId: number): RunEpoch[] {
     const rows = this.db.prepare('SELECT epoch, seconds, losses_json, val_json, lr, alpha, alpha_pairs FROM epoch_metrics WHERE run_id = ? ORDER BY epoch').all(runId) as {
       epoch: number
       seconds: number | null

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { fitBaselines, fitLine, fittedFromRecord, fittedRecord, predictBaseline } from './baselines'
 import { rowsMean } from './expression'
 import { makeSplit } from './splits'
-import { tinyScreen } from './test-data'
+import { tinyScreen } from '../test-support/tiny-screen'
 
 describe('baselines', () => {
   const data = tinyScreen({ singles: 10, pairs: 12, genes: 30 })

@@ -12,6 +12,7 @@ import {
   type RunEpoch,
   type RunGroupMetrics,
   type RunMetricName,
+  type RunPertGraph,
   type RunProgress,
   type RunSelection,
   type RunTestGroup,
@@ -76,7 +77,7 @@ export type LrSchedule =
   | { kind: 'step'; every: number; factor: number }
   | { kind: 'cosine'; minLr: number }
 
-export type PertGraph = 'go' | 'reactome' | 'both'
+export type PertGraph = RunPertGraph
 
 export interface TrainConfig {
   model: Trainable

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { attentionMaskFor, coexpressionRows, reactomePerturbationGraph } from './knowledge-graphs'
 import { makeSplit } from './splits'
-import { tinyScreen } from './test-data'
+import { tinyScreen } from '../test-support/tiny-screen'
 
 describe('split-dependent graphs', () => {
   const data = tinyScreen()

@@ -5,7 +5,7 @@
  * with its co-expression fallback for genes without a pathway. Computed by the trainer per split,
  * stored with the run's weights, so no test cell leaks into either.
  */
-import { coexpressionGraph, type CoexpressionGraph } from '../services/knowledge/coexpression'
+import { coexpressionGraph, type CoexpressionGraph } from './coexpression'
 import type { KnowledgeData, Split, TrainingData } from './engine-types'
 import { maskFromRows, type AttentionMask } from './ops/attention-mask'
 

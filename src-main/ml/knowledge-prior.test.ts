@@ -3,7 +3,7 @@ import { fitBaselines, fitBaselinesWithPrior, fittedFromRecord, fittedRecord, pr
 import type { TrainingData } from './engine-types'
 import { fitKnowledgePrior, jaccard, KnowledgePrior } from './knowledge-prior'
 import { makeSplit } from './splits'
-import { annotationsOf, screenFromCells } from './test-data'
+import { annotationsOf, screenFromCells } from '../test-support/tiny-screen'
 import { mulberry32, randomNormalArray } from './random'
 
 /** Conditions from explicit cells (rows of expression), DE ranked by |mean change|. */

@@ -4,7 +4,7 @@ import { rowsMean } from './expression'
 import { fitLinearBaseline, linearFromRecord, linearRecord, predictLinear, principalComponents, symmetricEigen, type LinearFit } from './linear-baseline'
 import { mulberry32 } from './random'
 import { makeSplit } from './splits'
-import { tinyScreen, toCsr } from './test-data'
+import { tinyScreen, toCsr } from '../test-support/tiny-screen'
 
 /**
  * A screen whose condition means are known exactly: one cell per condition, control = `base`,

@@ -4,8 +4,8 @@ import { initBackend } from './backend'
 import { denseRows } from './expression'
 import { klDivergence, perturbationLoss, reconstructionLoss, type LossVisit, type PerturbationLossOptions } from './losses'
 import { mulberry32 } from './random'
-import { tinyScreen } from './test-data'
-import { maxAbsDiff, randomTensor } from './test-utils'
+import { tinyScreen } from '../test-support/tiny-screen'
+import { maxAbsDiff, randomTensor } from '../test-support/tensors'
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' })

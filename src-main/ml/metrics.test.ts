@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { aggregateEvaluation, conditionMetrics, conditionTruth, evaluatePredictions, percentile, perturbedTrainingMean, type ConditionTruth } from './metrics'
 import { pearson } from '../../src-shared/domain/statistics'
-import { tinyScreen } from './test-data'
+import { tinyScreen } from '../test-support/tiny-screen'
 import type { Metrics } from './engine-types'
 
 describe('metric helpers', () => {

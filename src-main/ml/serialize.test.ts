@@ -8,7 +8,7 @@ import { inferenceMode, trainingMode } from './layers/mode'
 import { ParamStore } from './layers/param-store'
 import { randomPathwayMask } from './ops/attention-mask'
 import { mulberry32 } from './random'
-import { randomTensor } from './test-utils'
+import { randomTensor } from '../test-support/tensors'
 import { loadParams, saveParams, type ParamsArtifact } from './serialize'
 
 const bytesOf = (store: ParamStore) => Object.fromEntries(store.list().map((e) => [e.name, Array.from(new Uint8Array((e.variable.dataSync() as Float32Array).slice().buffer))]))

@@ -9,7 +9,7 @@ import { estimateMemory, MAX_VISIT_CELLS, planEpoch, train } from './trainer'
 import { makeSplit } from './splits'
 import { fitBaselines, predictBaseline } from './baselines'
 import { mulberry32 } from './random'
-import { tinyScreen } from './test-data'
+import { tinyScreen } from '../test-support/tiny-screen'
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' })

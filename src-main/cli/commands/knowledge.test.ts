@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { rawReactome } from '../../services/knowledge/test-support'
+import { rawReactome } from '../../test-support/reactome'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
 import { oneJson, runCliCaptured } from '../../test-support/cli'
 

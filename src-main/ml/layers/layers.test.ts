@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../backend'
-import { finiteDifferences, gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
+import { finiteDifferences, gradsOf, maxAbsDiff, randomTensor } from '../../test-support/tensors'
 import { batchNorm } from './batch-norm'
 import { dense } from './dense'
 import { embedding } from './embedding'

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend, type BackendName } from '../backend'
 import { mulberry32 } from '../random'
-import { gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
+import { gradsOf, maxAbsDiff, randomTensor } from '../../test-support/tensors'
 import { ParamStore } from './param-store'
 import { gcnNormalize, graphTensors, propagate, sgconv, type GraphEdges } from './sgconv'
 

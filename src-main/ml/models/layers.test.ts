@@ -8,7 +8,7 @@ import { trainingMode, type ForwardMode } from '../layers/mode'
 import { ParamStore } from '../layers/param-store'
 import { randomPathwayMask } from '../ops/attention-mask'
 import { mulberry32 } from '../random'
-import { maxAbsDiff, randomTensor } from '../test-utils'
+import { maxAbsDiff, randomTensor } from '../../test-support/tensors'
 import { fastEncoderLayer, fastLayerNorm, fastMlp } from './layers'
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../backend'
-import { maxAbsDiff, randomTensor } from '../test-utils'
+import { maxAbsDiff, randomTensor } from '../../test-support/tensors'
 import { linear } from './linear'
 import { linearConstInput } from './linear-const'
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend, type BackendName } from '../backend'
-import { gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
+import { gradsOf, maxAbsDiff, randomTensor } from '../../test-support/tensors'
 import { linear, matMul2d, matMulTransposeA } from './linear'
 
 describe.each(['cpu', 'wasm'] as BackendName[])('linear on %s', (backend) => {

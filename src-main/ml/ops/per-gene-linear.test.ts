@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../backend'
-import { gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
+import { gradsOf, maxAbsDiff, randomTensor } from '../../test-support/tensors'
 import { perGeneLinear } from './per-gene-linear'
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend, type BackendName } from '../backend'
 import { mulberry32 } from '../random'
-import { gradsOf, maxAbsDiff, randomTensor } from '../test-utils'
+import { gradsOf, maxAbsDiff, randomTensor } from '../../test-support/tensors'
 import { gatherRows, segmentSum } from './segment'
 
 describe.each(['cpu', 'wasm'] as BackendName[])('gatherRows and segmentSum on %s', (backend) => {

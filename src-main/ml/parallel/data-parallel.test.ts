@@ -4,7 +4,7 @@ import { defaultTrainConfig } from '../config'
 import type { EpochReport, TrainConfig, TrainingData } from '../engine-types'
 import { ParamStore } from '../layers/param-store'
 import { loadParams, type ParamsArtifact } from '../serialize'
-import { tinyScreen } from '../test-data'
+import { tinyScreen } from '../../test-support/tiny-screen'
 import { affordableWorkers, train } from '../trainer'
 import { planShards, type Visit } from '../train-step'
 

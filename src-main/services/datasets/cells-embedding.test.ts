@@ -6,9 +6,9 @@ import { parseCsv } from '../../../src-shared/exports/csv'
 import { createAppContext, type AppContext } from '../../app-context'
 import { oneJson, runCliCaptured } from '../../test-support/cli'
 import { tempHome } from '../../test-support/temp-home'
-import { call, failure } from '../predictions/test-fixture'
+import { call, failure } from '../../test-support/prediction-fixture'
 import { sampleIndices } from './cells-embedding'
-import { PAPALEXI_DIR } from './test-papalexi'
+import { PAPALEXI_DIR } from '../../test-support/papalexi'
 
 /** The Papalexi screen (20,729 cells, 299 genes) imported once; maps of a few hundred cells keep it quick. */
 let home: ReturnType<typeof tempHome>

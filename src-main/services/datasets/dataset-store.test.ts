@@ -10,7 +10,7 @@ import { tempHome } from '../../test-support/temp-home'
 import { DATASET_FORMAT_VERSION, loadDataset, PARTIAL_MIN_AGE_MS, readDatasetManifest, saveDataset, sweepPartialDatasets } from './dataset-store'
 import type { PreparedDataset } from './prepared-dataset'
 import { preprocessDataset } from './preprocess'
-import { loadPapalexiTenX } from './test-papalexi'
+import { loadPapalexiTenX } from '../../test-support/papalexi'
 
 const code = (c: string) => expect.objectContaining({ code: c })
 
@@ -35,16 +35,12 @@ describe('dataset store', () => {
     const { raw, target } = loadPapalexiTenX()
     papalexi = preprocessDataset(raw, { conditions: mapToConditions(target, { controlLabels: ['non-targeting'] }).conditions })
     saved = path.join(home.dir, 'papalexi')
-    const t0 = performance.now()
-    const { bytes } = await saveDataset(saved, papalexi)
-    console.log(JSON.stringify({ figure: 'save-papalexi-ms', value: Math.round(performance.now() - t0), bytes }))
+    await saveDataset(saved, papalexi)
   })
   afterAll(() => home.cleanup())
 
   it('loads exactly what was saved (Papalexi)', async () => {
-    const t0 = performance.now()
     const loaded = await loadDataset(saved)
-    console.log(JSON.stringify({ figure: 'load-papalexi-ms', value: Math.round(performance.now() - t0) }))
     expectSame(loaded, papalexi)
     expect(loaded.X.indices).toBeInstanceOf(Int32Array)
     expect(loaded.conditions[0].de).toBeNull()

@@ -11,7 +11,7 @@ import { guidesOf } from '../design/guide-knockdown'
 import { guideKnockdown } from './guides'
 import type { PreparedDataset } from './prepared-dataset'
 import { preprocessDataset } from './preprocess'
-import { loadPapalexiTenX } from './test-papalexi'
+import { loadPapalexiTenX } from '../../test-support/papalexi'
 
 const scipy = spawnSync('python3', ['-c', 'import scipy.stats; scipy.stats.false_discovery_control'], { encoding: 'utf8' }).status === 0
 

@@ -13,7 +13,7 @@ import { highlyVariableGenesSeurat } from './hvg'
 import { detectValues, log1p, median, normalizeTotal } from './normalise'
 import type { PreparedDataset } from './prepared-dataset'
 import { conditionOfUnsKey, preprocessDataset } from './preprocess'
-import { loadPapalexiTenX, PAPALEXI_DIR, type PapalexiTenX } from './test-papalexi'
+import { loadPapalexiTenX, PAPALEXI_DIR, type PapalexiTenX } from '../../test-support/papalexi'
 
 /** CSR from a dense row-major array (test inputs only). */
 function csr(rows: number[][]): CsrMatrix {
@@ -278,15 +278,11 @@ const HAVE_SCIPY = spawnSync('python3', ['-c', 'import numpy, scipy'], { encodin
 describe('Papalexi 2021 (real data, 10x layout)', () => {
   let data: PapalexiTenX
   let p: PreparedDataset
-  let ms = 0
 
   beforeAll(() => {
     data = loadPapalexiTenX()
     const mapped = mapToConditions(data.target, { controlLabels: ['non-targeting'] })
-    const t0 = performance.now()
     p = preprocessDataset(data.raw, { conditions: mapped.conditions })
-    ms = performance.now() - t0
-    console.log(JSON.stringify({ figure: 'preprocess-papalexi-ms', value: Math.round(ms), cells: p.cells.length, genes: p.genes.id.length }))
   })
 
   it('has the published shape and detects raw counts', () => {

@@ -5,7 +5,7 @@ import type { DatasetSummary } from '../../../src-shared/contract'
 import { createAppContext, type AppContext } from '../../app-context'
 import { tempHome } from '../../test-support/temp-home'
 import { loadDataset } from '../datasets/dataset-store'
-import { loadPapalexiTenX, PAPALEXI_DIR } from '../datasets/test-papalexi'
+import { loadPapalexiTenX, PAPALEXI_DIR } from '../../test-support/papalexi'
 import { guidesOf } from './guide-knockdown'
 
 let home: ReturnType<typeof tempHome>

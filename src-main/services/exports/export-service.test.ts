@@ -14,7 +14,7 @@ import { pythonWith } from '../../test-support/python'
 import { tempHome } from '../../test-support/temp-home'
 import { readXlsx } from '../../test-support/xlsx'
 import { ExportService } from './export-service'
-import { decodePng, pixelStats, pngSize } from './png-check'
+import { decodePng, pixelStats, pngSize } from '../../test-support/png-check'
 import { renderChartPng } from './render-chart'
 import { tableFile } from './table-files'
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Db } from '../../db/database'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
 import { KnowledgeService } from './knowledge-service'
-import { rawReactome } from './test-support'
+import { rawReactome } from '../../test-support/reactome'
 
 const KNOWLEDGE = path.join(SHARED_DIR, 'knowledge')
 const FILES = {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { attentionMask, maskPairs, type SparseMask } from './mask'
 import { ReactomeNet } from './reactome-net'
-import { loadSharedNet, rawReactome } from './test-support'
+import { loadSharedNet, rawReactome } from '../../test-support/reactome'
 
 let shared: Awaited<ReturnType<typeof loadSharedNet>>
 let raw: ReturnType<typeof rawReactome>

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ReactomeNet } from './reactome-net'
-import { loadSharedNet, rawReactome } from './test-support'
+import { loadSharedNet, rawReactome } from '../../test-support/reactome'
 
 let shared: Awaited<ReturnType<typeof loadSharedNet>>
 let raw: ReturnType<typeof rawReactome>

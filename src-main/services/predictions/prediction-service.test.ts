@@ -5,10 +5,10 @@ import type { ExportSaved, PredictGenes, PredictionListItem, PredictResult, RunD
 import { parseCsv } from '../../../src-shared/exports/csv'
 import { PREDICTION_COLUMNS } from '../../../src-shared/exports/prediction-table'
 import { RunsRepo } from '../../db/runs-repo'
-import { decodePng, pixelStats } from '../exports/png-check'
-import { call, failure, predictFixture, type PredictFixture } from './test-fixture'
+import { decodePng, pixelStats } from '../../test-support/png-check'
+import { call, failure, predictFixture, type PredictFixture } from '../../test-support/prediction-fixture'
 import { MAX_SET_SIZE } from './gene-sets'
-import { maxAbsDiff } from '../../ml/test-utils'
+import { maxAbsDiff } from '../../test-support/tensors'
 import { createAppContext } from '../../app-context'
 
 let fx: PredictFixture

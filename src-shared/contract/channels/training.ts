@@ -92,6 +92,8 @@ export const MODEL_PRIORS = ['knowledge', 'none'] as const
  */
 export const PERT_GRAPHS = ['auto', 'go', 'reactome', 'both'] as const
 export type PertGraphOption = (typeof PERT_GRAPHS)[number]
+/** The graph(s) a model run used, once `auto` is resolved. */
+export type RunPertGraph = Exclude<PertGraphOption, 'auto'>
 export type ModelPrior = (typeof MODEL_PRIORS)[number]
 
 /**

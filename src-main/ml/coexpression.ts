@@ -1,4 +1,4 @@
-import type { CsrMatrix } from '../../io/raw-dataset'
+import type { CsrMatrix } from '../io/raw-dataset'
 
 /**
  * The co-expression graph (model.md §2): Pearson r between genes over the given training cells

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { readReactomeGmt, readReactomePathways, readReactomeRelations } from '../../io/reactome'
-import { SHARED_DIR } from '../../test-support/temp-home'
-import { ReactomeNet } from './reactome-net'
+import { readReactomeGmt, readReactomePathways, readReactomeRelations } from '../io/reactome'
+import { SHARED_DIR } from './temp-home'
+import { ReactomeNet } from '../services/knowledge/reactome-net'
 
 /** Test helpers (imported by the knowledge tests only): the shared Reactome release two ways. */
 

@@ -1,6 +1,6 @@
 /** Helpers for the ml tests (not imported by app code). */
 import * as tf from '@tensorflow/tfjs'
-import { mulberry32, randomNormalArray } from './random'
+import { mulberry32, randomNormalArray } from '../ml/random'
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} ≠ ${b.length}`)

@@ -4,9 +4,9 @@
  * with its baselines. About 15 s on two cores.
  */
 import path from 'node:path'
-import { createAppContext, type AppContext } from '../../app-context'
-import { runCli } from '../../cli/main'
-import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
+import { createAppContext, type AppContext } from '../app-context'
+import { runCli } from '../cli/main'
+import { SHARED_DIR, tempHome } from './temp-home'
 
 export interface PredictFixture {
   home: ReturnType<typeof tempHome>

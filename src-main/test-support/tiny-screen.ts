@@ -3,8 +3,8 @@
  * G0…G(n−1), single perturbations that knock their own gene down and shift a few others, pairs
  * whose effect is the sum of their singles, and DE entries ranked by |mean difference|.
  */
-import type { ConditionData, CsrArrays, TrainingData } from './engine-types'
-import { mulberry32, randomNormalArray } from './random'
+import type { ConditionData, CsrArrays, TrainingData } from '../ml/engine-types'
+import { mulberry32, randomNormalArray } from '../ml/random'
 
 export interface TinyScreenOptions {
   genes?: number

@@ -5,8 +5,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import type { RawDataset } from '../../io/raw-dataset'
-import { SHARED_DIR } from '../../test-support/temp-home'
+import type { RawDataset } from '../io/raw-dataset'
+import { SHARED_DIR } from './temp-home'
 
 export const PAPALEXI_DIR = path.join(SHARED_DIR, 'datasets', 'papalexi2021')
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { CsrMatrix } from '../../io/raw-dataset'
+import type { CsrMatrix } from '../io/raw-dataset'
 import { coexpressionGraph } from './coexpression'
 
 function toCsr(dense: number[][]): CsrMatrix {
