@@ -26,7 +26,7 @@ import type { EventBus } from '../../event-bus'
 import type { BackendInfo, BackendName } from '../../ml/backend'
 import type { ResumeState, TrainConfig, TrainingData, TrainProgress } from '../../ml/engine-types'
 import { EngineWorker } from '../../ml/worker-host'
-import { shareKept, toWire as errorToWire, transferables, type HostMessage, type WireError, type WorkerFault, type WorkerJob, type WorkerMessage } from '../../ml/worker-protocol'
+import { shareKept, toWire as errorToWire, transferables, type HostMessage, type WireError, type WorkerJob, type WorkerMessage } from '../../ml/worker-protocol'
 import type { WorkerScript } from '../../ml/worker-script'
 import { listBackends } from './backends'
 import { CheckpointStore, fittedToArtifact } from './checkpoint-store'
@@ -43,8 +43,6 @@ export interface TrainingServiceDeps {
   events: EventBus
   workerScript(): Promise<WorkerScript>
   log?(message: string): void
-  /** tests: make workers die at a given point */
-  fault?: WorkerFault
   /** `host:pid` of this process (tests simulate another process with it) */
   owner?: string
   /** whether the process that owns a run still exists */
@@ -438,7 +436,7 @@ export class TrainingService {
     const script = await this.deps.workerScript()
     const worker: TrainingWorker = new EngineWorker({
       script,
-      spawn: { role: 'train', prefer, fault: this.deps.fault },
+      spawn: { role: 'train', prefer },
       name: 'training worker',
       crashCode: 'train.worker-crashed',
       onMessage: (msg: WorkerMessage) => this.onMessage(worker, msg),
