@@ -196,8 +196,7 @@ describe('TrainingService with a worker thread', () => {
     const { runId } = a.start(setup({ epochs: 6, hidden: 128 }))
     await untilEpoch(runId, 3)
     // The app dies: no close(), the worker is gone, the row still says running.
-    await (a as unknown as { worker: { terminate(): Promise<void> } }).worker.terminate()
-    ;(a as unknown as { closed: boolean }).closed = true
+    await kill(a)
     expect(repo.get(runId)!.status).toBe('running')
     const before = repo.epochs(runId)
 
@@ -317,8 +316,9 @@ function checkpointTree(): { files: string[]; dirs: string[] } {
 
 /** The app dies without close(): its worker is gone and its rows still say running. */
 async function kill(s: TrainingService): Promise<void> {
-  await (s as unknown as { worker: { terminate(): Promise<void> } }).worker.terminate()
-  ;(s as unknown as { closed: boolean }).closed = true
+  const queue = (s as unknown as { queue: { worker: { terminate(): Promise<void> }; closed: boolean } }).queue
+  await queue.worker.terminate()
+  queue.closed = true
 }
 
 describe('runs shared by processes on one data folder', () => {
