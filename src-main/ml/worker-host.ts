@@ -43,6 +43,7 @@ export class EngineWorker<Request = unknown, Reply = unknown> {
     this.worker = new Worker(options.script.file, {
       workerData: options.spawn,
       execArgv: options.script.execArgv,
+      argv: options.script.argv,
       // Heavy output (tfjs warnings) goes to our stderr, as the process's own would.
       stderr: false,
       stdout: false,

@@ -15,8 +15,6 @@ export interface WorkerInit {
   role: 'train'
   /** force a backend; without it initBackend tries them in order */
   prefer?: BackendName
-  /** tests only: make the worker die at a given point, as a native crash or an uncaught error would */
-  fault?: WorkerFault
 }
 
 /** Every role's spawn data (`workerData`): the one worker script runs the role it names. */
@@ -24,13 +22,6 @@ export type WorkerSpawn = WorkerInit | PeerInit | PredictWorkerInit
 
 /** What every worker sends first (its backend, or why none loads), and its log lines. */
 export type HandshakeMessage = { type: 'ready'; backend: BackendInfo } | { type: 'init-failed'; error: WireError } | { type: 'log'; message: string }
-
-export interface WorkerFault {
-  kind: 'exit' | 'throw'
-  /** once a progress report of this epoch reaches this step */
-  epoch: number
-  step: number
-}
 
 /** One training of a batch; jobs of a batch share the same data (baselines, then the model). */
 export interface WorkerJob {

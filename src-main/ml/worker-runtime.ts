@@ -25,16 +25,6 @@ export function runWorker(train: TrainFn): void {
 
   const ready = announceBackend(post, init.prefer, 'train.failed')
 
-  const faultAt = (epoch: number, step: number) => {
-    const f = init.fault
-    if (!f || epoch !== f.epoch || step < f.step) return
-    if (f.kind === 'exit') process.exit(70)
-    // Thrown outside any promise chain: the worker's 'error' event, as an uncaught native error would be.
-    setImmediate(() => {
-      throw new Error(`injected worker crash at epoch ${epoch}, step ${step}`)
-    })
-  }
-
   async function runBatch(data: TrainingData, jobs: Extract<HostMessage, { type: 'train' }>['jobs']): Promise<void> {
     if (!(await ready)) return
     // Results may hold the data's own arrays (a baseline's control mean): those are copied, not transferred.
@@ -54,7 +44,6 @@ export function runWorker(train: TrainFn): void {
             lastSent = now
             post({ type: 'progress', runId, progress })
           }
-          faultAt(progress.epoch, progress.step)
         },
         onEpoch: (report, params, isBest, optimizer) => {
           // Copies are transferred: the trainer may still hold the artefacts (e.g. as its best so far).

@@ -17,6 +17,8 @@ import { packageRoot } from '../paths'
 export interface WorkerScript {
   file: string
   execArgv?: string[]
+  /** appended to the worker's process.argv (the script's own options) */
+  argv?: string[]
 }
 
 const DEFAULT_ENTRY = 'src-main/ml/worker.ts'

@@ -8,13 +8,10 @@ import { ProjectsRepo } from '../../db/projects-repo'
 import { RunsRepo } from '../../db/runs-repo'
 import { EventBus } from '../../event-bus'
 import type { TrainingData } from '../../ml/engine-types'
-import type { WorkerFault } from '../../ml/worker-protocol'
-import { resolveWorkerScript } from '../../ml/worker-script'
 import { tempHome } from '../../test-support/temp-home'
+import { fakeTrainerScript, type WorkerFault } from '../../test-support/training/fake-trainer'
 import { CheckpointStore } from './checkpoint-store'
 import { TrainingService } from './training-service'
-
-const FAKE_WORKER = 'src-main/services/training/fake-trainer-worker.ts'
 
 /** ctrl + `perturbed` single conditions over 10 genes, 4 cells each. */
 function tinyData(datasetId: number, perturbed = 5): TrainingData {
@@ -45,7 +42,7 @@ function summary(over: Record<string, unknown> = {}) {
   return { cells: 24, genes: 10, conditions: 6, controlCells: 4, singles: 5, combos: 0, normalisation: '', hvgSelected: 0, perturbedGenesNotMeasured: [], renamedGenes: [], warnings: [], ...over } as never
 }
 
-function service(opts: { fault?: WorkerFault; owner?: string; isAlive?: (o: string) => boolean; perturbed?: number; buildError?: AppError; heartbeatMs?: number } = {}) {
+function service(opts: { stepMs?: number; fault?: WorkerFault; owner?: string; isAlive?: (o: string) => boolean; perturbed?: number; buildError?: AppError; heartbeatMs?: number } = {}) {
   const bus = new EventBus()
   bus.subscribe(<E extends EventName>(e: E, p: EventPayload<E>) => void events.push([e, p]))
   const s = new TrainingService({
@@ -58,8 +55,7 @@ function service(opts: { fault?: WorkerFault; owner?: string; isAlive?: (o: stri
       return { data: lastData, keep: new Set([lastData.controlMean.buffer]) }
     },
     events: bus,
-    workerScript: () => resolveWorkerScript(FAKE_WORKER),
-    fault: opts.fault,
+    workerScript: () => fakeTrainerScript({ stepMs: opts.stepMs ?? 5, fault: opts.fault }),
     owner: opts.owner,
     isAlive: opts.isAlive,
     heartbeatMs: opts.heartbeatMs,
@@ -82,7 +78,7 @@ async function untilEpoch(runId: number, epoch: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  await resolveWorkerScript(FAKE_WORKER)
+  await fakeTrainerScript()
 }, 60_000)
 
 beforeEach(() => {
@@ -95,7 +91,6 @@ beforeEach(() => {
   services = []
   events = []
   lastData = null
-  process.env.FAKE_STEP_MS = '5'
 })
 
 afterEach(async () => {
@@ -136,8 +131,7 @@ describe('TrainingService with a worker thread', () => {
   })
 
   it('sends at most ~10 progress events per second and the last step of every epoch', async () => {
-    process.env.FAKE_STEP_MS = '2'
-    const s = service({ perturbed: 59 })
+    const s = service({ stepMs: 2, perturbed: 59 })
     const t0 = Date.now()
     const { runId } = s.start(setup({ epochs: 3 }))
     await s.waitFor(runId)
@@ -149,8 +143,7 @@ describe('TrainingService with a worker thread', () => {
   })
 
   it('cancel finishes the current step, ends the run cancelled and keeps the best checkpoint', async () => {
-    process.env.FAKE_STEP_MS = '20'
-    const s = service()
+    const s = service({ stepMs: 20 })
     const { runId } = s.start(setup({ epochs: 20 }))
     const queued = s.start(setup({ epochs: 2, seed: 2 }))
     await untilEpoch(runId, 3)
@@ -167,8 +160,7 @@ describe('TrainingService with a worker thread', () => {
   })
 
   it('cancels a queued run at once', async () => {
-    process.env.FAKE_STEP_MS = '20'
-    const s = service()
+    const s = service({ stepMs: 20 })
     const first = s.start(setup({ epochs: 3 }))
     const second = s.start(setup({ epochs: 3, seed: 5 }))
     expect(s.get(second.runId).queuePosition).toBe(2)
@@ -200,17 +192,15 @@ describe('TrainingService with a worker thread', () => {
   })
 
   it('resumes after a restart: the dead process’s run becomes failed (interrupted, resumable) and continues from its last checkpoint', async () => {
-    process.env.FAKE_STEP_MS = '15'
-    const a = service({ owner: 'host-a:111' })
+    const a = service({ stepMs: 15, owner: 'host-a:111' })
     const { runId } = a.start(setup({ epochs: 6, hidden: 128 }))
     await untilEpoch(runId, 3)
     // The app dies: no close(), the worker is gone, the row still says running.
-    await (a as unknown as { worker: { terminate(): Promise<void> } }).worker.terminate()
-    ;(a as unknown as { closed: boolean }).closed = true
+    await kill(a)
     expect(repo.get(runId)!.status).toBe('running')
     const before = repo.epochs(runId)
 
-    const b = service({ owner: 'host-b:222', isAlive: (o) => o === 'host-b:222' })
+    const b = service({ stepMs: 15, owner: 'host-b:222', isAlive: (o) => o === 'host-b:222' })
     expect(b.recoverInterrupted()).toContain(runId)
     const failed = repo.get(runId)!
     expect(failed).toMatchObject({ status: 'failed', errorCode: 'train.interrupted' })
@@ -256,7 +246,7 @@ describe('TrainingService with a worker thread', () => {
   })
 
   it('refuses datasets without control cells or with a single condition, and explains run states', async () => {
-    const s = service()
+    const s = service({ stepMs: 20 })
     const noCtrl = datasets.insert({ projectId, name: 'n', sourcePath: '/n', format: 'h5ad', storageDir: 'd/n', summary: summary({ controlCells: 0 }) }).summary.datasetId
     const single = datasets.insert({ projectId, name: 's', sourcePath: '/s', format: 'h5ad', storageDir: 'd/s', summary: summary({ singles: 1 }) }).summary.datasetId
     expect(() => s.start(setup({ datasetId: noCtrl }))).toThrow(expect.objectContaining({ code: 'train.no-control-cells' }))
@@ -265,7 +255,6 @@ describe('TrainingService with a worker thread', () => {
     expect(s.list({})).toEqual([])
     expect(() => s.get(42)).toThrow(expect.objectContaining({ code: 'run.not-found' }))
 
-    process.env.FAKE_STEP_MS = '20'
     const { runId } = s.start(setup({ epochs: 2 }))
     await untilEpoch(runId, 1)
     expect(() => s.delete(runId)).toThrow(expect.objectContaining({ code: 'run.active' }))
@@ -327,14 +316,14 @@ function checkpointTree(): { files: string[]; dirs: string[] } {
 
 /** The app dies without close(): its worker is gone and its rows still say running. */
 async function kill(s: TrainingService): Promise<void> {
-  await (s as unknown as { worker: { terminate(): Promise<void> } }).worker.terminate()
-  ;(s as unknown as { closed: boolean }).closed = true
+  const queue = (s as unknown as { queue: { worker: { terminate(): Promise<void> }; closed: boolean } }).queue
+  await queue.worker.terminate()
+  queue.closed = true
 }
 
 describe('runs shared by processes on one data folder', () => {
   it('a run whose dataset is deleted under it (by another process) ends failed with the reason; no checkpoint file is left', async () => {
-    process.env.FAKE_STEP_MS = '15'
-    const s = service()
+    const s = service({ stepMs: 15 })
     const { runId } = s.start(setup({ epochs: 30, hidden: 128 }))
     // The CLI's `train` waits on the run from its start.
     const waiting = s.waitFor(runId)
@@ -356,8 +345,7 @@ describe('runs shared by processes on one data folder', () => {
   })
 
   it('a queued run whose rows vanish ends failed (its waiter is answered, not left hanging)', async () => {
-    process.env.FAKE_STEP_MS = '20'
-    const s = service()
+    const s = service({ stepMs: 20 })
     const first = s.start(setup({ epochs: 3 }))
     const other = datasets.insert({ projectId, name: 'b', sourcePath: '/b', format: 'h5ad', storageDir: 'datasets/b', summary: summary() }).summary.datasetId
     const queued = s.start(setup({ datasetId: other, epochs: 3 }))
@@ -368,8 +356,7 @@ describe('runs shared by processes on one data folder', () => {
   })
 
   it('refuses to delete a dataset or project while any process trains on it, naming the runs; abandoned runs do not block', async () => {
-    process.env.FAKE_STEP_MS = '15'
-    const a = service({ owner: 'host-a:111' })
+    const a = service({ stepMs: 15, owner: 'host-a:111' })
     const { runId } = a.start(setup({ epochs: 30 }))
     await untilEpoch(runId, 1)
     const b = service({ owner: 'host-b:222', isAlive: () => true })
@@ -387,9 +374,8 @@ describe('runs shared by processes on one data folder', () => {
   })
 
   it('a killed process’s run is interrupted, not running, for a process already up: resume and delete work at once', async () => {
-    process.env.FAKE_STEP_MS = '15'
-    const a = service({ owner: 'host-a:111' })
-    const b = service({ owner: 'host-b:222', isAlive: (o) => o !== 'host-a:111' || !dead })
+    const a = service({ stepMs: 15, owner: 'host-a:111' })
+    const b = service({ stepMs: 15, owner: 'host-b:222', isAlive: (o) => o !== 'host-a:111' || !dead })
     let dead = false
     const { runId } = a.start(setup({ epochs: 6, hidden: 128 }))
     await untilEpoch(runId, 2)
@@ -403,8 +389,7 @@ describe('runs shared by processes on one data folder', () => {
   })
 
   it('a run whose heartbeat is stale is interrupted even when its pid cannot be checked (another machine); a live owner keeps it fresh', async () => {
-    process.env.FAKE_STEP_MS = '15'
-    const a = service({ owner: 'host-a:111', heartbeatMs: 20 })
+    const a = service({ stepMs: 15, owner: 'host-a:111', heartbeatMs: 20 })
     const { runId } = a.start(setup({ epochs: 40, hidden: 128 }))
     await untilEpoch(runId, 2)
     const first = repo.get(runId)!.heartbeatAt!
@@ -412,7 +397,7 @@ describe('runs shared by processes on one data folder', () => {
     expect(Date.parse(repo.get(runId)!.heartbeatAt!)).toBeGreaterThan(Date.parse(first))
     await kill(a)
     // Another host: the pid says nothing, only the heartbeat does.
-    const b = service({ owner: 'host-b:222', isAlive: () => true })
+    const b = service({ stepMs: 15, owner: 'host-b:222', isAlive: () => true })
     expect(() => b.resume(runId)).toThrow(expect.objectContaining({ message: expect.stringMatching(/it is running/) }))
     db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(new Date(Date.now() - 10 * 60_000).toISOString(), runId)
     expect(b.cancel(runId)).toEqual({ runId, status: 'failed' })

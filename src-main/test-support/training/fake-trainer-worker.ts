@@ -1,17 +1,29 @@
 /**
- * Tests only: a training worker whose trainer is scripted, so the worker protocol, queue, cancel,
- * crash and resume paths are exercised in a real worker thread in well under a second per run.
- * Steps take FAKE_STEP_MS (environment, default 5); validation `mse_de` per epoch follows
- * FAKE_VAL (comma-separated, default 0.5,0.3,0.4,0.35,…) so the best epoch is not the last.
+ * A training worker whose trainer is scripted, so the worker protocol, queue, cancel, crash and
+ * resume paths are exercised in a real worker thread in well under a second per run. The test
+ * chooses the step time, the validation series and where the worker dies (fake-trainer.ts).
  */
 import type { EpochReport, Metrics, TrainConfig, TrainingData, TrainResult } from '../../ml/engine-types'
 import { BASELINE_NAMES } from '../../ml/engine-types'
 import type { ParamsArtifact } from '../../ml/serialize'
 import { describeBackend } from '../../ml/backend-info'
 import { runWorker } from '../../ml/worker-runtime'
+import { fakeTrainerOptions } from './fake-trainer'
 
-const stepMs = Number(process.env.FAKE_STEP_MS ?? 5)
-const valSeries = (process.env.FAKE_VAL ?? '0.5,0.3,0.4,0.35,0.33,0.32,0.31,0.3').split(',').map(Number)
+const options = fakeTrainerOptions(process.argv)
+const stepMs = options.stepMs ?? 5
+const valSeries = options.val ?? [0.5, 0.3, 0.4, 0.35, 0.33, 0.32, 0.31, 0.3]
+
+/** Dies as the test asked, once a progress report reaches the fault's epoch and step. */
+function faultAt(epoch: number, step: number): void {
+  const f = options.fault
+  if (!f || epoch !== f.epoch || step < f.step) return
+  if (f.kind === 'exit') process.exit(70)
+  // Thrown outside any promise chain: the worker's 'error' event, as an uncaught native error would be.
+  setImmediate(() => {
+    throw new Error(`injected worker crash at epoch ${epoch}, step ${step}`)
+  })
+}
 
 const metrics = (mse_de: number): Metrics => ({
   mse: mse_de / 2,
@@ -59,6 +71,7 @@ runWorker(async (data: TrainingData, config, callbacks, resume): Promise<TrainRe
     for (let step = 1; step <= stepsPerEpoch; step++) {
       await sleep(stepMs)
       callbacks.onProgress?.({ epoch, epochs: config.epochs, step, stepsPerEpoch, losses: { total: 1 / (epoch + step) }, conditionsPerSecond: 100, cellsPerSecond: 1000, etaSeconds: 1, lr: config.lr, memory: { rssMb: 100 } })
+      faultAt(epoch, step)
       if (callbacks.shouldStop?.()) return { backend, split, bestEpoch: best, epochs, test: test(bestVal), params: best ? params(config, best, resume?.fromEpoch ?? null) : undefined }
     }
     if (resume && epoch === start && (resume.optimizer?.manifest.meta as { adam?: number } | undefined)?.adam !== resume.fromEpoch) throw new Error('resume without the optimizer state')
