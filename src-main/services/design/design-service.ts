@@ -13,7 +13,8 @@ import {
   AppError,
   GI_DEFAULTS,
   PREDICT_DEFAULTS,
-  scopeLeavesOut,
+  mapCostText,
+  type ConfirmNeeded,
   type DatasetSummary,
   type GiMap,
   type GiMapSummary,
@@ -25,7 +26,9 @@ import {
   type PairGene,
   type PredictGenes,
   type PredictionSource,
+  type SearchEstimate,
   type SearchResult,
+  searchCostText,
 } from '../../../src-shared/contract'
 import { fitGenes, giScores } from '../../ml/gi/gi-scores'
 import type { PreparedDataset } from '../datasets/prepared-dataset'
@@ -96,10 +99,10 @@ const PREDICT_OPTIONS = { controlCells: PREDICT_DEFAULTS.controlCells, seed: PRE
 
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-function duration(seconds: number): string {
-  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`
-  return `${(seconds / 3600).toFixed(1)} h`
+/** The refusal of work too large to start unasked: its cost as data, the instruction in the API's words (each front end words its own). */
+function confirmNeeded(ask: ConfirmNeeded, instruction: string): AppError {
+  const cost = ask.kind === 'map' ? mapCostText(ask.estimate) : searchCostText(ask.estimate)
+  return new AppError('design.confirm-needed', `${cost} ${instruction}`, ask)
 }
 
 /**
@@ -216,16 +219,8 @@ export class DesignService {
     const conditions = genes.length + plan.predicted.length
     const cal = await this.calibrate(runId, vocab)
     const seconds = (conditions * cal.msPerCondition + plan.predicted.length * cal.msPerPair) / 1000
-    const needsConfirmation = plan.predicted.length > GI_DEFAULTS.confirmAbovePairs
-    return {
-      runId,
-      genes: genes.length,
-      pairs: plan.predicted.length,
-      conditions,
-      seconds: Math.round(seconds),
-      needsConfirmation,
-      message: `${genes.length} genes: ${plan.predicted.length.toLocaleString('en')} pairs${plan.left ? ` (${plan.left.toLocaleString('en')} ${scopeLeavesOut(scope)} left out)` : ''} and ${genes.length} singles to predict, about ${duration(seconds)} on this machine.${needsConfirmation ? ' Confirm to go ahead.' : ''}`,
-    }
+    const facts = { runId, genes: genes.length, pairs: plan.predicted.length, scope, left: plan.left, conditions, seconds: Math.round(seconds), needsConfirmation: plan.predicted.length > GI_DEFAULTS.confirmAbovePairs }
+    return { ...facts, message: mapCostText(facts) }
   }
 
   /**
@@ -278,8 +273,8 @@ export class DesignService {
       throw new AppError('design.no-pairs-in-scope', noPairsMessage(genes, input.scope, input.runId, plan.left))
     }
     if (plan.predicted.length > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
-      const est = await this.estimateOf(input.runId, vocab, genes, plan, input.scope)
-      throw new AppError('design.confirm-needed', `${est.message} Send confirm: true (CLI: --yes) to compute it.`)
+      const estimate = await this.estimateOf(input.runId, vocab, genes, plan, input.scope)
+      throw confirmNeeded({ kind: 'map', estimate }, 'Send confirm: true to compute it.')
     }
     job.progress(0, `Predicting ${genes.length} singles`)
     // Everything is predicted on the fit's genes only (`columns`): a pair's fit is these less its own genes.
@@ -417,8 +412,8 @@ export class DesignService {
     const nPairs = sets.length - genes.length
     if (nPairs > GI_DEFAULTS.confirmAbovePairs && !input.confirm) {
       const cal = await this.calibrate(input.runId, vocab)
-      const seconds = (sets.length * cal.msPerCondition) / 1000
-      throw new AppError('design.confirm-needed', `${genes.length} genes: ${sets.length.toLocaleString('en')} perturbations (${nPairs.toLocaleString('en')} pairs) to predict, about ${duration(seconds)} on this machine. Send confirm: true (CLI: --yes) to search them, or give fewer genes.`)
+      const estimate: SearchEstimate = { runId: input.runId, genes: genes.length, pairs: nPairs, conditions: sets.length, seconds: Math.round((sets.length * cal.msPerCondition) / 1000) }
+      throw confirmNeeded({ kind: 'search', estimate }, 'Send confirm: true to search them, or give fewer genes.')
     }
     job.progress(0, `Predicting ${sets.length.toLocaleString('en')} perturbations`)
     const source = await this.deps.predictions.sourceOf(input.runId, PREDICT_OPTIONS)
