@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { AppError } from '../src-shared/contract'
+import { AppError, fail } from '../src-shared/contract'
 import { createRouter, type Handlers } from './router'
 
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
@@ -61,5 +61,17 @@ describe('router', () => {
     const r = await router.dispatch('app:info', {})
     expect(r).toMatchObject({ ok: false, error: { code: 'internal' } })
     expect(onInternalError).toHaveBeenCalledOnce()
+  })
+
+  it('carries a refusal’s details as data, and no details key when it has none', async () => {
+    const router = createRouter(
+      handlers({
+        'project:list': () => {
+          throw new AppError('design.confirm-needed', 'large', { kind: 'map', estimate: { pairs: 7000 } })
+        },
+      }),
+    )
+    expect(await router.dispatch('project:list', {})).toStrictEqual({ ok: false, error: { code: 'design.confirm-needed', message: 'large', details: { kind: 'map', estimate: { pairs: 7000 } } } })
+    expect(fail('project.not-found', 'gone')).toStrictEqual({ ok: false, error: { code: 'project.not-found', message: 'gone' } })
   })
 })

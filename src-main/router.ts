@@ -46,7 +46,7 @@ export function createRouter(handlers: Handlers, options: RouterOptions = {}): R
         const handler = handlers[channel] as (input: unknown) => unknown
         return ok(await handler(parsed.data))
       } catch (err) {
-        if (err instanceof AppError) return fail(err.code, err.message)
+        if (err instanceof AppError) return fail(err.code, err.message, err.details)
         options.onInternalError?.(channel, err)
         return fail('internal', `Unexpected error in ${channel}: ${(err as Error)?.message ?? String(err)}`)
       }

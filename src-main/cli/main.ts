@@ -71,7 +71,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return EXIT.usage
     }
     if (err instanceof AppError) {
-      out.error(err.code, err.message)
+      out.error(err.code, err.message, err.details)
       return EXIT.failed
     }
     out.error('internal', (err as Error)?.message ?? String(err))

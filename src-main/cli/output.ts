@@ -1,4 +1,4 @@
-import { AppError } from '../../src-shared/contract'
+import { errorOf, type Envelope } from '../../src-shared/contract'
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -30,15 +30,16 @@ export class CliOutput {
     this.io.stderr(`${text}\n`)
   }
 
-  error(code: string, message: string): void {
-    if (this.json) this.io.stdout(`${JSON.stringify({ error: { code, message } })}\n`)
+  /** With --json the error's `details` (facts a script can act on) travel too. */
+  error(code: string, message: string, details?: Record<string, unknown>): void {
+    if (this.json) this.io.stdout(`${JSON.stringify({ error: details === undefined ? { code, message } : { code, message, details } })}\n`)
     else this.io.stderr(`Error (${code}): ${message}\n`)
   }
 }
 
 /** Unwraps a router envelope for the CLI: data, or an AppError with the same code. */
-export function unwrap<T>(envelope: { ok: true; data: T } | { ok: false; error: { code: string; message: string } }): T {
-  if (!envelope.ok) throw new AppError(envelope.error.code, envelope.error.message)
+export function unwrap<T>(envelope: Envelope<T>): T {
+  if (!envelope.ok) throw errorOf(envelope.error)
   return envelope.data
 }
 

@@ -1,5 +1,6 @@
 import {
   AppError,
+  errorOf,
   type ChannelInput,
   type ChannelName,
   type ChannelOutput,
@@ -36,7 +37,7 @@ function dirname(p: string): string {
 
 function unwrap<T>(envelope: Envelope<T>): T {
   if (envelope.ok) return envelope.data
-  throw new AppError(envelope.error.code, envelope.error.message)
+  throw errorOf(envelope.error)
 }
 
 function desktopApi(bridge: NonNullable<Window['perturbStudio']>): Api {

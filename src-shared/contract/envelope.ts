@@ -1,10 +1,13 @@
 /**
  * The result envelope every channel returns, on every transport (IPC, HTTP, CLI).
  * Error codes are stable and dotted (`project.not-found`) so scripts and tests can rely on them.
+ * `details`, when a refusal has it, carries its facts as data (e.g. the estimate a large map asks
+ * a go-ahead for), so each front end words its own instruction instead of parsing the message.
  */
 export interface AppErrorShape {
   code: string
   message: string
+  details?: Record<string, unknown>
 }
 
 export type Envelope<T> = { ok: true; data: T } | { ok: false; error: AppErrorShape }
@@ -13,18 +16,25 @@ export function ok<T>(data: T): Envelope<T> {
   return { ok: true, data }
 }
 
-export function fail(code: string, message: string): Envelope<never> {
-  return { ok: false, error: { code, message } }
+export function fail(code: string, message: string, details?: Record<string, unknown>): Envelope<never> {
+  return { ok: false, error: details === undefined ? { code, message } : { code, message, details } }
 }
 
 /** Thrown by services (and the client) to carry a stable code across the process boundary. */
 export class AppError extends Error implements AppErrorShape {
   readonly code: string
-  constructor(code: string, message: string) {
+  readonly details?: Record<string, unknown>
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
     super(message)
     this.name = 'AppError'
     this.code = code
+    if (details !== undefined) this.details = details
   }
+}
+
+/** The AppError an envelope's error stands for, details included. */
+export function errorOf(shape: AppErrorShape): AppError {
+  return new AppError(shape.code, shape.message, shape.details)
 }
 
 export function isEnvelope(value: unknown): value is Envelope<unknown> {

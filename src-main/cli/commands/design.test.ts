@@ -13,6 +13,7 @@ const openpyxl = pythonWith(['openpyxl'])
 if (!openpyxl.python) console.log(`skipping the openpyxl read of gi --xlsx: ${openpyxl.missing}`)
 
 let fx: PredictFixture
+let vocab: PredictGenes
 let seen: string[]
 let unseen: string[]
 
@@ -20,7 +21,7 @@ const cli = (args: string[]) => runCliCaptured(['--home', fx.home.dir, ...args])
 
 beforeAll(async () => {
   fx = await predictFixture('ps-cli-design-')
-  const vocab = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
+  vocab = await call<PredictGenes>(fx.ctx, 'predict:genes', { runId: fx.runId })
   seen = vocab.genes.filter((g) => g.status === 'seen-single').map((g) => g.gene)
   unseen = vocab.genes.filter((g) => g.status === 'unseen-in-knowledge').map((g) => g.gene)
 }, 180_000)
@@ -108,6 +109,18 @@ describe('perturb-studio gi', () => {
     expect(r.code).toBe(1)
     expect(oneJson<{ error: { code: string } }>(r.stdout).error.code).toBe('design.too-few-genes')
   })
+
+  it('asks for --yes before a large map, with the estimate as data under --json', async () => {
+    const genes = vocab.genes.slice(0, 120).map((g) => g.gene).join(',')
+    const r = await cli(['gi', '--run', String(fx.runId), '--genes', genes, '--scope', 'all'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/Error \(design\.confirm-needed\): 120 genes: 7,140 pairs and 120 singles to predict, about \d+(\.\d)? (s|min|h) on this machine\. Rerun with --yes to compute it\./)
+    expect(r.stderr).not.toContain('confirm: true')
+    const json = await cli(['gi', '--run', String(fx.runId), '--genes', genes, '--scope', 'all', '--json'])
+    const error = oneJson<{ error: { code: string; details: { kind: string; estimate: { pairs: number; needsConfirmation: boolean } } } }>(json.stdout).error
+    expect(error.code).toBe('design.confirm-needed')
+    expect(error.details).toMatchObject({ kind: 'map', estimate: { pairs: 7140, needsConfirmation: true } })
+  }, 120_000)
 })
 
 describe('perturb-studio search', () => {

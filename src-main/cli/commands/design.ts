@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander'
 import fs from 'node:fs'
-import { AppError, GI_DEFAULTS, GI_SCORE_NAMES, HEATMAP_ORDERS, MAP_SCOPES, type GiMap, type MapScope, type GiScoreName, type GiThresholds, type GuidePlan, type HeatmapOrder, type Knockdown, type PairGi, type SearchResult, type SearchTie } from '../../../src-shared/contract'
+import { AppError, confirmNeededOf, costText, GI_DEFAULTS, GI_SCORE_NAMES, HEATMAP_ORDERS, MAP_SCOPES, type GiMap, type MapScope, type GiScoreName, type GiThresholds, type GuidePlan, type HeatmapOrder, type Knockdown, type PairGi, type SearchResult, type SearchTie } from '../../../src-shared/contract'
 import { compareCalls, giVerdict } from '../../../src-shared/domain/gi-call'
 import { pct } from '../../../src-shared/exports/numbers'
 import { guidePlanFile, heatmapFile, mapTableFile, observedFile, type DesignFile } from '../../services/design/design-files'
@@ -28,6 +28,13 @@ const threshold = (v: string, prev: Partial<GiThresholds> | undefined) => {
   return { ...prev, [m[1]]: Number(m[2]) }
 }
 const fmt = (x: number | null | undefined, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—')
+
+/** A large map or search waits for a go-ahead: the core's estimate, with this front end's instruction. */
+function askForYes(err: unknown): never {
+  const ask = confirmNeededOf(err)
+  if (!ask) throw err
+  throw new AppError('design.confirm-needed', `${costText(ask)} Rerun with --yes to ${ask.kind === 'map' ? 'compute it' : 'search them, or give fewer genes'}.`, ask)
+}
 
 function progress(s: CliSession): () => void {
   if (s.out.json) return () => undefined
@@ -241,7 +248,7 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
             expressionThreshold: opts.expressionThreshold,
             confirm: Boolean(opts.yes),
             name: opts.name,
-          })
+          }).catch(askForYes)
         } finally {
           stop()
         }
@@ -291,7 +298,7 @@ export const registerDesignCommands: CommandRegistrar = (program, session) => {
       }
       const stop = progress(s)
       try {
-        const r = await s.call('design:search', { runId: opts.run, signature, genes: opts.genes, pathwayId: opts.pathway, pairs: opts.pairs, rankBy: opts.rankBy, top: opts.top, excludePerturbed: !opts.includePerturbed, tieTolerance: opts.tieTolerance, confirm: Boolean(opts.yes) })
+        const r = await s.call('design:search', { runId: opts.run, signature, genes: opts.genes, pathwayId: opts.pathway, pairs: opts.pairs, rankBy: opts.rankBy, top: opts.top, excludePerturbed: !opts.includePerturbed, tieTolerance: opts.tieTolerance, confirm: Boolean(opts.yes) }).catch(askForYes)
         const { source, ...rest } = r
         s.out.result(
           { ...rest, source: { ...source, genes: undefined, controlMean: undefined } },

@@ -7,7 +7,7 @@ import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
 import { decodePng, pixelStats } from '../../test-support/png-check'
 import { call, failure, predictFixture, type PredictFixture } from '../../test-support/prediction-fixture'
 import { GUIDE_PLAN_COLUMNS, mapCsv, mapTable } from './design-files'
-import { pairPlan, uncertaintyBlindToUnseen } from './design-service'
+import { pairPlan, uncertaintyBlindToUnseen } from './pair-map'
 
 let fx: PredictFixture
 let vocab: PredictGenes

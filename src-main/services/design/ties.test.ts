@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { SearchHit } from '../../../src-shared/contract'
-import { rankedHits } from './design-service'
+import { rankedHits } from './target-search'
 import { rankWithTies, samePrediction, topGroups } from './ties'
 
 const hit = (condition: string, cosine: number, pearson: number | null = cosine): Omit<SearchHit, 'rank' | 'tie'> => ({ condition, genes: [], cosine, pearson, genesScored: 5, uncertainty: null, topMatches: [] })

@@ -1,8 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { AppError, type GiMap, type GiScoreName, type HeatmapOrder } from '../../../src-shared/contract'
+import { AppError, confirmNeededOf, costText, mapCostText, type GiMap, type GiScoreName, type HeatmapOrder } from '../../../src-shared/contract'
 import { api, errorMessage } from '../../api/client'
-import { confirmText } from './gene-text'
 import { storeJob } from '../../composables/use-job'
 import { useDesignStore } from './use-design-store'
 import { useGeneSetStore } from './use-gene-set-store'
@@ -34,7 +33,7 @@ export const useMapStore = defineStore('design-map', () => {
     if (id === null || !geneSet.ready || mapping.value) return
     mapError.value = null
     if (!confirm && geneSet.estimate?.needsConfirmation) {
-      confirmAsk.value = confirmText(geneSet.estimate.message)
+      confirmAsk.value = mapCostText(geneSet.estimate)
       return
     }
     confirmAsk.value = null
@@ -53,7 +52,8 @@ export const useMapStore = defineStore('design-map', () => {
       showMap(m)
     } catch (err) {
       if (design.runId !== id) return
-      if (err instanceof AppError && err.code === 'design.confirm-needed') confirmAsk.value = confirmText(err.message)
+      const ask = confirmNeededOf(err)
+      if (ask) confirmAsk.value = costText(ask)
       else if (err instanceof AppError && err.code === 'job.cancelled') mapError.value = 'The map was cancelled; nothing was kept.'
       else mapError.value = errorMessage(err)
     } finally {

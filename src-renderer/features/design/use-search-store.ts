@@ -1,8 +1,8 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { AppError, type SearchResult } from '../../../src-shared/contract'
+import { AppError, confirmNeededOf, costText, type SearchResult } from '../../../src-shared/contract'
 import { api, errorMessage } from '../../api/client'
-import { confirmText, splitGenes } from './gene-text'
+import { splitGenes } from './gene-text'
 import { storeJob } from '../../composables/use-job'
 import { useDesignStore } from './use-design-store'
 import { useMapStore } from './use-map-store'
@@ -54,7 +54,8 @@ export const useSearchStore = defineStore('design-search', () => {
       if (design.runId === id) result.value = r
     } catch (err) {
       if (design.runId !== id) return
-      if (err instanceof AppError && err.code === 'design.confirm-needed') confirmAsk.value = confirmText(err.message)
+      const ask = confirmNeededOf(err)
+      if (ask) confirmAsk.value = costText(ask)
       else if (err instanceof AppError && err.code === 'job.cancelled') error.value = 'The search was cancelled.'
       else error.value = errorMessage(err)
     } finally {

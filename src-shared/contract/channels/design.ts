@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AppError } from '../envelope'
 import { id } from '../names'
 import { returns } from './define'
 import type { ExportSaved } from './exports'
@@ -203,11 +204,55 @@ export interface MapEstimate {
   runId: number
   genes: number
   pairs: number
+  scope: MapScope
+  /** pairs the scope leaves out */
+  left: number
   /** conditions to predict (pairs in scope + singles) */
   conditions: number
   seconds: number
   needsConfirmation: boolean
+  /** the cost in words (mapCostText), for API callers; the app words its own from the fields */
   message: string
+}
+
+/** What a target search over many pairs will cost. */
+export interface SearchEstimate {
+  runId: number
+  genes: number
+  pairs: number
+  /** perturbations to predict (singles + pairs) */
+  conditions: number
+  seconds: number
+}
+
+/** The `details` of a `design.confirm-needed` refusal: what the map or search asked for would cost. */
+export type ConfirmNeeded = { kind: 'map'; estimate: MapEstimate } | { kind: 'search'; estimate: SearchEstimate }
+
+/** The estimate a `design.confirm-needed` refusal carries; null for any other error. */
+export function confirmNeededOf(err: unknown): ConfirmNeeded | null {
+  return err instanceof AppError && err.code === 'design.confirm-needed' && err.details ? (err.details as ConfirmNeeded) : null
+}
+
+/** A rough time: `40 s`, `12 min`, `1.5 h`. */
+function roughDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`
+  return `${(seconds / 3600).toFixed(1)} h`
+}
+
+/** "500 genes: 124,750 pairs and 500 singles to predict, about 3 min on this machine." */
+export function mapCostText(e: Omit<MapEstimate, 'message'>): string {
+  const left = e.left ? ` (${e.left.toLocaleString('en')} ${scopeLeavesOut(e.scope)} left out)` : ''
+  return `${e.genes} genes: ${e.pairs.toLocaleString('en')} pairs${left} and ${e.genes} singles to predict, about ${roughDuration(e.seconds)} on this machine.`
+}
+
+/** "200 genes: 20,100 perturbations (19,900 pairs) to predict, about 2 min on this machine." */
+export function searchCostText(e: SearchEstimate): string {
+  return `${e.genes} genes: ${e.conditions.toLocaleString('en')} perturbations (${e.pairs.toLocaleString('en')} pairs) to predict, about ${roughDuration(e.seconds)} on this machine.`
+}
+
+export function costText(ask: ConfirmNeeded): string {
+  return ask.kind === 'map' ? mapCostText(ask.estimate) : searchCostText(ask.estimate)
 }
 
 export interface ObservedGi {
