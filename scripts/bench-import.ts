@@ -18,7 +18,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createAppContext } from '../src-main/app-context'
-import { packageRoot } from '../src-main/paths'
+import { packageRoot } from '../src-main/runtime/paths'
 import { SYNTHETIC_PRESETS, type SyntheticPreset } from '../src-main/services/datasets/synthetic/types'
 import { synthesizeToFile } from '../src-main/services/datasets/synthetic/write'
 

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { createAppContext, type AppContext } from '../src-main/app-context'
 import type { BackendName } from '../src-main/ml/backend'
-import { packageRoot } from '../src-main/paths'
+import { packageRoot } from '../src-main/runtime/paths'
 import { synthesizeToFile } from '../src-main/services/datasets/synthetic/write'
 import { trainSetupSchema, type RunListItem } from '../src-shared/contract'
 

@@ -12,7 +12,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { newestMtime } from '../newest-mtime'
-import { packageRoot } from '../paths'
+import { packageRoot } from '../runtime/paths'
 
 export interface WorkerScript {
   file: string

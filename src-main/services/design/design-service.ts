@@ -51,7 +51,7 @@ import type { DesignMapsRepo, MapOwner } from '../../db/design-maps-repo'
 import { parseSignature, type SignatureInput } from './signature'
 import { rankWithTies, samePrediction, topGroups } from './ties'
 import { guidesOf } from './guide-knockdown'
-import { listSome } from '../../list-some'
+import { listSome } from '../../../src-shared/domain/list-some'
 import { pct } from '../../../src-shared/exports/numbers'
 
 export interface DesignServiceDeps {
