@@ -2,7 +2,7 @@ import { _electron as electron, expect, test } from '@playwright/test'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-// @ts-expect-error plain JS helper shared with scripts/start.js
+// Plain JS shared with scripts/start.js; its JSDoc types are checked (tsconfig.node.json).
 import { findElectronBinary } from '../scripts/electron-binary.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..')

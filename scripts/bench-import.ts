@@ -18,9 +18,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createAppContext } from '../src-main/app-context'
-import { packageRoot } from '../src-main/paths'
-import { SYNTHETIC_PRESETS, type SyntheticPreset } from '../src-main/services/synthetic/types'
-import { synthesizeToFile } from '../src-main/services/synthetic/write'
+import { packageRoot } from '../src-main/runtime/paths'
+import { SYNTHETIC_PRESETS, type SyntheticPreset } from '../src-main/services/datasets/synthetic/types'
+import { synthesizeToFile } from '../src-main/services/datasets/synthetic/write'
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)

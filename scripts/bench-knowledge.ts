@@ -10,7 +10,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { packageRoot } from '../src-main/paths'
+import { packageRoot } from '../src-main/runtime/paths'
 import { coexpressionGraph } from '../src-main/ml/coexpression'
 import { KnowledgeService } from '../src-main/services/knowledge/knowledge-service'
 

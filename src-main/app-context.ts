@@ -13,8 +13,8 @@ import { predictionHandlers } from './handlers/predictions'
 import { exportHandlers } from './handlers/exports'
 import { designHandlers } from './handlers/design'
 import { cellsHandlers, enrichmentHandlers } from './handlers/enrichment'
-import { databasePath, resolveHome } from './paths'
-import { knowledgeDir, resolveKnowledgeSources } from './paths'
+import { databasePath, resolveHome } from './runtime/paths'
+import { knowledgeDir, resolveKnowledgeSources } from './runtime/paths'
 import { createRouter, type Router } from './router'
 import { DatasetService } from './services/datasets/dataset-service'
 import { JobRegistry } from './services/jobs'
@@ -35,7 +35,7 @@ import { ExportService, type SaveFileDialog } from './services/exports/export-se
 import { DesignService } from './services/design/design-service'
 import { EnrichmentService } from './services/knowledge/enrichment'
 import { CellsEmbeddingService } from './services/datasets/cells-embedding'
-import { APP_VERSION } from './version'
+import { APP_VERSION } from './runtime/version'
 
 export interface AppContextOptions {
   home?: string

@@ -17,7 +17,7 @@ async function restricted(file: string, importPath: string): Promise<string[]> {
 describe('layer rules', () => {
   it.each([
     ['src-main/io/some-reader.ts', '../db/database', /io\/ imports only io\/ and src-shared/],
-    ['src-main/io/some-reader.ts', '../paths', /io\/ imports only/],
+    ['src-main/io/some-reader.ts', '../runtime/paths', /io\/ imports only/],
     ['src-main/db/some-repo.ts', '../ml/engine-types', /db\/ stores records/],
     ['src-main/db/some-repo.ts', '../services/jobs', /db\/ stores records/],
     ['src-main/ml/some-model.ts', '../services/knowledge/knowledge-base', /ml\/ is the engine/],

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { REPO_ROOT, tempHome } from '../test-support/temp-home'
-import { databasePath } from '../paths'
+import { databasePath } from '../runtime/paths'
 import { oneJson, runCliCaptured } from '../test-support/cli'
 
 let home: ReturnType<typeof tempHome>

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { AppError } from '../../src-shared/contract'
-import { APP_VERSION } from '../version'
+import { APP_VERSION } from '../runtime/version'
 import { CliSession, type GlobalOptions } from './context'
 import { processIo, type CliIo } from './output'
 import { registerDatasetCommands } from './commands/datasets'

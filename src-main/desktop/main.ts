@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { channelNames, CONTENT_SECURITY_POLICY, fail, IPC_EVENT, IPC_PREFIX, type ExportFormat } from '../../src-shared/contract'
 import { createAppContext, type AppContext } from '../app-context'
-import { resolveHome } from '../paths'
+import { resolveHome } from '../runtime/paths'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const rendererIndex = path.join(here, '../renderer/index.html')

@@ -1,6 +1,6 @@
 import type { CoreDeps } from '../core-deps'
 import type { HandlersFor } from '../router'
-import { APP_VERSION } from '../version'
+import { APP_VERSION } from '../runtime/version'
 
 export function exportHandlers({ services }: CoreDeps): HandlersFor<'export'> {
   const { exports } = services

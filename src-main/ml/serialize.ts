@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '../../src-shared/contract/envelope'
 import type { ParamStore } from './layers/param-store'
-import { listSome } from '../list-some'
+import { listSome } from '../../src-shared/domain/list-some'
 
 export const PARAMS_FORMAT = 'perturb-studio.params'
 export const PARAMS_VERSION = 1

@@ -6,7 +6,7 @@
 import { AppError } from '../../src-shared/contract/envelope'
 import type { Split, SplitConfig, TestGroup } from './engine-types'
 import { mulberry32 } from './random'
-import { listSome } from '../list-some'
+import { listSome } from '../../src-shared/domain/list-some'
 
 export interface SplitCondition {
   condition: string

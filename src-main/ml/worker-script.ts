@@ -4,15 +4,14 @@
  *  - the electron-vite build emits `worker.js` next to the main bundle (out/main/; this module
  *    may be in a shared chunk one folder down);
  *  - the CLI and benchmarks run from esbuild bundles in .cache/entries/, and vitest runs the TS
- *    sources: both get `.cache/entries/src-main/ml/worker.mjs`, built here with the same esbuild
- *    settings as bin/load-entry.js and rebuilt when a source file is newer;
- *  - where the cache is not writable, the TS entry runs through tsx's loader (slower start).
+ *    sources: both get `.cache/entries/src-main/ml/worker.mjs`, built as bin/load-entry.js builds
+ *    its entries (runtime/entry-bundle.js), tsx's loader included where the cache is not writable.
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { newestMtime } from '../newest-mtime'
-import { packageRoot } from '../paths'
+import { fileURLToPath } from 'node:url'
+import { prepareEntry } from '../runtime/entry-bundle.js'
+import { packageRoot } from '../runtime/paths'
 
 export interface WorkerScript {
   file: string
@@ -47,44 +46,6 @@ async function locate(entry: string): Promise<WorkerScript> {
       }
     }
   }
-  const root = packageRoot()
-  const source = path.join(root, entry)
-  const out = path.join(root, '.cache', 'entries', entry.replace(/\.ts$/, '.mjs'))
-  try {
-    if (isStale(root, out)) await bundle(source, out)
-    return { file: out }
-  } catch (err) {
-    const code = (err as { code?: string }).code
-    if (code === 'EACCES' || code === 'EROFS' || code === 'ERR_MODULE_NOT_FOUND') {
-      return { file: source, execArgv: ['--import', pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href] }
-    }
-    throw err
-  }
-}
-
-function isStale(root: string, out: string): boolean {
-  if (!fs.existsSync(out)) return true
-  const builtAt = fs.statSync(out).mtimeMs
-  const newest = Math.max(fs.statSync(path.join(root, 'package.json')).mtimeMs, ...['src-main', 'src-shared'].map((d) => newestMtime(path.join(root, d), (name) => name.endsWith('.ts'))))
-  return newest > builtAt
-}
-
-async function bundle(source: string, out: string): Promise<void> {
-  // esbuild is a build-time tool (a dependency of the electron-vite toolchain): loaded only here.
-  const esbuild = await import('esbuild')
-  fs.mkdirSync(path.dirname(out), { recursive: true })
-  // Written beside the target and renamed, so processes starting together never load half a file.
-  const tmp = `${out}.${process.pid}.tmp`
-  await esbuild.build({
-    entryPoints: [source],
-    outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'inline',
-    logLevel: 'error',
-  })
-  fs.renameSync(tmp, out)
+  const { file, loader } = await prepareEntry(packageRoot(), entry)
+  return loader ? { file, execArgv: ['--import', loader] } : { file }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { packageRoot } from '../paths'
+import { packageRoot } from '../runtime/paths'
 import { ensureRendererBuilt, rendererState, type RendererBuilder } from './renderer-build'
 
 const dirs: string[] = []

@@ -10,20 +10,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { atomicTarget } from '../io/atomic-write'
-import { newestMtime } from '../newest-mtime'
+import { buildState, type BuildState } from '../runtime/entry-bundle.js'
 
-export type RendererState = 'missing' | 'stale' | 'fresh'
+export type RendererState = BuildState
 
 /** What the UI is built from: a change to any of these makes the build stale. */
 const SOURCES = ['src-renderer', 'src-shared', 'vite.renderer.config.ts', 'package.json']
 
 /** Whether `outDir` holds a build at least as new as the sources under `root`. */
 export function rendererState(root: string, outDir: string): RendererState {
-  const index = path.join(outDir, 'index.html')
-  if (!fs.existsSync(index)) return 'missing'
   // A packaged app ships the build without its sources: nothing to compare with, so it is fresh.
-  const sources = Math.max(...SOURCES.map((s) => newestMtime(path.join(root, s))))
-  return sources > fs.statSync(index).mtimeMs ? 'stale' : 'fresh'
+  return buildState(path.join(outDir, 'index.html'), SOURCES.map((s) => path.join(root, s)))
 }
 
 /** Builds the renderer into `outDir` (the folder is replaced as a whole). */

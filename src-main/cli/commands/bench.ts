@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { AppError } from '../../../src-shared/contract'
-import { packageRoot } from '../../paths'
+import { packageRoot } from '../../runtime/paths'
 import type { CommandRegistrar } from '../context'
 
 /** The benchmarks shipped in scripts/bench-<name>.ts (the same list `npm run bench` offers). */

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { AppError, DE_SIGNIFICANCE } from '../../../src-shared/contract'
 import { deTableExport } from '../../../src-shared/exports/de-table'
 import { tableFile } from '../../services/exports/table-files'
-import { APP_VERSION } from '../../version'
+import { APP_VERSION } from '../../runtime/version'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
 

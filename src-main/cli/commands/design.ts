@@ -4,7 +4,7 @@ import { AppError, confirmNeededOf, costText, GI_DEFAULTS, GI_SCORE_NAMES, HEATM
 import { compareCalls, giVerdict } from '../../../src-shared/domain/gi-call'
 import { pct } from '../../../src-shared/exports/numbers'
 import { guidePlanFile, heatmapFile, mapTableFile, observedFile, type DesignFile } from '../../services/design/design-files'
-import { APP_VERSION } from '../../version'
+import { APP_VERSION } from '../../runtime/version'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
 import { tableFileArg } from '../table-file-option'

@@ -5,7 +5,7 @@ import { CELLS_DEFAULTS } from '../../../src-shared/contract/channels/cells'
 import { cellsTable, enrichmentMethod, enrichmentTable } from '../../../src-shared/exports/enrichment-tables'
 import type { TableExport } from '../../../src-shared/exports/table'
 import { tableFile } from '../../services/exports/table-files'
-import { APP_VERSION } from '../../version'
+import { APP_VERSION } from '../../runtime/version'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
 

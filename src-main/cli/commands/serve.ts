@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander'
 import { AppError } from '../../../src-shared/contract'
-import { packageRoot, rendererDir } from '../../paths'
+import { packageRoot, rendererDir } from '../../runtime/paths'
 import { openBrowser } from '../../server/open-browser'
 import { ensureRendererBuilt } from '../../server/renderer-build'
 import { startServer } from '../../server/http-server'

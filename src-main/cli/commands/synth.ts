@@ -2,10 +2,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Option } from 'commander'
 import { AppError } from '../../../src-shared/contract'
-import { packageRoot, resolveHome, resolveKnowledgeSources } from '../../paths'
+import { packageRoot, resolveHome, resolveKnowledgeSources } from '../../runtime/paths'
 import { scanSources } from '../../services/knowledge/sources'
-import { SYNTHETIC_PRESETS, type Modality, type SyntheticPreset } from '../../services/synthetic/types'
-import { synthesizeToFile } from '../../services/synthetic/write'
+import { SYNTHETIC_PRESETS, type Modality, type SyntheticPreset } from '../../services/datasets/synthetic/types'
+import { synthesizeToFile } from '../../services/datasets/synthetic/write'
 import type { CommandRegistrar } from '../context'
 
 interface SynthOpts {

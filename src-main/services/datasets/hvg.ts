@@ -12,7 +12,7 @@
  *     selected (ties may add genes; NaN never selects, as in scanpy ≥ 1.10).
  */
 import type { CsrMatrix } from '../../io/raw-dataset'
-import { Float32Memo, float32Bits } from './csr'
+import { Float32Memo, float32Bits } from '../../io/csr'
 
 export interface HvgResult {
   means: Float64Array

@@ -1,8 +1,7 @@
 /** Raw-count detection, scanpy's `normalize_total` (median target) and `log1p`, on CSR. */
 import { AppError } from '../../../src-shared/contract/envelope'
 import type { CsrMatrix } from '../../io/raw-dataset'
-import { rowOfEntry } from '../../io/csr'
-import { Float32Memo, float32Bits } from './csr'
+import { Float32Memo, float32Bits, rowOfEntry } from '../../io/csr'
 
 export type ValueKind = 'raw-counts' | 'log-normalised'
 

@@ -12,7 +12,7 @@ import { gearsDeEntry, groupMeanVar, groupSums, rankByAbs, welchT } from './de'
 import { highlyVariableGenesSeurat } from './hvg'
 import { detectValues, log1p, normalizeTotal } from './normalise'
 import type { ConditionStats, DeEntry, HvgInfo, Normalisation, PreparedDataset } from './prepared-dataset'
-import { listSome } from '../../list-some'
+import { listSome } from '../../../src-shared/domain/list-some'
 
 export type PreprocessStage = 'checking' | 'normalising' | 'selecting-genes' | 'differential-expression'
 

@@ -19,7 +19,7 @@ import {
 import { formatCondition } from '../../../src-shared/domain/conditions'
 import { pct } from '../../../src-shared/exports/numbers'
 import { gather } from '../../ml/gi/gi-scores'
-import { listSome } from '../../list-some'
+import { listSome } from '../../../src-shared/domain/list-some'
 import type { BatchPrediction } from '../predictions/prediction-service'
 import { fitLessOwn, meanSd, median, positionsOf, r7, scorePair, SEEN, type ObservedScorer } from './scoring'
 

@@ -6,7 +6,7 @@
  */
 import { AppError, type SearchHit, type SearchTie } from '../../../src-shared/contract'
 import { pearson } from '../../../src-shared/domain/statistics'
-import { listSome } from '../../list-some'
+import { listSome } from '../../../src-shared/domain/list-some'
 import type { BatchPrediction } from '../predictions/prediction-service'
 import { positionsOf, r7 } from './scoring'
 import type { Signature } from './signature'
