@@ -12,13 +12,13 @@ const noTestSupport = { regex: '(^|/)test-support(/|$)', message: 'Product code 
 const reaching = (folders, message) => ({ regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`, message })
 
 function layerRules() {
-  const core = ['src-main/services/**', 'src-main/io/**', 'src-main/db/**', 'src-main/ml/**', 'src-main/handlers/**', 'src-main/server/**', 'src-main/cli/**', 'src-main/runtime/**', 'src-main/*.ts']
+  const core = ['src-main/services/**', 'src-main/io/**', 'src-main/db/**', 'src-main/ml/**', 'src-main/handlers/**', 'src-main/server/**', 'src-main/cli/**', 'src-main/runtime/**', 'src-main/synthetic/**', 'src-main/*.ts']
   const layers = [
     // io reads and writes files: it knows only the shared contract and domain.
     { files: ['src-main/io/**'], patterns: [{ regex: '^\\.\\./(?!\\.\\./src-shared/)', message: 'io/ imports only io/ and src-shared.' }] },
     { files: ['src-main/db/**'], patterns: [reaching(['ml', 'services', 'handlers', 'cli', 'server', 'desktop', 'app-context'], 'db/ stores records: it imports neither ml/ nor services/ (record types live in src-shared).')] },
     { files: ['src-main/ml/**'], patterns: [reaching(['services', 'db', 'handlers', 'cli', 'server', 'desktop', 'app-context'], 'ml/ is the engine: it imports none of services/, db/, handlers/ (the services call it, not the reverse).')] },
-    { files: ['src-main/services/**'], patterns: [reaching(['app-context', 'cli', 'server', 'desktop', 'handlers', 'router'], 'services/ must not import the composition root or a front end (app-context, cli/, server/, handlers/).')] },
+    { files: ['src-main/services/**', 'src-main/synthetic/**'], patterns: [reaching(['app-context', 'cli', 'server', 'desktop', 'handlers', 'router'], 'services/ must not import the composition root or a front end (app-context, cli/, server/, handlers/).')] },
   ]
   return [
     { files: core, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noTestSupport] }] } },

@@ -19,8 +19,8 @@
 import { isBackendName } from '../src-main/ml/backend'
 import { mulberry32 } from '../src-main/ml/random'
 import type { Job } from '../src-main/services/jobs'
-import { generatePlan } from '../src-main/services/datasets/synthetic/generate'
-import { loadSyntheticKnowledge } from '../src-main/services/datasets/synthetic/knowledge-input'
+import { generatePlan } from '../src-main/synthetic/generate'
+import { loadSyntheticKnowledge } from '../src-main/synthetic/knowledge-input'
 import { isWeaklyPlaced, type GiType, type PairGi } from '../src-shared/contract'
 import { arg, benchDataset, benchRun, knowledgeFolder, type BenchPreset } from './benchmark-setup'
 

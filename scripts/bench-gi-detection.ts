@@ -16,8 +16,8 @@
 import { createAppContext } from '../src-main/app-context'
 import { rowsMean } from '../src-main/ml/expression'
 import { deviationScore, giDetection, magnitudeChange, type DetectionPair } from '../src-main/ml/gi-detection'
-import { generatePlan } from '../src-main/services/datasets/synthetic/generate'
-import { loadSyntheticKnowledge } from '../src-main/services/datasets/synthetic/knowledge-input'
+import { generatePlan } from '../src-main/synthetic/generate'
+import { loadSyntheticKnowledge } from '../src-main/synthetic/knowledge-input'
 import { buildTrainingData } from '../src-main/services/training/training-data'
 import { arg, knowledgeFolder, round, type BenchPreset } from './benchmark-setup'
 

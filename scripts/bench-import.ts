@@ -19,8 +19,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { createAppContext } from '../src-main/app-context'
 import { packageRoot } from '../src-main/runtime/paths'
-import { SYNTHETIC_PRESETS, type SyntheticPreset } from '../src-main/services/datasets/synthetic/types'
-import { synthesizeToFile } from '../src-main/services/datasets/synthetic/write'
+import { SYNTHETIC_PRESETS, type SyntheticPreset } from '../src-main/synthetic/types'
+import { synthesizeToFile } from '../src-main/synthetic/write'
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)

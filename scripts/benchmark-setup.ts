@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { createAppContext, type AppContext } from '../src-main/app-context'
 import type { BackendName } from '../src-main/ml/backend'
 import { packageRoot } from '../src-main/runtime/paths'
-import { synthesizeToFile } from '../src-main/services/datasets/synthetic/write'
+import { synthesizeToFile } from '../src-main/synthetic/write'
 import { trainSetupSchema, type RunListItem } from '../src-shared/contract'
 
 export type BenchPreset = 'norman-like' | 'small' | 'replogle-like'

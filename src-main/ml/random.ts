@@ -3,7 +3,7 @@
  * generators, because stored results depend on their exact streams:
  *  - mulberry32: weight and dropout seeds, splits, test and bench data;
  *  - `Rng`, xoshiro128** (32-bit state words, so it is exact in JavaScript numbers), with the
- *    samplers the synthetic screens' generative model needs (services/datasets/synthetic/).
+ *    samplers the synthetic screens' generative model needs (synthetic/).
  * Both name their streams with the one FNV-1a hash, `hashSeed`.
  */
 import { mulberry32 } from '../../src-shared/domain/random'

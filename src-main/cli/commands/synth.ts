@@ -4,8 +4,8 @@ import { Option } from 'commander'
 import { AppError } from '../../../src-shared/contract'
 import { packageRoot, resolveHome, resolveKnowledgeSources } from '../../runtime/paths'
 import { scanSources } from '../../services/knowledge/sources'
-import { SYNTHETIC_PRESETS, type Modality, type SyntheticPreset } from '../../services/datasets/synthetic/types'
-import { synthesizeToFile } from '../../services/datasets/synthetic/write'
+import { SYNTHETIC_PRESETS, type Modality, type SyntheticPreset } from '../../synthetic/types'
+import { synthesizeToFile } from '../../synthetic/write'
 import type { CommandRegistrar } from '../context'
 
 interface SynthOpts {

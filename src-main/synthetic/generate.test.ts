@@ -1,9 +1,9 @@
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { SHARED_DIR } from '../../../test-support/temp-home'
+import { SHARED_DIR } from '../test-support/temp-home'
 import { generatePlan, generateSynthetic } from './generate'
 import { loadSyntheticKnowledge } from './knowledge-input'
-import { Rng } from '../../../ml/random'
+import { Rng } from '../ml/random'
 import type { SyntheticDataset, SyntheticKnowledge, SyntheticTruth } from './types'
 
 const KNOWLEDGE = path.join(SHARED_DIR, 'knowledge')

@@ -1,4 +1,4 @@
-import type { CsrMatrix } from '../../../io/raw-dataset'
+import type { CsrMatrix } from '../io/raw-dataset'
 import type { SyntheticParams } from './presets'
 
 export type SyntheticPreset = 'small' | 'norman-like' | 'replogle-like'

@@ -1,4 +1,4 @@
-import type { Rng } from '../../../ml/random'
+import type { Rng } from '../ml/random'
 import type { InteractionType } from './types'
 
 /**

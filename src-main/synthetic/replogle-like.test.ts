@@ -7,15 +7,15 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAppContext, type AppContext } from '../../../app-context'
-import { readH5ad } from '../../../io/h5ad-read'
-import type { RawDataset } from '../../../io/raw-dataset'
-import { initBackend } from '../../../ml/backend'
-import { defaultTrainConfig } from '../../../ml/config'
-import { train } from '../../../ml/trainer'
-import { ANNDATA_SUMMARY, pythonWith } from '../../../test-support/python'
-import { REPO_ROOT, SHARED_DIR, tempHome } from '../../../test-support/temp-home'
-import { buildTrainingData } from '../../training/training-data'
+import { createAppContext, type AppContext } from '../app-context'
+import { readH5ad } from '../io/h5ad-read'
+import type { RawDataset } from '../io/raw-dataset'
+import { initBackend } from '../ml/backend'
+import { defaultTrainConfig } from '../ml/config'
+import { train } from '../ml/trainer'
+import { ANNDATA_SUMMARY, pythonWith } from '../test-support/python'
+import { REPO_ROOT, SHARED_DIR, tempHome } from '../test-support/temp-home'
+import { buildTrainingData } from '../services/training/training-data'
 import { PRESET_PARAMS } from './presets'
 import { synthesizeToFile, type SynthesizeSummary } from './write'
 
@@ -209,7 +209,6 @@ describe('streaming', () => {
     const denseMb = (extraCells * 8000 * 4) / 2 ** 20
     const csrMb = ((large.nnz - small.nnz) * 8) / 2 ** 20
     const grewMb = large.peakMb - small.peakMb
-    console.log(JSON.stringify({ figure: 'import-memory-growth', extraCells, grewMb, csrMb: Math.round(csrMb), denseMb: Math.round(denseMb) }))
     expect(denseMb).toBeGreaterThan(3 * csrMb)
     // a dense float32 copy of the panel, or of the selected genes beside the CSR, would exceed this
     expect(grewMb).toBeLessThan(0.8 * denseMb)

@@ -1,8 +1,8 @@
-import { AppError } from '../../../../src-shared/contract'
-import { readGene2Go, readGeneInfo } from '../../../io/ncbi'
-import { readReactomeGmt, readReactomePathways, readReactomeRelations } from '../../../io/reactome'
-import { ReactomeNet } from '../../knowledge/reactome-net'
-import { KNOWLEDGE_HELP, locateSources } from '../../knowledge/sources'
+import { AppError } from '../../src-shared/contract'
+import { readGene2Go, readGeneInfo } from '../io/ncbi'
+import { readReactomeGmt, readReactomePathways, readReactomeRelations } from '../io/reactome'
+import { ReactomeNet } from '../services/knowledge/reactome-net'
+import { KNOWLEDGE_HELP, locateSources } from '../services/knowledge/sources'
 import type { SyntheticKnowledge } from './types'
 
 /**

@@ -1,7 +1,7 @@
-import { goTopPartners } from '../../knowledge/go-graph'
+import { goTopPartners } from '../services/knowledge/go-graph'
 import type { Design } from './design'
 import type { SyntheticParams } from './presets'
-import { hashInts, Rng } from '../../../ml/random'
+import { hashInts, Rng } from '../ml/random'
 import type { SyntheticEdge } from './types'
 
 /**

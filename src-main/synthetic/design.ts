@@ -1,6 +1,6 @@
-import { AppError } from '../../../../src-shared/contract'
+import { AppError } from '../../src-shared/contract'
 import { pairTypeCounts, type SyntheticParams } from './presets'
-import { Rng } from '../../../ml/random'
+import { Rng } from '../ml/random'
 import type { InteractionType, SyntheticKnowledge } from './types'
 
 /**

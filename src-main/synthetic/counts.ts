@@ -1,5 +1,5 @@
-import type { CsrMatrix } from '../../../io/raw-dataset'
-import { AliasTable, type Rng } from '../../../ml/random'
+import type { CsrMatrix } from '../io/raw-dataset'
+import { AliasTable, type Rng } from '../ml/random'
 
 /**
  * Negative-binomial count rows without touching every (cell, gene) entry.

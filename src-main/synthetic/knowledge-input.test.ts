@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { SHARED_DIR, tempHome } from '../../../test-support/temp-home'
+import { SHARED_DIR, tempHome } from '../test-support/temp-home'
 import { loadSyntheticKnowledge } from './knowledge-input'
 import type { SyntheticKnowledge } from './types'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CsrBuilder, expectedNonZeros, sampleConditionCounts } from './counts'
-import { Rng } from '../../../ml/random'
+import { Rng } from '../ml/random'
 
 function sample(rate: Float64Array, phi: Float64Array, libs: Float64Array, seed: number) {
   const out = new CsrBuilder(libs.length, rate.length, 0)
