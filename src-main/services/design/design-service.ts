@@ -9,13 +9,7 @@
  */
 import {
   AppError,
-  callGi,
-  GI_DEFAULTS,
-  giThresholds,
-  isWeaklyPlaced,
   PREDICT_DEFAULTS,
-  scopeLeavesOut,
-  WEAK_PLACEMENT_SHARE,
   type DatasetSummary,
   type GeneGuides,
   type GeneStatus,
@@ -38,10 +32,12 @@ import {
   type SearchResult,
   type SearchTie,
 } from '../../../src-shared/contract'
-import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
 import { formatCondition } from '../../../src-shared/domain/conditions'
+import { isWeaklyPlaced, scopeLeavesOut, WEAK_PLACEMENT_SHARE } from '../../../src-shared/domain/gene-placement'
+import { callGi } from '../../../src-shared/domain/gi-call'
+import { GI_DEFAULTS, giThresholds } from '../../../src-shared/domain/gi-thresholds'
 import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
-import { pearson } from '../../../src-shared/domain/statistics'
+import { pearson, topByMagnitude } from '../../../src-shared/domain/statistics'
 import type { PreparedDataset } from '../datasets/prepared-dataset'
 import type { Job } from '../jobs'
 import type { KnowledgeBase } from '../knowledge/knowledge-base'
