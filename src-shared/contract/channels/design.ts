@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { GI_DEFAULTS } from '../../domain/gi-thresholds'
-import { id } from '../names'
+import { id, jobId } from '../names'
 import { returns } from './define'
 import type { ExportSaved } from './exports'
 import type { GeneStatus, PredictedGeneFlag, PredictionSource } from './predictions'
@@ -318,9 +318,6 @@ export interface GuidePlan {
 }
 
 // ── inputs ─────────────────────────────────────────────────────────────────────────
-
-/** Client-chosen id so the caller can cancel (job:cancel) while the request is still running. */
-const jobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' })
 
 /** Genes as typed or pasted (commas, spaces, semicolons, tabs or lines between them) or as a list. Duplicates are refused by the service, naming them. */
 export const geneListSchema = z
