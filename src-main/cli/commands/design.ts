@@ -32,9 +32,7 @@ const fmt = (x: number | null | undefined, d = 3) => (typeof x === 'number' && N
 
 function progress(s: CliSession): () => void {
   if (s.out.json) return () => undefined
-  const off = s.context.events.subscribe((event, payload) => {
-    if (event === 'job:progress') s.out.info(`  ${Math.round((payload as { fraction: number }).fraction * 100)}% ${(payload as { message: string }).message}`)
-  })
+  const off = s.context.events.on('job:progress', (p) => s.out.info(`  ${Math.round(p.fraction * 100)}% ${p.message}`))
   return () => void off()
 }
 
