@@ -7,14 +7,13 @@ import {
   PERT_GRAPHS,
   TRAIN_BASELINES,
   SPLIT_KINDS,
-  TRAIN_DEFAULTS,
-  defaultHidden,
   type RunComparison,
   type RunDetail,
   type RunEvaluation,
   type RunListItem,
   type TrainSetupInput,
 } from '../../../src-shared/contract'
+import { defaultHidden, TRAIN_DEFAULTS } from '../../../src-shared/domain/train-defaults'
 import { ADDS_NOTHING_TEXT } from '../../../src-shared/domain/verdict'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
