@@ -21,7 +21,8 @@ import { mulberry32 } from '../src-main/ml/random'
 import type { Job } from '../src-main/services/jobs'
 import { generatePlan } from '../src-main/synthetic/generate'
 import { loadSyntheticKnowledge } from '../src-main/synthetic/knowledge-input'
-import { isWeaklyPlaced, type GiType, type PairGi } from '../src-shared/contract'
+import type { GiType, PairGi } from '../src-shared/contract'
+import { isWeaklyPlaced } from '../src-shared/domain/gene-placement'
 import { arg, benchDataset, benchRun, knowledgeFolder, type BenchPreset } from './benchmark-setup'
 
 const print = (figure: Record<string, unknown>) => console.log(JSON.stringify({ bench: 'design', ...figure }))

@@ -1,5 +1,5 @@
 /** Training defaults (model.md §3–§5) and the checks every config goes through before a run. */
-import { defaultHidden, TRAIN_DEFAULTS } from '../../src-shared/contract/channels/training'
+import { defaultHidden, TRAIN_DEFAULTS } from '../../src-shared/domain/train-defaults'
 import { AppError } from '../../src-shared/contract/envelope'
 import { isBackendName } from './backend'
 import { BASELINE_NAMES, MODEL_NAMES, type Trainable, type TrainConfig } from './engine-types'

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { GI_DEFAULTS, type GiScores, type PairGi } from '../contract/channels/design'
+import type { GiScores, PairGi } from '../contract/channels/design'
+import { GI_DEFAULTS } from '../domain/gi-thresholds'
 import type { PredictionSource } from '../contract/channels/predictions'
-import { clusterOrder, divergingStops, giHeatmap, scoreMatrix } from './design-heatmap'
+import { divergingStops, giHeatmap, scoreMatrix } from './design-heatmap'
 import { predictedVsObserved } from './design-scatter'
 
 const scores = (mag: number, c1 = 1, c2 = 1): GiScores => ({ c1, c2, mag, magRelative: mag / Math.SQRT2, corr_fit: 0.9, dcor: 0.9, dcor_singles: 0.2, singles_cos: 0.3, dcor_first: 0.7, dcor_second: 0.6, dominance: 0.1, eq_contr: 0.8, genes: 100 })
@@ -105,20 +106,6 @@ describe('GI heatmap', () => {
     expect((h.option.title as { subtext: string }[])[0].subtext).toContain('1st–99th percentile (all values 1 to 22)')
     // few cells: the full range, nothing clipped
     expect(giHeatmap(map, { score: 'mag' }).range).toEqual([0.5, 2.5])
-  })
-
-  it('clusters rows that look alike next to each other', () => {
-    const rows = [
-      [0, 5, 0, 5],
-      [9, 0, 9, 0],
-      [0, 5.1, 0, 5.2],
-      [9.2, 0, 9.1, 0],
-    ]
-    const order = clusterOrder(rows)
-    expect(order).toHaveLength(4)
-    const pos = (i: number) => order.indexOf(i)
-    expect(Math.abs(pos(0) - pos(2))).toBe(1)
-    expect(Math.abs(pos(1) - pos(3))).toBe(1)
   })
 })
 

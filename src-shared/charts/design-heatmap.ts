@@ -13,6 +13,7 @@
 import type { EChartsOption } from 'echarts'
 import type { GiMap, GiScoreName, HeatmapOrder } from '../contract/channels/design'
 import { captionText } from '../exports/provenance'
+import { euclideanOrder } from '../domain/clustering'
 import { figureColors } from './prediction-figure'
 
 export type HeatmapMap = Pick<GiMap, 'geneList' | 'pairs' | 'settings' | 'source' | 'mapId' | 'origin'>
@@ -79,61 +80,6 @@ export function scoreMatrix(map: Pick<GiMap, 'geneList' | 'pairs'>, score: GiSco
     }
   }
   return m
-}
-
-/**
- * Average-linkage clustering of rows (Euclidean distance over the columns both rows have), leaves
- * in dendrogram order. O(n³) at worst: fine for the ≤ 1,000 genes a map holds.
- */
-export function clusterOrder(rows: number[][]): number[] {
-  const n = rows.length
-  if (n <= 2) return rows.map((_, i) => i)
-  const d = Array.from({ length: n }, () => new Float64Array(n))
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      let s = 0
-      let k = 0
-      for (let c = 0; c < n; c++) {
-        const a = rows[i][c]
-        const b = rows[j][c]
-        if (Number.isFinite(a) && Number.isFinite(b)) {
-          s += (a - b) ** 2
-          k++
-        }
-      }
-      // Rows with nothing in common sit far apart, not at zero distance.
-      d[i][j] = d[j][i] = k ? Math.sqrt((s / k) * n) : Number.MAX_VALUE / 4
-    }
-  }
-  const clusters: { members: number[]; size: number }[] = rows.map((_, i) => ({ members: [i], size: 1 }))
-  const active = clusters.map((_, i) => i)
-  // distances between active clusters stay in d (Lance–Williams update for average linkage)
-  while (active.length > 1) {
-    let bi = 0
-    let bj = 1
-    let best = Infinity
-    for (let x = 0; x < active.length; x++) {
-      for (let y = x + 1; y < active.length; y++) {
-        const v = d[active[x]][active[y]]
-        if (v < best) {
-          best = v
-          bi = x
-          bj = y
-        }
-      }
-    }
-    const a = active[bi]
-    const b = active[bj]
-    const ca = clusters[a]
-    const cb = clusters[b]
-    for (const o of active) {
-      if (o === a || o === b) continue
-      d[a][o] = d[o][a] = (ca.size * d[a][o] + cb.size * d[b][o]) / (ca.size + cb.size)
-    }
-    clusters[a] = { members: [...ca.members, ...cb.members], size: ca.size + cb.size }
-    active.splice(bj, 1)
-  }
-  return clusters[active[0]].members
 }
 
 const MISSING = '#d9dde3'
@@ -212,7 +158,7 @@ export function giHeatmap(map: HeatmapMap, options: HeatmapOptions = {}): GiHeat
   if (order === 'alphabetical') idx.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0))
   else if (order === 'clustered') {
     const kept = idx
-    idx = clusterOrder(kept.map((i) => kept.map((j) => full[i][j]))).map((k) => kept[k])
+    idx = euclideanOrder(kept.map((i) => kept.map((j) => full[i][j]))).map((k) => kept[k])
   }
   const genes = idx.map((i) => names[i])
   const cells: [number, number, number][] = []

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ConditionPrediction, PredictionSource } from '../contract/channels/predictions'
-import { boxStats, deFigure, predictionFigure, topByMagnitude, topChangesFigure } from './prediction-figure'
+import { boxStats, topByMagnitude } from '../domain/statistics'
+import { deFigure, predictionFigure, topChangesFigure } from './prediction-figure'
 
 const source: PredictionSource = {
   runId: 3,

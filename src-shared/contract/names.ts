@@ -20,5 +20,8 @@ export const displayName = (what: string) =>
         .regex(/^[^\u0000-\u001f\u007f]*$/, { error: `${what} must not contain control characters` }),
     )
 
+/** Client-chosen id of a long job (import, graph build, GI map…), so the caller can cancel it (job:cancel) while its request is still running. */
+export const jobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' })
+
 export const id = (what: string) =>
   z.number({ error: `${what} must be a number` }).int({ error: `${what} must be a whole number` }).positive({ error: `${what} must be positive` })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { averageLinkage, correlationDistance, correlationOrder } from './clustering'
+import { averageLinkage, correlationDistance, correlationOrder, euclideanOrder } from './clustering'
 
 describe('correlationDistance', () => {
   it('is 0 for rows that rise and fall together whatever their size, 2 for opposite rows, 1 for a constant row', () => {
@@ -36,5 +36,21 @@ describe('averageLinkage', () => {
     expect(correlationOrder(rows)).toEqual(order)
     expect(correlationOrder([])).toEqual([])
     expect(correlationOrder([[1, 2]])).toEqual([0])
+  })
+})
+
+describe('euclideanOrder (the pair map heatmap)', () => {
+  it('clusters rows that look alike next to each other', () => {
+    const rows = [
+      [0, 5, 0, 5],
+      [9, 0, 9, 0],
+      [0, 5.1, 0, 5.2],
+      [9.2, 0, 9.1, 0],
+    ]
+    const order = euclideanOrder(rows)
+    expect(order).toHaveLength(4)
+    const pos = (i: number) => order.indexOf(i)
+    expect(Math.abs(pos(0) - pos(2))).toBe(1)
+    expect(Math.abs(pos(1) - pos(3))).toBe(1)
   })
 })

@@ -78,3 +78,26 @@ function tieBefore(a: number, b: number, ba: number | undefined, bb: number | un
 export function correlationOrder(rows: ArrayLike<number>[]): number[] {
   return averageLinkage(rows.length, (i, j) => correlationDistance(rows[i], rows[j])).order
 }
+
+/**
+ * Euclidean distance of two rows over the columns both have (NaN elsewhere), scaled to the full
+ * width as if every column differed by their mean square. Rows with nothing in common sit far
+ * apart, not at zero distance.
+ */
+export function gappedEuclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length
+  let s = 0
+  let k = 0
+  for (let c = 0; c < n; c++) {
+    if (Number.isFinite(a[c]) && Number.isFinite(b[c])) {
+      s += (a[c] - b[c]) ** 2
+      k++
+    }
+  }
+  return k ? Math.sqrt((s / k) * n) : Number.MAX_VALUE / 4
+}
+
+/** The drawing order of the rows of a square score matrix with gaps (a pair map), clustered on gappedEuclidean. */
+export function euclideanOrder(rows: ArrayLike<number>[]): number[] {
+  return averageLinkage(rows.length, (i, j) => gappedEuclidean(rows[i], rows[j])).order
+}

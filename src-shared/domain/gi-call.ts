@@ -23,12 +23,37 @@
  * call does not rest on c1 and c2 (corr_fit reads the fitted values, which collinearity leaves
  * determined; redundancy *means* singles that look alike), so those carry no ⚠.
  */
-import { callGi, type GiScores, type GiThresholds, type GiType } from '../contract/channels/design'
+import { GI_CRITERIA, type GiCall, type GiCriterion, type GiScores, type GiThresholds, type GiType } from '../contract/channels/design'
 
 /** The order in which the criteria decide the primary call (the first that holds wins). */
 export const GI_PRECEDENCE = ['neomorphic', 'redundant', 'epistasis', 'additive', 'synergy', 'suppression'] as const satisfies readonly GiType[]
 
 type CallScores = Pick<GiScores, 'mag' | 'corr_fit' | 'dcor' | 'dcor_singles' | 'dominance'> & Partial<Pick<GiScores, 'singles_cos' | 'genes' | 'magRelative'>>
+
+/**
+ * The type call of a pair from its scores (pure, so a screen can re-call a stored map when the
+ * user moves a threshold): every §9 criterion that holds, and one type — the first of
+ * neomorphic, redundant, epistasis that holds, else additive within the band around the
+ * reference magnitude, else synergy above it or suppression below. Separately, whether the fit is
+ * ill-determined (nearly collinear singles), which the call's reader should weigh. The call in
+ * words (the deciding rule, the other criteria, the ⚠ where it applies): giVerdict below.
+ */
+export function callGi(s: Pick<GiScores, 'mag' | 'corr_fit' | 'dcor' | 'dcor_singles' | 'dominance'> & Partial<Pick<GiScores, 'singles_cos'>>, t: GiThresholds): GiCall {
+  const rel = s.mag / t.magReference
+  const holds: Record<GiCriterion, boolean> = {
+    synergy: rel > t.synergy,
+    'strong-synergy': rel > t.strongSynergy,
+    suppression: rel < t.suppression,
+    additive: Math.abs(rel - 1) <= t.additiveBand,
+    neomorphic: s.corr_fit < t.neomorphicCorrFit,
+    redundant: s.dcor > t.redundantDcor && s.dcor_singles > t.redundantDcorSingles,
+    epistasis: s.dominance > t.epistasisDominance,
+  }
+  const criteria = GI_CRITERIA.filter((c) => holds[c])
+  const type: GiType = holds.neomorphic ? 'neomorphic' : holds.redundant ? 'redundant' : holds.epistasis ? 'epistasis' : holds.additive ? 'additive' : rel > 1 ? 'synergy' : 'suppression'
+  // scores stored before singles_cos existed carry no flag rather than a false "determined"
+  return s.singles_cos === undefined ? { type, criteria } : { type, criteria, illDetermined: Math.abs(s.singles_cos) > t.collinearSingles }
+}
 
 export interface GiCriterionHeld {
   type: GiType

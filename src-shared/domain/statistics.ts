@@ -52,3 +52,42 @@ export function benjaminiHochberg(p: ArrayLike<number>): Float64Array {
   }
   return out
 }
+
+/** Five-number summary as seaborn/GEARS draw it: quartiles, whiskers at the last point within 1.5 IQR. */
+export function boxStats(values: ArrayLike<number>): [number, number, number, number, number] {
+  const v = Float64Array.from(values).sort()
+  const n = v.length
+  if (n === 0) return [NaN, NaN, NaN, NaN, NaN]
+  const q = (p: number) => {
+    const pos = p * (n - 1)
+    const lo = Math.floor(pos)
+    const hi = Math.min(n - 1, lo + 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+  }
+  const q1 = q(0.25)
+  const med = q(0.5)
+  const q3 = q(0.75)
+  const iqr = q3 - q1
+  let lo = q1
+  let hi = q3
+  for (let i = 0; i < n; i++) {
+    if (v[i] >= q1 - 1.5 * iqr) {
+      lo = Math.min(v[i], q1)
+      break
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    if (v[i] <= q3 + 1.5 * iqr) {
+      hi = Math.max(v[i], q3)
+      break
+    }
+  }
+  return [lo, q1, med, q3, hi]
+}
+
+/** Indices of the `n` largest |values| (ties: lower index first). */
+export function topByMagnitude(values: ArrayLike<number>, n: number): number[] {
+  const idx = Array.from({ length: values.length }, (_, i) => i).filter((i) => Number.isFinite(values[i]))
+  idx.sort((a, b) => Math.abs(values[b]) - Math.abs(values[a]) || a - b)
+  return idx.slice(0, n)
+}

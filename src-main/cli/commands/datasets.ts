@@ -61,9 +61,7 @@ export const registerDatasetCommands: CommandRegistrar = (program, session) => {
         controlLabels = controlLabels?.length ? controlLabels : (preview.suggestedControlLabels[conditionColumn] ?? []).slice(0, 1)
         s.out.info(`Using condition column "${conditionColumn}" with control label(s) ${controlLabels.map((l) => `"${l}"`).join(', ') || '(none found)'}.`)
       }
-      const unsubscribe = s.out.json ? () => true : s.context.events.subscribe((event, payload) => {
-        if (event === 'job:progress') s.out.info(`  ${Math.round((payload as { fraction: number }).fraction * 100)}% ${(payload as { message: string }).message}`)
-      })
+      const unsubscribe = s.out.json ? () => true : s.context.events.on('job:progress', (p) => s.out.info(`  ${Math.round(p.fraction * 100)}% ${p.message}`))
       try {
         const summary = await s.call('dataset:import', { ...read, projectId, conditionColumn, controlLabels: controlLabels ?? [], name: opts.name })
         s.out.result(

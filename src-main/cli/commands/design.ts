@@ -1,7 +1,9 @@
 import { InvalidArgumentError, Option } from 'commander'
 import fs from 'node:fs'
-import { AppError, confirmNeededOf, costText, GI_DEFAULTS, GI_SCORE_NAMES, HEATMAP_ORDERS, MAP_SCOPES, type GiMap, type MapScope, type GiScoreName, type GiThresholds, type GuidePlan, type HeatmapOrder, type Knockdown, type PairGi, type SearchResult, type SearchTie } from '../../../src-shared/contract'
+import { AppError, confirmNeededOf, GI_SCORE_NAMES, HEATMAP_ORDERS, MAP_SCOPES, type GiMap, type MapScope, type GiScoreName, type GiThresholds, type GuidePlan, type HeatmapOrder, type Knockdown, type PairGi, type SearchResult, type SearchTie } from '../../../src-shared/contract'
+import { costText } from '../../../src-shared/domain/design-cost'
 import { compareCalls, giVerdict } from '../../../src-shared/domain/gi-call'
+import { GI_DEFAULTS } from '../../../src-shared/domain/gi-thresholds'
 import { pct } from '../../../src-shared/exports/numbers'
 import { guidePlanFile, heatmapFile, mapTableFile, observedFile, type DesignFile } from '../../services/design/design-files'
 import { APP_VERSION } from '../../runtime/version'
@@ -38,9 +40,7 @@ function askForYes(err: unknown): never {
 
 function progress(s: CliSession): () => void {
   if (s.out.json) return () => undefined
-  const off = s.context.events.subscribe((event, payload) => {
-    if (event === 'job:progress') s.out.info(`  ${Math.round((payload as { fraction: number }).fraction * 100)}% ${(payload as { message: string }).message}`)
-  })
+  const off = s.context.events.on('job:progress', (p) => s.out.info(`  ${Math.round(p.fraction * 100)}% ${p.message}`))
   return () => void off()
 }
 

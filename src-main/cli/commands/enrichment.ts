@@ -101,9 +101,8 @@ export const registerEnrichmentCommands: CommandRegistrar = (program, session) =
       const s = session()
       const stop = s.out.json
         ? () => true
-        : s.context.events.subscribe((event, payload) => {
-            const p = payload as { kind?: string; fraction: number; message: string }
-            if (event === 'job:progress' && p.kind === 'cells-embedding') s.out.info(`  ${Math.round(p.fraction * 100)}% ${p.message}`)
+        : s.context.events.on('job:progress', (p) => {
+            if (p.kind === 'cells-embedding') s.out.info(`  ${Math.round(p.fraction * 100)}% ${p.message}`)
           })
       try {
         const e = await s.call('cells:embedding', { datasetId: opts.dataset, maxCells: opts.maxCells, seed: opts.seed })

@@ -15,9 +15,7 @@ const releaseOption = () => new Option('--release <label>', 'knowledge release t
 /** Progress of a build (also an automatic first one) on stderr, one line per phase. */
 function showProgress(s: CliSession): () => void {
   let last = ''
-  return s.context.events.subscribe((event, payload) => {
-    if (event !== 'job:progress') return
-    const p = payload as { kind: string; fraction: number; message: string }
+  return s.context.events.on('job:progress', (p) => {
     if (p.kind !== 'knowledge-build' || p.message === last) return
     last = p.message
     s.out.info(`[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}`)

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander'
 import path from 'node:path'
 import { COMPUTE_BACKENDS, PREDICTION_VIEWS, type ComputeBackend, type ConditionPrediction, type ExportSaved, type PredictionView, type PredictResult } from '../../../src-shared/contract'
-import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
+import { topByMagnitude } from '../../../src-shared/domain/statistics'
 import { shortName } from '../../../src-shared/exports/file-name'
 import { pct } from '../../../src-shared/exports/numbers'
 import { predictionFigureFile, predictionTableFile, type PredictionFile } from '../../services/predictions/prediction-files'

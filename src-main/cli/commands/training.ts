@@ -7,15 +7,13 @@ import {
   PERT_GRAPHS,
   TRAIN_BASELINES,
   SPLIT_KINDS,
-  TRAIN_DEFAULTS,
-  defaultHidden,
   type RunComparison,
   type RunDetail,
   type RunEvaluation,
   type RunListItem,
-  type TrainProgressEvent,
   type TrainSetupInput,
 } from '../../../src-shared/contract'
+import { defaultHidden, TRAIN_DEFAULTS } from '../../../src-shared/domain/train-defaults'
 import { ADDS_NOTHING_TEXT } from '../../../src-shared/domain/verdict'
 import type { CliSession, CommandRegistrar } from '../context'
 import { table } from '../output'
@@ -137,20 +135,19 @@ function humanResult(r: ReturnType<typeof trainResult>): string {
 async function follow(s: CliSession, runId: number): Promise<RunDetail> {
   const training = s.context.services.training
   let lastLine = 0
-  const unsubscribe = s.out.json
-    ? () => true
-    : s.context.events.subscribe((event, payload) => {
-        if (event === 'train:progress') {
-          const p = payload as TrainProgressEvent
+  const listening = s.out.json
+    ? []
+    : [
+        s.context.events.on('train:progress', (p) => {
           if (p.runId !== runId || Date.now() - lastLine < 1000) return
           lastLine = Date.now()
           s.out.info(`  epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch}  loss ${fmt(p.losses.total)}  ${Math.round(p.cellsPerSecond)} cells/s  ETA ${Math.round(p.etaSeconds)} s  ${p.memory.rssMb} MB`)
-        } else if (event === 'run:changed') {
-          const c = payload as { runId: number; status: string; epoch?: { epoch: number; val: { mse_de: number; pearson_delta: number }; seconds: number } }
+        }),
+        s.context.events.on('run:changed', (c) => {
           if (c.epoch) s.out.info(`${c.runId === runId ? 'epoch' : `run ${c.runId} epoch`} ${c.epoch.epoch}: val mse_de ${fmt(c.epoch.val.mse_de)}, pearson_delta ${fmt(c.epoch.val.pearson_delta)} (${c.epoch.seconds.toFixed(1)} s)`)
           else s.out.info(`run ${c.runId}: ${c.status}`)
-        }
-      })
+        }),
+      ]
   let interrupted = false
   const onSigint = () => {
     if (interrupted) process.exit(130)
@@ -165,7 +162,7 @@ async function follow(s: CliSession, runId: number): Promise<RunDetail> {
     return await s.call('run:get', { id: runId })
   } finally {
     process.off('SIGINT', onSigint)
-    unsubscribe()
+    for (const off of listening) off()
   }
 }
 

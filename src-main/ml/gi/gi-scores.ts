@@ -14,7 +14,7 @@
  * S_ab − (2/n) Σ_i r_a,i r_b,i + R_a R_b / n², with S_ab = Σ_ij |a_i − a_j||b_i − b_j| and row sums r.
  */
 import type { GiScores, GiSettings } from '../../../src-shared/contract'
-import { GI_DEFAULTS, giThresholds } from '../../../src-shared/contract'
+import { GI_DEFAULTS, giThresholds } from '../../../src-shared/domain/gi-thresholds'
 import { pearson } from '../../../src-shared/domain/statistics'
 import { mulberry32 } from '../random'
 

@@ -4,9 +4,11 @@
  * screen's exports are the same files: the guide plan (one row per shortlisted perturbation), a
  * pair map as a table, and the map's heatmap as PNG or SVG.
  */
-import { GI_DEFAULTS, GI_SCORE_NAMES, WEAK_PLACEMENT_SHARE, type GiMap, type GiScores, type GiThresholds, type PairGene, type ObservedGi, type GiScoreName, type GiSettings, type GeneGuides, type GuidePlan, type Knockdown, type HeatmapOrder, type PairGi, type PredictionSource } from '../../../src-shared/contract'
+import { GI_SCORE_NAMES, type GiMap, type GiScores, type GiThresholds, type PairGene, type ObservedGi, type GiScoreName, type GiSettings, type GeneGuides, type GuidePlan, type Knockdown, type HeatmapOrder, type PairGi, type PredictionSource } from '../../../src-shared/contract'
 import { giHeatmap } from '../../../src-shared/charts/design-heatmap'
 import { compareCalls, giVerdict } from '../../../src-shared/domain/gi-call'
+import { WEAK_PLACEMENT_SHARE } from '../../../src-shared/domain/gene-placement'
+import { GI_DEFAULTS } from '../../../src-shared/domain/gi-thresholds'
 import { csvText, type CsvCell } from '../../../src-shared/exports/csv'
 import { safeFilename } from '../../../src-shared/exports/file-name'
 import type { Provenance } from '../../../src-shared/exports/provenance'

@@ -11,9 +11,7 @@
  */
 import {
   AppError,
-  GI_DEFAULTS,
   PREDICT_DEFAULTS,
-  mapCostText,
   type ConfirmNeeded,
   type DatasetSummary,
   type GiMap,
@@ -28,9 +26,10 @@ import {
   type PredictionSource,
   type SearchEstimate,
   type SearchResult,
-  searchCostText,
 } from '../../../src-shared/contract'
 import { fitGenes, giScores } from '../../ml/gi/gi-scores'
+import { GI_DEFAULTS } from '../../../src-shared/domain/gi-thresholds'
+import { mapCostText, searchCostText } from '../../../src-shared/domain/design-cost'
 import type { PreparedDataset } from '../datasets/prepared-dataset'
 import type { Job } from '../jobs'
 import type { KnowledgeBase } from '../knowledge/knowledge-base'

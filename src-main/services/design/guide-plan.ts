@@ -3,8 +3,9 @@
  * prediction (the items and the singles of their pairs), the stored map's scores where it has
  * them, and the dataset's guides and measured conditions. DesignService predicts and loads.
  */
-import { AppError, callGi, type GeneGuides, type GiMap, type GiScores, type GiSettings, type GuidePlan, type GuidePlanRow } from '../../../src-shared/contract'
-import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
+import { AppError, type GeneGuides, type GiMap, type GiScores, type GiSettings, type GuidePlan, type GuidePlanRow } from '../../../src-shared/contract'
+import { callGi } from '../../../src-shared/domain/gi-call'
+import { topByMagnitude } from '../../../src-shared/domain/statistics'
 import { fitGenes, gather } from '../../ml/gi/gi-scores'
 import type { PreparedDataset } from '../datasets/prepared-dataset'
 import type { BatchPrediction } from '../predictions/prediction-service'

@@ -6,10 +6,6 @@
  */
 import {
   AppError,
-  callGi,
-  GI_DEFAULTS,
-  isWeaklyPlaced,
-  WEAK_PLACEMENT_SHARE,
   type GiSettings,
   type MapScope,
   type ObservedGi,
@@ -17,6 +13,9 @@ import {
   type PairGi,
 } from '../../../src-shared/contract'
 import { formatCondition } from '../../../src-shared/domain/conditions'
+import { isWeaklyPlaced, WEAK_PLACEMENT_SHARE } from '../../../src-shared/domain/gene-placement'
+import { callGi } from '../../../src-shared/domain/gi-call'
+import { GI_DEFAULTS } from '../../../src-shared/domain/gi-thresholds'
 import { pct } from '../../../src-shared/exports/numbers'
 import { gather } from '../../ml/gi/gi-scores'
 import { listSome } from '../../../src-shared/domain/list-some'

@@ -3,8 +3,10 @@
  * scores on the fit's genes, measured conditions scored like predicted ones, and how a
  * prediction asked for some columns is read back. No I/O here.
  */
-import { callGi, GI_DEFAULTS, giThresholds, type GeneStatus, type GiScores, type GiSettings, type GiThresholds, type PairGi, type PredictionSource } from '../../../src-shared/contract'
+import { type GeneStatus, type GiScores, type GiSettings, type GiThresholds, type PairGi, type PredictionSource } from '../../../src-shared/contract'
 import { formatCondition } from '../../../src-shared/domain/conditions'
+import { callGi } from '../../../src-shared/domain/gi-call'
+import { GI_DEFAULTS, giThresholds } from '../../../src-shared/domain/gi-thresholds'
 import { giScores } from '../../ml/gi/gi-scores'
 import type { PreparedDataset } from '../datasets/prepared-dataset'
 

@@ -31,7 +31,7 @@ import {
   type TrainableName,
   type TrainSetup,
 } from '../../../src-shared/contract'
-import { topByMagnitude } from '../../../src-shared/charts/prediction-figure'
+import { topByMagnitude } from '../../../src-shared/domain/statistics'
 import { float32Number, float32Numbers } from '../../../src-shared/exports/numbers'
 import type { PredictionParams, PredictionsRepo } from '../../db/predictions-repo'
 import type { CheckpointRecord, RunRecord, RunsRepo } from '../../db/runs-repo'

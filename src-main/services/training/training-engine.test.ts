@@ -49,7 +49,7 @@ describe('training with the real engine', () => {
     const ctx = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
     try {
       const progress: number[] = []
-      ctx.events.subscribe((e) => e === 'train:progress' && progress.push(Date.now()))
+      ctx.events.on('train:progress', () => progress.push(Date.now()))
       const { runId } = await call<{ runId: number }>(ctx, 'train:start', { datasetId, model: 'gears', epochs: 4, batchConditions: 4, prior: 'none' })
       await untilEpoch(ctx, runId, 1)
       await call(ctx, 'train:cancel', { runId })

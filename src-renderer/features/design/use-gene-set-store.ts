@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { GI_DEFAULTS, type MapEstimate, type MapScope, type PerturbableGene } from '../../../src-shared/contract'
+import type { MapEstimate, MapScope, PerturbableGene } from '../../../src-shared/contract'
+import { GI_DEFAULTS } from '../../../src-shared/domain/gi-thresholds'
 import { api, errorMessage } from '../../api/client'
 import { splitGenes } from './gene-text'
 import { useDesignStore } from './use-design-store'

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { AppError, confirmNeededOf, costText, mapCostText, type GiMap, type GiScoreName, type HeatmapOrder } from '../../../src-shared/contract'
+import { AppError, confirmNeededOf, type GiMap, type GiScoreName, type HeatmapOrder } from '../../../src-shared/contract'
+import { costText, mapCostText } from '../../../src-shared/domain/design-cost'
 import { api, errorMessage } from '../../api/client'
 import { storeJob } from '../../composables/use-job'
 import { useDesignStore } from './use-design-store'

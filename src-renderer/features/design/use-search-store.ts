@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { AppError, confirmNeededOf, costText, type SearchResult } from '../../../src-shared/contract'
+import { AppError, confirmNeededOf, type SearchResult } from '../../../src-shared/contract'
+import { costText } from '../../../src-shared/domain/design-cost'
 import { api, errorMessage } from '../../api/client'
 import { splitGenes } from './gene-text'
 import { storeJob } from '../../composables/use-job'

@@ -1,6 +1,5 @@
 /** Display words for the Predict screen (presentation only, no science). */
 import {
-  isWeaklyPlaced,
   TRAIN_MODELS,
   type CompareGroup,
   type ConditionPrediction,
@@ -12,6 +11,7 @@ import {
   type RunVerdict,
   type TrainModel,
 } from '../../../src-shared/contract'
+import { isWeaklyPlaced } from '../../../src-shared/domain/gene-placement'
 import { ADDS_NOTHING_TEXT } from '../../../src-shared/domain/verdict'
 import { pct } from '../../../src-shared/exports/numbers'
 import { useRunNumbersStore } from '../projects/run-numbers'

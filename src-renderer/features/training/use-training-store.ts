@@ -1,7 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, watch } from 'vue'
 import {
-  TRAIN_DEFAULTS,
   type BackendList,
   type ComputeBackend,
   type ModelPrior,
@@ -18,6 +17,7 @@ import { api, errorMessage } from '../../api/client'
 import { latest, useAction } from '../../composables/use-action'
 import { useDatasetsStore } from '../datasets/use-datasets-store'
 import { baselineOwners, numberRuns } from '../../../src-shared/domain/run-numbers'
+import { TRAIN_DEFAULTS } from '../../../src-shared/domain/train-defaults'
 import { useProjectsStore } from '../projects/use-projects-store'
 
 /** One live point of the loss curves: x in epochs (2.5 = halfway through epoch 3), running means by term. */

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { id } from '../names'
+import { id, jobId } from '../names'
 import { returns } from './define'
 
 /**
@@ -48,8 +48,6 @@ export interface CellsEmbedding {
   computedAt: string
   seconds: number
 }
-
-const jobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' })
 
 export const cellsChannels = {
   /** The dataset's cell map; computed once (seconds to a minute), then read from the cache. */

@@ -1,13 +1,11 @@
 import { z } from 'zod'
 import type { ConditionDe, DatasetDetail, DatasetPreview, DatasetSummary, DeHeatmap, DeTable } from '../datasets'
-import { displayName, id } from '../names'
+import { displayName, id, jobId } from '../names'
 import { returns } from './define'
 
 const path = z.string().trim().min(1, { error: 'A file or folder path is required' }).max(4096)
 const format = z.enum(['auto', 'h5ad', '10x', 'csv'])
 const orientation = z.enum(['cells-by-genes', 'genes-by-cells'])
-/** Client-chosen id so the caller can cancel (job:cancel) while the request is still running. */
-const jobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' })
 
 const readOptions = {
   path,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
+import { GI_DEFAULTS } from '../../domain/gi-thresholds'
 import { AppError } from '../envelope'
-import { id } from '../names'
+import { id, jobId } from '../names'
 import { returns } from './define'
 import type { ExportSaved } from './exports'
 import type { GeneStatus, PredictedGeneFlag, PredictionSource } from './predictions'
@@ -19,7 +20,8 @@ import type { GeneStatus, PredictedGeneFlag, PredictionSource } from './predicti
  * (c1 = c2 = 1) has mag = √2. The magnitude thresholds of §9 are applied to mag / `magReference`
  * (default √2, the additive pair's magnitude; set it to 1 to read §9 literally, where every
  * additive pair is "synergy"). Redundancy needs `dcor_singles` above its threshold as well as
- * `dcor` (which is high for any linear pair). Every threshold is an input.
+ * `dcor` (which is high for any linear pair). Every threshold is an input; the defaults and the
+ * calls are domain logic: src-shared/domain/gi-thresholds.ts and gi-call.ts.
  */
 
 export const GI_SCORE_NAMES = ['mag', 'c1', 'c2', 'corr_fit', 'dcor', 'dcor_singles', 'singles_cos', 'dcor_first', 'dcor_second', 'dominance', 'eq_contr'] as const
@@ -59,37 +61,6 @@ export interface GiThresholds {
    */
   collinearSingles: number
 }
-
-export const GI_DEFAULTS = {
-  thresholds: {
-    magReference: Math.SQRT2,
-    synergy: 1,
-    strongSynergy: 1.15,
-    suppression: 1,
-    additiveBand: 0.3,
-    neomorphicCorrFit: 0.85,
-    redundantDcor: 0.8,
-    redundantDcorSingles: 0.8,
-    epistasisDominance: 0.25,
-    collinearSingles: 0.95,
-  } satisfies GiThresholds,
-  /** genes used for the fit: control mean above this (normalised log expression) */
-  expressionThreshold: 0.5,
-  /** random gene pairs for Theil–Sen when there are more (exact below) */
-  maxSubsamples: 100_000,
-  seed: 1000,
-  /** pair maps: more genes than this are refused */
-  maxGenes: 1000,
-  /** pair maps and searches with more pairs than this need `confirm: true` */
-  confirmAbovePairs: 6000,
-  /** predicted genes listed per perturbation in a guide plan */
-  planTopGenes: 10,
-  /**
-   * target search: scores within this of each other tie. The screen shows three decimals, and the
-   * models' errors on held-out conditions (pearson_delta well below 1) dwarf a difference this small.
-   */
-  searchTieTolerance: 0.001,
-} as const
 
 export interface GiScores {
   c1: number
@@ -156,13 +127,6 @@ export const MAP_SCOPES = ['both', 'placed', 'seen', 'all'] as const
  * pair, those with no seen gene kept only under the uncertainty cut
  */
 export type MapScope = (typeof MAP_SCOPES)[number]
-
-/** The pairs a scope leaves out, in words ("12 pairs … left out"): for estimates, errors and legends. */
-export function scopeLeavesOut(scope: MapScope): string {
-  if (scope === 'both') return 'without two seen genes'
-  if (scope === 'placed') return 'with no seen gene or with a gene the run cannot place'
-  return 'with no seen gene'
-}
 
 export interface GiMapSummary {
   mapId: number
@@ -231,28 +195,6 @@ export type ConfirmNeeded = { kind: 'map'; estimate: MapEstimate } | { kind: 'se
 /** The estimate a `design.confirm-needed` refusal carries; null for any other error. */
 export function confirmNeededOf(err: unknown): ConfirmNeeded | null {
   return err instanceof AppError && err.code === 'design.confirm-needed' && err.details ? (err.details as ConfirmNeeded) : null
-}
-
-/** A rough time: `40 s`, `12 min`, `1.5 h`. */
-function roughDuration(seconds: number): string {
-  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`
-  return `${(seconds / 3600).toFixed(1)} h`
-}
-
-/** "500 genes: 124,750 pairs and 500 singles to predict, about 3 min on this machine." */
-export function mapCostText(e: Omit<MapEstimate, 'message'>): string {
-  const left = e.left ? ` (${e.left.toLocaleString('en')} ${scopeLeavesOut(e.scope)} left out)` : ''
-  return `${e.genes} genes: ${e.pairs.toLocaleString('en')} pairs${left} and ${e.genes} singles to predict, about ${roughDuration(e.seconds)} on this machine.`
-}
-
-/** "200 genes: 20,100 perturbations (19,900 pairs) to predict, about 2 min on this machine." */
-export function searchCostText(e: SearchEstimate): string {
-  return `${e.genes} genes: ${e.conditions.toLocaleString('en')} perturbations (${e.pairs.toLocaleString('en')} pairs) to predict, about ${roughDuration(e.seconds)} on this machine.`
-}
-
-export function costText(ask: ConfirmNeeded): string {
-  return ask.kind === 'map' ? mapCostText(ask.estimate) : searchCostText(ask.estimate)
 }
 
 export interface ObservedGi {
@@ -400,9 +342,6 @@ export interface GuidePlan {
 
 // ── inputs ─────────────────────────────────────────────────────────────────────────
 
-/** Client-chosen id so the caller can cancel (job:cancel) while the request is still running. */
-const jobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' })
-
 /** Genes as typed or pasted (commas, spaces, semicolons, tabs or lines between them) or as a list. Duplicates are refused by the service, naming them. */
 export const geneListSchema = z
   .union([z.string().max(100_000), z.array(z.string().max(100)).max(GI_DEFAULTS.maxGenes * 2)], { error: 'Genes are text like "A, B, C" or a list of gene symbols' })
@@ -531,33 +470,3 @@ export const designChannels = {
       .strict(),
   ),
 } as const
-
-/**
- * The type call of a pair from its scores (pure, so a screen can re-call a stored map when the
- * user moves a threshold): every §9 criterion that holds, and one type — the first of
- * neomorphic, redundant, epistasis that holds, else additive within the band around the
- * reference magnitude, else synergy above it or suppression below. Separately, whether the fit is
- * ill-determined (nearly collinear singles), which the call's reader should weigh. The call in
- * words (the deciding rule, the other criteria, the ⚠ where it applies): src-shared/domain/gi-call.ts.
- */
-export function callGi(s: Pick<GiScores, 'mag' | 'corr_fit' | 'dcor' | 'dcor_singles' | 'dominance'> & Partial<Pick<GiScores, 'singles_cos'>>, t: GiThresholds): GiCall {
-  const rel = s.mag / t.magReference
-  const holds: Record<GiCriterion, boolean> = {
-    synergy: rel > t.synergy,
-    'strong-synergy': rel > t.strongSynergy,
-    suppression: rel < t.suppression,
-    additive: Math.abs(rel - 1) <= t.additiveBand,
-    neomorphic: s.corr_fit < t.neomorphicCorrFit,
-    redundant: s.dcor > t.redundantDcor && s.dcor_singles > t.redundantDcorSingles,
-    epistasis: s.dominance > t.epistasisDominance,
-  }
-  const criteria = GI_CRITERIA.filter((c) => holds[c])
-  const type: GiType = holds.neomorphic ? 'neomorphic' : holds.redundant ? 'redundant' : holds.epistasis ? 'epistasis' : holds.additive ? 'additive' : rel > 1 ? 'synergy' : 'suppression'
-  // scores stored before singles_cos existed carry no flag rather than a false "determined"
-  return s.singles_cos === undefined ? { type, criteria } : { type, criteria, illDetermined: Math.abs(s.singles_cos) > t.collinearSingles }
-}
-
-/** Thresholds given in part, completed from the defaults. */
-export function giThresholds(partial: Partial<GiThresholds> = {}): GiThresholds {
-  return { ...GI_DEFAULTS.thresholds, ...partial }
-}

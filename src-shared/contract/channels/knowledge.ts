@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { id } from '../names'
+import { id, jobId } from '../names'
 import { none, returns } from './define'
 
 /**
@@ -228,7 +228,7 @@ export const knowledgeChannels = {
         release: releaseLabel.optional(),
         force: z.boolean().optional(),
         setDefault: z.boolean().optional(),
-        jobId: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, { error: 'jobId must be 6–64 letters, digits, - or _' }).optional(),
+        jobId: jobId.optional(),
       })
       .strict(),
   ),

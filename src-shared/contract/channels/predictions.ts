@@ -83,12 +83,6 @@ export interface GoPlacement {
   anchors: { gene: string; weight: number }[]
 }
 
-/** Below this share of trained genes, the screen says the run predicts the gene much as any gene it cannot place (docs/results.md, Papalexi). */
-export const WEAK_PLACEMENT_SHARE = 0.25
-
-/** An unseen gene the run cannot place: less than WEAK_PLACEMENT_SHARE of its GO embedding comes from genes it trained on. */
-export const isWeaklyPlaced = (flag: PredictedGeneFlag): boolean => flag.placedBy !== undefined && flag.placedBy.share < WEAK_PLACEMENT_SHARE
-
 /** The observation of a condition the dataset measured. */
 export interface MeasuredCondition {
   cells: number

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { defaultHidden, trainSetupSchema } from './training'
+import { defaultHidden } from '../../domain/train-defaults'
+import { trainSetupSchema } from './training'
 
 describe('trainSetupSchema: the hidden size', () => {
   it('fills in the model’s own default when the setup leaves it out', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { displayName, id } from '../names'
 import type { RunStatus, RunSummary } from '../types'
+import { defaultHidden, TRAIN_DEFAULTS } from '../../domain/train-defaults'
 import type { GroupVerdict } from '../../domain/verdict'
 import { none, returns } from './define'
 
@@ -48,38 +49,6 @@ export type RunMetrics = Record<RunMetricName, number>
 // ── inputs ───────────────────────────────────────────────────────────────────────────
 
 /**
- * Defaults of model.md §3–§5 — the one place they are written: the contract's zod defaults and
- * the engine's `defaultTrainConfig` both read them. Chosen on validation data: cosine decay from
- * lr to 1e-5 (GEARS' reference × 0.5 every epoch, `{ kind: 'reference' }`, is below 1e-4 from
- * epoch 5 and stops improving; halving every 5 epochs came second); λ_dir = 0.01 (beat 0.1 for
- * GEARS and BioDSNN on Papalexi splits: taken per cell against the control mean, the
- * differentiable direction term pushes Δ of sparsely detected genes down); 8 conditions per step
- * and no weight decay (norman-like, GEARS, 20 epochs, best validation mse_de: 0.1532 at 4
- * conditions and 5e-4, < 0.145 at 4 and 0, 0.1364 at 8 and 5e-4, 0.1298 at 8 and 0, 0.1320 at 16
- * and 0). BatchNorm in pert_fuse and the cross-gene MLP normalises over the step's conditions, so
- * 4 gave it 3–4 rows where the reference's per-cell batches spread over ~30 conditions; the L2
- * decay, added to gradients that reach a per-gene readout weight through 1/(cells·genes) of the
- * loss, kept the predicted changes small. docs/ml-engine.md and docs/results.md have the figures.
- */
-export const TRAIN_DEFAULTS = {
-  split: { kind: 'simulation', seed: 1 },
-  seed: 1,
-  epochs: 20,
-  batchConditions: 8,
-  cellsPerCondition: 32,
-  lr: 1e-3,
-  weightDecay: 0,
-  schedule: { kind: 'cosine', minLr: 1e-5 },
-  gradClip: 1,
-  loss: { gamma: 2, lambdaDirection: 0.01, direction: 'tanh', tanhK: 10, betaKl: 1e-3, betaReconstruction: 1 },
-  selfEffect: true,
-  uncertainty: false,
-  uncertaintyReference: false,
-  maskLevel: { kind: 'l1' },
-  prior: 'knowledge',
-} as const
-
-/**
  * What a model's network is added to (model.md §11.2): `knowledge` — the compositional prior, the
  * `knowledge_prior` baseline, so the network learns only what the prior misses (the default);
  * `none` — the papers' formulations, where the network predicts the whole change.
@@ -95,17 +64,6 @@ export type PertGraphOption = (typeof PERT_GRAPHS)[number]
 /** The graph(s) a model run used, once `auto` is resolved. */
 export type RunPertGraph = Exclude<PertGraphOption, 'auto'>
 export type ModelPrior = (typeof MODEL_PRIORS)[number]
-
-/**
- * The hidden size H when the setup leaves it out. GEARS: 96, chosen on validation (norman-like,
- * 20 epochs, the defaults above; best validation mse_de 0.1298 at 64, 0.1057 at 96, 0.1163 at
- * 128 with training seed 1; 0.1315 at 64, 0.1189 at 96 with seed 2). 128 took 64–66 s per
- * epoch over all cells on wasm, past the 60 s target (64: 24–26 s); 256 over 2 min. BioDSNN and its ablations keep model.md §4's d_model 64: H is the width of the
- * gene embeddings its attention layer works on.
- */
-export function defaultHidden(model: TrainableName): number {
-  return model === 'gears' ? 96 : 64
-}
 
 // The type-level message answers only a value of the wrong type: given as a plain string, zod
 // would also use it for every check without its own message (`--hidden 0` read "must be a number").
