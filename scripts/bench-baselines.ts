@@ -1,6 +1,6 @@
 /**
  * `node bin/bench.js baselines --home DIR --dataset ID [--split simulation|single] [--seeds 1,2,3]`:
- * the baselines of model.md §8 fitted and tested on each split seed of an imported dataset, without
+ * the baselines of docs/ml-engine.md §8 fitted and tested on each split seed of an imported dataset, without
  * training anything (seconds): one JSON line per split seed, baseline and test group (overall
  * included) with `mse_de`, `pearson_delta` and `pearson_delta_centroid`, and the knowledge prior's
  * fitted weights (λ Reactome share, ρ neighbours' weight, κ shrinkage in cells).

@@ -1,6 +1,6 @@
 /**
  * `node bin/bench.js gi-detection --home DIR --run ID [--preset norman-like] [--seed 1] [--genes 1000]`:
- * GI detection of model.md §7 (Ahlmann-Eltze, Huber & Anders 2025) for a completed run on a
+ * GI detection of docs/ml-engine.md §7 (Ahlmann-Eltze, Huber & Anders 2025) for a completed run on a
  * synthetic screen, whose declared pair types are the truth (the screen is regenerated from its
  * preset and seed to read them).
  *

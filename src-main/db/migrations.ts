@@ -125,7 +125,7 @@ CREATE INDEX runs_dataset_split ON runs(dataset_id, split_key);
     sql: `
 ALTER TABLE epoch_metrics ADD COLUMN alpha REAL;
 ALTER TABLE epoch_metrics ADD COLUMN alpha_pairs REAL;
--- model.md §11.3: cross-validation's choice of epoch and α, with the fold scores (JSON).
+-- docs/ml-engine.md §11.3: cross-validation's choice of epoch and α, with the fold scores (JSON).
 ALTER TABLE runs ADD COLUMN selection_json TEXT;
 `,
   },

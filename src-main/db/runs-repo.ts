@@ -205,7 +205,7 @@ export class RunsRepo {
     this.db.prepare('UPDATE runs SET pert_graph = ? WHERE id = ?').run(graph, id)
   }
 
-  /** How cross-validation chose the run's epoch and α (model.md §11.3). */
+  /** How cross-validation chose the run's epoch and α (docs/ml-engine.md §11.3). */
   setSelection(id: number, selection: RunSelection): void {
     this.db.prepare('UPDATE runs SET selection_json = ? WHERE id = ?').run(json(selection), id)
   }

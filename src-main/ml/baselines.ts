@@ -1,5 +1,5 @@
 /**
- * Baselines (model.md §8), fitted in closed form on the training conditions and reported beside
+ * Baselines (docs/ml-engine.md §8), fitted in closed form on the training conditions and reported beside
  * every model. They predict a condition's mean expression from its gene set.
  *
  * The self-effect link of `train_mean_self` (§3.8) shifts each measured perturbed gene's own
@@ -26,9 +26,9 @@ export interface FittedBaselines {
   selfEffect: Float32Array
   /** gene symbol → expression column, for the self-effect */
   geneIdx: Map<string, number>
-  /** the compositional prior (model.md §11.1), fitted only for the baselines that use it */
+  /** the compositional prior (docs/ml-engine.md §11.1), fitted only for the baselines that use it */
   prior?: KnowledgePrior
-  /** the `linear` baseline (model.md §8), whose unseen genes take their P row from the prior's neighbours */
+  /** the `linear` baseline (docs/ml-engine.md §8), whose unseen genes take their P row from the prior's neighbours */
   linear?: LinearFit
 }
 

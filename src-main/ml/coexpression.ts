@@ -1,7 +1,7 @@
 import type { CsrMatrix } from '../io/raw-dataset'
 
 /**
- * The co-expression graph (model.md §2): Pearson r between genes over the given training cells
+ * The co-expression graph (docs/ml-engine.md §2): Pearson r between genes over the given training cells
  * (control and single perturbations, log-normalised, cells × genes CSR); for each gene its top
  * `k` other genes with |r| > `threshold`, weight |r|.
  *

@@ -1,4 +1,4 @@
-/** Training defaults (model.md §3–§5) and the checks every config goes through before a run. */
+/** Training defaults (docs/ml-engine.md §3–§5) and the checks every config goes through before a run. */
 import { defaultHidden, TRAIN_DEFAULTS } from '../../src-shared/domain/train-defaults'
 import { AppError } from '../../src-shared/contract/envelope'
 import { isBackendName } from './backend'

@@ -30,7 +30,7 @@ export const MODEL_NAMES = TRAIN_MODELS
 export type ModelName = TrainModel
 
 /**
- * What each model name means (model.md §3–§4): the stage that mixes genes (GEARS' cross-gene MLP,
+ * What each model name means (docs/ml-engine.md §3–§4): the stage that mixes genes (GEARS' cross-gene MLP,
  * masked sparse attention, or attention over all genes) and whether a VAE regenerates the control
  * cells Δ is added to. The model builder and the prediction service both read it.
  */
@@ -43,7 +43,7 @@ export const MODEL_ARCHITECTURES: Record<ModelName, { mixing: Mixing; vae: boole
   'biodsnn-no-mask': { mixing: 'full-attention', vae: true },
 }
 
-/** Baselines of model.md §8: fitted in closed form, no gradient steps, always reported beside models. */
+/** Baselines of docs/ml-engine.md §8: fitted in closed form, no gradient steps, always reported beside models. */
 export const BASELINE_NAMES = TRAIN_BASELINES
 export type BaselineName = TrainBaseline
 
@@ -61,7 +61,7 @@ export interface SplitConfig {
   assignment?: Record<string, 'train' | 'val' | 'test'>
 }
 
-/** A split as saved with the run (model.md §6): the condition lists and each test condition's group. */
+/** A split as saved with the run (docs/ml-engine.md §6): the condition lists and each test condition's group. */
 export interface Split {
   config: SplitConfig
   train: string[]
@@ -87,7 +87,7 @@ export interface TrainConfig {
   epochs: number
   /** conditions per optimisation step */
   batchConditions: number
-  /** cells per condition in each step (model.md §3), or every cell of the condition */
+  /** cells per condition in each step (docs/ml-engine.md §3), or every cell of the condition */
   cellsPerCondition: number | 'all'
   hidden: number
   lr: number
@@ -104,17 +104,17 @@ export interface TrainConfig {
     betaKl: number
     betaReconstruction: number
   }
-  /** model.md §3.8; `--no-self-effect` is the ablation */
+  /** docs/ml-engine.md §3.8; `--no-self-effect` is the ablation */
   selfEffect: boolean
-  /** model.md §3.7 */
+  /** docs/ml-engine.md §3.7 */
   uncertainty: boolean
   /** the reference's NLL without the `+ log σ²` term */
   uncertaintyReference: boolean
-  /** attention mask level (model.md §2) */
+  /** attention mask level (docs/ml-engine.md §2) */
   maskLevel: { kind: 'l1' } | { kind: 'max-genes'; maxGenes: number }
-  /** model.md §11.2: the network adds a correction to the knowledge prior, or (`none`) predicts the change itself; absent = `none` (runs stored before the option) */
+  /** docs/ml-engine.md §11.2: the network adds a correction to the knowledge prior, or (`none`) predicts the change itself; absent = `none` (runs stored before the option) */
   prior?: 'knowledge' | 'none'
-  /** the perturbation graph(s) of GEARS step 2 (model.md §2); `auto` chooses by the prior's validated Reactome share; absent = `go` */
+  /** the perturbation graph(s) of GEARS step 2 (docs/ml-engine.md §2); `auto` chooses by the prior's validated Reactome share; absent = `go` */
   pertGraph?: PertGraph | 'auto'
   backend?: BackendName
   /** data-parallel training (one-core backends): each step's conditions split over this many worker threads; absent = 1. A run reproduces for a seed and this number. */
@@ -148,7 +148,7 @@ export interface ConditionData {
   } | null
 }
 
-/** Prior knowledge aligned to the dataset; absent parts mean "not available" (models fall back, model.md §2). */
+/** Prior knowledge aligned to the dataset; absent parts mean "not available" (models fall back, docs/ml-engine.md §2). */
 export interface KnowledgeData {
   release: string | null
   /** perturbation vocabulary (GO-annotated genes ∪ dataset genes), index = row of E_pert */
@@ -157,7 +157,7 @@ export interface KnowledgeData {
   goEdges: { source: Int32Array; target: Int32Array; weight: Float32Array } | null
   /**
    * Per vocabulary row (`pertGenes`), its sorted GO term ids and lowest-level (L1) Reactome pathway
-   * ids as CSR lists: the compositional prior (model.md §11.1) finds a gene's neighbours among the
+   * ids as CSR lists: the compositional prior (docs/ml-engine.md §11.1) finds a gene's neighbours among the
    * trained genes by the Jaccard index of these sets. Absent without a knowledge release.
    */
   annotations?: { goPtr: Int32Array; goTerms: Int32Array; l1Ptr: Int32Array; l1Pathways: Int32Array } | null
@@ -170,7 +170,7 @@ export interface KnowledgeData {
     withoutPathway: number
     /**
      * Gene indices without a pathway of the mask's level. When present, the mask holds the pathway
-     * part only and the trainer adds these genes' co-expression neighbours per split (model.md §2:
+     * part only and the trainer adds these genes' co-expression neighbours per split (docs/ml-engine.md §2:
      * the co-expression graph is computed on training cells only).
      */
     withoutPathwayGenes?: Int32Array
@@ -199,7 +199,7 @@ export interface Evaluation {
   overall: GroupMetrics
   groups: Partial<Record<TestGroup, GroupMetrics>>
   perCondition: Record<string, Metrics>
-  /** conditions left out, with the reason (unseen genes without GO partners cannot be predicted, model.md §1) */
+  /** conditions left out, with the reason (unseen genes without GO partners cannot be predicted, docs/ml-engine.md §1) */
   excluded?: Record<string, string>
 }
 
@@ -221,7 +221,7 @@ export interface TrainResult {
   fitted?: Record<string, Float32Array>
   /** true when `shouldStop` ended the run early (the result holds the best completed epoch) */
   stopped?: boolean
-  /** residual runs on small screens: how cross-validation chose the epoch and α (model.md §11.3) */
+  /** residual runs on small screens: how cross-validation chose the epoch and α (docs/ml-engine.md §11.3) */
   selection?: RunSelection
   /** models: the perturbation graph(s) the run used */
   pertGraph?: PertGraph

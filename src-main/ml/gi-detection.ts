@@ -1,5 +1,5 @@
 /**
- * GI detection (model.md §7, Ahlmann-Eltze, Huber & Anders 2025): can a model tell which pairs of
+ * GI detection (docs/ml-engine.md §7, Ahlmann-Eltze, Huber & Anders 2025): can a model tell which pairs of
  * perturbations interact? Over pairs with a known type (declared in synthetic screens, or called
  * from observed data by §9), pairs are ranked by the predicted deviation from additivity; we
  * report the true-positive rate of non-additive pairs at a false-discovery proportion ≤ 0.5 and

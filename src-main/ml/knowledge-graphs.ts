@@ -1,5 +1,5 @@
 /**
- * The knowledge graphs the trainer builds (model.md §2): the Reactome perturbation graph from the
+ * The knowledge graphs the trainer builds (docs/ml-engine.md §2): the Reactome perturbation graph from the
  * genes' L1 pathways, and the split-dependent graphs: the co-expression graph over training cells of control
  * and single perturbations (combinations excluded, as in the reference), and the attention mask
  * with its co-expression fallback for genes without a pathway. Computed by the trainer per split,
@@ -40,7 +40,7 @@ export function splitCoexpression(data: TrainingData, split: Split, maxCells = C
 
 /**
  * The attention mask the model uses: the pathway mask from the training data, plus — for genes
- * without a pathway — their co-expression neighbours, both directions (model.md §2). Without a
+ * without a pathway — their co-expression neighbours, both directions (docs/ml-engine.md §2). Without a
  * pathway mask (no knowledge base) every gene falls back to its co-expression neighbours.
  */
 export function attentionMaskFor(data: TrainingData, coexp: CoexpressionGraph): AttentionMask {
@@ -62,7 +62,7 @@ export function attentionMaskFor(data: TrainingData, coexp: CoexpressionGraph): 
 }
 
 /**
- * The Reactome perturbation graph (model.md §2): genes that share a lowest-level (L1) Reactome
+ * The Reactome perturbation graph (docs/ml-engine.md §2): genes that share a lowest-level (L1) Reactome
  * pathway, weight = Jaccard of their L1 pathway sets, each gene's top `topK` partners, as edges
  * partner → gene over the vocabulary rows of `annotations` (the GO graph's layout).
  */

@@ -12,7 +12,7 @@ function screen(genes: string[], conds: { name: string; genes: string[]; cells: 
   return screenFromCells(genes, conds, { pertGenes, annotations: annotationsOf(pertGenes.map((g) => annotations[g].go), pertGenes.map((g) => annotations[g].l1)) })
 }
 
-describe('knowledge prior (model.md §11.1)', () => {
+describe('knowledge prior (docs/ml-engine.md §11.1)', () => {
   // Control at 1 everywhere; A knocks A down and raises B; B knocks B down and raises C.
   const data = screen(
     ['A', 'B', 'C', 'D'],

@@ -1,5 +1,5 @@
 /**
- * The compositional prior (model.md §11.1): the `knowledge_prior` baseline, and what the residual
+ * The compositional prior (docs/ml-engine.md §11.1): the `knowledge_prior` baseline, and what the residual
  * GEARS and BioDSNN add their network's correction to (§11.2).
  *
  * For a gene set S, prior(S) = Σ_{g∈S} δ̂_g, the predicted change from control:
@@ -260,7 +260,7 @@ function meanSquares(x: CsrArrays, rows: ArrayLike<number>, cols: ArrayLike<numb
   return out
 }
 
-/** Fits the prior on the split's training conditions (model.md §11.1), from the baselines' fit of the same split. */
+/** Fits the prior on the split's training conditions (docs/ml-engine.md §11.1), from the baselines' fit of the same split. */
 export function fitKnowledgePrior(data: TrainingData, split: Split, base: FittedBaselines): PriorState {
   const G = data.genes.length
   const byName = new Map(data.conditions.map((c) => [c.condition, c]))

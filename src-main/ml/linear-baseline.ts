@@ -1,5 +1,5 @@
 /**
- * The `linear` baseline of model.md §8 (Ahlmann-Eltze, Huber & Anders, Nat Methods 2025):
+ * The `linear` baseline of docs/ml-engine.md §8 (Ahlmann-Eltze, Huber & Anders, Nat Methods 2025):
  * Y ≈ G·W·Pᵀ + b on pseudobulk changes, fitted in closed form on the training singles.
  *
  * - Y: genes × training single-gene conditions, each column the condition's mean expression minus
@@ -124,7 +124,7 @@ function componentsOf(fit: LinearFit): number {
 
 /**
  * The predicted change from control (length G) for a set of perturbed genes: b + G·W·Σ p_g, the
- * set's P row being the sum of its genes' rows (model.md §8), so a pair is b plus both genes'
+ * set's P row being the sum of its genes' rows (docs/ml-engine.md §8), so a pair is b plus both genes'
  * deviations from the training mean ([] → zeros). `knowledgeWeights(gene)` gives an unseen gene's weights over
  * trained genes (symbols → weight ≥ 0); without any, p_g = 0.
  */

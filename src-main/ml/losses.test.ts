@@ -23,7 +23,7 @@ const visits: LossVisit[] = [1, 5, 0].map((ci) => {
 })
 const nCells = visits.reduce((s, v) => s + v.cells.length, 0)
 
-/** The same loss from tfjs ops on dense tensors: an independent reimplementation of model.md §5. */
+/** The same loss from tfjs ops on dense tensors: an independent reimplementation of docs/ml-engine.md §5. */
 function referenceLoss(delta: tf.Tensor2D, o: PerturbationLossOptions, recon?: tf.Tensor2D, logvar?: tf.Tensor2D): tf.Scalar {
   const cbar = tf.tensor1d(data.controlMean)
   let total: tf.Tensor = tf.scalar(0)

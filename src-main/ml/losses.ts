@@ -1,5 +1,5 @@
 /**
- * Losses (model.md §5). The per-cell terms are one fused op: Δ depends only on the condition
+ * Losses (docs/ml-engine.md §5). The per-cell terms are one fused op: Δ depends only on the condition
  * (§3), so each cell's prediction is its paired control cell + Δ, and the loss loops over cells and
  * genes in plain JS from the CSR expression (no dense [cells, genes] tensors, no tfjs pow/tanh:
  * perf-notes trap 6 and "≈ 0.36 ms per cell" for the op-by-op version). Forward and gradient are

@@ -1,5 +1,5 @@
 /**
- * Evaluation metrics (model.md §7), as GEARS' `evaluate` / `deeper_analysis` compute them: per
+ * Evaluation metrics (docs/ml-engine.md §7), as GEARS' `evaluate` / `deeper_analysis` compute them: per
  * condition on the mean predicted and mean observed expression, then averaged over conditions
  * per test group and overall.
  *

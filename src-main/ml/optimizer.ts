@@ -1,7 +1,7 @@
 /**
  * Adam as PyTorch's `torch.optim.Adam` applies weight decay (L2 added to the gradient before the
  * moments, not AdamW's decoupled decay), after clipping the loss gradients at a global norm
- * (`clip_grad_norm_`), plus the learning-rate schedules of model.md §5. A parameter without a
+ * (`clip_grad_norm_`), plus the learning-rate schedules of docs/ml-engine.md §5. A parameter without a
  * gradient in a step is left alone (PyTorch skips `grad is None`), its step count included.
  */
 import * as tf from '@tensorflow/tfjs'

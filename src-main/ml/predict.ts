@@ -38,7 +38,7 @@ export interface ModelMeta {
   /** genes of training conditions: the rest are unseen and need GO partners to be predicted (§1) */
   seenGenes: string[]
   epoch: number
-  /** residual models (model.md §11.2): the genes the stored prior measured alone, in its rows' order */
+  /** residual models (docs/ml-engine.md §11.2): the genes the stored prior measured alone, in its rows' order */
   priorGenes?: string[]
   /** the perturbation graph(s) of step 2 (absent: GO, as before the option) */
   pertGraph?: PertGraph
@@ -59,7 +59,7 @@ export function storeCoexpression(store: ParamStore, coexp: CoexpressionGraph): 
 
 const PRIOR = { deltas: 'prior.deltas', cells: 'prior.cells', trainMeanDelta: 'prior.train_mean_delta', selfEffect: 'prior.self_effect', weights: 'prior.weights' } as const
 /**
- * The share α of a residual model's correction that its predictions keep (model.md §11.3), one for
+ * The share α of a residual model's correction that its predictions keep (docs/ml-engine.md §11.3), one for
  * single genes and one for sets of two or more: the network may place unseen genes well and pairs
  * badly, or the reverse, and validation tells them apart.
  */
@@ -321,7 +321,7 @@ export interface ResidualParts {
 
 /**
  * The parts of a prediction: the base Δ is added to, the network's output and, for a residual
- * model (model.md §11.2), the prior rows and which rows are the prior alone — a gene set that is
+ * model (docs/ml-engine.md §11.2), the prior rows and which rows are the prior alone — a gene set that is
  * one gene measured alone in training (measured data beats any correction) or holds a gene the
  * network cannot place (unseen, no GO partner). Rows of `rows` are vocabulary indices.
  */

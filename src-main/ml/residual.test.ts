@@ -18,7 +18,7 @@ beforeAll(async () => {
   await initBackend({ prefer: 'wasm' })
 })
 
-describe('residual models (model.md §11.2)', () => {
+describe('residual models (docs/ml-engine.md §11.2)', () => {
   const data = tinyScreen({ singles: 10, pairs: 12, genes: 30 })
   const split = makeSplit(data.conditions, { kind: 'simulation', seed: 2 })
   const genesOf = new Map(data.conditions.map((c) => [c.condition, c.genes]))

@@ -1,5 +1,5 @@
 /**
- * Train / validation / test splits of conditions (model.md §6). Seeded and deterministic: the
+ * Train / validation / test splits of conditions (docs/ml-engine.md §6). Seeded and deterministic: the
  * same conditions and seed give the same split on every machine (mulberry32, no Math.random).
  * Genes are always drawn without replacement (the reference's `single` split draws with it).
  */
@@ -92,7 +92,7 @@ function simulationSplit(perturbed: SplitCondition[], config: SplitConfig, hasCt
   const rand = mulberry32(config.seed)
   const outer = simulationRound(perturbed, 0.75, 0.75, rand)
   const trainSet = new Set(outer.train)
-  // Validation: the same procedure on the train part at 90 % / 90 % (model.md §6).
+  // Validation: the same procedure on the train part at 90 % / 90 % (docs/ml-engine.md §6).
   const inner = simulationRound(
     perturbed.filter((c) => trainSet.has(c.condition)),
     0.9,
@@ -141,7 +141,7 @@ function customSplit(conditions: SplitCondition[], config: SplitConfig): Split {
   const known = new Map(conditions.map((c) => [c.condition, c]))
   const unknown = Object.keys(assignment).filter((c) => !known.has(c))
   if (unknown.length) throw new AppError('split.unknown-condition', `The custom split names conditions the dataset does not have: ${listSome(unknown, 5)}.`)
-  if (known.has(CTRL) && assignment[CTRL] !== undefined && assignment[CTRL] !== 'train') throw new AppError('split.ctrl-not-train', '`ctrl` must be in the training set (model.md §6).')
+  if (known.has(CTRL) && assignment[CTRL] !== undefined && assignment[CTRL] !== 'train') throw new AppError('split.ctrl-not-train', '`ctrl` must be in the training set (docs/ml-engine.md §6).')
   const list = (part: 'train' | 'val' | 'test') => Object.keys(assignment).filter((c) => assignment[c] === part && c !== CTRL).sort(byName)
   const train = list('train')
   const val = list('val')

@@ -1,5 +1,5 @@
 /**
- * One optimisation step (model.md §5), on one worker or as one of W data-parallel workers
+ * One optimisation step (docs/ml-engine.md §5), on one worker or as one of W data-parallel workers
  * (issue 23). The trainer (rank 0) and its peers (parallel/peer-runtime) run this same function.
  *
  * Data-parallel: each active worker takes a contiguous part of the step's visits; BatchNorm sums

@@ -1,6 +1,6 @@
 /**
  * `train()`: the engine's one entry for a run (engine-types). Checks the config and data, draws
- * the split (model.md §6), then either fits a baseline in closed form (§8) or trains a model
+ * the split (docs/ml-engine.md §6), then either fits a baseline in closed form (§8) or trains a model
  * (§3–§5) and evaluates the best epoch on the test split (§7).
  *
  * Batches are sets of condition visits (§3): a visit is one condition with up to C of its cells
@@ -117,7 +117,7 @@ class PeerPool {
   }
 }
 
-// ── selection by cross-validation (model.md §11.3) ───────────────────────────────────
+// ── selection by cross-validation (docs/ml-engine.md §11.3) ───────────────────────────────────
 
 /** Residual runs on screens with fewer perturbed genes than this choose their epoch and α by K-fold cross-validation. */
 export const CV_MAX_GENES = 60
@@ -143,7 +143,7 @@ export function geneFolds(genes: string[], k: number, seed: number): string[][] 
 }
 
 /**
- * Small screens (model.md §11.3): a validation set of two or three genes cannot tell a network that
+ * Small screens (docs/ml-engine.md §11.3): a validation set of two or three genes cannot tell a network that
  * helps from one that fits noise. The training and validation conditions are split into K folds by
  * gene; a model is trained on each fold's complement and validated on the fold (a condition with a
  * fold gene belongs to it), and the epoch and α (single genes, larger sets) with the lowest
@@ -571,7 +571,7 @@ async function failureOfPeers(group: PeerGroup, run: () => Record<string, number
 }
 
 /**
- * Starting point (ours; model.md leaves initialisation open): the output bias holds the training
+ * Starting point (ours; docs/ml-engine.md §3 leaves initialisation open): the output bias holds the training
  * mean Δ and the self-effect scalars the closed-form fit of `train_mean_self`, so a model starts
  * where the `train_mean_self` baseline is and its ~20 epochs × (conditions / batch) steps go to
  * what the baselines cannot do. GEARS' random bias would spend them relearning the mean.
@@ -643,7 +643,7 @@ export function nonZeroControlStats(data: TrainingData): { count: Float64Array; 
 }
 
 /**
- * The perturbation graph of GEARS step 2 (model.md §2) when the setup leaves it to the run
+ * The perturbation graph of GEARS step 2 (docs/ml-engine.md §2) when the setup leaves it to the run
  * (`auto`): the prior's Reactome share λ, fitted by leave-one-gene-out on the training genes, says
  * which knowledge places this screen's genes best — Reactome (λ ≥ 0.7), GO (λ ≤ 0.3, or the prior
  * found no use for neighbours at all), else both. The papers' formulation keeps GEARS' GO graph.
@@ -655,7 +655,7 @@ export function choosePertGraph(config: Pick<TrainConfig, 'pertGraph' | 'prior'>
 }
 
 /**
- * The residual models' start (model.md §11.2): the network's output is exactly 0, so the untrained
+ * The residual models' start (docs/ml-engine.md §11.2): the network's output is exactly 0, so the untrained
  * model predicts the prior. GEARS: the per-gene readouts and the cross-gene part start at 0 with
  * indv_w2.self at 1, so the first steps' gradients reach indv_w1 at once (a zero product of two
  * zero factors would never move); the bias and the self-effect link (the prior holds both) at 0.

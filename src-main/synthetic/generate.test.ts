@@ -228,7 +228,7 @@ describe('the synthetic screen on the real knowledge files', () => {
       const members = p.genes.filter((g) => index.has(g)).map((g) => index.get(g)!)
       for (const i of members) for (const j of members) if (i !== j) sharePathway[i * n + j] = 1
     }
-    // GO-similar: among each other's 20 most similar genes by Jaccard of GO terms (model.md §2)
+    // GO-similar: among each other's 20 most similar genes by Jaccard of GO terms (docs/ml-engine.md §2)
     const terms = genes.map((g) => new Set(knowledge.goTerms.get(g) ?? []))
     const jaccard = (i: number, j: number) => {
       if (!terms[i].size || !terms[j].size) return 0

@@ -3,7 +3,7 @@ import type { InteractionType } from './types'
 
 /**
  * A pair's true mean effect from its singles' effects, on the log-normalised scale where the GI
- * scores of model.md §9 are computed (a, b, ab = mean change over control):
+ * scores of docs/ml-engine.md §9 are computed (a, b, ab = mean change over control):
  *
  *   additive     ab = a + b                       (c1 = c2 = 1)
  *   synergy      ab = c·(a + b),  c ∈ [1.6, 2.2]  (Theil–Sen mag = c·√2 > 2.2)

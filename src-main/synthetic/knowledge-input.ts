@@ -9,7 +9,7 @@ import type { SyntheticKnowledge } from './types'
  * Builds the generator's knowledge input from a knowledge folder (the five files of
  * shared/README.md, read by the app's own parsers): gene symbols from `gene_info`, GO terms
  * from `gene2go`, and each Reactome pathway's L1 genes — those it lists that none of its
- * sub-pathways contains, i.e. the sets the attention mask of model.md §2 is built from.
+ * sub-pathways contains, i.e. the sets the attention mask of docs/ml-engine.md §2 is built from.
  */
 
 // Unannotated genes are kept only when they look like protein-coding genes a screen would

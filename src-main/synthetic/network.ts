@@ -7,7 +7,7 @@ import type { SyntheticEdge } from './types'
 /**
  * The gene regulatory network: directed, signed, weighted edges regulator → target among the
  * measured genes. Most edges join genes that share a Reactome pathway or are GO-similar (the
- * same top-k Jaccard partners the GO graph of model.md §2 uses), the rest are a sparse random
+ * same top-k Jaccard partners the GO graph of docs/ml-engine.md §2 uses), the rest are a sparse random
  * background. Signs follow a per-(pathway, target) pattern, so perturbing any member of a
  * pathway moves that pathway's genes the same way — knowledge that transfers to unseen genes.
  */

@@ -7,7 +7,7 @@ export const SYNTHETIC_PRESETS: readonly SyntheticPreset[] = ['small', 'norman-l
 /** CRISPR interference (knock-down: the target goes down) or activation (it goes up). */
 export type Modality = 'CRISPRi' | 'CRISPRa'
 
-/** Declared genetic-interaction types (model.md §9 names). */
+/** Declared genetic-interaction types (docs/ml-engine.md §9 names). */
 export type InteractionType = 'additive' | 'synergy' | 'suppression' | 'epistasis' | 'neomorphic' | 'redundant'
 export const INTERACTION_TYPES: readonly InteractionType[] = ['additive', 'synergy', 'suppression', 'epistasis', 'neomorphic', 'redundant']
 

@@ -1,5 +1,5 @@
 /**
- * The thresholds of the GI type calls (model.md §9) and the other defaults of pair maps, target
+ * The thresholds of the GI type calls (docs/ml-engine.md §9) and the other defaults of pair maps, target
  * searches and guide plans. The design schemas read their defaults and limits from here; the
  * calls themselves are in gi-call.ts.
  */

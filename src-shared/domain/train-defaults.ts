@@ -1,8 +1,8 @@
-/** What a training run gets for whatever its setup leaves out (model.md §3–§5). */
+/** What a training run gets for whatever its setup leaves out (docs/ml-engine.md §3–§5). */
 import type { TrainableName } from '../contract/channels/training'
 
 /**
- * Defaults of model.md §3–§5 — the one place they are written: the contract's zod defaults and
+ * Defaults of docs/ml-engine.md §3–§5 — the one place they are written: the contract's zod defaults and
  * the engine's `defaultTrainConfig` both read them. Chosen on validation data: cosine decay from
  * lr to 1e-5 (GEARS' reference × 0.5 every epoch, `{ kind: 'reference' }`, is below 1e-4 from
  * epoch 5 and stops improving; halving every 5 epochs came second); λ_dir = 0.01 (beat 0.1 for
@@ -37,7 +37,7 @@ export const TRAIN_DEFAULTS = {
  * The hidden size H when the setup leaves it out. GEARS: 96, chosen on validation (norman-like,
  * 20 epochs, the defaults above; best validation mse_de 0.1298 at 64, 0.1057 at 96, 0.1163 at
  * 128 with training seed 1; 0.1315 at 64, 0.1189 at 96 with seed 2). 128 took 64–66 s per
- * epoch over all cells on wasm, past the 60 s target (64: 24–26 s); 256 over 2 min. BioDSNN and its ablations keep model.md §4's d_model 64: H is the width of the
+ * epoch over all cells on wasm, past the 60 s target (64: 24–26 s); 256 over 2 min. BioDSNN and its ablations keep docs/ml-engine.md §4's d_model 64: H is the width of the
  * gene embeddings its attention layer works on.
  */
 export function defaultHidden(model: TrainableName): number {

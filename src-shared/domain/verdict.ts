@@ -1,5 +1,5 @@
 /**
- * The verdict of a run (model.md §11.5): per test group, how the model's `mse_de` compares with the
+ * The verdict of a run (docs/ml-engine.md §11.5): per test group, how the model's `mse_de` compares with the
  * best baseline's, with a paired bootstrap over conditions, said in plain words.
  *
  * Per group: the paired conditions of a baseline are those where the model and that baseline both
@@ -50,7 +50,7 @@ export interface VerdictInput {
 
 export const OVERALL_GROUP = 'overall'
 
-/** Said when model selection shrinks the network's residual to nothing (model.md §11.3, α = 0). */
+/** Said when model selection shrinks the network's residual to nothing (docs/ml-engine.md §11.3, α = 0). */
 export const ADDS_NOTHING_TEXT = 'The network adds nothing on this screen; predictions are the prior.'
 
 const DEFAULT_DRAWS = 2000

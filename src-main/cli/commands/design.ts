@@ -152,7 +152,7 @@ function mapHuman(map: GiMap, top: number): string {
 export const registerDesignCommands: CommandRegistrar = (program, session) => {
   program
     .command('gi')
-    .description('genetic-interaction scores (model.md §9): every pair of a gene set predicted by a run (a pair map, stored), or the pairs a dataset measured (--observed)')
+    .description('genetic-interaction scores (docs/ml-engine.md §9): every pair of a gene set predicted by a run (a pair map, stored), or the pairs a dataset measured (--observed)')
     .option('--run <id>', 'run id (see: perturb-studio runs)', positiveInt('--run'))
     .option('--genes <A,B,C>', 'genes of the map (commas or spaces; repeatable)', geneList)
     .option('--pathway <id>', 'take the genes of a Reactome pathway (those the run can predict)')

@@ -1,5 +1,5 @@
 /**
- * Genetic-interaction scores of a pair (model.md §9, Norman et al. 2019, as GEARS' `get_coeffs`
+ * Genetic-interaction scores of a pair (docs/ml-engine.md §9, Norman et al. 2019, as GEARS' `get_coeffs`
  * computes them): ab ≈ c1·a + c2·b fitted by Theil–Sen without intercept, then magnitude,
  * fit correlation, distance correlations, dominance and equality of contribution.
  *

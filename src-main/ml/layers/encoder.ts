@@ -1,6 +1,6 @@
 /**
  * Post-norm Transformer encoder layer (PyTorch nn.TransformerEncoderLayer, ReLU, norm_first false)
- * on x [genes, d_model], with masked attention over the gene mask (model.md §4):
+ * on x [genes, d_model], with masked attention over the gene mask (docs/ml-engine.md §4):
  *   x1 = LN1(x + Dropout(MHA(x)));  out = LN2(x1 + Dropout(W2·Dropout(ReLU(W1·x1))))
  * MHA applies the same dropout to its attention weights, as PyTorch's does.
  */

@@ -1,5 +1,5 @@
 /**
- * The graph normalisation of SGConv (model.md §2; PyG's gcn_norm with add_remaining_self_loops):
+ * The graph normalisation of SGConv (docs/ml-engine.md §2; PyG's gcn_norm with add_remaining_self_loops):
  * plain arrays, no tensors, so the main process can read the GO weights a model gives each gene
  * (services/predictions/gene-sets.ts) from the same code, without loading TensorFlow.js.
  */

@@ -6,7 +6,7 @@ import type { ParamStore } from './param-store'
 
 /**
  * GEARS' MLP: for sizes [s0, s1, …, sk], k × (Linear s_{i} → s_{i+1}, BatchNorm, ReLU) without the
- * last ReLU (model.md §3). x must have s0 columns. Weights `${name}.{i}.linear.*`, `${name}.{i}.bn.*`.
+ * last ReLU (docs/ml-engine.md §3). x must have s0 columns. Weights `${name}.{i}.linear.*`, `${name}.{i}.bn.*`.
  */
 export function mlp(store: ParamStore, name: string, x: tf.Tensor2D, sizes: number[], mode: ForwardMode): tf.Tensor2D {
   if (sizes.length < 2) throw new Error(`mlp ${name}: needs at least two sizes, got [${sizes.join(', ')}]`)

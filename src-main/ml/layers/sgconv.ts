@@ -1,5 +1,5 @@
 /**
- * SGConv, one hop (model.md §2, PyG's SGConv with K = 1 and gcn_norm): self-loops of weight 1
+ * SGConv, one hop (docs/ml-engine.md §2, PyG's SGConv with K = 1 and gcn_norm): self-loops of weight 1
  * where missing, deg_i = Σ incoming weights, ŵ_ji = w_ji / √(deg_j · deg_i), then
  * out_i = Linear(Σ_j ŵ_ji x_j). Aggregation runs on the edge list: gather the source rows, scale,
  * segment-sum into the targets (custom gradients: ops/segment.ts).

@@ -1,5 +1,5 @@
 /**
- * BioDSNN (model.md §4), with every module trained and saved (the released code rebuilds its
+ * BioDSNN (docs/ml-engine.md §4), with every module trained and saved (the released code rebuilds its
  * transformer and VAE with fresh random weights on every forward call).
  *
  * Knowledge stream: GEARS steps 1–3, one post-norm Transformer encoder layer over each condition's

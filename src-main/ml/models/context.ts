@@ -17,7 +17,7 @@ export interface ModelContext {
   H: number
   P: number
   coexp: GraphTensors
-  /** the perturbation graphs (model.md §2), each an SGConv hop of its own whose outputs are summed: GO, Reactome or both */
+  /** the perturbation graphs (docs/ml-engine.md §2), each an SGConv hop of its own whose outputs are summed: GO, Reactome or both */
   pertGraphs: { name: 'go' | 'reactome'; graph: IncomingGraph }[]
   mask: AttentionMask
   pertIndex: Map<string, number>

@@ -1,5 +1,5 @@
 /**
- * GEARS (model.md §3): Δ for a batch of conditions from the knowledge stream, with the
+ * GEARS (docs/ml-engine.md §3): Δ for a batch of conditions from the knowledge stream, with the
  * cross-gene MLP, the optional uncertainty head and the self-effect link. The prediction for a
  * cell is its paired control cell + Δ (the trainer's loss and `predict` add the control).
  */

@@ -1,5 +1,5 @@
 /**
- * The GEARS knowledge stream (model.md §3), shared by GEARS and BioDSNN, as functional layers on a
+ * The GEARS knowledge stream (docs/ml-engine.md §3), shared by GEARS and BioDSNN, as functional layers on a
  * ParamStore. Weight names follow GEARS' modules (gene_emb, emb_pos, pert_emb, pert_fuse, …).
  *
  * A batch is a list of conditions (each a list of perturbation-vocabulary rows, [] for ctrl).
@@ -66,7 +66,7 @@ export function pertStates(store: ParamStore, ctx: ModelContext, conditions: num
     store.param('pert_emb.weight', [ctx.P, ctx.H], { kind: 'normal', std: 1 })
     return { local, h: tf.zeros([0, ctx.H]) as tf.Tensor2D }
   }
-  // One SGConv hop per perturbation graph, each with its own linear; their outputs are summed (model.md §2).
+  // One SGConv hop per perturbation graph, each with its own linear; their outputs are summed (docs/ml-engine.md §2).
   const hops = ctx.pertGraphs.map(({ name, graph: { ptr, src, weight } }) => {
     const srcRows: number[] = []
     const seg: number[] = []
@@ -134,7 +134,7 @@ export function conditionShifts(store: ParamStore, ctx: ModelContext, pert: Pert
 }
 
 /**
- * Residual models (model.md §11.2): a scale of the prior per condition, [B, 1], read from the
+ * Residual models (docs/ml-engine.md §11.2): a scale of the prior per condition, [B, 1], read from the
  * condition's fused perturbation vector and starting at 0. The correction r = network + scale·prior
  * can then say "this pair is sub-additive" or "this gene's estimate is too strong" in one number,
  * which a per-gene readout that never sees the prior cannot.

@@ -19,7 +19,7 @@ export interface ModelSpec {
   vae: boolean
   selfEffect: boolean
   uncertainty: boolean
-  /** residual models (model.md §11.2): the per-condition scale of the prior */
+  /** residual models (docs/ml-engine.md §11.2): the per-condition scale of the prior */
   priorScale: boolean
 }
 

@@ -1,5 +1,5 @@
 /**
- * The attention mask as CSR over genes (model.md §2): row i lists the genes i may attend to, sorted,
+ * The attention mask as CSR over genes (docs/ml-engine.md §2): row i lists the genes i may attend to, sorted,
  * without duplicates, self always included. Built from groups (genes sharing a lowest-level Reactome
  * pathway attend to each other) plus optional extra pairs (co-expression neighbours of genes absent
  * from Reactome).

@@ -1,5 +1,5 @@
 /**
- * GEARS' per-gene linear (indv_w1 / indv_b1, model.md §3 step 4): z[b, g] = Σ_h x[b·G + g, h]·w[g, h]
+ * GEARS' per-gene linear (indv_w1 / indv_b1, docs/ml-engine.md §3 step 4): z[b, g] = Σ_h x[b·G + g, h]·w[g, h]
  * + bias[g] for x [B·G, H] stacked by condition. One JS loop each way instead of a broadcast
  * multiply and a sum over a [B, G, H] tensor (whose gradient fills a ones tensor: perf-notes trap 4).
  */

@@ -1,5 +1,5 @@
 /**
- * Masked multi-head attention whose cost scales with the mask's non-zeros (model.md §4).
+ * Masked multi-head attention whose cost scales with the mask's non-zeros (docs/ml-engine.md §4).
  *
  * For head h with d = D / heads columns: out_i = Σ_{j ∈ mask(i)} softmax_j(q_i·k_j / √d) v_j.
  * One fused op inside tf.customGrad: forward and backward are loops over typed arrays along the CSR

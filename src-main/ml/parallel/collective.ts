@@ -1,5 +1,5 @@
 /**
- * What the W workers of one data-parallel training share (model.md §5 and issue 23): barriers and
+ * What the W workers of one data-parallel training share (docs/ml-engine.md §5 and issue 23): barriers and
  * sums over SharedArrayBuffers, blocking with Atomics.wait (allowed in worker threads and in
  * Node's main thread). Every sum adds the ranks' parts in rank order, so a run is reproducible for
  * a seed and W. Two groups: the workers computing the current step (`active`, BatchNorm statistics

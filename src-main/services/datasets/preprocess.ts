@@ -1,5 +1,5 @@
 /**
- * From a reader's RawDataset to a PreparedDataset (model.md §1): raw-count detection →
+ * From a reader's RawDataset to a PreparedDataset (docs/ml-engine.md §1): raw-count detection →
  * normalize_total + log1p → seurat HVG (5,000) ∪ measured perturbed genes → per-condition Welch
  * DE vs control with GEARS' non-zero / non-dropout gene sets. All on CSR; cells × genes is never
  * densified.

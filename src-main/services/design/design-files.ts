@@ -59,7 +59,7 @@ const goShare = (g: PairGene | undefined): number | null => (g?.placedBy ? Math.
 
 const GO_SHARE_LINE: [string, string] = [
   'gene_a_go_share, gene_b_go_share',
-  `for a gene the run never saw perturbed: the share of its GO embedding (model.md §3 step 2, one SGConv hop, self-loop included) that comes from genes the run trained on; below ${WEAK_PLACEMENT_SHARE} the run predicts it much as any gene it cannot place`,
+  `for a gene the run never saw perturbed: the share of its GO embedding (docs/ml-engine.md §3 step 2, one SGConv hop, self-loop included) that comes from genes the run trained on; below ${WEAK_PLACEMENT_SHARE} the run predicts it much as any gene it cannot place`,
 ]
 
 function runProvenance(src: PredictionSource, what: string, settings: GiSettings, extra: [string, string][] = []): Provenance {

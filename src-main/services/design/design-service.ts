@@ -1,5 +1,5 @@
 /**
- * Experiment design (model.md §9): GI pair maps of a gene set from a run's predictions, GI scores of the
+ * Experiment design (docs/ml-engine.md §9): GI pair maps of a gene set from a run's predictions, GI scores of the
  * pairs a dataset measured, the target-phenotype search and the guide plan.
  *
  * This service wires the store, the job and the prediction engine to the pure pipelines beside
@@ -254,7 +254,7 @@ export class DesignService {
   }
 
   private requirePairs(vocab: PredictGenes): void {
-    // Every run predicts pairs (model.md §11.4), also from a screen of singles: the map flags them.
+    // Every run predicts pairs (docs/ml-engine.md §11.4), also from a screen of singles: the map flags them.
     if (vocab.maxSetSize < 2) {
       throw new AppError('design.no-pairs', `Run ${vocab.runId} was trained on a dataset without measured pairs, so it was never taught to predict two genes at once; train on a screen with combinations to map interactions.`)
     }

@@ -1,7 +1,7 @@
 import { AppError } from '../../../src-shared/contract'
 
 /**
- * The GO perturbation graph (model.md §2): for every gene with GO terms, its top-k partners by
+ * The GO perturbation graph (docs/ml-engine.md §2): for every gene with GO terms, its top-k partners by
  * Jaccard index of the two GO-term sets. Exact and sparse: invert to term → genes, then for
  * each gene accumulate intersection sizes over its terms' member lists. The work is
  * Σ_terms |genes(term)|² (about 3.7e8 for human GO), with no gene × gene matrix in memory.

@@ -159,7 +159,7 @@ export class KnowledgeBase {
   }
 
   /**
-   * The whole GO perturbation graph (model.md §2) for training: every gene with GO terms, in
+   * The whole GO perturbation graph (docs/ml-engine.md §2) for training: every gene with GO terms, in
    * symbol order, and each gene's cached top partners as edges partner → gene (messages flow
    * to the gene, as GEARS builds G_sim), weight = Jaccard.
    */
@@ -185,7 +185,7 @@ export class KnowledgeBase {
 
   /**
    * For each knowledge gene index (−1 = unknown: empty lists), its GO terms and its lowest-level
-   * (L1) Reactome pathways as CSR lists: what the compositional prior (model.md §11.1) measures
+   * (L1) Reactome pathways as CSR lists: what the compositional prior (docs/ml-engine.md §11.1) measures
    * gene similarity with.
    */
   geneAnnotations(geneIndices: ArrayLike<number>): GeneAnnotations {

@@ -1,7 +1,7 @@
 import type { ReactomeNet } from './reactome-net'
 
 /**
- * The BioDSNN attention mask (model.md §2) for an ordered gene list: positions i and j may
+ * The BioDSNN attention mask (docs/ml-engine.md §2) for an ordered gene list: positions i and j may
  * attend to each other iff their genes share a pathway of the chosen level; every position
  * attends to itself; genes without any such pathway may attend to their co-expression
  * neighbours when a co-expression graph is given. Built sparse, as symmetric CSR.

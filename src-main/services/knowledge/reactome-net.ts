@@ -1,7 +1,7 @@
 import { AppError } from '../../../src-shared/contract'
 
 /**
- * ReactomeNet (model.md §2): the directed pathway → sub-pathway graph with genes attached to
+ * ReactomeNet (docs/ml-engine.md §2): the directed pathway → sub-pathway graph with genes attached to
  * the pathways whose gene set lists them. Pathways and genes are dense indices; names live in
  * the knowledge base. Everything here is plain arrays so a query is a few array walks.
  */

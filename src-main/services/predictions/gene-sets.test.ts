@@ -29,7 +29,7 @@ describe('gene sets', () => {
   it('gives each placeable gene its status and sets apart the ones a model cannot place', () => {
     expect(Object.fromEntries(vocab.status)).toEqual({ A: 'seen-single', B: 'seen-single', C: 'seen-combo', D: 'unseen-in-knowledge', F: 'unseen-in-knowledge', STING1: 'unseen-in-knowledge' })
     expect([...vocab.unplaceable]).toEqual(['E'])
-    // Any set up to MAX_SET_SIZE (model.md §11.4); the largest measured one is what a larger set is flagged against.
+    // Any set up to MAX_SET_SIZE (docs/ml-engine.md §11.4); the largest measured one is what a larger set is flagged against.
     expect(vocab.maxSetSize).toBe(MAX_SET_SIZE)
     expect(vocab.measuredSetSize).toBe(2)
     // Baselines need no knowledge: every vocabulary gene.

@@ -4,7 +4,7 @@
  *
  * A model predicts a gene of its perturbation vocabulary (GO-annotated genes ∪ the dataset's
  * perturbed genes) that it saw in training, or an unseen one with GO partners to place it by
- * (model.md §1; the same rule as ml/predict's `unpredictableReason`). Baselines need no
+ * (docs/ml-engine.md §1; the same rule as ml/predict's `unpredictableReason`). Baselines need no
  * knowledge: any vocabulary gene (unseen ones get the training mean).
  */
 import { AppError, type GeneStatus, type GoPlacement, type PredictedGeneFlag } from '../../../src-shared/contract'
@@ -20,7 +20,7 @@ export interface Vocabulary {
   unplaceable: Set<string>
   /** upper-case symbol → symbols, for case-insensitive input */
   upper: Map<string, string[]>
-  /** the largest gene set the run predicts (model.md §11.4: any set up to MAX_SET_SIZE, pairs on a singles-only screen included) */
+  /** the largest gene set the run predicts (docs/ml-engine.md §11.4: any set up to MAX_SET_SIZE, pairs on a singles-only screen included) */
   maxSetSize: number
   /** the largest gene set the dataset measured: a larger one is flagged `no-pair-trained` */
   measuredSetSize: number
@@ -29,7 +29,7 @@ export interface Vocabulary {
   placement(gene: string): GoPlacement | null
 }
 
-/** Whether the network can place a gene: seen in training, or with a GO partner to place it by (model.md §1). */
+/** Whether the network can place a gene: seen in training, or with a GO partner to place it by (docs/ml-engine.md §1). */
 export function placeableBy(data: TrainingData, split: Pick<Split, 'train'>): (gene: string) => boolean {
   const byName = new Map(data.conditions.map((c) => [c.condition, c]))
   const seen = new Set(split.train.flatMap((c) => byName.get(c)?.genes ?? []))

@@ -212,7 +212,7 @@ describe('refusals', () => {
     const big = await failure(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [genes.slice(0, MAX_SET_SIZE + 1)] })
     expect(big.code).toBe('predict.too-many-genes')
     expect(big.message).toMatch(new RegExp(`has ${MAX_SET_SIZE + 1} genes.*at most ${MAX_SET_SIZE}`))
-    // A set larger than any the screen measured is predicted, and flagged (model.md §11.4).
+    // A set larger than any the screen measured is predicted, and flagged (docs/ml-engine.md §11.4).
     const triple = await call<PredictResult>(fx.ctx, 'predict:run', { runId: fx.runId, conditions: [genes.slice(0, 3)], save: false })
     expect(triple.conditions[0].setFlags).toEqual(['no-pair-trained'])
     expect(triple.conditions[0].additiveChange).toHaveLength(triple.genes.length)

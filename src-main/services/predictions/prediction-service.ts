@@ -1,6 +1,6 @@
 /**
  * Predictions with finished runs: any gene set → mean expression and change over control for
- * every measured gene (model.md §3: paired control + Δ, averaged over control cells), with the
+ * every measured gene (docs/ml-engine.md §3: paired control + Δ, averaged over control cells), with the
  * observation beside it when the dataset measured the condition, kept in the run's history.
  *
  * Where it runs: models predict in a worker thread (predict-engine.ts) that keeps the last models
@@ -217,7 +217,7 @@ export class PredictionService {
     return { ...source, conditions }
   }
 
-  /** For each set of two or more genes, the sum of the run's predicted changes of its genes alone (model.md §11.4's additive expectation). */
+  /** For each set of two or more genes, the sum of the run's predicted changes of its genes alone (docs/ml-engine.md §11.4's additive expectation). */
   private async additiveChanges(runId: number, sets: ResolvedSet[], options: PredictOptionsInput): Promise<Map<string, number[]>> {
     const out = new Map<string, number[]>()
     const multi = sets.filter((s) => s.genes.length > 1)

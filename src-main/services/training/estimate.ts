@@ -72,7 +72,7 @@ const BACKEND_FACTOR: Record<ComputeBackend, number> = { 'tfjs-node-gpu': 0.15, 
 /** Typical share of non-zero entries in a log-normalised Perturb-seq matrix (for the memory figure). */
 const DENSITY = 0.15
 
-/** Training conditions a split leaves, before the split is drawn (model.md §6). */
+/** Training conditions a split leaves, before the split is drawn (docs/ml-engine.md §6). */
 export function expectedTrainConditions(setup: TrainSetup, ds: Pick<DatasetSummary, 'singles' | 'combos'>): number {
   const perturbed = ds.singles + ds.combos
   if (setup.split.kind === 'custom') return Object.values(setup.split.assignment ?? {}).filter((v) => v === 'train').length
@@ -105,7 +105,7 @@ export function estimateTraining(setup: TrainSetup, ds: DatasetSummary, backend:
     basis = 'model'
   }
   const secondsPerEpoch = baseline ? 1 : rate * trainConditions * ds.genes
-  // Residual runs on small screens train a model per fold first (model.md §11.3), about as large as the run's own.
+  // Residual runs on small screens train a model per fold first (docs/ml-engine.md §11.3), about as large as the run's own.
   const poolGenes = Math.round(ds.singles * (setup.split.kind === 'single' ? 0.9 : 0.85))
   const folds = !baseline && setup.prior === 'knowledge' && poolGenes < CV_MAX_GENES && poolGenes >= CV_FOLDS ? CV_FOLDS : null
   const epochs = baseline ? 1 : setup.epochs * (folds ? folds + 1 : 1)

@@ -66,7 +66,7 @@ export function toListItem(r: RunRecord): RunListItem {
 }
 
 /**
- * The verdict of a model run against the baselines of its split (model.md §11.5), or null for
+ * The verdict of a model run against the baselines of its split (docs/ml-engine.md §11.5), or null for
  * baselines and runs without a test evaluation. Baselines left out by the model's exclusions are
  * paired on the conditions the model was scored on.
  */
@@ -116,7 +116,7 @@ export function splitKey(split: { kind: string; seed: number; assignment?: Recor
  * Baselines scored on the test conditions the selected model runs were scored on. A model leaves
  * out conditions it cannot predict (unseen genes without GO partners) while a baseline predicts
  * all of them; comparing group means over different conditions would mislead. The group means
- * are recomputed from the baselines' per-condition metrics (model.md §7: mean over conditions),
+ * are recomputed from the baselines' per-condition metrics (docs/ml-engine.md §7: mean over conditions),
  * `mse_de_norm` against the no_perturb baseline on the same conditions.
  */
 export function sameConditions(selected: RunRecord[], added: RunRecord[]): (RunRecord & { restrictedTo?: number })[] {

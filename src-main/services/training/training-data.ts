@@ -4,7 +4,7 @@
  *
  * What is fixed per dataset lives here: the perturbation vocabulary and GO graph, and the
  * pathway part of the attention mask. What depends on the split does not: the co-expression graph
- * (model.md §2: Pearson over *training* cells, recomputed per split) and the mask's co-expression
+ * (docs/ml-engine.md §2: Pearson over *training* cells, recomputed per split) and the mask's co-expression
  * fallback for genes without a pathway are computed by the trainer from the split
  * (ml/knowledge-graphs.ts), so no test cell leaks into either.
  */
@@ -49,10 +49,10 @@ export function buildTrainingData(prepared: PreparedDataset, kb: KnowledgeBase |
 }
 
 /**
- * Vocabulary = GO-annotated genes ∪ the dataset's perturbed genes (model.md §2). A perturbed gene
+ * Vocabulary = GO-annotated genes ∪ the dataset's perturbed genes (docs/ml-engine.md §2). A perturbed gene
  * that the release knows under another symbol takes that row (named as the dataset names it);
  * one the release does not know is appended without edges (it can be trained when seen, never
- * predicted unseen: model.md §1).
+ * predicted unseen: docs/ml-engine.md §1).
  */
 function knowledgeData(kb: KnowledgeBase, genes: string[], perturbed: string[], level: MaskLevel): KnowledgeData {
   const go = kb.goGraph()

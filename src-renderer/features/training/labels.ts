@@ -42,7 +42,7 @@ export const GROUP_PLAIN: Record<CompareGroup, string> = {
   combo_seen2: 'pairs with both genes seen',
 }
 
-/** The model formulations of the setup (model.md §11.2), with their one-line explanation. */
+/** The model formulations of the setup (docs/ml-engine.md §11.2), with their one-line explanation. */
 export const PRIOR_LABELS: Record<ModelPrior, string> = {
   knowledge: 'Grounded: knowledge prior + network correction (recommended)',
   none: 'As published (GEARS/BioDSNN papers)',
@@ -124,5 +124,5 @@ export function fmtDate(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '—'
 }
 
-/** The perturbation graph a run placed unseen genes by (model.md §2), in plain words. */
+/** The perturbation graph a run placed unseen genes by (docs/ml-engine.md §2), in plain words. */
 export const PERT_GRAPH_WORDS: Record<'go' | 'reactome' | 'both', string> = { go: 'GO terms', reactome: 'Reactome pathways', both: 'GO terms and Reactome pathways' }

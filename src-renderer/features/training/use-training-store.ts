@@ -50,9 +50,9 @@ export const useTrainingStore = defineStore('training', () => {
     model: 'gears' as TrainModel,
     name: '',
     selfEffect: TRAIN_DEFAULTS.selfEffect as boolean,
-    /** model.md §11.2: grounded (knowledge prior + network correction) or as published */
+    /** docs/ml-engine.md §11.2: grounded (knowledge prior + network correction) or as published */
     prior: TRAIN_DEFAULTS.prior as ModelPrior,
-    /** model.md §2: which knowledge places unseen genes (auto: the run chooses) */
+    /** docs/ml-engine.md §2: which knowledge places unseen genes (auto: the run chooses) */
     pertGraph: 'auto' as PertGraphOption,
     splitKind: 'simulation' as 'simulation' | 'single',
     splitSeed: TRAIN_DEFAULTS.split.seed as number,

@@ -7,7 +7,7 @@ import type { ExportSaved } from './exports'
 import type { GeneStatus, PredictedGeneFlag, PredictionSource } from './predictions'
 
 /**
- * Experiment design (model.md §9): genetic-interaction (GI) scores of gene pairs, from the
+ * Experiment design (docs/ml-engine.md §9): genetic-interaction (GI) scores of gene pairs, from the
  * dataset's measurements (pairs measured with both singles) or from a run's predictions (pair
  * maps of a gene set), the search for perturbations whose predicted change matches a target
  * signature, and the guide plan a scientist takes to the bench.

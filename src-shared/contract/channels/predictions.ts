@@ -6,7 +6,7 @@ import type { ExportSaved } from './exports'
 
 /**
  * Prediction channels: predict any gene set with a finished run (mean expression and change over
- * control for every measured gene, model.md §3: paired control + Δ), the perturbable genes for
+ * control for every measured gene, docs/ml-engine.md §3: paired control + Δ), the perturbable genes for
  * the picker, and the prediction history (stored with the run; re-opening one shows the same
  * figure without recomputing). Per-gene arrays are aligned with `genes` of the result.
  */
@@ -73,7 +73,7 @@ export interface PredictedGeneFlag {
 }
 
 /**
- * How an unseen gene's perturbation embedding is made (model.md §3 step 2: one SGConv hop over
+ * How an unseen gene's perturbation embedding is made (docs/ml-engine.md §3 step 2: one SGConv hop over
  * the GO graph, self-loop included): `share` is the part of its normalised weights that comes
  * from genes the run trained on, `anchors` those genes with their weights (largest first, at
  * most 5). The rest comes from the gene's own row and partners the run never trained on.
@@ -91,7 +91,7 @@ export interface MeasuredCondition {
   testGroup: RunTestGroup | null
   /** mean observed − control mean, per gene */
   observedChange: number[]
-  /** the condition's top DE genes (model.md §7: first 20 of the ranking) with the observed change of every cell */
+  /** the condition's top DE genes (docs/ml-engine.md §7: first 20 of the ranking) with the observed change of every cell */
   de: { genes: string[]; index: number[]; cellChanges: number[][] }
   /** §7 metrics of this prediction against the observation */
   metrics: RunMetrics
@@ -124,7 +124,7 @@ export interface ConditionPrediction {
 }
 
 /**
- * Where a prediction comes from (model.md §11): `measured` — the gene was measured alone in
+ * Where a prediction comes from (docs/ml-engine.md §11): `measured` — the gene was measured alone in
  * training and the run returns that measurement; `prior` — the knowledge prior alone (the network
  * adds nothing on this screen, or cannot place a gene of the set); `model` — the network (with a
  * residual run, the prior plus the network's correction); `baseline` — a baseline run.

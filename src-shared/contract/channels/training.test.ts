@@ -4,7 +4,7 @@ import { trainSetupSchema } from './training'
 
 describe('trainSetupSchema: the hidden size', () => {
   it('fills in the model’s own default when the setup leaves it out', () => {
-    // GEARS' width was chosen on validation; BioDSNN keeps model.md §4's d_model 64.
+    // GEARS' width was chosen on validation; BioDSNN keeps docs/ml-engine.md §4's d_model 64.
     expect(trainSetupSchema.parse({ datasetId: 1, model: 'gears' }).hidden).toBe(defaultHidden('gears'))
     expect(defaultHidden('gears')).toBeGreaterThan(64)
     for (const model of ['biodsnn', 'biodsnn-no-vae', 'biodsnn-no-attention', 'biodsnn-no-mask'] as const) {

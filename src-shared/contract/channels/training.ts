@@ -30,7 +30,7 @@ export type SplitKindName = (typeof SPLIT_KINDS)[number]
 export const RUN_TEST_GROUPS = ['unseen_single', 'combo_seen0', 'combo_seen1', 'combo_seen2'] as const
 export type RunTestGroup = (typeof RUN_TEST_GROUPS)[number]
 
-/** model.md §7, in display order; `pearson_delta` is the headline. */
+/** docs/ml-engine.md §7, in display order; `pearson_delta` is the headline. */
 export const RUN_METRICS = [
   'mse',
   'pearson',
@@ -49,13 +49,13 @@ export type RunMetrics = Record<RunMetricName, number>
 // ── inputs ───────────────────────────────────────────────────────────────────────────
 
 /**
- * What a model's network is added to (model.md §11.2): `knowledge` — the compositional prior, the
+ * What a model's network is added to (docs/ml-engine.md §11.2): `knowledge` — the compositional prior, the
  * `knowledge_prior` baseline, so the network learns only what the prior misses (the default);
  * `none` — the papers' formulations, where the network predicts the whole change.
  */
 export const MODEL_PRIORS = ['knowledge', 'none'] as const
 /**
- * The perturbation graph(s) GEARS step 2 places genes with (model.md §2): GO (the paper's),
+ * The perturbation graph(s) GEARS step 2 places genes with (docs/ml-engine.md §2): GO (the paper's),
  * Reactome (genes sharing a lowest-level pathway) or both (two hops summed); `auto` lets the run
  * choose by the knowledge prior's validated Reactome share.
  */
@@ -203,14 +203,14 @@ export interface RunEpoch {
   /** validation metrics of this epoch */
   val: RunMetrics
   lr: number
-  /** residual models (model.md §11.3): the share α of the network's correction kept for single genes, chosen on validation */
+  /** residual models (docs/ml-engine.md §11.3): the share α of the network's correction kept for single genes, chosen on validation */
   alpha?: number
   /** the same for gene sets of two or more */
   alphaPairs?: number
 }
 
 /**
- * How a residual run on a small screen chose its epoch and α (model.md §11.3): K folds of the
+ * How a residual run on a small screen chose its epoch and α (docs/ml-engine.md §11.3): K folds of the
  * training and validation genes, each validated by a model trained without it; `errors[e]` is the
  * validation mse_de summed over folds and conditions after epoch e (0 = the prior) at each α of
  * `alphas`, for single genes and for larger sets.
@@ -238,7 +238,7 @@ export interface RunEvaluation {
   excluded?: Record<string, string>
 }
 
-/** The split as saved with the run (model.md §6). */
+/** The split as saved with the run (docs/ml-engine.md §6). */
 export interface RunSplit {
   config: { kind: SplitKindName; seed: number; assignment?: Record<string, 'train' | 'val' | 'test'> }
   train: string[]
@@ -275,7 +275,7 @@ export interface RunListItem extends RunSummary {
 }
 
 /**
- * How a model run compares with the best baseline, per test group and overall (model.md §11.5):
+ * How a model run compares with the best baseline, per test group and overall (docs/ml-engine.md §11.5):
  * test `mse_de`, paired bootstrap over conditions. `addsNothing`: a residual run whose network
  * was shrunk to nothing (best epoch 0, or α = 0): its predictions are the knowledge prior.
  */
@@ -324,7 +324,7 @@ export interface TrainEstimate {
   backend: ComputeBackend
   /** how the figure was obtained: earlier runs on this machine, or a rough model */
   basis: 'history' | 'model'
-  /** residual runs on small screens: the folds of the cross-validation the time includes (model.md §11.3), else null */
+  /** residual runs on small screens: the folds of the cross-validation the time includes (docs/ml-engine.md §11.3), else null */
   crossValidationFolds: number | null
   note: string
 }
