@@ -185,6 +185,24 @@ function checkWidth(file: string, fields: string[], width: number, line: number)
   }
 }
 
+/**
+ * The table's data rows: the header skipped, each row's width checked. After every `every` rows
+ * (once the caller has taken them) it reports progress, honours a cancel and yields to the loop.
+ */
+async function* dataRows(file: string, layout: DelimitedLayout, pace: { control: ReadControl; progress: (rows: number) => void; every: number }, utf8?: Utf8Check) {
+  let rows = -1
+  for await (const record of readCsvRecords(file, layout.delimiter, 'table', utf8)) {
+    if (rows++ < 0) continue
+    checkWidth(file, record.fields, layout.header.length, record.line)
+    yield record
+    if (rows % pace.every === 0) {
+      throwIfCancelled(pace.control.signal, file)
+      pace.progress(rows)
+      await yieldToLoop()
+    }
+  }
+}
+
 async function readCellRows(file: string, layout: DelimitedLayout, control: ReadControl, progress: (rows: number) => void, utf8?: Utf8Check): Promise<TableRead> {
   const { header } = layout
   const obsIdx = layout.obsColumns.map((c) => header.indexOf(c))
@@ -195,13 +213,7 @@ async function readCellRows(file: string, layout: DelimitedLayout, control: Read
   const obsRaw = obsIdx.map(() => [] as string[])
   const indptr: number[] = [0]
   const entries = new GrowableEntries()
-  let first = true
-  for await (const { fields, line } of readCsvRecords(file, layout.delimiter, 'table', utf8)) {
-    if (first) {
-      first = false
-      continue
-    }
-    checkWidth(file, fields, header.length, line)
+  for await (const { fields, line } of dataRows(file, layout, { control, progress, every: 500 }, utf8)) {
     const cell = fields[0].trim()
     if (seen.has(cell)) throw new AppError('dataset.duplicate-barcodes', `${path.basename(file)}, line ${line}: cell '${cell}' appears twice. Each cell needs a unique id in the first column.`)
     seen.add(cell)
@@ -215,11 +227,6 @@ async function readCellRows(file: string, layout: DelimitedLayout, control: Read
       entries.push(g, v)
     }
     indptr.push(entries.length)
-    if (cells.length % 500 === 0) {
-      throwIfCancelled(control.signal, file)
-      progress(cells.length)
-      await yieldToLoop()
-    }
   }
   const { indices, data } = entries.take()
   const obs: Record<string, ObsColumn> = {}
@@ -243,13 +250,7 @@ async function readGeneRows(file: string, layout: DelimitedLayout, control: Read
   const symbols: string[] = []
   const geneptr: number[] = [0]
   const entries = new GrowableEntries()
-  let first = true
-  for await (const { fields, line } of readCsvRecords(file, layout.delimiter, 'table', utf8)) {
-    if (first) {
-      first = false
-      continue
-    }
-    checkWidth(file, fields, header.length, line)
+  for await (const { fields, line } of dataRows(file, layout, { control, progress, every: 200 }, utf8)) {
     const gene = ids.length
     ids.push(fields[0].trim())
     symbols.push(symbolIdx >= 0 ? fields[symbolIdx].trim() || fields[0].trim() : fields[0].trim())
@@ -261,11 +262,6 @@ async function readGeneRows(file: string, layout: DelimitedLayout, control: Read
       entries.push(c, v)
     }
     geneptr.push(entries.length)
-    if (ids.length % 200 === 0) {
-      throwIfCancelled(control.signal, file)
-      progress(ids.length)
-      await yieldToLoop()
-    }
   }
   const { indices: cellOfEntry, data } = entries.take()
   const geneOf = new Int32Array(data.length)

@@ -49,6 +49,23 @@ function maxDegree(mask: AttentionMask): number {
 // ~3× faster than the plain loop at d = 32). `d4` is d rounded down to a multiple of 4; the tail
 // loops handle the rest.
 
+/** row · m[off … off + d − 1], unrolled by 4 (`d4` = d rounded down to a multiple of 4). */
+function dotRow(row: Float64Array, m: Float32Array, off: number, d: number, d4: number): number {
+  let s0 = 0
+  let s1 = 0
+  let s2 = 0
+  let s3 = 0
+  let c = 0
+  for (; c < d4; c += 4) {
+    s0 += row[c] * m[off + c]
+    s1 += row[c + 1] * m[off + c + 1]
+    s2 += row[c + 2] * m[off + c + 2]
+    s3 += row[c + 3] * m[off + c + 3]
+  }
+  for (; c < d; c++) s0 += row[c] * m[off + c]
+  return s0 + s1 + s2 + s3
+}
+
 /**
  * Forward loop. q, k, v are row-major [size, dim]; head h owns columns h·d … (h+1)·d − 1.
  * `drop` (head-major like probs) multiplies the softmax weights: 0 or 1 / (1 − rate) for dropout.
@@ -75,20 +92,7 @@ export function csrAttentionForward(q: Float32Array, k: Float32Array, v: Float32
       // any tape (perf-notes trap 8: tfjs has no stopGradient).
       let m = -Infinity
       for (let p = start; p < end; p++) {
-        const ko = colIdx[p] * dim + hc
-        let s0 = 0
-        let s1 = 0
-        let s2 = 0
-        let s3 = 0
-        let c = 0
-        for (; c < d4; c += 4) {
-          s0 += qr[c] * k[ko + c]
-          s1 += qr[c + 1] * k[ko + c + 1]
-          s2 += qr[c + 2] * k[ko + c + 2]
-          s3 += qr[c + 3] * k[ko + c + 3]
-        }
-        for (; c < d; c++) s0 += qr[c] * k[ko + c]
-        const s = s0 + s1 + s2 + s3
+        const s = dotRow(qr, k, colIdx[p] * dim + hc, d, d4)
         probs[hp + p] = s
         if (s > m) m = s
       }
@@ -151,20 +155,8 @@ export function csrAttentionBackward(q: Float32Array, k: Float32Array, v: Float3
       }
       let r = 0
       for (let p = start; p < end; p++) {
-        const vo = colIdx[p] * dim + hc
-        let s0 = 0
-        let s1 = 0
-        let s2 = 0
-        let s3 = 0
-        let c = 0
-        for (; c < d4; c += 4) {
-          s0 += gr[c] * v[vo + c]
-          s1 += gr[c + 1] * v[vo + c + 1]
-          s2 += gr[c + 2] * v[vo + c + 2]
-          s3 += gr[c + 3] * v[vo + c + 3]
-        }
-        for (; c < d; c++) s0 += gr[c] * v[vo + c]
-        const s = drop ? (s0 + s1 + s2 + s3) * drop[hp + p] : s0 + s1 + s2 + s3
+        const dot = dotRow(gr, v, colIdx[p] * dim + hc, d, d4)
+        const s = drop ? dot * drop[hp + p] : dot
         dp[p - start] = s
         r += probs[hp + p] * s
       }
