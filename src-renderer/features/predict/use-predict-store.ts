@@ -1,9 +1,9 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import type { ModelPrior, PerturbableGene, PredictGenes, PredictionListItem, PredictResult, RunListItem, RunVerdict } from '../../../src-shared/contract'
+import type { ModelPrior, PerturbableGene, PredictionListItem, PredictResult, RunVerdict } from '../../../src-shared/contract'
 import { parseGeneList } from '../../../src-shared/domain/gene-list'
 import { api, errorMessage } from '../../api/client'
-import { useProjectsStore } from '../projects/use-projects-store'
+import { useModelRun } from '../projects/use-model-run'
 
 /** A chosen gene: the run's entry for it, or `null` when this run cannot perturb it (the core names the closest symbols). */
 export interface ChosenGene {
@@ -23,17 +23,21 @@ export interface RunPrediction {
  * compare), the gene set, the predictions of both runs for it and the first run's history.
  */
 export const usePredictStore = defineStore('predict', () => {
-  const projects = useProjectsStore()
-
-  const runs = ref<RunListItem[]>([])
-  const loaded = ref(false)
-  const runId = ref<number | null>(null)
   const compareRunId = ref<number | null>(null)
-  const error = ref<string | null>(null)
+  const modelRun = useModelRun({
+    includeBaselines: true,
+    onRunChosen: resetForRun,
+    // A compared run that is gone, or no longer fits the chosen run, is dropped.
+    onReloaded: () => {
+      if (compareRunId.value !== null && !compareCandidates.value.some((r) => r.id === compareRunId.value)) compareRunId.value = null
+    },
+    onProjectChanged: () => {
+      compareRunId.value = null
+      chosenSymbols.value = []
+    },
+  })
+  const { runs, runId, error, genes, geneIndex, run } = modelRun
 
-  /** Model runs that finished: the ones that can predict. */
-  const modelRuns = computed(() => runs.value.filter((r) => r.kind === 'model' && r.status === 'completed'))
-  const run = computed(() => runs.value.find((r) => r.id === runId.value) ?? null)
   /**
    * What a run can be compared with on a condition: finished model runs of the same dataset (the
    * same genes and conditions), and the baselines fitted beside it (its dataset and split).
@@ -49,41 +53,6 @@ export const usePredictStore = defineStore('predict', () => {
         (x.kind === 'model' || (x.split.kind === r.split.kind && x.split.seed === r.split.seed)),
     )
   })
-
-  async function refreshRuns() {
-    const projectId = projects.openId
-    if (projectId === null) {
-      runs.value = []
-      loaded.value = true
-      return
-    }
-    try {
-      const list = await api.call('run:list', { projectId, includeBaselines: true })
-      if (projects.openId !== projectId) return
-      runs.value = list
-      loaded.value = true
-      if (runId.value !== null && !modelRuns.value.some((r) => r.id === runId.value)) setRun(null)
-      if (compareRunId.value !== null && !compareCandidates.value.some((r) => r.id === compareRunId.value)) compareRunId.value = null
-      if (runId.value === null && modelRuns.value.length) setRun(modelRuns.value[0].id)
-    } catch (err) {
-      error.value = errorMessage(err)
-    }
-  }
-
-  // ── the run's perturbable genes ────────────────────────────────────────────────────
-  const genes = ref<PredictGenes | null>(null)
-  const genesError = ref<string | null>(null)
-  const geneIndex = computed(() => new Map((genes.value?.genes ?? []).map((g) => [g.gene.toUpperCase(), g])))
-
-  async function loadGenes(id: number) {
-    genesError.value = null
-    try {
-      const g = await api.call('predict:genes', { runId: id })
-      if (runId.value === id) genes.value = g
-    } catch (err) {
-      if (runId.value === id) genesError.value = errorMessage(err)
-    }
-  }
 
   // ── the run's verdict ──────────────────────────────────────────────────────────────
   /** How the run did against the knowledge prior per test group (its run:get), and its formulation; null until loaded or when it failed to load. */
@@ -224,13 +193,10 @@ export const usePredictStore = defineStore('predict', () => {
   }
 
   // ── selection ──────────────────────────────────────────────────────────────────────
-  function setRun(id: number | null) {
-    if (runId.value === id) return
-    runId.value = id
+  /** What belonged to the previous run goes; the new run's verdict and history load. */
+  function resetForRun(id: number | null) {
     seq++
     predicting.value = false
-    genes.value = null
-    genesError.value = null
     runInfo.value = null
     primary.value = null
     secondary.value = null
@@ -239,7 +205,6 @@ export const usePredictStore = defineStore('predict', () => {
     historyError.value = null
     if (compareRunId.value === id) compareRunId.value = null
     if (id !== null) {
-      void loadGenes(id)
       void loadRunInfo(id)
       void loadHistory(id)
     }
@@ -252,35 +217,10 @@ export const usePredictStore = defineStore('predict', () => {
     else secondary.value = null
   }
 
-  api.on('run:changed', (e) => {
-    if (e.projectId !== projects.openId) return
-    if (['completed', 'deleted', 'failed', 'cancelled'].includes(e.status)) void refreshRuns()
-  })
-
-  watch(
-    () => projects.openId,
-    () => {
-      setRun(null)
-      compareRunId.value = null
-      runs.value = []
-      loaded.value = false
-      chosenSymbols.value = []
-      error.value = null
-      void refreshRuns()
-    },
-  )
-
   return {
-    runs,
-    loaded,
-    modelRuns,
-    run,
-    runId,
+    ...modelRun,
     compareRunId,
     compareCandidates,
-    error,
-    genes,
-    genesError,
     runInfo,
     chosenSymbols,
     chosen,
@@ -294,8 +234,6 @@ export const usePredictStore = defineStore('predict', () => {
     predicting,
     history,
     historyError,
-    refreshRuns,
-    setRun,
     setCompareRun,
     addGenes,
     removeGene,
