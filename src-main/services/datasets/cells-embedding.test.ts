@@ -6,7 +6,7 @@ import { parseCsv } from '../../../src-shared/exports/csv'
 import { createAppContext, type AppContext } from '../../app-context'
 import { oneJson, runCliCaptured } from '../../test-support/cli'
 import { tempHome } from '../../test-support/temp-home'
-import { call, failure } from '../../test-support/prediction-fixture'
+import { call, failure } from '../../test-support/app'
 import { sampleIndices } from './cells-embedding'
 import { PAPALEXI_DIR } from '../../test-support/papalexi'
 

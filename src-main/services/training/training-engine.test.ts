@@ -8,16 +8,11 @@ import type { RunChangedEvent, RunDetail } from '../../../src-shared/contract'
 import { createAppContext, type AppContext } from '../../app-context'
 import { runCli } from '../../cli/main'
 import { resolveWorkerScript } from '../../ml/worker-script'
+import { call } from '../../test-support/app'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
 
 let home: ReturnType<typeof tempHome>
 let datasetId: number
-
-async function call<T>(ctx: AppContext, channel: string, input: unknown): Promise<T> {
-  const r = await ctx.router.dispatch(channel, input)
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
-  return r.data as T
-}
 
 /** Resolves when `runId` reports an epoch ≥ `epoch` on this context's events. */
 function untilEpoch(ctx: AppContext, runId: number, epoch: number): Promise<void> {
