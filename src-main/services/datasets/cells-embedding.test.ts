@@ -21,9 +21,8 @@ beforeAll(async () => {
   const r = await runCliCaptured(['--home', home.dir, '--json', 'import', path.join(PAPALEXI_DIR, 'papalexi2021_counts.h5ad'), '--condition-column', 'condition', '--control-label', 'ctrl'])
   if (r.code !== 0) throw new Error(r.stdout)
   ctx = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
-  ctx.events.subscribe((event, payload) => {
-    const p = payload as { kind: string; fraction: number; message: string }
-    if (event === 'job:progress' && p.kind === 'cells-embedding') progress.push(p)
+  ctx.events.on('job:progress', (p) => {
+    if (p.kind === 'cells-embedding') progress.push(p)
   })
 }, 180_000)
 
