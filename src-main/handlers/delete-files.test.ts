@@ -3,6 +3,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createAppContext, type AppContext } from '../app-context'
 import type { GiMap, GiMapSummary } from '../../src-shared/contract'
+import { call as callOn } from '../test-support/app'
 import { tempHome } from '../test-support/temp-home'
 
 let home: ReturnType<typeof tempHome> | undefined
@@ -13,11 +14,7 @@ afterEach(() => {
   ctx = home = undefined
 })
 
-async function call<T>(channel: string, input: unknown): Promise<T> {
-  const r = await ctx!.router.dispatch(channel, input)
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
-  return r.data as T
-}
+const call = <T>(channel: string, input: unknown) => callOn<T>(ctx!, channel, input)
 
 const now = new Date().toISOString()
 

@@ -1,38 +1,17 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { SHARED_DIR, tempHome } from '../test-support/temp-home'
+import { dense } from '../test-support/csr'
+import { rejection, tempFiles } from '../test-support/temp-files'
+import { SHARED_DIR } from '../test-support/temp-home'
 import { detectDelimitedLayout, readDelimited } from './delimited'
 import { readH5ad } from './h5ad-read'
-import type { CsrMatrix, RawDataset } from './raw-dataset'
+import type { RawDataset } from './raw-dataset'
 
-let home: ReturnType<typeof tempHome> | undefined
-afterEach(() => {
-  home?.cleanup()
-  home = undefined
-})
-function write(name: string, content: string | Buffer): string {
-  home ??= tempHome('ps-table-')
-  const p = path.join(home.dir, name)
-  fs.writeFileSync(p, content)
-  return p
-}
-
-async function code(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p
-  } catch (err) {
-    return err as { code: string; message: string }
-  }
-  throw new Error('expected an error')
-}
-
-function dense(m: CsrMatrix): number[][] {
-  const out = Array.from({ length: m.nRows }, () => new Array<number>(m.nCols).fill(0))
-  for (let r = 0; r < m.nRows; r++) for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) out[r][m.indices[k]] = m.data[k]
-  return out
-}
+const files = tempFiles('ps-table-')
+const { write } = files
+const code = rejection
+afterEach(() => files.cleanup())
 
 // The first 120 Papalexi cells, as a user might export them from R or pandas.
 const N_CELLS = 120

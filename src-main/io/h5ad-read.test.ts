@@ -2,22 +2,19 @@ import fs from 'node:fs'
 import path from 'node:path'
 import h5wasm, { type File as H5File } from 'h5wasm/node'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { SHARED_DIR, tempHome } from '../test-support/temp-home'
+import { dense } from '../test-support/csr'
+import { rejection, tempFiles } from '../test-support/temp-files'
+import { SHARED_DIR } from '../test-support/temp-home'
 import { readH5ad } from './h5ad-read'
-import type { CsrMatrix, RawDataset } from './raw-dataset'
+import type { RawDataset } from './raw-dataset'
 
 const PAPALEXI = path.join(SHARED_DIR, 'datasets/papalexi2021/papalexi2021_counts.h5ad')
 const NORMAN = path.join(SHARED_DIR, 'fixtures/norman_subset_cpa.h5ad')
 
-let home: ReturnType<typeof tempHome> | undefined
-afterEach(() => {
-  home?.cleanup()
-  home = undefined
-})
-function tmp(name: string): string {
-  home ??= tempHome('ps-h5ad-')
-  return path.join(home.dir, name)
-}
+const files = tempFiles('ps-h5ad-')
+const { tmp } = files
+const code = rejection
+afterEach(() => files.cleanup())
 
 /** Builds an HDF5 file directly with h5wasm, the way another anndata version would lay it out. */
 async function rawH5(file: string, build: (f: H5File) => void): Promise<string> {
@@ -31,26 +28,11 @@ async function rawH5(file: string, build: (f: H5File) => void): Promise<string> 
   return file
 }
 
-function dense(m: CsrMatrix): number[][] {
-  const out = Array.from({ length: m.nRows }, () => new Array<number>(m.nCols).fill(0))
-  for (let r = 0; r < m.nRows; r++) for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) out[r][m.indices[k]] = m.data[k]
-  return out
-}
-
 function value(d: RawDataset, cell: string, symbol: string): number {
   const r = d.cells.indexOf(cell)
   const c = d.genes.symbol.indexOf(symbol)
   for (let k = d.X.indptr[r]; k < d.X.indptr[r + 1]; k++) if (d.X.indices[k] === c) return d.X.data[k]
   return 0
-}
-
-async function code(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p
-  } catch (err) {
-    return err as { code: string; message: string }
-  }
-  throw new Error('expected an error')
 }
 
 // The 3 × 4 matrix used by the hand-built files below.

@@ -4,31 +4,18 @@ import path from 'node:path'
 import h5wasm from 'h5wasm/node'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ANNDATA_SUMMARY, pythonWith } from '../test-support/python'
-import { SHARED_DIR, tempHome } from '../test-support/temp-home'
+import { rejection, tempFiles } from '../test-support/temp-files'
+import { SHARED_DIR } from '../test-support/temp-home'
 import { readH5ad } from './h5ad-read'
 import { writeH5ad, type H5adWriteInput } from './h5ad-write'
 import type { CsrMatrix } from './raw-dataset'
 
 const PAPALEXI = path.join(SHARED_DIR, 'datasets/papalexi2021/papalexi2021_counts.h5ad')
 
-let home: ReturnType<typeof tempHome> | undefined
-afterEach(() => {
-  home?.cleanup()
-  home = undefined
-})
-function tmp(name: string): string {
-  home ??= tempHome('ps-h5w-')
-  return path.join(home.dir, name)
-}
-
-async function code(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p
-  } catch (err) {
-    return err as { code: string; message: string }
-  }
-  throw new Error('expected an error')
-}
+const files = tempFiles('ps-h5w-')
+const { tmp } = files
+const code = rejection
+afterEach(() => files.cleanup())
 
 function expectSameMatrix(a: CsrMatrix, b: CsrMatrix): void {
   expect([a.nRows, a.nCols]).toEqual([b.nRows, b.nCols])

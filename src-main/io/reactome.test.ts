@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SHARED_DIR, tempHome } from '../test-support/temp-home'
+import { tempFiles } from '../test-support/temp-files'
+import { SHARED_DIR } from '../test-support/temp-home'
 import { readReactomeGmt, readReactomePathways, readReactomeRelations } from './reactome'
 
 const REACTOME = path.join(SHARED_DIR, 'knowledge', 'reactome')
@@ -10,18 +11,9 @@ const PATHWAYS = path.join(REACTOME, 'ReactomePathways.txt')
 const RELATIONS = path.join(REACTOME, 'ReactomePathwaysRelation.txt')
 const GMT = path.join(REACTOME, 'ReactomePathways.gmt')
 
-let tmp: ReturnType<typeof tempHome> | undefined
-afterEach(() => {
-  tmp?.cleanup()
-  tmp = undefined
-})
-
-function write(name: string, content: string | Buffer): string {
-  tmp ??= tempHome('ps-reactome-')
-  const file = path.join(tmp.dir, name)
-  fs.writeFileSync(file, content)
-  return file
-}
+const files = tempFiles('ps-reactome-')
+const { write } = files
+afterEach(() => files.cleanup())
 
 /** A one-entry zip (deflate) written by hand, as Reactome ships `ReactomePathways.gmt.zip`. */
 function zipOf(name: string, content: Buffer): Buffer {

@@ -2,33 +2,18 @@ import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { SHARED_DIR, tempHome } from '../test-support/temp-home'
+import { dense } from '../test-support/csr'
+import { rejection, tempFiles } from '../test-support/temp-files'
+import { SHARED_DIR } from '../test-support/temp-home'
 import { readH5ad } from './h5ad-read'
-import type { CsrMatrix, RawDataset } from './raw-dataset'
+import type { RawDataset } from './raw-dataset'
 import { readTenx, summarizeTenx } from './tenx'
 
 const PAPALEXI = path.join(SHARED_DIR, 'datasets/papalexi2021')
 
-let home: ReturnType<typeof tempHome> | undefined
-afterEach(() => {
-  home?.cleanup()
-  home = undefined
-})
-
-async function code(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p
-  } catch (err) {
-    return err as { code: string; message: string }
-  }
-  throw new Error('expected an error')
-}
-
-function dense(m: CsrMatrix): number[][] {
-  const out = Array.from({ length: m.nRows }, () => new Array<number>(m.nCols).fill(0))
-  for (let r = 0; r < m.nRows; r++) for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) out[r][m.indices[k]] = m.data[k]
-  return out
-}
+const files = tempFiles('ps-10x-')
+const code = rejection
+afterEach(() => files.cleanup())
 
 // cells × genes; the mtx below stores its transpose (genes × cells), entries deliberately unordered
 const M = [
@@ -52,8 +37,7 @@ interface Folder {
 
 /** Writes a 10x folder in a temp dir; `header` defaults to the size line matching the entries. */
 function folder(spec: Folder = {}): string {
-  home ??= tempHome('ps-10x-')
-  const dir = fs.mkdtempSync(path.join(home.dir, 'tenx-'))
+  const dir = fs.mkdtempSync(files.tmp('tenx-'))
   const gz = spec.gzip ?? true
   const entries = spec.entries ?? ENTRIES
   const mtx = ['%%MatrixMarket matrix coordinate integer general', '%metadata_json: {}', spec.header ?? `4 3 ${entries.length}`, ...entries].join('\n') + '\n'

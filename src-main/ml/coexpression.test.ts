@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { CsrMatrix } from '../io/raw-dataset'
+import { csr as toCsr } from '../test-support/csr'
 import { coexpressionGraph } from './coexpression'
-
-function toCsr(dense: number[][]): CsrMatrix {
-  const indptr = [0]
-  const indices: number[] = []
-  const data: number[] = []
-  for (const row of dense) {
-    row.forEach((v, j) => {
-      if (v !== 0) {
-        indices.push(j)
-        data.push(v)
-      }
-    })
-    indptr.push(indices.length)
-  }
-  return { nRows: dense.length, nCols: dense[0].length, indptr: Int32Array.from(indptr), indices: Int32Array.from(indices), data: Float32Array.from(data) }
-}
 
 /** Two-pass Pearson on dense columns; NaN for a constant column. */
 function pearson(x: number[], y: number[]): number {

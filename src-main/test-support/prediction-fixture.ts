@@ -6,6 +6,7 @@
 import path from 'node:path'
 import { createAppContext, type AppContext } from '../app-context'
 import { runCli } from '../cli/main'
+import { call } from './app'
 import { SHARED_DIR, tempHome } from './temp-home'
 
 export interface PredictFixture {
@@ -14,19 +15,6 @@ export interface PredictFixture {
   datasetId: number
   runId: number
   close(): void
-}
-
-export async function call<T>(ctx: AppContext, channel: string, input: unknown): Promise<T> {
-  const r = await ctx.router.dispatch(channel, input)
-  if (!r.ok) throw Object.assign(new Error(`${r.error.code}: ${r.error.message}`), { code: r.error.code })
-  return r.data as T
-}
-
-/** The error code and message a channel answers with. */
-export async function failure(ctx: AppContext, channel: string, input: unknown): Promise<{ code: string; message: string }> {
-  const r = await ctx.router.dispatch(channel, input)
-  if (r.ok) throw new Error(`${channel} succeeded where it should have failed`)
-  return r.error
 }
 
 export async function predictFixture(prefix: string): Promise<PredictFixture> {

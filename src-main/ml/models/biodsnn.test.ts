@@ -1,31 +1,27 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../backend'
 import { defaultTrainConfig } from '../config'
 import { MODEL_NAMES } from '../engine-types'
-import { splitCoexpression } from '../knowledge-graphs'
 import { inferenceMode, trainingMode } from '../layers/mode'
 import { ParamStore } from '../layers/param-store'
 import { fullAttention } from '../ops/full-attention'
 import { maskFromRows } from '../ops/attention-mask'
-import { makeSplit } from '../splits'
 import { tinyScreen } from '../../test-support/tiny-screen'
+import { tinyModelContext } from '../../test-support/tiny-model'
 import { maxAbsDiff, randomTensor } from '../../test-support/tensors'
 import { train } from '../trainer'
 import { blockDiagonal, vaeForward } from './biodsnn'
-import { buildModelContext, type ModelContext } from './context'
+import type { ModelContext } from './context'
 import { fuseConditions, geneBase, pertStates, recovery, selfEffect } from './knowledge-stream'
 import { fastEncoderLayer } from './layers'
 import { createModel, materialise, modelSpec } from './model'
 
 const data = tinyScreen()
-const split = makeSplit(data.conditions, { kind: 'simulation', seed: 1 })
 let ctx: ModelContext
 const p = (g: string) => ctx.pertIndex.get(g)!
 
 beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' })
-  ctx = buildModelContext(data, splitCoexpression(data, split), 8)
+  ctx = await tinyModelContext(data)
 })
 
 describe('BioDSNN building blocks', () => {

@@ -1,26 +1,22 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../backend'
-import { splitCoexpression } from '../knowledge-graphs'
 import { inferenceMode, trainingMode } from '../layers/mode'
 import { ParamStore } from '../layers/param-store'
 import { gcnNormalize, graphTensors, sgconv } from '../layers/sgconv'
 import { embedding } from '../layers/embedding'
-import { makeSplit } from '../splits'
 import { tinyScreen } from '../../test-support/tiny-screen'
+import { tinyModelContext } from '../../test-support/tiny-model'
 import { maxAbsDiff } from '../../test-support/tensors'
-import { buildModelContext, type ModelContext } from './context'
+import type { ModelContext } from './context'
 import { createModel, materialise, modelSpec } from './model'
 import { pertStates } from './knowledge-stream'
 
 const data = tinyScreen()
-const split = makeSplit(data.conditions, { kind: 'simulation', seed: 1 })
 let ctx: ModelContext
 const p = (g: string) => ctx.pertIndex.get(g)!
 
 beforeAll(async () => {
-  await initBackend({ prefer: 'wasm' })
-  ctx = buildModelContext(data, splitCoexpression(data, split), 8)
+  ctx = await tinyModelContext(data)
 })
 
 describe('GEARS forward', () => {

@@ -6,7 +6,7 @@ import { parseCsv } from '../../../src-shared/exports/csv'
 import { createAppContext, type AppContext } from '../../app-context'
 import { oneJson, runCliCaptured } from '../../test-support/cli'
 import { tempHome } from '../../test-support/temp-home'
-import { call, failure } from '../../test-support/prediction-fixture'
+import { call, failure } from '../../test-support/app'
 import { sampleIndices } from './cells-embedding'
 import { PAPALEXI_DIR } from '../../test-support/papalexi'
 
@@ -21,9 +21,8 @@ beforeAll(async () => {
   const r = await runCliCaptured(['--home', home.dir, '--json', 'import', path.join(PAPALEXI_DIR, 'papalexi2021_counts.h5ad'), '--condition-column', 'condition', '--control-label', 'ctrl'])
   if (r.code !== 0) throw new Error(r.stdout)
   ctx = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
-  ctx.events.subscribe((event, payload) => {
-    const p = payload as { kind: string; fraction: number; message: string }
-    if (event === 'job:progress' && p.kind === 'cells-embedding') progress.push(p)
+  ctx.events.on('job:progress', (p) => {
+    if (p.kind === 'cells-embedding') progress.push(p)
   })
 }, 180_000)
 

@@ -5,18 +5,14 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatasetSummary } from '../../../src-shared/contract'
 import { createAppContext, type AppContext } from '../../app-context'
+import { call as callOn, tempAppContext } from '../../test-support/app'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
 
 const PAPALEXI = path.join(SHARED_DIR, 'datasets', 'papalexi2021')
-let home: ReturnType<typeof tempHome>
 let ctx: AppContext
 let projectId: number
 
-async function call<T>(channel: string, input: unknown): Promise<T> {
-  const r = await ctx.router.dispatch(channel, input)
-  if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code })
-  return r.data as T
-}
+const call = <T>(channel: string, input: unknown) => callOn<T>(ctx, channel, input)
 
 function storedFolders(): string[] {
   const dir = path.join(ctx.home, 'datasets')
@@ -24,14 +20,10 @@ function storedFolders(): string[] {
 }
 
 beforeAll(async () => {
-  home = tempHome()
-  ctx = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
+  ctx = tempAppContext()
   projectId = (await call<{ id: number }>('project:create', { name: 'Papalexi' })).id
 })
-afterAll(() => {
-  ctx.close()
-  home.cleanup()
-})
+afterAll(() => ctx.close())
 
 describe('dataset import (Papalexi 2021, real files)', () => {
   let fromH5ad: DatasetSummary

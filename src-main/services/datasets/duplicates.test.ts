@@ -2,21 +2,17 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatasetPreview, DatasetSummary } from '../../../src-shared/contract'
-import { createAppContext, type AppContext } from '../../app-context'
-import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
+import type { AppContext } from '../../app-context'
+import { call as callOn, tempAppContext } from '../../test-support/app'
+import { SHARED_DIR } from '../../test-support/temp-home'
 
 const PAPALEXI = path.join(SHARED_DIR, 'datasets', 'papalexi2021')
 const H5AD = path.join(PAPALEXI, 'papalexi2021_counts.h5ad')
 const mapping = { conditionColumn: 'target', controlLabels: ['non-targeting'] }
-let home: ReturnType<typeof tempHome>
 let ctx: AppContext
 let projectId: number
 
-async function call<T>(channel: string, input: unknown): Promise<T> {
-  const r = await ctx.router.dispatch(channel, input)
-  if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code })
-  return r.data as T
-}
+const call = <T>(channel: string, input: unknown) => callOn<T>(ctx, channel, input)
 
 /** A copy of a file under a new folder, as a second browser upload of the same file lands. */
 function uploadCopy(file: string, batch: string): string {
@@ -28,14 +24,10 @@ function uploadCopy(file: string, batch: string): string {
 }
 
 beforeAll(async () => {
-  home = tempHome()
-  ctx = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
+  ctx = tempAppContext()
   projectId = (await call<{ id: number }>('project:create', { name: 'Duplicates' })).id
 })
-afterAll(() => {
-  ctx.close()
-  home.cleanup()
-})
+afterAll(() => ctx.close())
 
 describe('importing the same data twice', () => {
   let first: DatasetSummary

@@ -13,29 +13,7 @@ import { detectValues, log1p, median, normalizeTotal } from './normalise'
 import type { PreparedDataset } from './prepared-dataset'
 import { conditionOfUnsKey, preprocessDataset } from './preprocess'
 import { loadPapalexiTenX, PAPALEXI_DIR, type PapalexiTenX } from '../../test-support/papalexi'
-
-/** CSR from a dense row-major array (test inputs only). */
-function csr(rows: number[][]): CsrMatrix {
-  const indptr = [0]
-  const indices: number[] = []
-  const data: number[] = []
-  for (const row of rows) {
-    row.forEach((v, j) => {
-      if (v !== 0) {
-        indices.push(j)
-        data.push(v)
-      }
-    })
-    indptr.push(indices.length)
-  }
-  return { nRows: rows.length, nCols: rows[0]?.length ?? 0, indptr: Int32Array.from(indptr), indices: Int32Array.from(indices), data: Float32Array.from(data) }
-}
-
-function dense(m: CsrMatrix): number[][] {
-  const out = Array.from({ length: m.nRows }, () => new Array<number>(m.nCols).fill(0))
-  for (let r = 0; r < m.nRows; r++) for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) out[r][m.indices[k]] = m.data[k]
-  return out
-}
+import { csr, dense } from '../../test-support/csr'
 
 function rawDataset(X: CsrMatrix, extra: Partial<RawDataset> = {}): RawDataset {
   return {

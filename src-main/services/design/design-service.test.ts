@@ -7,7 +7,8 @@ import { GI_DEFAULTS } from '../../../src-shared/domain/gi-thresholds'
 import { parseCsv } from '../../../src-shared/exports/csv'
 import { fitGenes, gather, giScores } from '../../ml/gi/gi-scores'
 import { decodePng, pixelStats } from '../../test-support/png-check'
-import { call, failure, predictFixture, type PredictFixture } from '../../test-support/prediction-fixture'
+import { call, failure } from '../../test-support/app'
+import { predictFixture, type PredictFixture } from '../../test-support/prediction-fixture'
 import { GUIDE_PLAN_COLUMNS, mapCsv, mapTable } from './design-files'
 import { pairPlan, uncertaintyBlindToUnseen } from './pair-map'
 
@@ -27,9 +28,8 @@ afterAll(() => fx?.close())
 
 const progressOf = (jobId: string) => {
   const events: { fraction: number; message: string }[] = []
-  const off = fx.ctx.events.subscribe((event, payload) => {
-    const p = payload as { jobId: string; fraction: number; message: string }
-    if (event === 'job:progress' && p.jobId === jobId) events.push(p)
+  const off = fx.ctx.events.on('job:progress', (p) => {
+    if (p.jobId === jobId) events.push(p)
   })
   return { events, off }
 }
@@ -259,8 +259,8 @@ describe('design:map refuses bad gene sets', () => {
     const before = (await call<GiMapSummary[]>(fx.ctx, 'design:maps', {})).length
     const genes = [...seen.slice(0, 10), ...unseen.slice(0, 10)]
     const running = fx.ctx.router.dispatch('design:map', { runId: fx.runId, genes, jobId: 'cancel-me-1' })
-    const off = fx.ctx.events.subscribe((event, payload) => {
-      if (event === 'job:progress' && (payload as { jobId: string }).jobId === 'cancel-me-1') void fx.ctx.router.dispatch('job:cancel', { jobId: 'cancel-me-1' })
+    const off = fx.ctx.events.on('job:progress', (p) => {
+      if (p.jobId === 'cancel-me-1') void fx.ctx.router.dispatch('job:cancel', { jobId: 'cancel-me-1' })
     })
     const r = await running
     off()

@@ -2,22 +2,17 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatasetSummary } from '../../../src-shared/contract'
-import { createAppContext, type AppContext } from '../../app-context'
-import { tempHome } from '../../test-support/temp-home'
+import type { AppContext } from '../../app-context'
+import { call as callOn, tempAppContext } from '../../test-support/app'
 import { loadDataset } from '../datasets/dataset-store'
 import { loadPapalexiTenX, PAPALEXI_DIR } from '../../test-support/papalexi'
 import { guidesOf } from './guide-knockdown'
 
-let home: ReturnType<typeof tempHome>
 let ctx: AppContext
 let tenx: DatasetSummary
 let h5ad: DatasetSummary
 
-async function call<T>(channel: string, input: unknown): Promise<T> {
-  const r = await ctx.router.dispatch(channel, input)
-  if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code })
-  return r.data as T
-}
+const call = <T>(channel: string, input: unknown) => callOn<T>(ctx, channel, input)
 
 /**
  * The knockdown of one guide computed by hand from the raw 10x counts (test helper, not src-main/io):
@@ -63,17 +58,13 @@ function expectedRemaining(gene: string, guide: string, replicate?: string): { r
 }
 
 beforeAll(async () => {
-  home = tempHome()
-  ctx = createAppContext({ home: home.dir, transport: 'cli', log: () => undefined })
+  ctx = tempAppContext()
   const projectId = (await call<{ id: number }>('project:create', { name: 'Papalexi guides' })).id
   const mapping = { conditionColumn: 'target', controlLabels: ['non-targeting'] }
   tenx = await call('dataset:import', { projectId, path: PAPALEXI_DIR, metadata: path.join(PAPALEXI_DIR, 'cells.csv'), ...mapping })
   h5ad = await call('dataset:import', { projectId, path: path.join(PAPALEXI_DIR, 'papalexi2021_counts.h5ad'), ...mapping })
 }, 120_000)
-afterAll(() => {
-  ctx.close()
-  home.cleanup()
-})
+afterAll(() => ctx.close())
 
 describe('guides and their knockdown (Papalexi 2021, real files)', () => {
   it('keeps each cell’s guide and replicate at import and lists STAT1’s four guides with their cells', async () => {

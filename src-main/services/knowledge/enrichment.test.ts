@@ -6,7 +6,8 @@ import type { ChangeSources, EnrichmentResult, PathwayOverlay, PredictResult } f
 import { parseCsv } from '../../../src-shared/exports/csv'
 import { oneJson, runCliCaptured } from '../../test-support/cli'
 import { pythonWith } from '../../test-support/python'
-import { call, failure, predictFixture, type PredictFixture } from '../../test-support/prediction-fixture'
+import { call, failure } from '../../test-support/app'
+import { predictFixture, type PredictFixture } from '../../test-support/prediction-fixture'
 import { changedGenes, hypergeometricUpperTail, testGeneSets } from './enrichment'
 import { rawReactome } from '../../test-support/reactome'
 

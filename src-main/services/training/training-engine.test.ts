@@ -4,27 +4,21 @@
  */
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunChangedEvent, RunDetail } from '../../../src-shared/contract'
+import type { RunDetail } from '../../../src-shared/contract'
 import { createAppContext, type AppContext } from '../../app-context'
 import { runCli } from '../../cli/main'
 import { resolveWorkerScript } from '../../ml/worker-script'
+import { call } from '../../test-support/app'
 import { SHARED_DIR, tempHome } from '../../test-support/temp-home'
 
 let home: ReturnType<typeof tempHome>
 let datasetId: number
 
-async function call<T>(ctx: AppContext, channel: string, input: unknown): Promise<T> {
-  const r = await ctx.router.dispatch(channel, input)
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
-  return r.data as T
-}
-
 /** Resolves when `runId` reports an epoch ≥ `epoch` on this context's events. */
 function untilEpoch(ctx: AppContext, runId: number, epoch: number): Promise<void> {
   return new Promise((resolve) => {
-    const off = ctx.events.subscribe((e, p) => {
-      const c = p as RunChangedEvent
-      if (e === 'run:changed' && c.runId === runId && (c.epoch?.epoch ?? 0) >= epoch) {
+    const off = ctx.events.on('run:changed', (c) => {
+      if (c.runId === runId && (c.epoch?.epoch ?? 0) >= epoch) {
         off()
         resolve()
       }

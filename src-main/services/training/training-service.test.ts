@@ -1,12 +1,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { AppError, TRAIN_BASELINES, trainSetupSchema, type EventName, type EventPayload, type TrainSetupInput } from '../../../src-shared/contract'
+import { AppError, TRAIN_BASELINES, trainSetupSchema, type TrainSetupInput } from '../../../src-shared/contract'
 import { openDatabase, type Db } from '../../db/database'
 import { DatasetsRepo } from '../../db/datasets-repo'
 import { ProjectsRepo } from '../../db/projects-repo'
 import { RunsRepo } from '../../db/runs-repo'
-import { EventBus } from '../../event-bus'
+import { EventBus, type BusMessage } from '../../event-bus'
 import type { TrainingData } from '../../ml/engine-types'
 import { tempHome } from '../../test-support/temp-home'
 import { fakeTrainerScript, type WorkerFault } from '../../test-support/training/fake-trainer'
@@ -35,7 +35,7 @@ let datasets: DatasetsRepo
 let projectId: number
 let datasetId: number
 let services: TrainingService[]
-let events: [EventName, unknown][]
+let events: BusMessage[]
 let lastData: TrainingData | null
 
 function summary(over: Record<string, unknown> = {}) {
@@ -44,7 +44,7 @@ function summary(over: Record<string, unknown> = {}) {
 
 function service(opts: { stepMs?: number; fault?: WorkerFault; owner?: string; isAlive?: (o: string) => boolean; perturbed?: number; buildError?: AppError; heartbeatMs?: number } = {}) {
   const bus = new EventBus()
-  bus.subscribe(<E extends EventName>(e: E, p: EventPayload<E>) => void events.push([e, p]))
+  bus.subscribe((...message) => void events.push(message))
   const s = new TrainingService({
     home: home.dir,
     repo,
@@ -65,8 +65,8 @@ function service(opts: { stepMs?: number; fault?: WorkerFault; owner?: string; i
 }
 
 const setup = (over: Partial<TrainSetupInput> = {}) => trainSetupSchema.parse({ datasetId, model: 'gears', epochs: 4, batchConditions: 2, ...over })
-const runEvents = (runId: number) => events.filter(([e, p]) => e === 'run:changed' && (p as { runId: number }).runId === runId).map(([, p]) => p as { status: string; epoch?: { epoch: number } })
-const progressEvents = (runId: number) => events.filter(([e, p]) => e === 'train:progress' && (p as { runId: number }).runId === runId)
+const runEvents = (runId: number) => events.flatMap(([e, p]) => (e === 'run:changed' && p.runId === runId ? [p] : []))
+const progressEvents = (runId: number) => events.flatMap(([e, p]) => (e === 'train:progress' && p.runId === runId ? [p] : []))
 
 /** Resolves once `runId` has reported an epoch ≥ `epoch`. */
 async function untilEpoch(runId: number, epoch: number): Promise<void> {
@@ -136,7 +136,7 @@ describe('TrainingService with a worker thread', () => {
     const { runId } = s.start(setup({ epochs: 3 }))
     await s.waitFor(runId)
     const elapsed = Date.now() - t0
-    const progress = progressEvents(runId).map(([, p]) => p as { epoch: number; step: number; stepsPerEpoch: number })
+    const progress = progressEvents(runId)
     expect(progress[0].stepsPerEpoch).toBe(30)
     expect(progress.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 3 + 1)
     for (const epoch of [1, 2, 3]) expect(progress.some((p) => p.epoch === epoch && p.step === 30)).toBe(true)
