@@ -111,7 +111,11 @@ export class CheckpointStore {
       try {
         buf = fs.readFileSync(path.join(this.home, cp.filePath!))
       } catch (err) {
-        throw new AppError('run.checkpoint-missing', `${what} (${cp.filePath}) cannot be read: ${(err as Error).message}.`)
+        // Checkpoint files live in the data folder; one gone missing was moved or deleted outside the app.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new AppError('run.checkpoint-missing', `${what} is missing from the data folder (${cp.filePath}). Train the run again, or delete it.`)
+        }
+        throw new AppError('run.checkpoint-missing', `${what} (${cp.filePath}) cannot be read: ${(err as Error).message}. Check that the data folder is readable.`)
       }
     }
     if (crypto.createHash('sha256').update(buf).digest('hex') !== cp.sha256) throw new AppError('run.checkpoint-corrupt', `${what} does not match its sha256; the file was changed or damaged.`)
