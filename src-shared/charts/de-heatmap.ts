@@ -5,9 +5,9 @@
  */
 import type { EChartsOption } from 'echarts'
 import type { DeHeatmap } from '../contract/datasets'
+import { ARTEFACT_LFC } from '../domain/differential-expression'
 import { conditionLabel } from '../domain/conditions'
 import { figureColors } from './prediction-figure'
-import { ARTEFACT_LFC } from './volcano'
 import { formatPValue } from '../domain/p-value'
 
 /**

@@ -6,7 +6,8 @@
  * TooltipComponent, LegendComponent, TitleComponent and the LabelLayout feature.
  */
 import type { EChartsOption } from 'echarts'
-import { DE_SIGNIFICANCE, type DeTestResult } from '../contract/datasets'
+import type { DeTestResult } from '../contract/datasets'
+import { ARTEFACT_LFC, DE_SIGNIFICANCE } from '../domain/differential-expression'
 import { conditionLabel } from '../domain/conditions'
 import { figureColors } from './prediction-figure'
 import { formatPValue } from '../domain/p-value'
@@ -73,9 +74,6 @@ export function volcanoRange(xs: number[], lfcCut: number): number {
   const real = xs.map(Math.abs).filter((x) => x < ARTEFACT_LFC)
   return Math.ceil(Math.max(lfcCut * 2, ...real.map((x) => x * 1.1)) * 2) / 2
 }
-
-/** |log2 fold change| from which a value is taken as "not expressed in one group" rather than a measured change. */
-export const ARTEFACT_LFC = 10
 
 export function volcanoFigure(condition: string, genes: readonly DeTestResult[], options: VolcanoOptions = {}): VolcanoFigure {
   const lfcCut = options.log2FoldChange ?? DE_SIGNIFICANCE.log2FoldChange

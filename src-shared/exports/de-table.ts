@@ -3,7 +3,8 @@
  * change, Welch t, p and Benjamini–Hochberg adjusted p, and — in a workbook — the perturbed genes'
  * knockdown per guide. The same rows for the screen's Export buttons and `perturb-studio dataset de --out`.
  */
-import { DE_SIGNIFICANCE, type DeTable } from '../contract/datasets'
+import type { DeTable } from '../contract/datasets'
+import { DE_SIGNIFICANCE } from '../domain/differential-expression'
 import { safeFilename } from './file-name'
 import type { DataTable, TableExport } from './table'
 

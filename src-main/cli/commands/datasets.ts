@@ -1,6 +1,7 @@
 import { Option } from 'commander'
 import path from 'node:path'
-import { AppError, DE_SIGNIFICANCE } from '../../../src-shared/contract'
+import { AppError } from '../../../src-shared/contract'
+import { DE_SIGNIFICANCE } from '../../../src-shared/domain/differential-expression'
 import { deTableExport } from '../../../src-shared/exports/de-table'
 import { tableFile } from '../../services/exports/table-files'
 import { APP_VERSION } from '../../runtime/version'

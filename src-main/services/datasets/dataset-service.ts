@@ -10,9 +10,9 @@ import {
   type DatasetSummary,
   type DeHeatmap,
   type DeTable,
-  DE_TEST,
 } from '../../../src-shared/contract'
 import { CONTROL, canonicalCondition, mapToConditions, suggestConditionColumns, suggestControlLabels } from '../../../src-shared/domain/conditions'
+import { DE_TEST } from '../../../src-shared/domain/differential-expression'
 import { defaultDatasetName } from '../../../src-shared/domain/dataset-name'
 import type { DatasetsRepo, StoredSummary } from '../../db/datasets-repo'
 import { previewDataset, readDataset, type FormatChoice } from '../../io/read-dataset'

@@ -7,7 +7,8 @@
  * Tests are computed from one pass of group sums over the stored matrix and kept per loaded
  * dataset (a WeakMap on the PreparedDataset, so they go when the dataset leaves the cache).
  */
-import { DE_SIGNIFICANCE, DE_TEST, type DeGene, type DeHeatmap, type DeTestResult, type TargetKnockdown } from '../../../src-shared/contract'
+import type { DeGene, DeHeatmap, DeTestResult, TargetKnockdown } from '../../../src-shared/contract'
+import { DE_SIGNIFICANCE, DE_TEST } from '../../../src-shared/domain/differential-expression'
 import { correlationOrder } from '../../../src-shared/domain/clustering'
 import { benjaminiHochberg } from '../../../src-shared/domain/statistics'
 import { groupMeanVar, groupSums, log2FoldChange, welchTTest, type GroupSums } from './de'
