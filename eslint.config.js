@@ -18,6 +18,7 @@ function layerRules() {
     { files: ['src-main/io/**'], patterns: [{ regex: '^\\.\\./(?!\\.\\./src-shared/)', message: 'io/ imports only io/ and src-shared.' }] },
     { files: ['src-main/db/**'], patterns: [reaching(['ml', 'services', 'handlers', 'cli', 'server', 'desktop', 'app-context'], 'db/ stores records: it imports neither ml/ nor services/ (record types live in src-shared).')] },
     { files: ['src-main/ml/**'], patterns: [reaching(['services', 'db', 'handlers', 'cli', 'server', 'desktop', 'app-context'], 'ml/ is the engine: it imports none of services/, db/, handlers/ (the services call it, not the reverse).')] },
+    { files: ['src-main/handlers/**'], patterns: [reaching(['app-context', 'cli', 'server', 'desktop'], 'handlers/ map channels to services: they import no front end and not the composition root (they are given CoreDeps).')] },
     { files: ['src-main/services/**', 'src-main/synthetic/**'], patterns: [reaching(['app-context', 'cli', 'server', 'desktop', 'handlers', 'router'], 'services/ must not import the composition root or a front end (app-context, cli/, server/, handlers/).')] },
   ]
   return [

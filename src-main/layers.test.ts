@@ -27,6 +27,8 @@ describe('layer rules', () => {
     ['src-main/services/some/service.ts', '../../cli/main', /composition root or a front end/],
     ['src-main/services/some/service.ts', '../../server/http-server', /composition root or a front end/],
     ['src-main/services/some/service.ts', '../../test-support/temp-home', /test support/],
+    ['src-main/handlers/some-channel.ts', '../cli/main', /handlers\/ map channels/],
+    ['src-main/handlers/some-channel.ts', '../app-context', /handlers\/ map channels/],
     ['src-main/ml/some-model.ts', 'electron', /Electron/],
   ])('%s may not import %s', async (file, importPath, message) => {
     const messages = await restricted(file, importPath)
@@ -42,6 +44,7 @@ describe('layer rules', () => {
     ['src-main/services/some/service.ts', '../../ml/trainer'],
     ['src-main/services/some/service.ts', '../../db/runs-repo'],
     ['src-main/cli/some-command.ts', '../app-context'],
+    ['src-main/handlers/some-channel.ts', '../services/design/design-files'],
     // tests may drive the app from any layer
     ['src-main/services/some/service.test.ts', '../../test-support/temp-home'],
     ['src-main/services/some/service.test.ts', '../../cli/main'],
