@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { AppError, fail } from '../src-shared/contract'
+import { AppError, errorOf, fail, invalidInputOf } from '../src-shared/contract'
 import { createRouter, type Handlers } from './router'
 
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
@@ -37,6 +37,11 @@ describe('router', () => {
       expect(r.error.code).toBe('contract.invalid-input')
       expect(r.error.message).toContain('name: Project name must not be empty')
     }
+  })
+
+  it('names each refused field as data, so a screen shows each message without parsing', async () => {
+    const r = await createRouter(handlers()).dispatch('project:create', { name: '' })
+    expect(r.ok ? null : invalidInputOf(errorOf(r.error))).toEqual({ channel: 'project:create', issues: [{ path: 'name', message: 'Project name must not be empty' }] })
   })
 
   it('treats a missing input as {} and still validates it', async () => {

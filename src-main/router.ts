@@ -8,6 +8,7 @@ import {
   type ChannelOutput,
   type ChannelParsed,
   type Envelope,
+  type InvalidInput,
 } from '../src-shared/contract'
 
 /** One handler per contract channel; the compiler checks that none is missing. */
@@ -37,10 +38,9 @@ export function createRouter(handlers: Handlers, options: RouterOptions = {}): R
       }
       const parsed = channels[channel].input.safeParse(rawInput ?? {})
       if (!parsed.success) {
-        const detail = parsed.error.issues
-          .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-          .join('; ')
-        return fail('contract.invalid-input', `Invalid input for ${channel}: ${detail}`)
+        const invalid: InvalidInput = { channel, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }
+        const detail = invalid.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')
+        return fail('contract.invalid-input', `Invalid input for ${channel}: ${detail}`, { ...invalid })
       }
       try {
         const handler = handlers[channel] as (input: unknown) => unknown

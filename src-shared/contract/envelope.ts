@@ -37,6 +37,17 @@ export function errorOf(shape: AppErrorShape): AppError {
   return new AppError(shape.code, shape.message, shape.details)
 }
 
+/** The `details` of `contract.invalid-input`: each field the request got wrong, with the schema's own message. */
+export interface InvalidInput {
+  channel: string
+  issues: { path: string; message: string }[]
+}
+
+/** The fields a `contract.invalid-input` refusal names; null for any other error. */
+export function invalidInputOf(err: unknown): InvalidInput | null {
+  return err instanceof AppError && err.code === 'contract.invalid-input' && err.details ? (err.details as unknown as InvalidInput) : null
+}
+
 export function isEnvelope(value: unknown): value is Envelope<unknown> {
   if (typeof value !== 'object' || value === null || !('ok' in value)) return false
   const v = value as { ok: unknown; error?: unknown }

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, watch } from 'vue'
 import {
+  invalidInputOf,
   type BackendList,
   type ComputeBackend,
   type ModelPrior,
@@ -30,10 +31,10 @@ const TERMINAL = ['completed', 'failed', 'cancelled']
 /** Live points kept per run; older ones are thinned (every other one dropped) beyond this. */
 const MAX_TRACE = 2000
 
-/** The core's validation names the channel and each field's path; each field's own message says it all. */
-function settingMessage(message: string): string {
-  const m = /^Invalid input for [\w:-]+: (.*)$/s.exec(message)
-  return m ? m[1].split('; ').map((part) => part.replace(/^[\w.]+: /, '')).join('; ') : message
+/** A refused setting: each field's own message says it all (the core's message also names the channel and paths). */
+function settingMessage(err: unknown): string {
+  const invalid = invalidInputOf(err)
+  return invalid ? invalid.issues.map((i) => i.message).join('; ') : errorMessage(err)
 }
 
 /**
@@ -120,7 +121,7 @@ export const useTrainingStore = defineStore('training', () => {
     } catch (err) {
       if (!mine()) return
       estimate.value = null
-      setupError.value = settingMessage(errorMessage(err))
+      setupError.value = settingMessage(err)
     }
   }
   watch(
