@@ -53,6 +53,14 @@ export function benjaminiHochberg(p: ArrayLike<number>): Float64Array {
   return out
 }
 
+/** Median as numpy computes it (mean of the two middle values for an even count); NaN when empty. */
+export function median(values: ArrayLike<number>): number {
+  if (values.length === 0) return NaN
+  const s = Float64Array.from(values).sort()
+  const h = s.length >> 1
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2
+}
+
 /** Five-number summary as seaborn/GEARS draw it: quartiles, whiskers at the last point within 1.5 IQR. */
 export function boxStats(values: ArrayLike<number>): [number, number, number, number, number] {
   const v = Float64Array.from(values).sort()

@@ -1,5 +1,6 @@
 /** Raw-count detection, scanpy's `normalize_total` (median target) and `log1p`, on CSR. */
 import { AppError } from '../../../src-shared/contract/envelope'
+import { median } from '../../../src-shared/domain/statistics'
 import type { CsrMatrix } from '../../io/raw-dataset'
 import { Float32Memo, float32Bits, rowOfEntry } from '../../io/csr'
 
@@ -34,14 +35,6 @@ export function detectValues(m: CsrMatrix, labels: MatrixLabels): { kind: ValueK
     if (integer && v !== Math.floor(v)) integer = false
   }
   return { kind: integer ? 'raw-counts' : 'log-normalised', max }
-}
-
-/** Median as numpy computes it (mean of the two middle values for an even count). */
-export function median(values: Float64Array): number {
-  if (values.length === 0) return NaN
-  const s = Float64Array.from(values).sort()
-  const h = s.length >> 1
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2
 }
 
 /**

@@ -29,7 +29,7 @@ import {
 } from '../../../src-shared/contract'
 import { fitGenes, giScores } from '../../ml/gi/gi-scores'
 import { GI_DEFAULTS } from '../../../src-shared/domain/gi-thresholds'
-import { mapCostText, searchCostText } from '../../../src-shared/domain/design-cost'
+import { costText, mapCostText } from '../../../src-shared/domain/design-cost'
 import type { PreparedDataset } from '../datasets/prepared-dataset'
 import type { Job } from '../jobs'
 import type { KnowledgeBase } from '../knowledge/knowledge-base'
@@ -100,8 +100,7 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** The refusal of work too large to start unasked: its cost as data, the instruction in the API's words (each front end words its own). */
 function confirmNeeded(ask: ConfirmNeeded, instruction: string): AppError {
-  const cost = ask.kind === 'map' ? mapCostText(ask.estimate) : searchCostText(ask.estimate)
-  return new AppError('design.confirm-needed', `${cost} ${instruction}`, ask)
+  return new AppError('design.confirm-needed', `${costText(ask)} ${instruction}`, ask)
 }
 
 /**

@@ -16,11 +16,12 @@ import { formatCondition } from '../../../src-shared/domain/conditions'
 import { isWeaklyPlaced, WEAK_PLACEMENT_SHARE } from '../../../src-shared/domain/gene-placement'
 import { callGi } from '../../../src-shared/domain/gi-call'
 import { GI_DEFAULTS } from '../../../src-shared/domain/gi-thresholds'
+import { median } from '../../../src-shared/domain/statistics'
 import { pct } from '../../../src-shared/exports/numbers'
 import { gather } from '../../ml/gi/gi-scores'
 import { listSome } from '../../../src-shared/domain/list-some'
 import type { BatchPrediction } from '../predictions/prediction-service'
-import { fitLessOwn, meanSd, median, positionsOf, r7, scorePair, SEEN, type ObservedScorer } from './scoring'
+import { fitLessOwn, meanSd, positionsOf, r7, scorePair, SEEN, type ObservedScorer } from './scoring'
 
 /** Pairs to predict, as indices into the gene list, and how many pairs the scope leaves out. */
 export interface PairPlan {
@@ -73,8 +74,8 @@ export function requireFitGenes(base: Int32Array, measured: number, settings: Gi
  */
 export function uncertaintyBlindToUnseen(seenSd: number[], unseenSd: number[]): { seen: number; unseen: number } | null {
   if (seenSd.length < 3 || unseenSd.length < 3) return null
-  const seen = median(seenSd)!
-  const unseen = median(unseenSd)!
+  const seen = median(seenSd)
+  const unseen = median(unseenSd)
   return unseen < 1.05 * seen ? { seen, unseen } : null
 }
 
@@ -146,7 +147,7 @@ export class PairMapScorer {
     const uncertainty = batch.variance ? r7(meanSd(batch.variance, at, r, R)) : null
     if (seen === 0 && scope === 'all' && this.hasSd) {
       this.unseenUncertainty.push(uncertainty!)
-      if (this.cut === null) this.cut = median(this.seenUncertainty) ?? Infinity
+      if (this.cut === null) this.cut = this.seenUncertainty.length ? median(this.seenUncertainty) : Infinity
       if (uncertainty! > this.cut) {
         this.excluded++
         return
@@ -177,7 +178,7 @@ export class PairMapScorer {
         uncertainty: singles.variance ? r7(meanSd(singles.variance, this.columnsOf(this.fitFor([g.gene])), i, R)) : null,
         measured: observed?.has(formatCondition([g.gene])) ?? false,
       })),
-      maxUncertainty: scope === 'all' && this.hasSd ? r7(this.cut ?? median(this.seenUncertainty) ?? NaN) : null,
+      maxUncertainty: scope === 'all' && this.hasSd ? r7(this.cut ?? median(this.seenUncertainty)) : null,
       excluded: this.excluded,
       warnings: mapWarnings(genes, scope, runId, this.hasSd, uncertaintyBlindToUnseen(this.seenUncertainty, this.unseenUncertainty), this.unseenUncertainty.length),
     }

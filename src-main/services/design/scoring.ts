@@ -48,13 +48,6 @@ export function fitLessOwn(base: Int32Array, geneIndex: Map<string, number>, nam
   return own.size ? base.filter((g) => !own.has(g)) : base
 }
 
-export function median(values: number[]): number | null {
-  if (values.length === 0) return null
-  const v = [...values].sort((a, b) => a - b)
-  const n = v.length
-  return n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
-}
-
 /** Mean predicted SD of one row over the columns idx. */
 export function meanSd(variance: Float32Array, idx: Int32Array, row: number, G: number): number {
   if (idx.length === 0) return NaN
